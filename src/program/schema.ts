@@ -1,0 +1,184 @@
+import { z } from "zod";
+
+// The program file is the one place a coordinator describes a program. Every
+// field is validated here so the rest of the core can trust its shape.
+
+const slug = z
+  .string()
+  .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, "use lower-case letters, digits and single hyphens, e.g. interview-staff");
+
+const clockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "use 24-hour HH:MM, e.g. 09:00");
+
+const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "use YYYY-MM-DD");
+
+const localDateTime = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}[T ]([01]\d|2[0-3]):[0-5]\d$/, "use YYYY-MM-DD HH:MM in the program's time zone");
+
+const timeZone = z.string().refine(isTimeZone, "not an IANA time zone, e.g. America/Los_Angeles");
+
+export const weekdays = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"] as const;
+const weekday = z.enum(weekdays);
+
+const requirement = z.union([
+  z.literal("once"),
+  z.strictObject({ count: z.number().int().min(1).max(100) }),
+  z.strictObject({ hours: z.number().positive().max(2000) }),
+]);
+
+const task = z.strictObject({
+  slug,
+  title: z.string().min(1).max(120),
+  description: z.string().max(2000).default(""),
+  requirement: requirement.default("once"),
+  evidence: z.enum(["none", "optional", "required"]).default("optional"),
+  approver: z.enum(["mentor", "coordinator"]).default("mentor"),
+});
+
+const badge = z.strictObject({
+  name: z.string().min(1).max(120),
+  image: z.string().min(1),
+  criteria: z.string().min(1).max(4000),
+});
+
+const playlist = z.strictObject({
+  slug,
+  title: z.string().min(1).max(120),
+  description: z.string().max(4000).default(""),
+  scope: z.union([z.literal("program"), z.strictObject({ department: slug })]),
+  advanced: z.boolean().default(false),
+  badge,
+  tasks: z.array(task).min(1),
+});
+
+const department = z.strictObject({
+  slug,
+  name: z.string().min(1).max(120),
+  divisions: z.array(z.string().min(1).max(120)).default([]),
+});
+
+/** A reminder lead time: "1h", "30m", or "1d@09:00" (the day before at 09:00). */
+export const leadTime = z
+  .string()
+  .regex(/^(\d+[mh]|\d+d@([01]\d|2[0-3]):[0-5]\d)$/, 'use "30m", "1h" or "1d@09:00"');
+
+const audience = z.union([
+  z.literal("everyone"),
+  z.literal("interns"),
+  z.strictObject({ department: slug }),
+  z.strictObject({ people: z.array(z.email()).min(1) }),
+]);
+
+const eventCommon = {
+  title: z.string().min(1).max(200),
+  place: z.string().max(200).default(""),
+  duration_minutes: z.number().int().positive().max(24 * 60).default(60),
+  reminders: z.array(leadTime).default(["1d@09:00", "1h"]),
+  audience: audience.default("everyone"),
+};
+
+const weeklyEvent = z.strictObject({
+  slug,
+  ...eventCommon,
+  weekday,
+  time: clockTime,
+});
+
+const datedEvent = z.strictObject({
+  slug,
+  ...eventCommon,
+  kind: z.enum(["commission-meeting", "site-visit", "other"]).default("other"),
+  at: localDateTime,
+});
+
+const channelRefs = z.strictObject({
+  slack: z.string().min(1).optional(),
+  teams: z.string().min(1).optional(),
+});
+
+export const programFileSchema = z
+  .strictObject({
+    program: z.strictObject({
+      name: z.string().min(1).max(120),
+      organization: z.string().min(1).max(200),
+      url: z.url().optional(),
+      time_zone: timeZone,
+      start: isoDate,
+      end: isoDate,
+      hours_per_week: z.number().positive().max(60).default(40),
+      quiet_hours: z.strictObject({ from: clockTime, to: clockTime }).default({ from: "19:00", to: "08:00" }),
+      channels: z
+        .strictObject({ announcements: channelRefs.default({}), coordinators: channelRefs.default({}) })
+        .default({ announcements: {}, coordinators: {} }),
+    }),
+    departments: z.array(department).min(1),
+    playlists: z.array(playlist).min(1),
+    events: z
+      .strictObject({
+        weekly: z.array(weeklyEvent).default([]),
+        dated: z.array(datedEvent).default([]),
+        ics: z.array(z.string().min(1)).default([]),
+      })
+      .default({ weekly: [], dated: [], ics: [] }),
+    digest: z
+      .strictObject({
+        weekday: weekday.default("monday"),
+        time: clockTime.default("08:00"),
+        stale_approval_days: z.number().int().min(1).default(3),
+        inactive_days: z.number().int().min(1).default(5),
+      })
+      .default({ weekday: "monday", time: "08:00", stale_approval_days: 3, inactive_days: 5 }),
+  })
+  .superRefine((file, ctx) => {
+    if (file.program.end < file.program.start) {
+      ctx.addIssue({ code: "custom", path: ["program", "end"], message: "ends before the program starts" });
+    }
+    const departments = new Set<string>();
+    file.departments.forEach((d, i) => {
+      if (departments.has(d.slug)) ctx.addIssue({ code: "custom", path: ["departments", i, "slug"], message: `duplicate department "${d.slug}"` });
+      departments.add(d.slug);
+    });
+    const playlists = new Set<string>();
+    const tasks = new Map<string, string>();
+    file.playlists.forEach((p, i) => {
+      if (playlists.has(p.slug)) ctx.addIssue({ code: "custom", path: ["playlists", i, "slug"], message: `duplicate playlist "${p.slug}"` });
+      playlists.add(p.slug);
+      if (p.scope !== "program" && !departments.has(p.scope.department)) {
+        ctx.addIssue({ code: "custom", path: ["playlists", i, "scope", "department"], message: `no department "${p.scope.department}" in departments` });
+      }
+      p.tasks.forEach((t, j) => {
+        // Interns type a task by its slug alone, so a slug must name one task in the whole program.
+        const owner = tasks.get(t.slug);
+        if (owner) ctx.addIssue({ code: "custom", path: ["playlists", i, "tasks", j, "slug"], message: `task "${t.slug}" is already in playlist "${owner}"; task slugs must be unique` });
+        tasks.set(t.slug, p.slug);
+      });
+    });
+    const events = new Set<string>();
+    for (const [kind, list] of [["weekly", file.events.weekly], ["dated", file.events.dated]] as const) {
+      list.forEach((e, i) => {
+        if (events.has(e.slug)) ctx.addIssue({ code: "custom", path: ["events", kind, i, "slug"], message: `duplicate event "${e.slug}"` });
+        events.add(e.slug);
+        if (typeof e.audience === "object" && "department" in e.audience && !departments.has(e.audience.department)) {
+          ctx.addIssue({ code: "custom", path: ["events", kind, i, "audience", "department"], message: `no department "${e.audience.department}" in departments` });
+        }
+      });
+    }
+  });
+
+export type ProgramFile = z.infer<typeof programFileSchema>;
+export type Playlist = ProgramFile["playlists"][number];
+export type Task = Playlist["tasks"][number];
+export type Requirement = Task["requirement"];
+export type Department = ProgramFile["departments"][number];
+export type WeeklyEvent = ProgramFile["events"]["weekly"][number];
+export type DatedEvent = ProgramFile["events"]["dated"][number];
+export type Audience = WeeklyEvent["audience"];
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: zone });
+    return zone.includes("/") || zone === "UTC";
+  } catch {
+    return false;
+  }
+}
