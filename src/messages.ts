@@ -1,0 +1,86 @@
+/**
+ * The platform-neutral message model. The core builds these; each adapter
+ * renders them (Block Kit, Adaptive Cards, HTML) with a plain-text fallback.
+ * Text is plain: renderers escape it for their platform.
+ */
+export type ActionId = "approve" | "request_changes" | "publish_badge";
+
+export interface Button {
+  type: "button";
+  action: ActionId;
+  label: string;
+  /** Only an id; the core re-checks who clicked on every click. */
+  value: string;
+  style?: "primary" | "danger";
+}
+
+export type Block =
+  | { type: "header"; text: string }
+  | { type: "text"; text: string }
+  | { type: "fields"; fields: { label: string; value: string }[] }
+  | { type: "progress"; label: string; done: number; total: number; unit?: "tasks" | "hours"; note?: string }
+  | { type: "link"; label: string; url: string }
+  | { type: "buttons"; buttons: Button[] }
+  | { type: "context"; text: string }
+  | { type: "divider" };
+
+export interface Message {
+  /** Plain-text summary: notification text and the fallback for clients that cannot render blocks. */
+  text: string;
+  blocks: Block[];
+}
+
+/** A button click or typed decision, as it reaches the core from any platform. */
+export interface Action {
+  action: ActionId;
+  value: string;
+  /** The roster person who clicked, already resolved by the adapter's identity step. */
+  personId: number;
+  /** For request_changes: the reason the approver gave. */
+  reason?: string;
+}
+
+export function percent(done: number, total: number): number {
+  return total <= 0 ? 100 : Math.min(100, Math.floor((done / total) * 100));
+}
+
+/** Plain-text rendering of a whole message: the fallback every adapter shares. */
+export function toPlainText(message: Message): string {
+  const lines: string[] = [];
+  for (const block of message.blocks) {
+    switch (block.type) {
+      case "header":
+        lines.push(block.text.toUpperCase());
+        break;
+      case "text":
+      case "context":
+        lines.push(block.text);
+        break;
+      case "fields":
+        for (const f of block.fields) lines.push(`${f.label}: ${f.value}`);
+        break;
+      case "progress":
+        lines.push(`${block.label}: ${formatProgress(block)}`);
+        break;
+      case "link":
+        lines.push(`${block.label}: ${block.url}`);
+        break;
+      case "buttons":
+        lines.push(block.buttons.map((b) => `[${b.label}]`).join(" "));
+        break;
+      case "divider":
+        lines.push("---");
+        break;
+    }
+  }
+  return lines.join("\n");
+}
+
+export function formatProgress(p: Extract<Block, { type: "progress" }>): string {
+  const amount = p.unit === "hours" ? `${trimHours(p.done)}/${trimHours(p.total)} h` : `${p.done}/${p.total}`;
+  return `${amount} (${percent(p.done, p.total)}%)${p.note ? ` · ${p.note}` : ""}`;
+}
+
+function trimHours(h: number): string {
+  return Number.isInteger(h) ? String(h) : h.toFixed(1);
+}
