@@ -1,0 +1,71 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { createDb, type DbHandle, type DbOptions } from "../db/client.ts";
+import { createStore } from "../db/store.ts";
+import { publicUrl, type Env } from "../src/config.ts";
+import { createDispatcher, type Dispatcher } from "../src/delivery/dispatcher.ts";
+import { createCore, type Core } from "../src/domain/core.ts";
+import { importRoster } from "../src/domain/roster.ts";
+import type { Logger } from "../src/log.ts";
+import { createProgram, type Program } from "../src/program/program.ts";
+import { formatProgramErrors, loadProgramFile } from "../src/program/load.ts";
+import type { Store } from "../src/store.ts";
+import { systemClock, type Clock } from "../src/time.ts";
+
+export interface Steps {
+  env: Env;
+  program: Program;
+  db: DbHandle;
+  store: Store;
+  core: Core;
+  dispatcher: Dispatcher;
+  now: Clock;
+  log: Logger;
+  close(): Promise<void>;
+}
+
+export class ProgramFileError extends Error {}
+
+/** Reads and validates the program file; the report lists every problem with its line. */
+export async function readProgram(path: string): Promise<Program> {
+  const loaded = await loadProgramFile(path);
+  if (!loaded.ok) throw new ProgramFileError(formatProgramErrors(path, loaded.errors));
+  return createProgram(loaded.file);
+}
+
+/** Opens everything the server and the CLI share, in dependency order. */
+export async function boot(env: Env, log: Logger, options: { now?: Clock; db?: DbOptions } = {}): Promise<Steps> {
+  const now = options.now ?? systemClock;
+  const program = await readProgram(env.PROGRAM_FILE);
+  const db = await createDb(env.DATABASE_URL, { dataDir: join(env.DATA_DIR, "db"), ...options.db });
+  const store = createStore(db.db);
+  const dispatcher = createDispatcher({ store, now, log });
+  const core = createCore({ program, store, now, baseUrl: publicUrl(env), onQueued: () => void dispatcher.kick() });
+  await seedRoster(env, program, store, log);
+  return {
+    env,
+    program,
+    db,
+    store,
+    core,
+    dispatcher,
+    now,
+    log,
+    async close() {
+      await dispatcher.idle();
+      await db.close();
+    },
+  };
+}
+
+/**
+ * A fresh embedded database gets the sample roster so `npm start` shows a
+ * working program; a real database gets a roster only when one is named.
+ */
+async function seedRoster(env: Env, program: Program, store: Store, log: Logger): Promise<void> {
+  const file = env.raw.ROSTER_FILE ?? (env.DATABASE_URL ? undefined : env.ROSTER_FILE);
+  if (!file || !existsSync(file)) return;
+  if ((await store.peopleByRole("coordinator")).length > 0) return;
+  const result = await importRoster(store, program, readFileSync(file, "utf8"));
+  log.info("roster loaded", { file, ...result });
+}

@@ -1,0 +1,118 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { createDb } from "../db/client.ts";
+import { createStore } from "../db/store.ts";
+import { readEnv } from "../src/config.ts";
+import { answer } from "../src/chat.ts";
+import { isStepsError } from "../src/errors.ts";
+import { createLogger, type Logger } from "../src/log.ts";
+import { toPlainText } from "../src/messages.ts";
+import { importRoster } from "../src/domain/roster.ts";
+import { uncoveredRecords } from "../src/program/coverage.ts";
+import { formatProgramErrors, loadProgramFile } from "../src/program/load.ts";
+import { discoverAdapters } from "./adapters.ts";
+import { boot, ProgramFileError } from "./boot.ts";
+import { consoleTransport } from "./console-transport.ts";
+import { startServer } from "./server.ts";
+
+const usage = `Usage: steps <command>
+
+  serve                          run the bot (HTTP on $PORT, default 3000)
+  config check FILE              validate a program file; lists every error with its line
+  roster import FILE.csv         import or update the roster (email,name,role,department,mentor_email)
+  as EMAIL "<chat command>"      run a chat command as that person and print the reply
+                                 e.g. steps as ana.intern@example.org "done interview-staff"
+`;
+
+export async function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s + "\n")): Promise<number> {
+  const env = readEnv();
+  const log = createLogger(env.LOG_LEVEL);
+  const [command, ...args] = argv;
+  try {
+    switch (command) {
+      case "serve":
+        return await serve(log);
+      case "config":
+        if (args[0] === "check" && args[1]) return await configCheck(args[1], out);
+        break;
+      case "roster":
+        if (args[0] === "import" && args[1]) return await rosterImport(args[1], out, log);
+        break;
+      case "as":
+        if (args[0] && args.length >= 2) return await runAs(args[0], args.slice(1).join(" "), out, log);
+        break;
+      case undefined:
+      case "help":
+      case "--help":
+        out(usage);
+        return 0;
+    }
+    out(usage);
+    return 2;
+  } catch (error) {
+    if (error instanceof ProgramFileError || isStepsError(error)) {
+      out(error.message);
+      return 1;
+    }
+    throw error;
+  }
+}
+
+async function serve(log: Logger): Promise<number> {
+  const steps = await boot(readEnv(), log);
+  const server = await startServer(steps, await discoverAdapters());
+  await new Promise<void>((resolve) => {
+    for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => resolve());
+  });
+  await server.close();
+  await steps.close();
+  return 0;
+}
+
+async function configCheck(path: string, out: (s: string) => void): Promise<number> {
+  const loaded = await loadProgramFile(path);
+  if (!loaded.ok) {
+    out(formatProgramErrors(path, loaded.errors));
+    return 1;
+  }
+  out(`${path}: valid (${loaded.file.playlists.length} playlists, ${loaded.file.departments.length} departments)`);
+  // Recorded work the edited file no longer covers is kept, and said so.
+  const env = readEnv();
+  if (env.DATABASE_URL || existsSync(join(env.DATA_DIR, "db"))) {
+    const db = await createDb(env.DATABASE_URL, { dataDir: join(env.DATA_DIR, "db") });
+    try {
+      for (const line of uncoveredRecords(loaded.file, await createStore(db.db).recordedWork())) out(`note: ${line}`);
+    } finally {
+      await db.close();
+    }
+  }
+  return 0;
+}
+
+async function rosterImport(path: string, out: (s: string) => void, log: Logger): Promise<number> {
+  const steps = await boot(readEnv(), log);
+  try {
+    const result = await importRoster(steps.store, steps.program, readFileSync(path, "utf8"));
+    out(`Imported ${path}: ${result.inserted} added, ${result.updated} updated.`);
+    return 0;
+  } finally {
+    await steps.close();
+  }
+}
+
+async function runAs(email: string, text: string, out: (s: string) => void, log: Logger): Promise<number> {
+  const steps = await boot(readEnv(), log);
+  try {
+    steps.dispatcher.register(consoleTransport(out));
+    const person = await steps.store.personByEmail(email);
+    if (!person) {
+      out(`${email} is not on the roster. Import it with: steps roster import FILE.csv`);
+      return 1;
+    }
+    out(toPlainText(await answer(steps.core, person, text, log)));
+    await steps.dispatcher.kick();
+    return 0;
+  } finally {
+    await steps.close();
+  }
+}

@@ -1,0 +1,75 @@
+import { mkdirSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { PGlite } from "@electric-sql/pglite";
+import type { Logger } from "drizzle-orm";
+import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
+import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
+import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
+import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
+import postgres from "postgres";
+import * as schema from "./schema.ts";
+
+export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
+
+export interface DbHandle {
+  db: Db;
+  kind: "postgres" | "pglite";
+  close(): Promise<void>;
+}
+
+export interface DbOptions {
+  /** Where PGlite keeps its files when no URL is given; "memory://" keeps nothing. */
+  dataDir?: string;
+  /** Called for every statement: tests count queries with it. */
+  onQuery?: (sql: string) => void;
+  /** Connections in the postgres.js pool. */
+  maxConnections?: number;
+}
+
+const migrationsFolder = fileURLToPath(new URL("./migrations", import.meta.url));
+// Any fixed number works; it only has to be the same for every instance.
+const MIGRATION_LOCK = 7_411_019;
+
+/**
+ * Opens the database and brings its schema up to date: PostgreSQL when a URL is
+ * given, otherwise PGlite on disk, so `npm start` needs no server.
+ */
+export async function createDb(url: string | undefined, options: DbOptions = {}): Promise<DbHandle> {
+  const logger: Logger | undefined = options.onQuery && { logQuery: (query) => options.onQuery!(query) };
+  if (url) return openPostgres(url, options, logger);
+  return openPglite(options.dataDir ?? ".steps/db", logger);
+}
+
+async function openPostgres(url: string, options: DbOptions, logger: Logger | undefined): Promise<DbHandle> {
+  const client = postgres(url, {
+    max: options.maxConnections ?? 10,
+    onnotice: () => {},
+    // Fail fast when the server is down instead of hanging a chat request.
+    connect_timeout: 5,
+  });
+  try {
+    // Two instances starting at once must not both run the same migration.
+    const conn = await client.reserve();
+    try {
+      await conn`select pg_advisory_lock(${MIGRATION_LOCK})`;
+      await migratePostgres(drizzlePostgres(conn as unknown as typeof client), { migrationsFolder });
+      await conn`select pg_advisory_unlock(${MIGRATION_LOCK})`;
+    } finally {
+      conn.release();
+    }
+  } catch (error) {
+    await client.end({ timeout: 1 });
+    throw error;
+  }
+  const db = drizzlePostgres(client, { schema, logger }) as unknown as Db;
+  return { db, kind: "postgres", close: () => client.end({ timeout: 5 }) };
+}
+
+async function openPglite(dataDir: string, logger: Logger | undefined): Promise<DbHandle> {
+  if (!dataDir.startsWith("memory://")) mkdirSync(dataDir, { recursive: true });
+  const client = await PGlite.create(dataDir);
+  const db = drizzlePglite(client, { schema, logger });
+  await migratePglite(db, { migrationsFolder });
+  return { db: db as unknown as Db, kind: "pglite", close: () => client.close() };
+}

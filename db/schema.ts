@@ -1,0 +1,159 @@
+import { sql } from "drizzle-orm";
+import {
+  bigint,
+  bigserial,
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  serial,
+  text,
+  timestamp,
+  uniqueIndex,
+} from "drizzle-orm/pg-core";
+
+const createdAt = () => timestamp("created_at", { withTimezone: true, mode: "date" }).notNull().defaultNow();
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
+
+// Interns are minors: a person is an email, a display name, a role and a
+// department. Nothing else about them is stored.
+export const people = pgTable(
+  "people",
+  {
+    id: serial("id").primaryKey(),
+    email: text("email").notNull(),
+    name: text("name").notNull(),
+    role: text("role", { enum: ["intern", "mentor", "coordinator"] }).notNull(),
+    department: text("department"),
+    mentorId: integer("mentor_id"),
+    remindersOff: boolean("reminders_off").notNull().default(false),
+    createdAt: createdAt(),
+    updatedAt: ts("updated_at").notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex("people_email_key").on(t.email), index("people_mentor_idx").on(t.mentorId)],
+);
+
+/** A person's account on a chat platform, attached by the adapters once matched by email. */
+export const identities = pgTable(
+  "identities",
+  {
+    platform: text("platform").notNull(),
+    platformUserId: text("platform_user_id").notNull(),
+    personId: integer("person_id")
+      .notNull()
+      .references(() => people.id, { onDelete: "cascade" }),
+    /** Whatever the platform needs to reach the person later (Teams conversation reference, Slack DM channel). */
+    address: jsonb("address"),
+    updatedAt: ts("updated_at").notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.platform, t.platformUserId] }), index("identities_person_idx").on(t.personId)],
+);
+
+export const submissions = pgTable(
+  "submissions",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    personId: integer("person_id")
+      .notNull()
+      .references(() => people.id),
+    playlist: text("playlist").notNull(),
+    task: text("task").notNull(),
+    /** 1 for a completion; minutes for an hours entry. */
+    units: integer("units").notNull(),
+    isOnce: boolean("is_once").notNull(),
+    note: text("note"),
+    link: text("link"),
+    status: text("status", { enum: ["pending", "approved", "changes_requested"] })
+      .notNull()
+      .default("pending"),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index("submissions_person_idx").on(t.personId),
+    index("submissions_pending_idx").on(t.status).where(sql`${t.status} = 'pending'`),
+    // A task required once can have only one live submission, whatever the code does.
+    uniqueIndex("submissions_once_live_key")
+      .on(t.personId, t.playlist, t.task)
+      .where(sql`${t.isOnce} and ${t.status} <> 'changes_requested'`),
+  ],
+);
+
+export const decisions = pgTable(
+  "decisions",
+  {
+    submissionId: bigint("submission_id", { mode: "number" })
+      .primaryKey()
+      .references(() => submissions.id),
+    decision: text("decision", { enum: ["approved", "changes_requested"] }).notNull(),
+    deciderId: integer("decider_id")
+      .notNull()
+      .references(() => people.id),
+    reason: text("reason"),
+    decidedAt: ts("decided_at").notNull(),
+  },
+  (t) => [index("decisions_decided_at_idx").on(t.decidedAt)],
+);
+
+export const awards = pgTable(
+  "awards",
+  {
+    /** Unguessable: it is the badge page's address. */
+    id: text("id").primaryKey(),
+    personId: integer("person_id")
+      .notNull()
+      .references(() => people.id),
+    playlist: text("playlist").notNull(),
+    awardedAt: ts("awarded_at").notNull(),
+    /** What was done and the proof, frozen at award time so later file edits do not rewrite history. */
+    evidence: jsonb("evidence").notNull(),
+    published: boolean("published").notNull().default(false),
+    credential: jsonb("credential"),
+    revokedAt: ts("revoked_at"),
+    revokedReason: text("revoked_reason"),
+  },
+  (t) => [uniqueIndex("awards_person_playlist_key").on(t.personId, t.playlist)],
+);
+
+/**
+ * Every message the bot sends goes through here: claimed by a unique key before
+ * it is sent, so retries, restarts and several instances deliver it once.
+ */
+export const outbox = pgTable(
+  "outbox",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    key: text("key").notNull(),
+    /** person:<id> or channel:<announcements|coordinators> */
+    recipient: text("recipient").notNull(),
+    payload: jsonb("payload").notNull(),
+    status: text("status", { enum: ["queued", "sending", "sent", "failed", "skipped"] })
+      .notNull()
+      .default("queued"),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: ts("next_attempt_at").notNull().defaultNow(),
+    lastError: text("last_error"),
+    /** Where it landed, per platform, so it can be updated in place later. */
+    delivered: jsonb("delivered"),
+    createdAt: createdAt(),
+    sentAt: ts("sent_at"),
+  },
+  (t) => [
+    uniqueIndex("outbox_key_key").on(t.key),
+    index("outbox_due_idx").on(t.nextAttemptAt).where(sql`${t.status} in ('queued', 'sending')`),
+  ],
+);
+
+/** Platform deliveries already handled (Slack event ids, Teams activity ids). */
+export const receipts = pgTable("receipts", {
+  key: text("key").primaryKey(),
+  receivedAt: createdAt(),
+});
+
+/** Small named values the server keeps: the badge issuer key, for instance. */
+export const settings = pgTable("settings", {
+  key: text("key").primaryKey(),
+  value: jsonb("value").notNull(),
+  updatedAt: ts("updated_at").notNull().defaultNow(),
+});

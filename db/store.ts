@@ -1,0 +1,309 @@
+import { and, desc, eq, gte, inArray, like, sql } from "drizzle-orm";
+import type {
+  Award,
+  Decision,
+  DeliveryRef,
+  DigestRows,
+  Identity,
+  OutboxItem,
+  Person,
+  Store,
+  Submission,
+} from "../src/store.ts";
+import type { Db } from "./client.ts";
+import { awards, decisions, identities, outbox, people, receipts, settings, submissions } from "./schema.ts";
+
+const personColumns = {
+  id: people.id,
+  email: people.email,
+  name: people.name,
+  role: people.role,
+  department: people.department,
+  mentorId: people.mentorId,
+  remindersOff: people.remindersOff,
+};
+
+type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
+
+export function createStore(db: Db): Store {
+  return makeStore(db, false);
+}
+
+function makeStore(db: Db | Tx, inTransaction: boolean): Store {
+  const store: Store = {
+    transaction(fn) {
+      if (inTransaction) return fn(store);
+      return (db as Db).transaction((tx) => fn(makeStore(tx, true)));
+    },
+
+    async lockPerson(personId) {
+      // Transaction-scoped: released at commit or rollback, never leaked.
+      await db.execute(sql`select pg_advisory_xact_lock(1, ${personId})`);
+    },
+
+    async personByEmail(email) {
+      const [row] = await db.select(personColumns).from(people).where(eq(people.email, email.trim().toLowerCase()));
+      return row;
+    },
+    async personById(id) {
+      const [row] = await db.select(personColumns).from(people).where(eq(people.id, id));
+      return row;
+    },
+    async peopleByIds(ids) {
+      if (ids.length === 0) return [];
+      return db.select(personColumns).from(people).where(inArray(people.id, ids));
+    },
+    async peopleByRole(role) {
+      return db.select(personColumns).from(people).where(eq(people.role, role)).orderBy(people.name);
+    },
+    async menteesOf(mentorId) {
+      return db.select(personColumns).from(people).where(eq(people.mentorId, mentorId)).orderBy(people.name);
+    },
+
+    async upsertPeople(rows) {
+      if (rows.length === 0) return { inserted: 0, updated: 0 };
+      // Two statements: people first, then mentor links, so a mentor listed
+      // after their intern in the file is found.
+      const upserted = await db
+        .insert(people)
+        .values(rows.map((r) => ({ email: r.email, name: r.name, role: r.role, department: r.department })))
+        .onConflictDoUpdate({
+          target: people.email,
+          set: {
+            name: sql`excluded.name`,
+            role: sql`excluded.role`,
+            department: sql`excluded.department`,
+            updatedAt: sql`now()`,
+          },
+        })
+        .returning({ id: people.id, inserted: sql<boolean>`xmax = 0` });
+      const links = rows.map((r) => ({ email: r.email, mentor: r.mentorEmail }));
+      await db.execute(sql`
+        update people p set mentor_id = m.id
+        from jsonb_to_recordset(${JSON.stringify(links)}::jsonb) as l(email text, mentor text)
+        left join people m on m.email = l.mentor
+        where p.email = l.email and p.mentor_id is distinct from m.id`);
+      const inserted = upserted.filter((r) => r.inserted).length;
+      return { inserted, updated: upserted.length - inserted };
+    },
+
+    async setRemindersOff(personId, off) {
+      await db.update(people).set({ remindersOff: off, updatedAt: new Date() }).where(eq(people.id, personId));
+    },
+
+    async personByIdentity(platform, platformUserId) {
+      const [row] = await db
+        .select(personColumns)
+        .from(identities)
+        .innerJoin(people, eq(people.id, identities.personId))
+        .where(and(eq(identities.platform, platform), eq(identities.platformUserId, platformUserId)));
+      return row;
+    },
+    async saveIdentity(identity) {
+      await db
+        .insert(identities)
+        .values({ ...identity, address: identity.address ?? null, updatedAt: new Date() })
+        .onConflictDoUpdate({
+          target: [identities.platform, identities.platformUserId],
+          set: { personId: identity.personId, address: identity.address ?? null, updatedAt: new Date() },
+        });
+    },
+    async identitiesOf(personIds) {
+      if (personIds.length === 0) return [];
+      return db
+        .select()
+        .from(identities)
+        .where(inArray(identities.personId, personIds))
+        .orderBy(desc(identities.updatedAt)) as Promise<Identity[]>;
+    },
+
+    async submissionsOf(personId) {
+      return db.select().from(submissions).where(eq(submissions.personId, personId)).orderBy(submissions.id);
+    },
+    async submission(id) {
+      const [row] = await db.select().from(submissions).where(eq(submissions.id, id));
+      return row;
+    },
+    async createSubmission(row) {
+      const [created] = await db.insert(submissions).values(row).returning();
+      return created!;
+    },
+    async decide(decision) {
+      const [row] = await db.insert(decisions).values(decision).onConflictDoNothing().returning();
+      if (!row) return undefined;
+      await db.update(submissions).set({ status: decision.decision }).where(eq(submissions.id, decision.submissionId));
+      return row as Decision;
+    },
+    async decisionOf(submissionId) {
+      const [row] = await db.select().from(decisions).where(eq(decisions.submissionId, submissionId));
+      return row as Decision | undefined;
+    },
+    async decisionsOf(ids) {
+      if (ids.length === 0) return [];
+      return db.select().from(decisions).where(inArray(decisions.submissionId, ids)) as Promise<Decision[]>;
+    },
+    async pendingForApprover(approver) {
+      const pending = db
+        .select({ s: submissions })
+        .from(submissions)
+        .innerJoin(people, eq(people.id, submissions.personId))
+        .orderBy(submissions.id);
+      // Coordinators may decide anything; mentors their own interns' work.
+      const rows =
+        approver.role === "coordinator"
+          ? await pending.where(eq(submissions.status, "pending"))
+          : await pending.where(and(eq(submissions.status, "pending"), eq(people.mentorId, approver.id)));
+      return rows.map((r) => r.s);
+    },
+    async recordedWork() {
+      return db
+        .select({ playlist: submissions.playlist, task: submissions.task, count: sql<number>`count(*)::int` })
+        .from(submissions)
+        .groupBy(submissions.playlist, submissions.task);
+    },
+
+    async createAward(award) {
+      const [row] = await db.insert(awards).values(award).onConflictDoNothing().returning();
+      return row as Award | undefined;
+    },
+    async award(id) {
+      const [row] = await db.select().from(awards).where(eq(awards.id, id));
+      return row as Award | undefined;
+    },
+    async awardsOf(personId) {
+      return db.select().from(awards).where(eq(awards.personId, personId)).orderBy(awards.awardedAt) as Promise<Award[]>;
+    },
+    async updateAward(id, changes) {
+      await db.update(awards).set(changes).where(eq(awards.id, id));
+    },
+
+    async digestRows(since): Promise<DigestRows> {
+      const [interns, approved, pending, lastActivity, awardsSince, failedDeliveries] = await Promise.all([
+        db.select(personColumns).from(people).where(eq(people.role, "intern")).orderBy(people.department, people.name),
+        db
+          .select({
+            personId: submissions.personId,
+            playlist: submissions.playlist,
+            task: submissions.task,
+            units: sql<number>`sum(${submissions.units})::int`,
+          })
+          .from(submissions)
+          .where(eq(submissions.status, "approved"))
+          .groupBy(submissions.personId, submissions.playlist, submissions.task),
+        db
+          .select({ s: submissions, mentorId: people.mentorId })
+          .from(submissions)
+          .innerJoin(people, eq(people.id, submissions.personId))
+          .where(eq(submissions.status, "pending"))
+          .orderBy(submissions.createdAt),
+        db
+          .select({ personId: submissions.personId, at: sql<Date>`max(${submissions.createdAt})` })
+          .from(submissions)
+          .groupBy(submissions.personId),
+        db
+          .select({ a: awards, name: people.name, department: people.department })
+          .from(awards)
+          .innerJoin(people, eq(people.id, awards.personId))
+          .where(gte(awards.awardedAt, since))
+          .orderBy(awards.awardedAt),
+        db.select().from(outbox).where(eq(outbox.status, "failed")).orderBy(outbox.id).limit(200),
+      ]);
+      return {
+        interns,
+        approved,
+        pending: pending.map((r) => ({ ...r.s, mentorId: r.mentorId })),
+        lastActivity: lastActivity.map((r) => ({ personId: r.personId, at: new Date(r.at) })),
+        awardsSince: awardsSince.map((r) => ({ ...(r.a as Award), name: r.name, department: r.department })),
+        failedDeliveries: failedDeliveries as OutboxItem[],
+      };
+    },
+
+    async enqueue(items) {
+      if (items.length === 0) return 0;
+      const rows = await db
+        .insert(outbox)
+        .values(
+          items.map((i) => ({
+            key: i.key,
+            recipient: i.recipient,
+            payload: i.payload,
+            ...(i.notBefore ? { nextAttemptAt: i.notBefore } : {}),
+          })),
+        )
+        .onConflictDoNothing({ target: outbox.key })
+        .returning({ id: outbox.id });
+      return rows.length;
+    },
+    async claimDue(now, limit, leaseMs) {
+      // SKIP LOCKED lets several instances claim disjoint batches; the lease
+      // makes an item claimed by a process that died due again later.
+      const result = await db.execute(sql`
+        update outbox set status = 'sending', attempts = attempts + 1,
+          next_attempt_at = ${new Date(now.getTime() + leaseMs)}
+        where id in (
+          select id from outbox
+          where status in ('queued', 'sending') and next_attempt_at <= ${now}
+          order by id limit ${limit}
+          for update skip locked)
+        returning id, key, recipient, payload, status, attempts, next_attempt_at, last_error, delivered, created_at`);
+      return rowsOf(result).map((r) => ({
+        id: Number(r.id),
+        key: r.key as string,
+        recipient: r.recipient as OutboxItem["recipient"],
+        payload: r.payload as OutboxItem["payload"],
+        status: r.status as OutboxItem["status"],
+        attempts: Number(r.attempts),
+        nextAttemptAt: new Date(r.next_attempt_at as string),
+        lastError: (r.last_error as string | null) ?? null,
+        delivered: (r.delivered as DeliveryRef[] | null) ?? null,
+        createdAt: new Date(r.created_at as string),
+      }));
+    },
+    async markSent(id, delivered, at) {
+      await db.update(outbox).set({ status: "sent", delivered, sentAt: at, lastError: null }).where(eq(outbox.id, id));
+    },
+    async markRetry(id, error, nextAttemptAt) {
+      await db.update(outbox).set({ status: "queued", lastError: error, nextAttemptAt }).where(eq(outbox.id, id));
+    },
+    async markFailed(id, error) {
+      await db.update(outbox).set({ status: "failed", lastError: error }).where(eq(outbox.id, id));
+    },
+    async deliveredUnder(prefix) {
+      const rows = await db
+        .select({ delivered: outbox.delivered })
+        .from(outbox)
+        .where(and(like(outbox.key, `${escapeLike(prefix)}%`), eq(outbox.status, "sent")));
+      return rows.flatMap((r) => (r.delivered as DeliveryRef[] | null) ?? []);
+    },
+
+    async firstReceipt(key) {
+      const rows = await db.insert(receipts).values({ key }).onConflictDoNothing().returning({ key: receipts.key });
+      return rows.length === 1;
+    },
+
+    async getSetting<T>(key: string) {
+      const [row] = await db.select().from(settings).where(eq(settings.key, key));
+      return row?.value as T | undefined;
+    },
+    async initSetting<T>(key: string, value: T) {
+      await db.insert(settings).values({ key, value }).onConflictDoNothing();
+      const [row] = await db.select().from(settings).where(eq(settings.key, key));
+      return row!.value as T;
+    },
+
+    async ping() {
+      await db.execute(sql`select 1`);
+    },
+  };
+  return store;
+}
+
+/** postgres.js returns the rows as the result; PGlite wraps them in `rows`. */
+function rowsOf(result: unknown): Record<string, unknown>[] {
+  if (Array.isArray(result)) return result as Record<string, unknown>[];
+  return ((result as { rows?: Record<string, unknown>[] }).rows ?? []) as Record<string, unknown>[];
+}
+
+function escapeLike(value: string): string {
+  return value.replace(/[\\%_]/g, (c) => `\\${c}`);
+}

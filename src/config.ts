@@ -1,0 +1,28 @@
+import { z } from "zod";
+
+// Every environment variable Steps reads, validated once at start-up.
+const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().default("0.0.0.0"),
+  PUBLIC_URL: z.url().optional(),
+  DATABASE_URL: z.string().optional(),
+  DATA_DIR: z.string().default(".steps"),
+  PROGRAM_FILE: z.string().default("programs/summer-steps.yml"),
+  ROSTER_FILE: z.string().default("programs/summer-steps-roster.csv"),
+  LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+});
+
+export type Env = z.infer<typeof envSchema> & { raw: Record<string, string | undefined> };
+
+export function readEnv(raw: Record<string, string | undefined> = process.env): Env {
+  const parsed = envSchema.safeParse(Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== "")));
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+    throw new Error(`Invalid environment:\n${lines.join("\n")}`);
+  }
+  return { ...parsed.data, raw };
+}
+
+export function publicUrl(env: Env): string {
+  return env.PUBLIC_URL ?? `http://localhost:${env.PORT}`;
+}

@@ -1,0 +1,138 @@
+import type { Logger } from "../log.ts";
+import type { DeliveryRef, OutboxItem, Store } from "../store.ts";
+import type { Clock } from "../time.ts";
+import { DeliveryError, type Transport } from "./transport.ts";
+
+export interface DispatcherOptions {
+  store: Store;
+  now: Clock;
+  log: Logger;
+  /** Give up after this many attempts and list the message in the digest. */
+  maxAttempts?: number;
+  batchSize?: number;
+  /** How long a claimed item is ours before another instance may take it over. */
+  leaseMs?: number;
+  /** Messages sent at once within one batch. */
+  concurrency?: number;
+}
+
+export type Dispatcher = ReturnType<typeof createDispatcher>;
+
+/**
+ * Sends what the outbox holds. Items are claimed in the database before they
+ * are sent, so any number of instances can run this side by side.
+ */
+export function createDispatcher(options: DispatcherOptions) {
+  const { store, now, log } = options;
+  const maxAttempts = options.maxAttempts ?? 5;
+  const batchSize = options.batchSize ?? 50;
+  const leaseMs = options.leaseMs ?? 60_000;
+  const concurrency = options.concurrency ?? 8;
+  const transports: Transport[] = [];
+  let running: Promise<number> | null = null;
+  let again = false;
+
+  async function deliver(item: OutboxItem): Promise<DeliveryRef[]> {
+    const { message, updates } = item.payload;
+    if (updates) {
+      const refs = await store.deliveredUnder(updates);
+      for (const ref of refs) await transports.find((t) => t.platform === ref.platform)?.update(ref, message);
+      // Nothing to edit (the request never reached anyone): tell the decider directly instead.
+      if (refs.length > 0) return refs;
+    }
+    if (item.recipient.startsWith("channel:")) {
+      const channel = item.recipient.slice("channel:".length) as "announcements" | "coordinators";
+      const refs: DeliveryRef[] = [];
+      for (const t of transports) {
+        const ref = await t.sendToChannel(channel, message);
+        if (ref) refs.push(ref);
+      }
+      return refs;
+    }
+    const personId = Number(item.recipient.slice("person:".length));
+    const person = await store.personById(personId);
+    if (!person) throw new DeliveryError(`person ${personId} is no longer on the roster`, { permanent: true });
+    const identities = await store.identitiesOf([personId]);
+    // The platform the person used last is where they will see it.
+    for (const identity of identities) {
+      const transport = transports.find((t) => t.platform === identity.platform);
+      if (transport) return [await transport.sendToPerson(person, identity, message)];
+    }
+    const anyone = transports.find((t) => t.reachesEveryone);
+    if (anyone) return [await anyone.sendToPerson(person, undefined, message)];
+    throw new DeliveryError(`${person.email} has not started a chat with Steps on ${transports.map((t) => t.platform).join(" or ") || "any platform"} yet`, {
+      permanent: true,
+    });
+  }
+
+  async function handle(item: OutboxItem): Promise<void> {
+    try {
+      const refs = await deliver(item);
+      await store.markSent(item.id, refs, now());
+    } catch (error) {
+      const e = error instanceof DeliveryError ? error : null;
+      const text = error instanceof Error ? error.message : String(error);
+      if (e?.options.permanent || item.attempts >= maxAttempts) {
+        log.warn("delivery failed for good", { key: item.key, error: text });
+        await store.markFailed(item.id, text);
+        return;
+      }
+      const backoff = e?.options.retryAfterMs ?? Math.min(15 * 60_000, 2 ** item.attempts * 1_000);
+      log.info("delivery will be retried", { key: item.key, error: text, inMs: backoff });
+      await store.markRetry(item.id, text, new Date(now().getTime() + backoff));
+    }
+  }
+
+  /** Sends everything due now; returns how many items were handled. */
+  async function drain(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const batch = await store.claimDue(now(), batchSize, leaseMs);
+      if (batch.length === 0) return total;
+      for (let i = 0; i < batch.length; i += concurrency) {
+        await Promise.all(batch.slice(i, i + concurrency).map(handle));
+      }
+      total += batch.length;
+    }
+  }
+
+  return {
+    register(transport: Transport) {
+      transports.push(transport);
+    },
+    get platforms() {
+      return transports.map((t) => t.platform);
+    },
+    drain,
+    /**
+     * Drains soon without waiting; overlapping kicks share one run and one
+     * more pass, so a burst of changes costs a couple of claims, not one each.
+     */
+    kick(): Promise<number> {
+      if (running) {
+        again = true;
+        return running;
+      }
+      running = (async () => {
+        let n = 0;
+        do {
+          again = false;
+          n += await drain();
+        } while (again);
+        return n;
+      })()
+        .catch((error) => {
+          log.error("dispatcher failed", { error: String(error) });
+          return 0;
+        })
+        .finally(() => {
+          running = null;
+        });
+      return running;
+    },
+    /** Resolves once nothing is in flight: tests and the CLI wait on this. */
+    async idle(): Promise<void> {
+      while (running) await running;
+    },
+  };
+}

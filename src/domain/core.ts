@@ -1,0 +1,265 @@
+import { randomBytes } from "node:crypto";
+import type { Command } from "../commands/grammar.ts";
+import { StepsError } from "../errors.ts";
+import type { Action, Message } from "../messages.ts";
+import { isHours, requiredUnits, type Program } from "../program/program.ts";
+import type { Playlist, Task } from "../program/schema.ts";
+import type { Award, Decision, Person, Store, Submission } from "../store.ts";
+import { closest } from "../suggest.ts";
+import type { Clock } from "../time.ts";
+import { playlistProgress } from "./progress.ts";
+import { replyFor } from "./replies.ts";
+import * as views from "./views.ts";
+
+export interface CoreOptions {
+  program: Program;
+  store: Store;
+  now: Clock;
+  /** Public base URL of this server: badge links point here. */
+  baseUrl: string;
+  /** Called after a change commits that queued messages, so they go out now rather than at the next tick. */
+  onQueued?: () => void;
+  /** Called after an award commits (the badge issue signs credentials here). */
+  onAward?: (award: Award, store: Store) => Promise<void>;
+}
+
+export interface DecisionResult {
+  decision: Decision;
+  /** False when someone else had already decided: the decision shown is theirs. */
+  mine: boolean;
+  award?: Award;
+}
+
+/** The platform-neutral core: every rule about who may do what lives here. */
+export type Core = ReturnType<typeof createCore>;
+
+export function createCore(options: CoreOptions) {
+  const { program, store, now } = options;
+  const tz = program.timeZone;
+  const queued = () => options.onQueued?.();
+
+  function requireRole(person: Person, roles: Person["role"][], doing: string): void {
+    if (!roles.includes(person.role)) {
+      throw new StepsError("wrong_role", `Only ${roles.map((r) => `${r}s`).join(" and ")} can ${doing}.`);
+    }
+  }
+
+  function findTask(slug: string, intern: Person): { playlist: Playlist; task: Task } {
+    const found = program.task(slug);
+    if (!found) {
+      const open = program.file.playlists.filter((p) => program.isOpenTo(p, intern.department)).flatMap((p) => p.tasks.map((t) => t.slug));
+      const suggestions = closest(slug, open);
+      const hint = suggestions.length
+        ? `Did you mean ${suggestions.map((s) => `\`${s}\``).join(" or ")}?`
+        : "Type `tasks` to see your tasks.";
+      throw new StepsError("unknown_task", `There is no task \`${slug}\`. ${hint}`, { suggestions });
+    }
+    if (!program.isOpenTo(found.playlist, intern.department)) {
+      throw new StepsError("not_open_to_you", `\`${slug}\` belongs to ${found.playlist.title}, which is not open to your department. Type \`tasks\` to see yours.`);
+    }
+    return found;
+  }
+
+  function approversFor(intern: Person, task: Task, coordinators: Person[]): number[] {
+    if (task.approver === "mentor" && intern.mentorId) return [intern.mentorId];
+    return coordinators.map((c) => c.id);
+  }
+
+  /** Records a completion or hours entry and asks the approver, in one transaction. */
+  async function submit(intern: Person, slug: string, units: number, note: string | null, link: string | null, asHours: boolean) {
+    requireRole(intern, ["intern"], "record tasks");
+    const { playlist, task } = findTask(slug, intern);
+    if (asHours && !isHours(task)) {
+      throw new StepsError("not_hours_task", `\`${slug}\` is counted in tasks, not hours: type \`done ${slug}\`.`);
+    }
+    if (!asHours && isHours(task)) {
+      throw new StepsError("hours_task", `\`${slug}\` counts hours: type \`log <hours> ${slug}\`, e.g. \`log 2h ${slug}\`.`);
+    }
+    if (task.evidence === "required" && !note && !link) {
+      throw new StepsError("evidence_required", `${task.title} needs evidence: add a link or a few words, e.g. \`done ${slug} https://…\`.`);
+    }
+    const result = await store.transaction(async (tx) => {
+      await tx.lockPerson(intern.id);
+      const mine = (await tx.submissionsOf(intern.id)).filter((s) => s.playlist === playlist.slug && s.task === task.slug);
+      const required = requiredUnits(task);
+      const approved = mine.filter((s) => s.status === "approved").reduce((n, s) => n + s.units, 0);
+      const pending = mine.filter((s) => s.status === "pending");
+      if (approved >= required) {
+        throw new StepsError("already_approved", `${task.title} is already approved. Type \`status\` to see what is left.`);
+      }
+      if (!isHours(task) && approved + pending.reduce((n, s) => n + s.units, 0) >= required) {
+        throw new StepsError("already_pending", `${task.title} is already waiting for approval (#${pending[0]!.id}). No need to send it again.`);
+      }
+      const submission = await tx.createSubmission({
+        personId: intern.id,
+        playlist: playlist.slug,
+        task: task.slug,
+        units,
+        isOnce: task.requirement === "once",
+        note,
+        link,
+        createdAt: now(),
+      });
+      const coordinators = task.approver === "coordinator" || !intern.mentorId ? await tx.peopleByRole("coordinator") : [];
+      const approvers = approversFor(intern, task, coordinators);
+      const request = views.approvalRequest(intern, task, playlist, submission);
+      await tx.enqueue(approvers.map((id) => ({ key: `approval:${submission.id}:${id}`, recipient: `person:${id}` as const, payload: { message: request } })));
+      const progress = playlistProgress(playlist, [...(await tx.submissionsOf(intern.id))]);
+      return { submission, approvers, progress };
+    });
+    queued();
+    return { ...result, task, playlist };
+  }
+
+  async function done(intern: Person, slug: string, note: string | null, link: string | null) {
+    return submit(intern, slug, 1, note, link, false);
+  }
+
+  async function logHours(intern: Person, minutes: number, slug: string, note: string | null, link: string | null) {
+    return submit(intern, slug, minutes, note, link, true);
+  }
+
+  /**
+   * Approve or send back a submission. The intern's row lock makes concurrent
+   * clicks take turns, and the decisions table's key makes the first one final.
+   */
+  async function decide(decider: Person, submissionId: number, decision: Decision["decision"], reason: string | null): Promise<DecisionResult> {
+    if (decision === "changes_requested" && !reason?.trim()) {
+      throw new StepsError("reason_required", `Say what to change: \`changes ${submissionId} <reason>\`.`);
+    }
+    const first = await store.submission(submissionId);
+    if (!first) throw new StepsError("unknown_submission", `There is no submission #${submissionId}. Type \`pending\` to see yours.`);
+    const result = await store.transaction(async (tx) => {
+      await tx.lockPerson(first.personId);
+      const s = (await tx.submission(submissionId))!;
+      const intern = (await tx.personById(s.personId))!;
+      authorize(decider, intern, s);
+      const earlier = await tx.decisionOf(s.id);
+      if (earlier) return { decision: earlier, mine: false } satisfies DecisionResult;
+      const d = await tx.decide({ submissionId: s.id, decision, deciderId: decider.id, reason: reason?.trim() || null, decidedAt: now() });
+      if (!d) return { decision: (await tx.decisionOf(s.id))!, mine: false } satisfies DecisionResult;
+      const decided = { ...s, status: d.decision };
+      const award = d.decision === "approved" ? await awardIfComplete(tx, intern, s.playlist) : undefined;
+      await notifyDecision(tx, intern, decided, d, decider);
+      return { decision: d, mine: true, award } satisfies DecisionResult;
+    });
+    if (result.mine) queued();
+    return result;
+  }
+
+  function authorize(decider: Person, intern: Person, s: Submission): void {
+    if (decider.id === intern.id) throw new StepsError("own_work", "You cannot approve your own work. Your mentor will review it.");
+    const task = program.task(s.task)?.task;
+    if (decider.role === "coordinator") return;
+    if (decider.role !== "mentor") throw new StepsError("wrong_role", "Only mentors and coordinators can approve work.");
+    if (intern.mentorId !== decider.id) {
+      throw new StepsError("not_your_intern", `#${s.id} is ${intern.name}'s work, and you are not their mentor. Their mentor or a coordinator can decide it.`);
+    }
+    if (task?.approver === "coordinator") {
+      throw new StepsError("wrong_role", `#${s.id} needs a coordinator's approval.`);
+    }
+  }
+
+  async function notifyDecision(tx: Store, intern: Person, s: Submission, d: Decision, decider: Person) {
+    const found = program.task(s.task);
+    // A task removed from the file since it was recorded still gets its outcome, under its slug.
+    const task = found?.task ?? { slug: s.task, title: s.task, description: "", requirement: "once" as const, evidence: "none" as const, approver: "mentor" as const };
+    const playlist = found?.playlist ?? program.playlist(s.playlist);
+    const items: Parameters<Store["enqueue"]>[0] = [
+      { key: `outcome:${s.id}`, recipient: `person:${intern.id}`, payload: { message: views.outcomeForIntern(task, s, d, decider, tz) } },
+    ];
+    if (playlist) {
+      items.push({
+        key: `approval-update:${s.id}`,
+        recipient: `person:${decider.id}`,
+        payload: { message: views.decidedRequest(intern, task, playlist, s, d, decider, tz), updates: `approval:${s.id}:` },
+      });
+    }
+    await tx.enqueue(items);
+  }
+
+  /** Awards the playlist's badge once every requirement is approved; the unique key makes it once. */
+  async function awardIfComplete(tx: Store, intern: Person, playlistSlug: string): Promise<Award | undefined> {
+    const playlist = program.playlist(playlistSlug);
+    if (!playlist) return undefined;
+    const subs = await tx.submissionsOf(intern.id);
+    const progress = playlistProgress(playlist, subs);
+    if (!progress.complete) return undefined;
+    const approved = subs.filter((s) => s.playlist === playlist.slug && s.status === "approved");
+    const decisions = await tx.decisionsOf(approved.map((s) => s.id));
+    const deciders = new Map((await tx.peopleByIds([...new Set(decisions.map((d) => d.deciderId))])).map((p) => [p.id, p]));
+    const byId = new Map(decisions.map((d) => [d.submissionId, d]));
+    const award = await tx.createAward({
+      id: randomBytes(18).toString("base64url"),
+      personId: intern.id,
+      playlist: playlist.slug,
+      awardedAt: now(),
+      evidence: approved.map((s) => {
+        const d = byId.get(s.id)!;
+        return {
+          task: s.task,
+          title: program.task(s.task)?.task.title ?? s.task,
+          units: s.units,
+          note: s.note,
+          link: s.link,
+          submittedAt: s.createdAt.toISOString(),
+          approvedBy: deciders.get(d.deciderId)?.name ?? "",
+          approvedAt: d.decidedAt.toISOString(),
+        };
+      }),
+    });
+    if (!award) return undefined;
+    await options.onAward?.(award, tx);
+    const url = badgeUrl(award);
+    await tx.enqueue([
+      { key: `award:${award.id}:channel`, recipient: "channel:announcements", payload: { message: views.awardAnnouncement(intern, playlist, award, url) } },
+      { key: `award:${award.id}:intern`, recipient: `person:${intern.id}`, payload: { message: views.awardForIntern(playlist, url) } },
+    ]);
+    return award;
+  }
+
+  function badgeUrl(award: Pick<Award, "id">): string {
+    return `${options.baseUrl.replace(/\/$/, "")}/badges/${award.id}`;
+  }
+
+  async function progressOf(intern: Person) {
+    const subs = await store.submissionsOf(intern.id);
+    const started = new Set(subs.map((s) => s.playlist));
+    const playlists = program.file.playlists.filter(
+      (p) => program.isOpenTo(p, intern.department) && (!p.advanced || started.has(p.slug)),
+    );
+    return playlists.map((p) => playlistProgress(p, subs));
+  }
+
+  async function pendingFor(approver: Person) {
+    requireRole(approver, ["mentor", "coordinator"], "review work");
+    const subs = await store.pendingForApprover(approver);
+    const interns = new Map((await store.peopleByIds([...new Set(subs.map((s) => s.personId))])).map((p) => [p.id, p]));
+    return subs.map((s) => ({ submission: s, intern: interns.get(s.personId)!, ...program.task(s.task) }));
+  }
+
+  /** Runs a parsed chat command for a person and returns the reply to show them. */
+  async function run(person: Person, command: Command): Promise<Message> {
+    return replyFor(api, person, command);
+  }
+
+  /** A button click from any platform: the clicker is re-checked here, the value is only an id. */
+  async function act(action: Action): Promise<Message> {
+    const person = await store.personById(action.personId);
+    if (!person) throw new StepsError("not_on_roster", "You are not on the program roster. Ask your coordinator to add you.");
+    const id = Number(action.value);
+    switch (action.action) {
+      case "approve":
+      case "request_changes":
+        if (!Number.isSafeInteger(id) || id <= 0) throw new StepsError("unknown_submission", "That button is out of date. Type `pending` to see what is waiting.");
+        return run(person, action.action === "approve" ? { kind: "approve", submissionId: id } : { kind: "changes", submissionId: id, reason: action.reason ?? "" });
+      case "publish_badge":
+        return run(person, { kind: "badge_publish", playlist: action.value });
+    }
+  }
+
+  const api = { program, store, now, options, done, logHours, decide, progressOf, pendingFor, badgeUrl, requireRole, run, act, queued };
+  return api;
+}
+
+export type CoreApi = ReturnType<typeof createCore>;

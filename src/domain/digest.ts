@@ -1,0 +1,113 @@
+import { TZDate } from "@date-fns/tz";
+import { differenceInCalendarDays, subDays } from "date-fns";
+import type { Block, Message } from "../messages.ts";
+import type { Program } from "../program/program.ts";
+import type { Person, Store, Submission } from "../store.ts";
+import { formatDay } from "../time.ts";
+import { playlistProgress } from "./progress.ts";
+
+export interface Digest {
+  at: Date;
+  departments: { slug: string; name: string; interns: number; percent: number; badges: number }[];
+  staleApprovals: { submission: Submission; intern: Person; mentor: Person | null; days: number }[];
+  inactive: { intern: Person; days: number | null }[];
+  behind: { intern: Person; percent: number; expected: number }[];
+  badges: { name: string; department: string | null; badge: string; at: Date }[];
+  undelivered: { key: string; recipient: string; error: string | null }[];
+}
+
+/**
+ * Everything a coordinator's weekly digest shows, from a fixed number of
+ * queries whatever the cohort size: progress is computed here, not per intern in SQL.
+ */
+export async function buildDigest(program: Program, store: Store, at: Date): Promise<Digest> {
+  const settings = program.file.digest;
+  const rows = await store.digestRows(subDays(at, 7));
+  const mentorIds = [...new Set(rows.pending.map((p) => p.mentorId).filter((id): id is number => id !== null))];
+  const mentors = new Map((await store.peopleByIds(mentorIds)).map((m) => [m.id, m]));
+  const interns = new Map(rows.interns.map((i) => [i.id, i]));
+
+  const approvedByIntern = new Map<number, Submission[]>();
+  for (const a of rows.approved) {
+    const list = approvedByIntern.get(a.personId) ?? [];
+    // Aggregated rows stand in for submissions: progress only needs task, units and status.
+    list.push({ id: 0, personId: a.personId, playlist: a.playlist, task: a.task, units: a.units, isOnce: false, note: null, link: null, status: "approved", createdAt: at });
+    approvedByIntern.set(a.personId, list);
+  }
+  const percentOf = (intern: Person) => {
+    const lists = program.playlistsFor(intern.department).map((p) => playlistProgress(p, approvedByIntern.get(intern.id) ?? []));
+    return lists.length ? Math.floor(lists.reduce((n, p) => n + p.percent, 0) / lists.length) : 0;
+  };
+
+  const expected = expectedPercent(program, at);
+  const departments = program.file.departments.map((d) => {
+    const members = rows.interns.filter((i) => i.department === d.slug);
+    const percent = members.length ? Math.floor(members.reduce((n, i) => n + percentOf(i), 0) / members.length) : 0;
+    return { slug: d.slug, name: d.name, interns: members.length, percent, badges: rows.awardsSince.filter((a) => a.department === d.slug).length };
+  });
+
+  const staleApprovals = rows.pending
+    .map((s) => ({ submission: s as Submission, intern: interns.get(s.personId)!, mentor: (s.mentorId && mentors.get(s.mentorId)) || null, days: differenceInCalendarDays(at, s.createdAt) }))
+    .filter((p) => p.intern && p.days >= settings.stale_approval_days);
+
+  const last = new Map(rows.lastActivity.map((l) => [l.personId, l.at]));
+  const started = at >= new TZDate(`${program.file.program.start}T00:00`, program.timeZone);
+  const inactive = started
+    ? rows.interns
+        .map((intern) => {
+          const seen = last.get(intern.id);
+          return { intern, days: seen ? differenceInCalendarDays(at, seen) : null };
+        })
+        .filter((i) => i.days === null || i.days >= settings.inactive_days)
+    : [];
+
+  const behind = rows.interns
+    .map((intern) => ({ intern, percent: percentOf(intern), expected }))
+    .filter((b) => expected >= 20 && b.percent < expected * 0.75);
+
+  return {
+    at,
+    departments,
+    staleApprovals,
+    inactive,
+    behind,
+    badges: rows.awardsSince.map((a) => ({ name: a.name, department: a.department, badge: program.playlist(a.playlist)?.badge.name ?? a.playlist, at: a.awardedAt })),
+    undelivered: rows.failedDeliveries.map((f) => ({ key: f.key, recipient: f.recipient, error: f.lastError })),
+  };
+}
+
+/** Share of the program's calendar that has passed, as the pace interns are measured against. */
+function expectedPercent(program: Program, at: Date): number {
+  const start = new TZDate(`${program.file.program.start}T00:00`, program.timeZone).getTime();
+  const end = new TZDate(`${program.file.program.end}T23:59`, program.timeZone).getTime();
+  return Math.max(0, Math.min(100, Math.floor(((at.getTime() - start) / (end - start)) * 100)));
+}
+
+const LIST_LIMIT = 15;
+
+export function digestMessage(program: Program, d: Digest): Message {
+  const tz = program.timeZone;
+  const list = <T>(items: T[], line: (item: T) => string, empty: string): Block =>
+    ({
+      type: "text",
+      text: items.length
+        ? items.slice(0, LIST_LIMIT).map((i) => `• ${line(i)}`).join("\n") + (items.length > LIST_LIMIT ? `\n…and ${items.length - LIST_LIMIT} more` : "")
+        : empty,
+    });
+  const blocks: Block[] = [
+    { type: "header", text: `${program.name} — week of ${formatDay(d.at, tz)}` },
+    ...d.departments.filter((x) => x.interns > 0).map((x): Block => ({ type: "progress", label: `${x.name} (${x.interns} interns, ${x.badges} new badges)`, done: x.percent, total: 100 })),
+    { type: "header", text: `Approvals waiting (${d.staleApprovals.length})` },
+    list(d.staleApprovals, (s) => `#${s.submission.id} ${s.intern.name} · ${s.submission.task} · ${s.days} days · mentor ${s.mentor?.name ?? "none"}`, "None waiting too long."),
+    { type: "header", text: `Falling behind (${d.behind.length + d.inactive.length})` },
+    list(d.inactive, (i) => `${i.intern.name}: ${i.days === null ? "no activity yet" : `no activity for ${i.days} days`}`, "Everyone has been active."),
+    list(d.behind, (b) => `${b.intern.name}: ${b.percent}% done, ${b.expected}% expected by now`, "Everyone is on pace."),
+    { type: "header", text: `Badges this week (${d.badges.length})` },
+    list(d.badges, (b) => `${b.name} — ${b.badge}`, "No badges this week."),
+  ];
+  if (d.undelivered.length) {
+    blocks.push({ type: "header", text: `Messages not delivered (${d.undelivered.length})` }, list(d.undelivered, (u) => `${u.recipient}: ${u.error ?? "unknown error"}`, ""));
+  }
+  const text = `${program.name} digest: ${d.staleApprovals.length} approvals waiting, ${d.behind.length + d.inactive.length} interns to check on, ${d.badges.length} badges this week`;
+  return { text, blocks };
+}

@@ -1,0 +1,123 @@
+import { commandHelp, type Command } from "../commands/grammar.ts";
+import { StepsError } from "../errors.ts";
+import type { Block, Message } from "../messages.ts";
+import { isHours } from "../program/program.ts";
+import type { Person } from "../store.ts";
+import { formatDay } from "../time.ts";
+import type { CoreApi } from "./core.ts";
+import { buildDigest, digestMessage } from "./digest.ts";
+import { displayUnits } from "./progress.ts";
+import * as views from "./views.ts";
+
+/** Turns one command into core calls and the reply the person sees. */
+export async function replyFor(core: CoreApi, person: Person, command: Command): Promise<Message> {
+  const { program, store } = core;
+  const tz = program.timeZone;
+  switch (command.kind) {
+    case "done":
+    case "log": {
+      const r =
+        command.kind === "done"
+          ? await core.done(person, command.task, command.note ?? null, command.link ?? null)
+          : await core.logHours(person, command.minutes, command.task, command.note ?? null, command.link ?? null);
+      const approvers = await store.peopleByIds(r.approvers);
+      const who = approvers.length === 1 ? approvers[0]!.name : "the coordinators";
+      const what = isHours(r.task) ? `${displayUnits(r.task, r.submission.units)} h of ${r.task.title}` : r.task.title;
+      const text = `Recorded ${what} (#${r.submission.id}). ${who} will review it.`;
+      return views.message(text, { type: "text", text }, ...views.progressBlocks(r.progress));
+    }
+    case "status": {
+      core.requireRole(person, ["intern"], "see intern progress");
+      const progress = await core.progressOf(person);
+      const blocks: Block[] = progress.flatMap((p, i) => [...(i ? [{ type: "divider" } as const] : []), ...views.progressBlocks(p)]);
+      const summary = progress.map((p) => `${p.playlist.title} ${p.percent}%`).join(", ");
+      return views.message(`Your progress: ${summary}`, ...blocks, { type: "context", text: "Type `done <task>` when you finish a task." });
+    }
+    case "tasks": {
+      const playlists = command.playlist
+        ? [program.playlist(command.playlist) ?? unknownPlaylist(core, command.playlist)]
+        : program.file.playlists.filter((p) => person.role !== "intern" || program.isOpenTo(p, person.department));
+      const blocks: Block[] = playlists.flatMap((p) => [
+        { type: "header", text: `${p.title}${p.advanced ? " (advanced)" : ""}` } as const,
+        {
+          type: "fields",
+          fields: p.tasks.map((t) => ({ label: t.slug, value: `${t.title}${requirementText(t.requirement)}` })),
+        } as const,
+      ]);
+      return views.message(`Tasks: ${playlists.map((p) => p.title).join(", ")}`, ...blocks, {
+        type: "context",
+        text: "Type `done <task>`, or `log <hours> <task>` for hours.",
+      });
+    }
+    case "pending": {
+      const items = await core.pendingFor(person);
+      if (items.length === 0) return views.message("Nothing is waiting for your approval.");
+      const blocks = items.slice(0, 10).flatMap((i): Block[] => {
+        if (!i.task || !i.playlist) return [{ type: "text", text: `#${i.submission.id} ${i.intern.name}: ${i.submission.task}` }];
+        return views.approvalRequest(i.intern, i.task, i.playlist, i.submission).blocks;
+      });
+      const more = items.length > 10 ? [{ type: "context", text: `…and ${items.length - 10} more.` } as const] : [];
+      return views.message(`${items.length} waiting for your approval`, ...blocks, ...more);
+    }
+    case "approve":
+    case "changes": {
+      const r = await core.decide(person, command.submissionId, command.kind === "approve" ? "approved" : "changes_requested", command.kind === "changes" ? command.reason : null);
+      const decider = r.mine ? person : ((await store.personById(r.decision.deciderId)) ?? person);
+      const sentence = views.decisionSentence(r.decision, decider, tz);
+      const text = r.mine ? `${sentence}. #${command.submissionId} is decided.` : `#${command.submissionId} was already decided: ${sentence}.`;
+      return views.message(text);
+    }
+    case "digest": {
+      core.requireRole(person, ["coordinator"], "see the program digest");
+      return digestMessage(program, await buildDigest(program, store, core.now()));
+    }
+    case "badges": {
+      const awards = await store.awardsOf(person.id);
+      if (awards.length === 0) return views.message("No badges yet. Type `status` to see how close you are.");
+      const blocks = awards.map((a): Block => ({
+        type: "link",
+        label: `${program.playlist(a.playlist)?.badge.name ?? a.playlist} — ${formatDay(a.awardedAt, tz)}${a.revokedAt ? " (revoked)" : a.published ? "" : " (unlisted)"}`,
+        url: core.badgeUrl(a),
+      }));
+      return views.message(`Your badges: ${awards.length}`, ...blocks);
+    }
+    case "badge_publish": {
+      const award = (await store.awardsOf(person.id)).find((a) => a.playlist === command.playlist);
+      if (!award) throw new StepsError("unknown_badge", `You have no badge for \`${command.playlist}\`. Type \`badges\` to see yours.`);
+      await store.updateAward(award.id, { published: true });
+      return views.message(`Your ${program.playlist(award.playlist)?.badge.name ?? award.playlist} badge page is now public.`, { type: "link", label: "Badge page", url: core.badgeUrl(award) });
+    }
+    case "revoke": {
+      core.requireRole(person, ["coordinator"], "revoke badges");
+      const intern = await store.personByEmail(command.email);
+      const award = intern && (await store.awardsOf(intern.id)).find((a) => a.playlist === command.playlist);
+      if (!intern || !award) throw new StepsError("unknown_badge", `${command.email} has no \`${command.playlist}\` badge.`);
+      await store.updateAward(award.id, { revokedAt: core.now(), revokedReason: command.reason });
+      return views.message(`Revoked ${intern.name}'s ${command.playlist} badge: ${command.reason}`);
+    }
+    case "remind": {
+      await store.setRemindersOff(person.id, !command.on);
+      return views.message(command.on ? "Reminders are on." : "Reminders are off. Type `remind on` to get them again.");
+    }
+    case "help":
+      return helpMessage(person);
+  }
+}
+
+function unknownPlaylist(core: CoreApi, slug: string): never {
+  const slugs = core.program.file.playlists.map((p) => `\`${p.slug}\``).join(", ");
+  throw new StepsError("unknown_playlist", `There is no playlist \`${slug}\`. Playlists: ${slugs}.`);
+}
+
+function requirementText(r: import("../program/schema.ts").Requirement): string {
+  if (r === "once") return "";
+  return "count" in r ? ` (×${r.count})` : ` (${r.hours} h)`;
+}
+
+function helpMessage(person: Person): Message {
+  const mine = commandHelp.filter((c) => c.roles.includes(person.role));
+  return views.message(`Steps commands for ${person.role}s`, {
+    type: "fields",
+    fields: mine.map((c) => ({ label: c.usage, value: c.summary })),
+  });
+}

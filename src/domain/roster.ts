@@ -1,0 +1,21 @@
+import { StepsError } from "../errors.ts";
+import type { Program } from "../program/program.ts";
+import { parseRoster } from "../roster/csv.ts";
+import type { Store } from "../store.ts";
+
+/**
+ * Imports a roster CSV: every row is checked before anything is written, and
+ * a re-import updates people in place (keyed by lower-cased email).
+ */
+export async function importRoster(store: Store, program: Program, csv: string) {
+  const known = new Map<string, "intern" | "mentor" | "coordinator">();
+  for (const role of ["mentor", "coordinator"] as const) for (const p of await store.peopleByRole(role)) known.set(p.email, role);
+  const parsed = parseRoster(csv, program, known);
+  if (!parsed.ok) {
+    const lines = parsed.errors.map((e) => `line ${e.line}: ${e.message}`);
+    throw new StepsError("bad_roster", `The roster has ${lines.length} bad row${lines.length === 1 ? "" : "s"}; nothing was imported.\n${lines.join("\n")}`, { errors: parsed.errors });
+  }
+  return store.transaction((tx) =>
+    tx.upsertPeople(parsed.rows.map((r) => ({ email: r.email, name: r.name, role: r.role, department: r.department, mentorEmail: r.mentorEmail }))),
+  );
+}

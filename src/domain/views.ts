@@ -1,0 +1,114 @@
+import type { Block, Message } from "../messages.ts";
+import { isHours } from "../program/program.ts";
+import type { Playlist, Task } from "../program/schema.ts";
+import type { Award, Decision, Person, Submission } from "../store.ts";
+import { formatMoment } from "../time.ts";
+import { displayUnits, type PlaylistProgress } from "./progress.ts";
+
+// Every message the core sends or replies with is built here, as neutral blocks.
+
+export function message(text: string, ...blocks: Block[]): Message {
+  return { text, blocks: blocks.length ? blocks : [{ type: "text", text }] };
+}
+
+export function progressBlocks(p: PlaylistProgress): Block[] {
+  const status = p.complete ? "badge earned" : `${p.percent}%`;
+  return [
+    { type: "header", text: `${p.playlist.title} — ${status}` },
+    ...p.tasks.map((t): Block => ({
+      type: "progress",
+      label: `${t.task.title} (${t.task.slug})`,
+      done: displayUnits(t.task, Math.min(t.approved, t.required)),
+      total: displayUnits(t.task, t.required),
+      unit: isHours(t.task) ? "hours" : "tasks",
+      ...(t.pending > 0 ? { note: `${displayUnits(t.task, t.pending)}${isHours(t.task) ? " h" : ""} waiting for approval` } : {}),
+    })),
+  ];
+}
+
+export function submissionFields(intern: Person, task: Task, playlist: Playlist, s: Submission): Block {
+  const fields = [
+    { label: "Intern", value: intern.name },
+    { label: "Task", value: `${task.title} (${task.slug})` },
+    { label: "Playlist", value: playlist.title },
+  ];
+  if (isHours(task)) fields.push({ label: "Hours", value: String(displayUnits(task, s.units)) });
+  if (s.note) fields.push({ label: "Note", value: s.note });
+  if (s.link) fields.push({ label: "Evidence", value: s.link });
+  return { type: "fields", fields };
+}
+
+export function approvalRequest(intern: Person, task: Task, playlist: Playlist, s: Submission): Message {
+  const what = isHours(task) ? `${displayUnits(task, s.units)} h of ${task.title}` : task.title;
+  return {
+    text: `${intern.name} asks you to approve: ${what} (#${s.id})`,
+    blocks: [
+      { type: "text", text: `${intern.name} completed ${what}. Approve it, or send it back with a reason.` },
+      submissionFields(intern, task, playlist, s),
+      {
+        type: "buttons",
+        buttons: [
+          { type: "button", action: "approve", label: "Approve", value: String(s.id), style: "primary" },
+          { type: "button", action: "request_changes", label: "Request changes", value: String(s.id) },
+        ],
+      },
+      { type: "context", text: `Submission #${s.id} · or type \`approve ${s.id}\` / \`changes ${s.id} <reason>\`` },
+    ],
+  };
+}
+
+export function decidedRequest(
+  intern: Person,
+  task: Task,
+  playlist: Playlist,
+  s: Submission,
+  d: Decision,
+  decider: Person,
+  timeZone: string,
+): Message {
+  const verdict = decisionSentence(d, decider, timeZone);
+  return {
+    text: `${task.title} for ${intern.name}: ${verdict}`,
+    blocks: [
+      submissionFields(intern, task, playlist, s),
+      { type: "text", text: verdict + (d.reason ? `\nReason: ${d.reason}` : "") },
+      { type: "context", text: `Submission #${s.id}` },
+    ],
+  };
+}
+
+export function decisionSentence(d: Decision, decider: Person, timeZone: string): string {
+  const verb = d.decision === "approved" ? "Approved" : "Changes requested";
+  return `${verb} by ${decider.name} on ${formatMoment(d.decidedAt, timeZone)}`;
+}
+
+export function outcomeForIntern(task: Task, s: Submission, d: Decision, decider: Person, timeZone: string): Message {
+  if (d.decision === "approved") {
+    const text = `${decider.name} approved ${task.title} (#${s.id}).`;
+    return message(text);
+  }
+  const text = `${decider.name} sent back ${task.title} (#${s.id}): ${d.reason}`;
+  return message(text, { type: "text", text }, {
+    type: "context",
+    text: `Fix it, then type \`done ${task.slug}\` again. ${formatMoment(d.decidedAt, timeZone)}`,
+  });
+}
+
+export function awardAnnouncement(intern: Person, playlist: Playlist, award: Award, badgeUrl: string): Message {
+  const text = `${intern.name} earned the ${playlist.badge.name} badge!`;
+  return message(text, { type: "text", text }, { type: "link", label: "See the badge", url: badgeUrl });
+}
+
+export function awardForIntern(playlist: Playlist, badgeUrl: string): Message {
+  const text = `You earned the ${playlist.badge.name} badge. Congratulations!`;
+  return message(
+    text,
+    { type: "header", text: playlist.badge.name },
+    { type: "text", text },
+    { type: "link", label: "Your badge page", url: badgeUrl },
+    {
+      type: "context",
+      text: `Only people with the link can see it until you type \`badge publish ${playlist.slug}\`.`,
+    },
+  );
+}

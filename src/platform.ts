@@ -1,0 +1,43 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Env } from "./config.ts";
+import type { Core } from "./domain/core.ts";
+import type { Dispatcher } from "./delivery/dispatcher.ts";
+import type { Transport } from "./delivery/transport.ts";
+import type { Logger } from "./log.ts";
+import type { Store } from "./store.ts";
+import type { Clock } from "./time.ts";
+
+export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
+
+export interface Routes {
+  /** Path is exact, or a prefix when it ends with "*". */
+  add(method: "GET" | "POST", path: string, handler: RouteHandler): void;
+}
+
+export interface AdapterContext {
+  env: Env;
+  core: Core;
+  store: Store;
+  dispatcher: Dispatcher;
+  routes: Routes;
+  log: Logger;
+  now: Clock;
+  /** Names of the other platforms that are configured: the playground stays off beside a real chat platform. */
+  configured: string[];
+}
+
+export interface RunningAdapter {
+  transport?: Transport;
+  close?(): Promise<void>;
+}
+
+/**
+ * What each folder under adapters/ exports as default. The server finds them
+ * by listing the folder, so adding a platform touches nothing else.
+ */
+export interface PlatformAdapter {
+  name: string;
+  /** Whether the environment asks for this platform (its credentials are set). */
+  configured(env: Env): boolean;
+  start(context: AdapterContext): Promise<RunningAdapter | null>;
+}

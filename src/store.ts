@@ -1,0 +1,180 @@
+import type { Role } from "./program/program.ts";
+import type { Message } from "./messages.ts";
+
+// The core's view of storage. db/store.ts implements it with drizzle; the core
+// never imports a database library, so the rules stay testable and portable.
+
+export interface Person {
+  id: number;
+  email: string;
+  name: string;
+  role: Role;
+  department: string | null;
+  mentorId: number | null;
+  remindersOff: boolean;
+}
+
+export type SubmissionStatus = "pending" | "approved" | "changes_requested";
+
+export interface Submission {
+  id: number;
+  personId: number;
+  playlist: string;
+  task: string;
+  units: number;
+  isOnce: boolean;
+  note: string | null;
+  link: string | null;
+  status: SubmissionStatus;
+  createdAt: Date;
+}
+
+export interface Decision {
+  submissionId: number;
+  decision: "approved" | "changes_requested";
+  deciderId: number;
+  reason: string | null;
+  decidedAt: Date;
+}
+
+export interface EvidenceItem {
+  task: string;
+  title: string;
+  units: number;
+  note: string | null;
+  link: string | null;
+  submittedAt: string;
+  approvedBy: string;
+  approvedAt: string;
+}
+
+export interface Award {
+  id: string;
+  personId: number;
+  playlist: string;
+  awardedAt: Date;
+  evidence: EvidenceItem[];
+  published: boolean;
+  credential: unknown;
+  revokedAt: Date | null;
+  revokedReason: string | null;
+}
+
+export interface Identity {
+  platform: string;
+  platformUserId: string;
+  personId: number;
+  address: unknown;
+  updatedAt: Date;
+}
+
+export type Recipient = `person:${number}` | "channel:announcements" | "channel:coordinators";
+
+export interface OutboxPayload {
+  message: Message;
+  /** When set, this item edits the messages already sent under keys starting with this prefix. */
+  updates?: string;
+}
+
+export interface OutboxItem {
+  id: number;
+  key: string;
+  recipient: Recipient;
+  payload: OutboxPayload;
+  status: "queued" | "sending" | "sent" | "failed" | "skipped";
+  attempts: number;
+  nextAttemptAt: Date;
+  lastError: string | null;
+  delivered: DeliveryRef[] | null;
+  createdAt: Date;
+}
+
+/** Where a message landed, opaque to the core; the adapter that wrote it reads it back to edit it. */
+export interface DeliveryRef {
+  platform: string;
+  [key: string]: unknown;
+}
+
+export interface NewSubmission {
+  personId: number;
+  playlist: string;
+  task: string;
+  units: number;
+  isOnce: boolean;
+  note: string | null;
+  link: string | null;
+  createdAt: Date;
+}
+
+export interface PersonUpsert {
+  email: string;
+  name: string;
+  role: Role;
+  department: string | null;
+  mentorEmail: string | null;
+}
+
+export interface DigestRows {
+  interns: Person[];
+  /** Approved units per intern, playlist and task. */
+  approved: { personId: number; playlist: string; task: string; units: number }[];
+  pending: (Submission & { mentorId: number | null })[];
+  lastActivity: { personId: number; at: Date }[];
+  awardsSince: (Award & { name: string; department: string | null })[];
+  failedDeliveries: OutboxItem[];
+}
+
+export interface Store {
+  /** Runs fn in one transaction; nested calls join the outer one. */
+  transaction<T>(fn: (store: Store) => Promise<T>): Promise<T>;
+  /** Serialises work on one person's records until the transaction ends. */
+  lockPerson(personId: number): Promise<void>;
+
+  personByEmail(email: string): Promise<Person | undefined>;
+  personById(id: number): Promise<Person | undefined>;
+  peopleByIds(ids: number[]): Promise<Person[]>;
+  peopleByRole(role: Person["role"]): Promise<Person[]>;
+  menteesOf(mentorId: number): Promise<Person[]>;
+  upsertPeople(rows: PersonUpsert[]): Promise<{ inserted: number; updated: number }>;
+  setRemindersOff(personId: number, off: boolean): Promise<void>;
+
+  personByIdentity(platform: string, platformUserId: string): Promise<Person | undefined>;
+  saveIdentity(identity: Omit<Identity, "updatedAt">): Promise<void>;
+  identitiesOf(personIds: number[]): Promise<Identity[]>;
+
+  submissionsOf(personId: number): Promise<Submission[]>;
+  submission(id: number): Promise<Submission | undefined>;
+  createSubmission(row: NewSubmission): Promise<Submission>;
+  /** Records a decision unless one exists; returns undefined when someone decided first. */
+  decide(decision: Decision): Promise<Decision | undefined>;
+  decisionOf(submissionId: number): Promise<Decision | undefined>;
+  decisionsOf(submissionIds: number[]): Promise<Decision[]>;
+  pendingForApprover(approver: Person): Promise<Submission[]>;
+  recordedWork(): Promise<{ playlist: string; task: string; count: number }[]>;
+
+  /** Inserts the award unless the intern already has this badge; returns undefined then. */
+  createAward(award: Omit<Award, "published" | "credential" | "revokedAt" | "revokedReason">): Promise<Award | undefined>;
+  award(id: string): Promise<Award | undefined>;
+  awardsOf(personId: number): Promise<Award[]>;
+  updateAward(id: string, changes: Partial<Pick<Award, "published" | "credential" | "revokedAt" | "revokedReason">>): Promise<void>;
+
+  digestRows(since: Date): Promise<DigestRows>;
+
+  /** Queues messages; an item whose key already exists is left as it is. */
+  enqueue(items: { key: string; recipient: Recipient; payload: OutboxPayload; notBefore?: Date }[]): Promise<number>;
+  /** Claims due items for a lease so that no other instance sends them meanwhile. */
+  claimDue(now: Date, limit: number, leaseMs: number): Promise<OutboxItem[]>;
+  markSent(id: number, delivered: DeliveryRef[], at: Date): Promise<void>;
+  markRetry(id: number, error: string, nextAttemptAt: Date): Promise<void>;
+  markFailed(id: number, error: string): Promise<void>;
+  deliveredUnder(keyPrefix: string): Promise<DeliveryRef[]>;
+
+  /** Records a platform delivery id; false when it was seen before. */
+  firstReceipt(key: string): Promise<boolean>;
+
+  getSetting<T>(key: string): Promise<T | undefined>;
+  /** Stores the value unless the key exists; returns whichever value is stored. */
+  initSetting<T>(key: string, value: T): Promise<T>;
+
+  ping(): Promise<void>;
+}

@@ -1,0 +1,39 @@
+import { randomBytes } from "node:crypto";
+import postgres from "postgres";
+import { createDb, type DbHandle, type DbOptions } from "../../db/client.ts";
+
+/**
+ * A fresh, empty database for one test file: an in-memory PGlite, or a new
+ * database on the PostgreSQL server named by DATABASE_URL, dropped afterwards.
+ */
+export async function freshDb(options: DbOptions = {}): Promise<DbHandle & { url: string | undefined }> {
+  const base = process.env.DATABASE_URL;
+  if (!base) {
+    const handle = await createDb(undefined, { dataDir: "memory://", ...options });
+    return { ...handle, url: undefined };
+  }
+  const name = `steps_test_${randomBytes(6).toString("hex")}`;
+  const admin = postgres(base, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database ${name}`);
+  await admin.end();
+  const url = withDatabase(base, name);
+  const handle = await createDb(url, options);
+  return {
+    ...handle,
+    url,
+    async close() {
+      await handle.close();
+      const admin = postgres(base, { max: 1, onnotice: () => {} });
+      await admin.unsafe(`drop database if exists ${name} with (force)`);
+      await admin.end();
+    },
+  };
+}
+
+export function withDatabase(url: string, name: string): string {
+  const u = new URL(url);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+export const onPostgres = Boolean(process.env.DATABASE_URL);
