@@ -24,7 +24,7 @@ const requirement = z.union([
   z.literal("once"),
   z.strictObject({ count: z.number().int().min(1).max(100) }),
   z.strictObject({ hours: z.number().positive().max(2000) }),
-]);
+], { error: 'use once, { count: N } or { hours: N }' });
 
 const task = z.strictObject({
   slug,
@@ -45,7 +45,9 @@ const playlist = z.strictObject({
   slug,
   title: z.string().min(1).max(120),
   description: z.string().max(4000).default(""),
-  scope: z.union([z.literal("program"), z.strictObject({ department: slug })]),
+  scope: z.union([z.literal("program"), z.strictObject({ department: slug })], {
+    error: "use program or { department: <department slug> }",
+  }),
   advanced: z.boolean().default(false),
   badge,
   tasks: z.array(task).min(1),
@@ -67,7 +69,7 @@ const audience = z.union([
   z.literal("interns"),
   z.strictObject({ department: slug }),
   z.strictObject({ people: z.array(z.email()).min(1) }),
-]);
+], { error: "use everyone, interns, { department: <department slug> } or { people: [<email>, ...] }" });
 
 const eventCommon = {
   title: z.string().min(1).max(200),
