@@ -24,7 +24,7 @@ const requirement = z.union([
   z.literal("once"),
   z.strictObject({ count: z.number().int().min(1).max(100) }),
   z.strictObject({ hours: z.number().positive().max(2000) }),
-]);
+], { error: 'use once, { count: N } or { hours: N }' });
 
 const task = z.strictObject({
   slug,
@@ -45,7 +45,9 @@ const playlist = z.strictObject({
   slug,
   title: z.string().min(1).max(120),
   description: z.string().max(4000).default(""),
-  scope: z.union([z.literal("program"), z.strictObject({ department: slug })]),
+  scope: z.union([z.literal("program"), z.strictObject({ department: slug })], {
+    error: "use program or { department: <department slug> }",
+  }),
   advanced: z.boolean().default(false),
   badge,
   tasks: z.array(task).min(1),
@@ -67,7 +69,7 @@ const audience = z.union([
   z.literal("interns"),
   z.strictObject({ department: slug }),
   z.strictObject({ people: z.array(z.email()).min(1) }),
-]);
+], { error: "use everyone, interns, { department: <department slug> } or { people: [<email>, ...] }" });
 
 const eventCommon = {
   title: z.string().min(1).max(200),
@@ -129,41 +131,10 @@ export const programFileSchema = z
       })
       .default({ weekday: "monday", time: "08:00", stale_approval_days: 3, inactive_days: 5 }),
   })
-  .superRefine((file, ctx) => {
-    if (file.program.end < file.program.start) {
-      ctx.addIssue({ code: "custom", path: ["program", "end"], message: "ends before the program starts" });
-    }
-    const departments = new Set<string>();
-    file.departments.forEach((d, i) => {
-      if (departments.has(d.slug)) ctx.addIssue({ code: "custom", path: ["departments", i, "slug"], message: `duplicate department "${d.slug}"` });
-      departments.add(d.slug);
-    });
-    const playlists = new Set<string>();
-    const tasks = new Map<string, string>();
-    file.playlists.forEach((p, i) => {
-      if (playlists.has(p.slug)) ctx.addIssue({ code: "custom", path: ["playlists", i, "slug"], message: `duplicate playlist "${p.slug}"` });
-      playlists.add(p.slug);
-      if (p.scope !== "program" && !departments.has(p.scope.department)) {
-        ctx.addIssue({ code: "custom", path: ["playlists", i, "scope", "department"], message: `no department "${p.scope.department}" in departments` });
-      }
-      p.tasks.forEach((t, j) => {
-        // Interns type a task by its slug alone, so a slug must name one task in the whole program.
-        const owner = tasks.get(t.slug);
-        if (owner) ctx.addIssue({ code: "custom", path: ["playlists", i, "tasks", j, "slug"], message: `task "${t.slug}" is already in playlist "${owner}"; task slugs must be unique` });
-        tasks.set(t.slug, p.slug);
-      });
-    });
-    const events = new Set<string>();
-    for (const [kind, list] of [["weekly", file.events.weekly], ["dated", file.events.dated]] as const) {
-      list.forEach((e, i) => {
-        if (events.has(e.slug)) ctx.addIssue({ code: "custom", path: ["events", kind, i, "slug"], message: `duplicate event "${e.slug}"` });
-        events.add(e.slug);
-        if (typeof e.audience === "object" && "department" in e.audience && !departments.has(e.audience.department)) {
-          ctx.addIssue({ code: "custom", path: ["events", kind, i, "audience", "department"], message: `no department "${e.audience.department}" in departments` });
-        }
-      });
-    }
-  });
+  // Cross-references are checked even when a field is malformed or missing, so
+  // a coordinator sees every mistake in one pass instead of fixing them in rounds.
+  // zod skips refinements after a missing field by default, hence `when`.
+  .superRefine(checkReferences, { when: () => true });
 
 export type ProgramFile = z.infer<typeof programFileSchema>;
 export type Playlist = ProgramFile["playlists"][number];
@@ -181,4 +152,75 @@ function isTimeZone(zone: string): boolean {
   } catch {
     return false;
   }
+}
+
+type Issues = Pick<z.RefinementCtx, "addIssue">;
+
+/**
+ * Uniqueness and department references across the file. It may see a
+ * half-parsed value (see `when` above), so it reads fields defensively and
+ * only judges the parts whose shape is right.
+ */
+function checkReferences(value: unknown, ctx: Issues): void {
+  const file = asRecord(value);
+  const issue = (path: PropertyKey[], message: string) => ctx.addIssue({ code: "custom", path, message });
+
+  const program = asRecord(file.program);
+  const start = program.start, end = program.end;
+  const isDay = (v: unknown): v is string => typeof v === "string" && /^\d{4}-\d{2}-\d{2}$/.test(v);
+  if (isDay(start) && isDay(end) && end < start) issue(["program", "end"], "ends before the program starts");
+
+  const departments = new Set<string>();
+  asArray(file.departments).forEach((d, i) => {
+    const slug = asRecord(d).slug;
+    if (typeof slug !== "string") return;
+    if (departments.has(slug)) issue(["departments", i, "slug"], `duplicate department "${slug}"`);
+    departments.add(slug);
+  });
+  // Without a readable department list every reference would look unknown.
+  const checkDepartment = Array.isArray(file.departments)
+    ? (ref: unknown, path: PropertyKey[]) => {
+        const slug = asRecord(ref).department;
+        if (typeof slug === "string" && !departments.has(slug)) issue(path, `no department "${slug}" in departments`);
+      }
+    : () => {};
+
+  const playlists = new Set<string>();
+  const tasks = new Map<string, string>();
+  asArray(file.playlists).forEach((p, i) => {
+    const playlist = asRecord(p);
+    const slug = typeof playlist.slug === "string" ? playlist.slug : `#${i + 1}`;
+    if (playlists.has(slug)) issue(["playlists", i, "slug"], `duplicate playlist "${slug}"`);
+    playlists.add(slug);
+    checkDepartment(playlist.scope, ["playlists", i, "scope", "department"]);
+    asArray(playlist.tasks).forEach((t, j) => {
+      const task = asRecord(t).slug;
+      if (typeof task !== "string") return;
+      // Interns type a task by its slug alone, so a slug must name one task in the whole program.
+      const owner = tasks.get(task);
+      if (owner) issue(["playlists", i, "tasks", j, "slug"], `task "${task}" is already in playlist "${owner}"; task slugs must be unique`);
+      tasks.set(task, slug);
+    });
+  });
+
+  const events = new Set<string>();
+  const lists = asRecord(file.events);
+  for (const kind of ["weekly", "dated"] as const) {
+    asArray(lists[kind]).forEach((e, i) => {
+      const event = asRecord(e);
+      if (typeof event.slug === "string") {
+        if (events.has(event.slug)) issue(["events", kind, i, "slug"], `duplicate event "${event.slug}"`);
+        events.add(event.slug);
+      }
+      checkDepartment(event.audience, ["events", kind, i, "audience", "department"]);
+    });
+  }
+}
+
+function asRecord(value: unknown): Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+}
+
+function asArray(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [];
 }
