@@ -31,16 +31,21 @@ const ROLES = ["intern", "mentor", "coordinator"] as const;
 
 const blankToNull = (value: string) => (value === "" ? null : value);
 
-const email = z.string().trim().toLowerCase().pipe(z.email("is not an email address"));
+const emailField = z.string().trim().toLowerCase().pipe(z.email("is not an email address"));
 
 const rowSchema = z.strictObject({
-  email,
+  email: emailField,
   name: z.string().trim().min(1, "is empty; add the person's name").max(120, "is longer than 120 characters"),
   role: z.string().trim().toLowerCase().pipe(z.enum(ROLES, "must be intern, mentor or coordinator")),
   department: z.string().trim().toLowerCase().transform(blankToNull),
-  mentor_email: z.string().trim().toLowerCase().transform(blankToNull).pipe(email.nullable()),
+  mentor_email: z.string().trim().toLowerCase().transform(blankToNull).pipe(emailField.nullable()),
 });
 
+/**
+ * Parses and validates a whole roster file. knownPeople (keyed by lower-case
+ * email) lets interns name mentors who are already on the roster. Nothing is
+ * returned unless every row is good.
+ */
 export function parseRoster(text: string, program: Program, knownPeople: Map<string, Role> = new Map()): RosterResult {
   const records = readRecords(text);
   if ("error" in records) return { ok: false, errors: [records.error] };
@@ -220,13 +225,14 @@ function checkAcrossRows(
   for (const record of body) {
     const mentor = (record.cells[index.get("mentor_email")!] ?? "").trim().toLowerCase();
     const self = (record.cells[index.get("email")!] ?? "").trim().toLowerCase();
-    // Empty, malformed and self-referencing mentors were already reported by readRow.
-    if (record.cells.length !== index.size || mentor === self || !email.safeParse(mentor).success) continue;
+    const role = (record.cells[index.get("role")!] ?? "").trim().toLowerCase();
+    // Empty, malformed, self-referencing and non-intern mentors were already reported by readRow.
+    if (record.cells.length !== index.size || (role !== "intern" && ROLES.some((r) => r === role)) || mentor === self || !emailField.safeParse(mentor).success) continue;
     const listed = inFile.get(mentor);
-    const role = listed ? listed.role : knownPeople.get(mentor);
-    if (!listed && role === undefined) {
+    const mentorRole = listed ? listed.role : knownPeople.get(mentor);
+    if (!listed && mentorRole === undefined) {
       errors.push({ line: record.line, message: `mentor ${mentor} is not in this file or on the roster. Add a row for them with role mentor.` });
-    } else if (role === "intern") {
+    } else if (mentorRole === "intern") {
       errors.push({ line: record.line, message: `mentor ${mentor} is an intern. Use a mentor's or coordinator's email.` });
     }
   }
