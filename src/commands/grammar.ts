@@ -107,9 +107,14 @@ function done(rest: string): Command {
 
 function log(rest: string): Command {
   const usage = "`log <hours> <task>`, e.g. `log 2h shadow-day`";
-  const [first, afterFirst] = take(rest);
+  let [first, afterFirst] = take(rest);
   if (first === "") fail(`Say how long and which task: ${usage}.`);
-  const [second, afterSecond] = take(afterFirst);
+  let [second, afterSecond] = take(afterFirst);
+  // "log 2 hours shadow-day": the unit is part of the amount, not the task.
+  if (/^\d*\.?\d+$/.test(first) && UNIT_WORDS.has(second.toLowerCase())) {
+    first = `${first}${second}`;
+    [second, afterSecond] = take(afterSecond);
+  }
   let minutes = parseDuration(first);
   let taskWord = second;
   // "log shadow-day 2h" is a common slip; accept it when the order is unambiguous.
@@ -233,7 +238,11 @@ function take(text: string): [string, string] {
 }
 
 function nothingAfter(usage: string, rest: string): void {
-  if (rest !== "") fail(`\`${usage.split(" ")[0]}\` doesn't take anything more. Type \`${usage}\`.`);
+  if (rest === "") return;
+  const placeholder = /<([^>]+)>$/.exec(usage);
+  if (!placeholder) fail(`\`${usage}\` doesn't take anything more. Type \`${usage}\`.`);
+  const words = usage.slice(0, placeholder.index).trim();
+  fail(`Give just one ${placeholder[1]} after \`${words}\`: \`${usage}\`.`);
 }
 
 const SLUG = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
@@ -330,6 +339,8 @@ function unquote(value: string): string {
   if (first !== undefined && `"'\``.includes(first)) return value.slice(1);
   return value;
 }
+
+const UNIT_WORDS = new Set(["h", "hr", "hrs", "hour", "hours", "m", "min", "mins", "minute", "minutes"]);
 
 /** `3`, `3h`, `1.5h`, `90m`, `1h30m` (and spelled-out units) as whole minutes; undefined if it is not a duration. */
 export function parseDuration(word: string): number | undefined {
