@@ -102,11 +102,14 @@ function readRecords(text: string): { list: CsvRecord[] } | { error: RosterError
     // The parser reports where it gave up (often the end of the file); the
     // coordinator needs the line where the broken record starts.
     const line = lineCounter(normalized)(consumed);
+    const code = (error as { code?: string }).code ?? "";
     const reason = (error as Error).message.split(":")[0] ?? "invalid CSV";
     const message =
-      (error as { code?: string }).code === "CSV_QUOTE_NOT_CLOSED"
+      code === "CSV_QUOTE_NOT_CLOSED"
         ? 'A quote opened on this line is never closed. Close it, or remove the stray " character.'
-        : `This line is not valid CSV (${reason}). Put fields that contain quotes or commas in double quotes, and write a quote inside them as "".`;
+        : code.includes("QUOTE")
+          ? 'A field on this line has a " in it. Put the whole field in double quotes and double the quote, e.g. "Sam ""Sammy"" Lee".'
+          : `This line is not valid CSV (${reason}). Put fields that contain commas or quotes in double quotes.`;
     return { error: { line, message } };
   }
   const list: CsvRecord[] = [];
