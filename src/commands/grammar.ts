@@ -1,4 +1,5 @@
 import { StepsError } from "../errors.ts";
+import type { Role } from "../program/program.ts";
 import { closest } from "../suggest.ts";
 
 /**
@@ -24,8 +25,6 @@ export type Command =
   | { kind: "help"; topic?: string };
 
 export type ParseResult = { ok: true; command: Command } | { ok: false; error: StepsError };
-
-type Role = "intern" | "mentor" | "coordinator";
 
 export const commandHelp: { usage: string; summary: string; roles: Role[] }[] = [
   { usage: "done <task> [note or link]", summary: "Mark a task done, with an optional note or link to your work.", roles: ["intern"] },
