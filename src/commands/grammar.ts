@@ -1,0 +1,367 @@
+import { StepsError } from "../errors.ts";
+import type { Role } from "../program/program.ts";
+import { closest } from "../suggest.ts";
+
+/**
+ * The one command language. Slack (`/steps done x`), Teams (`done x`, maybe
+ * after the word `steps`) and the CLI all hand their raw text here, so an
+ * intern learns one set of words and every platform answers the same way.
+ * Parsing knows nothing about the program: whether a task exists is the
+ * core's question, so slugs are only checked for shape.
+ */
+export type Command =
+  | { kind: "done"; task: string; note?: string; link?: string }
+  | { kind: "log"; minutes: number; task: string; note?: string; link?: string }
+  | { kind: "status" }
+  | { kind: "tasks"; playlist?: string }
+  | { kind: "pending" }
+  | { kind: "approve"; submissionId: number }
+  | { kind: "changes"; submissionId: number; reason: string }
+  | { kind: "digest" }
+  | { kind: "badges" }
+  | { kind: "badge_publish"; playlist: string }
+  | { kind: "revoke"; email: string; playlist: string; reason: string }
+  | { kind: "remind"; on: boolean }
+  | { kind: "help"; topic?: string };
+
+export type ParseResult = { ok: true; command: Command } | { ok: false; error: StepsError };
+
+export const commandHelp: { usage: string; summary: string; roles: Role[] }[] = [
+  { usage: "done <task> [note or link]", summary: "Mark a task done, with an optional note or link to your work.", roles: ["intern"] },
+  { usage: "log <hours> <task> [note]", summary: "Log time on an hours task, e.g. `log 1h30m shadow-day`.", roles: ["intern"] },
+  { usage: "status", summary: "See your progress toward each badge.", roles: ["intern", "mentor", "coordinator"] },
+  { usage: "tasks [playlist]", summary: "List your tasks, or the tasks in one playlist.", roles: ["intern", "mentor", "coordinator"] },
+  { usage: "pending", summary: "See submissions waiting for your approval.", roles: ["mentor", "coordinator"] },
+  { usage: "approve <number>", summary: "Approve a submission, e.g. `approve 42`.", roles: ["mentor", "coordinator"] },
+  { usage: "changes <number> <reason>", summary: "Send a submission back with what to change.", roles: ["mentor", "coordinator"] },
+  { usage: "digest", summary: "Get this week's summary of your interns now.", roles: ["mentor", "coordinator"] },
+  { usage: "badges", summary: "See the badges you have earned.", roles: ["intern", "mentor", "coordinator"] },
+  { usage: "badge publish <playlist>", summary: "Turn on the badge for a playlist.", roles: ["coordinator"] },
+  { usage: "revoke <email> <playlist> <reason>", summary: "Take back a badge that was issued by mistake.", roles: ["coordinator"] },
+  { usage: "remind on|off", summary: "Turn event and deadline reminders on or off.", roles: ["intern", "mentor", "coordinator"] },
+  { usage: "help [command]", summary: "Show these commands, or more about one.", roles: ["intern", "mentor", "coordinator"] },
+];
+
+const VERBS = ["done", "log", "status", "tasks", "pending", "approve", "changes", "digest", "badges", "badge", "revoke", "remind", "help"];
+
+/** Commands are short; anything longer is a paste gone wrong, and refusing early keeps parsing cheap. */
+const MAX_INPUT = 4000;
+export const MAX_NOTE = 2000;
+export const MAX_MINUTES = 24 * 60;
+
+export function parseCommand(text: string): ParseResult {
+  try {
+    return { ok: true, command: parse(text) };
+  } catch (error) {
+    if (error instanceof StepsError) return { ok: false, error };
+    throw error;
+  }
+}
+
+function parse(raw: string): Command {
+  const text = stripPrefix(clean(raw));
+  if (text.length > MAX_INPUT) {
+    fail(`That message is ${count(text.length)} characters; commands must be under ${count(MAX_INPUT)}. Shorten your note or send a link instead.`);
+  }
+  const [word, rest] = take(text);
+  if (word === "") return { kind: "help" };
+  if (word === "?") return help(rest);
+  const verb = trimPunctuation(word.toLowerCase());
+  switch (verb) {
+    case "done":
+      return done(rest);
+    case "log":
+      return log(rest);
+    case "status":
+    case "pending":
+    case "digest":
+    case "badges":
+      nothingAfter(verb, rest);
+      return { kind: verb };
+    case "tasks":
+      return tasks(rest);
+    case "approve":
+      return approve(rest);
+    case "changes":
+      return changes(rest);
+    case "badge":
+      return badge(rest);
+    case "revoke":
+      return revoke(rest);
+    case "remind":
+      return remind(rest);
+    case "help":
+      return help(rest);
+    default:
+      return unknownVerb(verb, word);
+  }
+}
+
+function done(rest: string): Command {
+  const [word, after] = take(rest);
+  if (word === "") fail("Say which task: `done <task>`, e.g. `done interview-staff`.");
+  const task = slug(word, "task");
+  return { kind: "done", task, ...noteAndLink(after) };
+}
+
+function log(rest: string): Command {
+  const usage = "`log <hours> <task>`, e.g. `log 2h shadow-day`";
+  let [first, afterFirst] = take(rest);
+  if (first === "") fail(`Say how long and which task: ${usage}.`);
+  let [second, afterSecond] = take(afterFirst);
+  // "log 2 hours shadow-day": the unit is part of the amount, not the task.
+  if (/^\d*\.?\d+$/.test(first) && UNIT_WORDS.has(second.toLowerCase())) {
+    first = `${first}${second}`;
+    [second, afterSecond] = take(afterSecond);
+  }
+  let minutes = parseDuration(first);
+  let taskWord = second;
+  // "log shadow-day 2h" is a common slip; accept it when the order is unambiguous.
+  if (minutes === undefined && second !== "") {
+    const swapped = parseDuration(second);
+    if (swapped !== undefined) [minutes, taskWord] = [swapped, first];
+  }
+  if (minutes === undefined) {
+    throw new StepsError("bad_hours", `${show(first)} isn't an amount of time. Use hours or minutes, e.g. \`log 2h shadow-day\` or \`log 90m shadow-day\`.`);
+  }
+  if (minutes <= 0) throw new StepsError("bad_hours", "Log more than 0 minutes, e.g. `log 30m shadow-day`.");
+  if (minutes > MAX_MINUTES) {
+    throw new StepsError("bad_hours", "One entry can be at most 24 hours. Log each day separately, e.g. `log 8h shadow-day`.");
+  }
+  if (taskWord === "") fail(`Say which task: ${usage}.`);
+  return { kind: "log", minutes, task: slug(taskWord, "task"), ...noteAndLink(afterSecond) };
+}
+
+function tasks(rest: string): Command {
+  const [word, after] = take(rest);
+  if (word === "") return { kind: "tasks" };
+  nothingAfter("tasks <playlist>", after);
+  return { kind: "tasks", playlist: slug(word, "playlist") };
+}
+
+function approve(rest: string): Command {
+  const [word, after] = take(rest);
+  if (word === "") fail("Say which submission: `approve <number>`, e.g. `approve 42`. Type `pending` to see the numbers.");
+  const submissionId = submissionNumber(word, "approve");
+  // Approving with a comment would silently drop the comment, so refuse rather than guess.
+  if (after !== "") fail("`approve` takes only the submission number, e.g. `approve 42`. To ask for changes, use `changes 42 <reason>`.");
+  return { kind: "approve", submissionId };
+}
+
+function changes(rest: string): Command {
+  const [word, after] = take(rest);
+  if (word === "") fail("Say which submission and why: `changes <number> <reason>`, e.g. `changes 42 add a photo of your notes`.");
+  const submissionId = submissionNumber(word, "changes");
+  const reason = text(after, "reason");
+  if (reason === undefined) {
+    throw new StepsError("reason_required", `Say what to change so your intern knows what to fix, e.g. \`changes ${submissionId} add a photo of your notes\`.`);
+  }
+  return { kind: "changes", submissionId, reason };
+}
+
+function badge(rest: string): Command {
+  const [word, after] = take(rest);
+  if (trimPunctuation(word.toLowerCase()) !== "publish") {
+    fail("To see your badges, type `badges`. To turn on a badge: `badge publish <playlist>`.");
+  }
+  const [playlist, extra] = take(after);
+  if (playlist === "") fail("Say which playlist: `badge publish <playlist>`, e.g. `badge publish onboarding`.");
+  nothingAfter("badge publish <playlist>", extra);
+  return { kind: "badge_publish", playlist: slug(playlist, "playlist") };
+}
+
+function revoke(rest: string): Command {
+  const usage = "`revoke <email> <playlist> <reason>`, e.g. `revoke sam@example.org onboarding issued by mistake`";
+  const [emailWord, afterEmail] = take(rest);
+  const [playlistWord, afterPlaylist] = take(afterEmail);
+  if (emailWord === "" || playlistWord === "") fail(`Say whose badge, which playlist and why: ${usage}.`);
+  const email = emailAddress(emailWord);
+  const playlist = slug(playlistWord, "playlist");
+  const reason = text(afterPlaylist, "reason");
+  if (reason === undefined) {
+    throw new StepsError("reason_required", `Say why the badge is being revoked; the intern will see it. ${usage}.`);
+  }
+  return { kind: "revoke", email, playlist, reason };
+}
+
+function remind(rest: string): Command {
+  const [word, after] = take(rest);
+  const value = trimPunctuation(word.toLowerCase());
+  if ((value !== "on" && value !== "off") || after !== "") fail("Say `remind on` or `remind off`.");
+  return { kind: "remind", on: value === "on" };
+}
+
+function help(rest: string): Command {
+  const topic = trimPunctuation(rest.toLowerCase().replace(/\s+/g, " "));
+  return topic === "" ? { kind: "help" } : { kind: "help", topic };
+}
+
+function unknownVerb(verb: string, typed: string): never {
+  const [suggestion] = closest(verb, VERBS, 1);
+  const hint = suggestion === "badge" ? "badges" : suggestion;
+  const message = hint
+    ? `Did you mean \`${hint}\`? Type \`help\` for all commands.`
+    : `I don't know ${show(typed)}. Type \`help\` for all commands.`;
+  throw new StepsError("bad_command", message, { input: verb, suggestions: hint ? [hint] : [] });
+}
+
+// ── words ─────────────────────────────────────────────────────────────────
+
+/**
+ * Undo what chat clients and phones do to text: smart quotes, invisible
+ * characters, control bytes from pastes, CRLF.
+ */
+function clean(raw: string): string {
+  return raw
+    .normalize("NFC")
+    .replace(/[\u2018\u2019\u201A\u201B\u2032]/g, "'")
+    .replace(/[\u201C\u201D\u201E\u201F\u2033]/g, '"')
+    .replace(/[\u200B-\u200D\u2060\uFEFF]/g, "")
+    .replace(/\r\n?/g, "\n")
+    .replace(/[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/g, " ")
+    .trim();
+}
+
+/** A leading mention, `/steps` or `steps` is how people address the bot, not part of the command. */
+function stripPrefix(text: string): string {
+  return text
+    .replace(/^(?:<@[A-Z0-9]+(?:\|[^>]*)?>|<at>[^<]*<\/at>)\s*/i, "")
+    .replace(/^\/?steps(?=\s|$)\s*/i, "");
+}
+
+/** The first whitespace-separated word and the rest, both trimmed. */
+function take(text: string): [string, string] {
+  const match = /^(\S*)\s*/.exec(text.trimStart());
+  const word = match?.[1] ?? "";
+  return [word, text.trimStart().slice(match?.[0].length ?? 0).trimEnd()];
+}
+
+function nothingAfter(usage: string, rest: string): void {
+  if (rest === "") return;
+  const placeholder = /<([^>]+)>$/.exec(usage);
+  if (!placeholder) fail(`\`${usage}\` doesn't take anything more. Type \`${usage}\`.`);
+  const words = usage.slice(0, placeholder.index).trim();
+  fail(`Give just one ${placeholder[1]} after \`${words}\`: \`${usage}\`.`);
+}
+
+const SLUG = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
+
+function slug(word: string, what: "task" | "playlist"): string {
+  const value = trimPunctuation(unquote(word).toLowerCase()).replace(/_/g, "-");
+  if (!SLUG.test(value)) {
+    const list = what === "task" ? "`tasks`" : "`tasks` or `help`";
+    fail(`${show(word)} isn't a ${what} name. Names look like \`interview-staff\`; type ${list} to see them.`);
+  }
+  return value;
+}
+
+function submissionNumber(word: string, verb: string): number {
+  const digits = trimPunctuation(unquote(word)).replace(/^#/, "");
+  const id = /^\d+$/.test(digits) ? Number(digits) : NaN;
+  if (!Number.isSafeInteger(id) || id <= 0) {
+    fail(`${show(word)} isn't a submission number. Use the number from the request, e.g. \`${verb} 42\`; type \`pending\` to see them.`);
+  }
+  return id;
+}
+
+function emailAddress(word: string): string {
+  // Slack turns typed addresses into <mailto:a@b.org|a@b.org>.
+  const mailto = /^<mailto:([^|>]+)(?:\|[^>]*)?>$/i.exec(word);
+  const value = trimPunctuation(unquote(mailto?.[1] ?? word)).toLowerCase();
+  if (!/^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/.test(value)) {
+    fail(`${show(word)} isn't an email address. Start with the intern's email, e.g. \`revoke sam@example.org onboarding issued by mistake\`.`);
+  }
+  return value;
+}
+
+/** Free text after the arguments; undefined when there is none. */
+function text(rest: string, what: "note" | "reason"): string | undefined {
+  const value = unquote(rest.replace(/^[-–—:|]+\s*/, "").trim()).trim();
+  if (value === "") return undefined;
+  const length = count([...value].length);
+  if ([...value].length > MAX_NOTE) {
+    fail(`Your ${what} is ${length} characters; the limit is ${count(MAX_NOTE)}. Shorten it, or put the long version in a doc and send its link.`);
+  }
+  return value;
+}
+
+/** The first http(s) URL becomes the evidence link; what is left is the note. */
+function noteAndLink(rest: string): { note?: string; link?: string } {
+  // Slack wraps URLs as <https://…> or <https://…|label>; plain text from Teams and the CLI has bare URLs.
+  const pattern = /<(https?:\/\/[^\s|>]+)(?:\|[^>]*)?>|https?:\/\/[^\s<>]+/i;
+  const match = pattern.exec(rest);
+  let link: string | undefined;
+  let remaining = rest;
+  if (match) {
+    const url = match[1] ?? trimUrl(match[0]);
+    if (isUrl(url)) {
+      link = url;
+      const end = match.index + match[0].length;
+      remaining = `${rest.slice(0, match.index).trimEnd()} ${rest.slice(end).trimStart()}`.trim();
+    }
+  }
+  const note = text(remaining, "note");
+  return { ...(note !== undefined && { note }), ...(link !== undefined && { link }) };
+}
+
+function isUrl(candidate: string): boolean {
+  try {
+    const url = new URL(candidate);
+    return (url.protocol === "http:" || url.protocol === "https:") && url.hostname !== "";
+  } catch {
+    return false;
+  }
+}
+
+/** A sentence ending in a link ("see https://x.org/doc.") should not keep the full stop. */
+function trimUrl(url: string): string {
+  let end = url.length;
+  while (end > 0 && ".,;:!?'\")]".includes(url[end - 1]!)) {
+    // Keep a closing parenthesis that belongs to the URL, as in Wikipedia links.
+    if (url[end - 1] === ")" && url.slice(0, end - 1).includes("(")) break;
+    end--;
+  }
+  return url.slice(0, end);
+}
+
+/** Trailing punctuation is sentence noise ("done interview-staff."). A loop, not a regex, so long runs stay linear. */
+function trimPunctuation(word: string): string {
+  let end = word.length;
+  while (end > 0 && ".,;:!?)]}'\"`".includes(word[end - 1]!)) end--;
+  return word.slice(0, end);
+}
+
+function unquote(value: string): string {
+  const first = value[0];
+  const last = value[value.length - 1];
+  if (value.length >= 2 && first !== undefined && `"'\``.includes(first) && first === last) return value.slice(1, -1);
+  if (first !== undefined && `"'\``.includes(first)) return value.slice(1);
+  return value;
+}
+
+const UNIT_WORDS = new Set(["h", "hr", "hrs", "hour", "hours", "m", "min", "mins", "minute", "minutes"]);
+
+/** `3`, `3h`, `1.5h`, `90m`, `1h30m` (and spelled-out units) as whole minutes; undefined if it is not a duration. */
+export function parseDuration(word: string): number | undefined {
+  const value = trimPunctuation(word.toLowerCase());
+  const hours = /^(\d{1,4}(?:\.\d{1,4})?|\.\d{1,4})(?:h|hr|hrs|hour|hours)?$/.exec(value);
+  if (hours) return Math.round(Number(hours[1]) * 60);
+  const minutes = /^(\d{1,5})(?:m|min|mins|minute|minutes)$/.exec(value);
+  if (minutes) return Number(minutes[1]);
+  const both = /^(\d{1,4})(?:h|hr|hrs)(\d{1,2})(?:m|min|mins)?$/.exec(value);
+  if (both && Number(both[2]) < 60) return Number(both[1]) * 60 + Number(both[2]);
+  return undefined;
+}
+
+function show(word: string): string {
+  const short = [...word].length > 40 ? `${[...word].slice(0, 40).join("")}…` : word;
+  return `\`${short.replace(/`/g, "'")}\``;
+}
+
+function count(n: number): string {
+  return n.toLocaleString("en-US");
+}
+
+function fail(message: string): never {
+  throw new StepsError("bad_command", message);
+}

@@ -1,0 +1,242 @@
+import { parse } from "csv-parse/sync";
+import { z } from "zod";
+import type { Program, Role } from "../program/program.ts";
+import { closest } from "../suggest.ts";
+
+/**
+ * Roster import: a coordinator's spreadsheet export, checked completely
+ * before anything is saved. Every problem comes back with its line so the
+ * coordinator can fix the whole file in one pass instead of one row per try.
+ */
+export interface RosterRow {
+  line: number;
+  email: string;
+  name: string;
+  role: Role;
+  department: string | null;
+  mentorEmail: string | null;
+}
+
+export interface RosterError {
+  line: number;
+  message: string;
+}
+
+export type RosterResult = { ok: true; rows: RosterRow[] } | { ok: false; errors: RosterError[] };
+
+const COLUMNS = ["email", "name", "role", "department", "mentor_email"] as const;
+type Column = (typeof COLUMNS)[number];
+const HEADER = COLUMNS.join(",");
+const ROLES = ["intern", "mentor", "coordinator"] as const;
+
+const blankToNull = (value: string) => (value === "" ? null : value);
+
+const emailField = z.string().trim().toLowerCase().pipe(z.email("is not an email address"));
+
+const rowSchema = z.strictObject({
+  email: emailField,
+  name: z.string().trim().min(1, "is empty; add the person's name").max(120, "is longer than 120 characters"),
+  role: z.string().trim().toLowerCase().pipe(z.enum(ROLES, "must be intern, mentor or coordinator")),
+  department: z.string().trim().toLowerCase().transform(blankToNull),
+  mentor_email: z.string().trim().toLowerCase().transform(blankToNull).pipe(emailField.nullable()),
+});
+
+/**
+ * Parses and validates a whole roster file. knownPeople (keyed by lower-case
+ * email) lets interns name mentors who are already on the roster. Nothing is
+ * returned unless every row is good.
+ */
+export function parseRoster(text: string, program: Program, knownPeople: Map<string, Role> = new Map()): RosterResult {
+  const records = readRecords(text);
+  if ("error" in records) return { ok: false, errors: [records.error] };
+  const [header, ...body] = records.list;
+  if (!header) {
+    return { ok: false, errors: [{ line: 1, message: `The file is empty. Put the header ${HEADER} on line 1, then one row per person.` }] };
+  }
+  const columns = readHeader(header);
+  if ("error" in columns) return { ok: false, errors: [columns.error] };
+  if (body.length === 0) {
+    return { ok: false, errors: [{ line: header.line, message: "The file has a header but no people. Add one row per person under it." }] };
+  }
+
+  const errors: RosterError[] = [];
+  const rows: RosterRow[] = [];
+  for (const record of body) {
+    const row = readRow(record, columns.index, program, errors);
+    if (row) rows.push(row);
+  }
+  checkAcrossRows(body, columns.index, knownPeople, errors);
+
+  if (errors.length > 0) return { ok: false, errors: errors.sort((a, b) => a.line - b.line) };
+  return { ok: true, rows };
+}
+
+interface CsvRecord {
+  line: number;
+  cells: string[];
+}
+
+type RawRecord = { record: string[]; raw: string };
+
+// With `raw: true` csv-parse hands on_record and its result {record, raw},
+// which its overloads do not describe.
+const parseRaw = parse as (input: string, options: object) => RawRecord[];
+
+function readRecords(text: string): { list: CsvRecord[] } | { error: RosterError } {
+  // csv-parse miscounts lines on CRLF files, so normalise first; the
+  // line numbers then match what the coordinator sees in an editor.
+  const normalized = text.replace(/^\uFEFF/, "").replace(/\r\n?/g, "\n");
+  let consumed = 0;
+  let parsed: RawRecord[];
+  try {
+    parsed = parseRaw(normalized, {
+      raw: true,
+      relax_column_count: true,
+      skip_empty_lines: true,
+      on_record: (record: RawRecord) => {
+        consumed += record.raw.length;
+        return record;
+      },
+    });
+  } catch (error) {
+    // The parser reports where it gave up (often the end of the file); the
+    // coordinator needs the line where the broken record starts.
+    const line = lineCounter(normalized)(consumed);
+    const code = (error as { code?: string }).code ?? "";
+    const reason = (error as Error).message.split(":")[0] ?? "invalid CSV";
+    const message =
+      code === "CSV_QUOTE_NOT_CLOSED"
+        ? 'A quote opened on this line is never closed. Close it, or remove the stray " character.'
+        : code.includes("QUOTE")
+          ? 'A field on this line has a " in it. Put the whole field in double quotes and double the quote, e.g. "Sam ""Sammy"" Lee".'
+          : `This line is not valid CSV (${reason}). Put fields that contain commas or quotes in double quotes.`;
+    return { error: { line, message } };
+  }
+  const list: CsvRecord[] = [];
+  const lineAt = lineCounter(normalized);
+  let offset = 0;
+  for (const { record, raw } of parsed) {
+    // Skipped blank lines are folded into the start of the next record's raw text.
+    const line = lineAt(offset);
+    offset += raw.length;
+    // Spreadsheets export trailing rows of bare commas; they are blank, not people.
+    if (record.every((cell) => cell.trim() === "")) continue;
+    list.push({ line, cells: record });
+  }
+  return { list };
+}
+
+/**
+ * The 1-based line of the first non-blank character at or after an offset.
+ * Offsets must not decrease, which keeps a long file linear.
+ */
+function lineCounter(text: string): (offset: number) => number {
+  let line = 1;
+  let i = 0;
+  return (offset) => {
+    for (; i < offset && i < text.length; i++) if (text[i] === "\n") line++;
+    let blank = 0;
+    for (let j = i; j < text.length && text[j] === "\n"; j++) blank++;
+    return line + blank;
+  };
+}
+
+function readHeader(header: CsvRecord): { index: Map<Column, number> } | { error: RosterError } {
+  const index = new Map<Column, number>();
+  const problems: string[] = [];
+  const names = header.cells.map((cell) => cell.trim().toLowerCase().replace(/\s+/g, "_"));
+  if (names.some((name) => name.includes("@"))) {
+    return { error: { line: header.line, message: `The first line must be the header: ${HEADER}. Add it above the first person.` } };
+  }
+  names.forEach((name, i) => {
+    if (!(COLUMNS as readonly string[]).includes(name)) {
+      const [hint] = closest(name, [...COLUMNS], 1);
+      problems.push(`unknown column "${header.cells[i]?.trim() ?? ""}"${hint ? ` (did you mean ${hint}?)` : ""}`);
+    } else if (index.has(name as Column)) {
+      problems.push(`column ${name} appears twice`);
+    } else {
+      index.set(name as Column, i);
+    }
+  });
+  const missing = COLUMNS.filter((c) => !index.has(c));
+  if (missing.length > 0) problems.push(`missing column${missing.length > 1 ? "s" : ""} ${missing.join(", ")}`);
+  if (problems.length > 0) {
+    return { error: { line: header.line, message: `Header: ${problems.join("; ")}. Use exactly these columns, in any order: ${HEADER}.` } };
+  }
+  return { index };
+}
+
+function readRow(record: CsvRecord, index: Map<Column, number>, program: Program, errors: RosterError[]): RosterRow | undefined {
+  const before = errors.length;
+  const report = (message: string) => errors.push({ line: record.line, message });
+  if (record.cells.length !== index.size) {
+    report(`Has ${record.cells.length} fields but the header has ${index.size}. Check for a missing or extra comma; put names with commas in double quotes.`);
+    return undefined;
+  }
+  const cell = (column: Column) => record.cells[index.get(column)!] ?? "";
+  const parsed = rowSchema.safeParse(Object.fromEntries(COLUMNS.map((c) => [c, cell(c)])));
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const column = issue.path[0] as Column;
+      const value = cell(column).trim();
+      const hint = column === "role" ? closest(value, [...ROLES], 1)[0] : undefined;
+      report(`${column} "${value}" ${issue.message}.${hint ? ` Did you mean ${hint}?` : ""}`);
+    }
+  }
+  // The rules below still run on a row with a bad field, so one pass over
+  // the errors is enough to fix the whole row.
+  const email = cell("email").trim().toLowerCase();
+  const role = ROLES.find((r) => r === cell("role").trim().toLowerCase());
+  const department = blankToNull(cell("department").trim().toLowerCase());
+  const mentorEmail = blankToNull(cell("mentor_email").trim().toLowerCase());
+  const slugs = program.file.departments.map((d) => d.slug);
+  if (department === null && role !== undefined && role !== "coordinator") {
+    report(`department is required for ${role}s. Use one of: ${slugs.join(", ")}.`);
+  } else if (department !== null && program.departmentName(department) === undefined) {
+    const [hint] = closest(department, slugs, 1);
+    report(`department "${department}" is not in the program.${hint ? ` Did you mean ${hint}?` : ""} Use one of: ${slugs.join(", ")}.`);
+  }
+  if (role === "intern" && mentorEmail === null) report("mentor_email is required for interns. Add their mentor's email.");
+  if (role !== undefined && role !== "intern" && mentorEmail !== null) report(`mentor_email is only for interns; leave it empty for ${role}s.`);
+  if (mentorEmail !== null && mentorEmail === email) report("A person cannot be their own mentor. Put their mentor's email in mentor_email.");
+  if (!parsed.success || errors.length > before) return undefined;
+  const data = parsed.data;
+  return { line: record.line, email: data.email, name: data.name, role: data.role, department: data.department, mentorEmail: data.mentor_email };
+}
+
+/** Checks that need the whole file: duplicates and whether each mentor exists. */
+function checkAcrossRows(
+  body: CsvRecord[],
+  index: Map<Column, number>,
+  knownPeople: Map<string, Role>,
+  errors: RosterError[],
+): void {
+  // Roles come from every row that names one, even rows with other problems,
+  // so a typo in a mentor's name does not also fail each of their interns.
+  const inFile = new Map<string, { line: number; role: Role | undefined }>();
+  for (const record of body) {
+    const address = (record.cells[index.get("email")!] ?? "").trim().toLowerCase();
+    if (address === "") continue;
+    const first = inFile.get(address);
+    if (first) {
+      errors.push({ line: record.line, message: `${address} is already on line ${first.line}. Keep one row per person.` });
+      continue;
+    }
+    const role = (record.cells[index.get("role")!] ?? "").trim().toLowerCase();
+    inFile.set(address, { line: record.line, role: ROLES.find((r) => r === role) });
+  }
+  for (const record of body) {
+    const mentor = (record.cells[index.get("mentor_email")!] ?? "").trim().toLowerCase();
+    const self = (record.cells[index.get("email")!] ?? "").trim().toLowerCase();
+    const role = (record.cells[index.get("role")!] ?? "").trim().toLowerCase();
+    // Empty, malformed, self-referencing and non-intern mentors were already reported by readRow.
+    if (record.cells.length !== index.size || (role !== "intern" && ROLES.some((r) => r === role)) || mentor === self || !emailField.safeParse(mentor).success) continue;
+    const listed = inFile.get(mentor);
+    const mentorRole = listed ? listed.role : knownPeople.get(mentor);
+    if (!listed && mentorRole === undefined) {
+      errors.push({ line: record.line, message: `mentor ${mentor} is not in this file or on the roster. Add a row for them with role mentor.` });
+    } else if (mentorRole === "intern") {
+      errors.push({ line: record.line, message: `mentor ${mentor} is an intern. Use a mentor's or coordinator's email.` });
+    }
+  }
+}
