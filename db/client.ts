@@ -42,28 +42,28 @@ export async function createDb(url: string | undefined, options: DbOptions = {})
 }
 
 async function openPostgres(url: string, options: DbOptions, logger: Logger | undefined): Promise<DbHandle> {
+  await migrateOnce(url);
   const client = postgres(url, {
     max: options.maxConnections ?? 10,
     onnotice: () => {},
     // Fail fast when the server is down instead of hanging a chat request.
     connect_timeout: 5,
   });
-  try {
-    // Two instances starting at once must not both run the same migration.
-    const conn = await client.reserve();
-    try {
-      await conn`select pg_advisory_lock(${MIGRATION_LOCK})`;
-      await migratePostgres(drizzlePostgres(conn as unknown as typeof client), { migrationsFolder });
-      await conn`select pg_advisory_unlock(${MIGRATION_LOCK})`;
-    } finally {
-      conn.release();
-    }
-  } catch (error) {
-    await client.end({ timeout: 1 });
-    throw error;
-  }
   const db = drizzlePostgres(client, { schema, logger }) as unknown as Db;
   return { db, kind: "postgres", close: () => client.end({ timeout: 5 }) };
+}
+
+/** Two instances starting at once must not both run the same migration: one session lock serialises them. */
+async function migrateOnce(url: string): Promise<void> {
+  // One connection, so the session-level lock and the migration share it.
+  const conn = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 5 });
+  try {
+    await conn`select pg_advisory_lock(${MIGRATION_LOCK})`;
+    await migratePostgres(drizzlePostgres(conn), { migrationsFolder });
+    await conn`select pg_advisory_unlock(${MIGRATION_LOCK})`;
+  } finally {
+    await conn.end({ timeout: 5 });
+  }
 }
 
 async function openPglite(dataDir: string, logger: Logger | undefined): Promise<DbHandle> {
@@ -71,5 +71,5 @@ async function openPglite(dataDir: string, logger: Logger | undefined): Promise<
   const client = await PGlite.create(dataDir);
   const db = drizzlePglite(client, { schema, logger });
   await migratePglite(db, { migrationsFolder });
-  return { db: db as unknown as Db, kind: "pglite", close: () => client.close() };
+  return { db: db as unknown as Db, kind: "pglite", close: async () => void (client.closed || (await client.close())) };
 }

@@ -227,7 +227,8 @@ function makeStore(db: Db | Tx, inTransaction: boolean): Store {
             key: i.key,
             recipient: i.recipient,
             payload: i.payload,
-            ...(i.notBefore ? { nextAttemptAt: i.notBefore } : {}),
+            // Not the database's now(): the core's clock decides when things are due.
+            nextAttemptAt: i.notBefore ?? new Date(0),
           })),
         )
         .onConflictDoNothing({ target: outbox.key })
@@ -235,14 +236,15 @@ function makeStore(db: Db | Tx, inTransaction: boolean): Store {
       return rows.length;
     },
     async claimDue(now, limit, leaseMs) {
+      // Dates go in as ISO text: postgres.js does not serialise Date in raw SQL.
       // SKIP LOCKED lets several instances claim disjoint batches; the lease
       // makes an item claimed by a process that died due again later.
       const result = await db.execute(sql`
         update outbox set status = 'sending', attempts = attempts + 1,
-          next_attempt_at = ${new Date(now.getTime() + leaseMs)}
+          next_attempt_at = ${new Date(now.getTime() + leaseMs).toISOString()}::timestamptz
         where id in (
           select id from outbox
-          where status in ('queued', 'sending') and next_attempt_at <= ${now}
+          where status in ('queued', 'sending') and next_attempt_at <= ${now.toISOString()}::timestamptz
           order by id limit ${limit}
           for update skip locked)
         returning id, key, recipient, payload, status, attempts, next_attempt_at, last_error, delivered, created_at`);

@@ -50,7 +50,7 @@ export function toPlainText(message: Message): string {
   for (const block of message.blocks) {
     switch (block.type) {
       case "header":
-        lines.push(block.text.toUpperCase());
+        lines.push(block.text);
         break;
       case "text":
       case "context":

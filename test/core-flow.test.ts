@@ -55,7 +55,7 @@ describe("done", () => {
   });
 
   it("accumulates count tasks up to their count", async () => {
-    expect(await h.say(ANA, "done lunch-and-learn")).toContain("Lunch and learn: 0/2 (0%) · 1 waiting for approval");
+    expect(await h.say(ANA, "done lunch-and-learn")).toContain("Lunch and learn (lunch-and-learn): 0/2 (0%) · 1 waiting for approval");
     expect(await h.say(ANA, "done lunch-and-learn")).toContain("2 waiting for approval");
     expect(await h.say(ANA, "done lunch-and-learn")).toContain("already waiting for approval");
   });
@@ -125,7 +125,7 @@ describe("decisions", () => {
   it("sends the reason back to the intern and lets them resubmit", async () => {
     await h.say(ANA, "done safety-walk");
     const id = await lastSubmissionId(ANA);
-    expect(await h.say(MAX, `changes ${id}`)).toBe(`Say what to change: \`changes ${id} <reason>\`.`);
+    expect(await h.say(MAX, `changes ${id}`)).toContain("Say what to change so your intern knows what to fix");
     await h.say(MAX, `changes ${id} Please add the checklist photo`);
     const inbox = await h.inbox(ANA);
     expect(inbox.at(-1)).toContain("Max Mentor sent back Safety walk");
@@ -147,8 +147,7 @@ describe("decisions", () => {
 
   it("ignores a tampered or stale button value", async () => {
     const max = await h.person(MAX);
-    const reply = await h.core.act({ action: "approve", value: "99999", personId: max.id });
-    expect(reply.text).toBe("There is no submission #99999. Type `pending` to see yours.");
+    await expect(h.core.act({ action: "approve", value: "99999", personId: max.id })).rejects.toThrow("There is no submission #99999. Type `pending` to see yours.");
     await expect(h.core.act({ action: "approve", value: "1; drop table", personId: max.id })).rejects.toMatchObject({ code: "unknown_submission" });
   });
 });
@@ -184,7 +183,7 @@ describe("awards", () => {
     await h.say(MAX, `approve ${await lastSubmissionId(ANA)}`);
     await h.say(ANA, "done fleet-tour");
     const status = await h.say(ANA, "status");
-    expect(status).toContain("PUBLIC WORKS — 50%");
+    expect(status).toContain("Public Works — 50%");
     expect(status).toContain("Fleet tour (fleet-tour): 0/1 (0%) · 1 waiting for approval");
     expect(status).toContain("STEPS — 0%");
     // Advanced playlists appear once started.

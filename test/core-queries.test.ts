@@ -1,16 +1,16 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { buildDigest, digestMessage } from "../src/domain/digest.ts";
 import { toPlainText } from "../src/messages.ts";
+import { queriesRun } from "./support/db.ts";
 import { harness, type Harness } from "./support/harness.ts";
 
 let h: Harness;
-let queries = 0;
 afterEach(async () => {
   await h?.close();
 });
 
 async function cohort(size: number) {
-  h = await harness({ db: { onQuery: () => queries++ } });
+  h = await harness();
   const rows = Array.from({ length: size }, (_, i) => `intern${i}@example.org,Intern ${i},intern,${i % 2 ? "fire" : "public-works"},${i % 2 ? "fay" : "max"}@example.org`);
   await h.store.upsertPeople(
     rows.map((r) => {
@@ -27,9 +27,9 @@ async function cohort(size: number) {
 }
 
 async function count(fn: () => Promise<unknown>): Promise<number> {
-  const before = queries;
+  const before = queriesRun();
   await fn();
-  return queries - before;
+  return queriesRun() - before;
 }
 
 describe("query counts do not grow with the cohort", () => {

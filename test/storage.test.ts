@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { createDb } from "../db/client.ts";
 import { createStore } from "../db/store.ts";
 import { importRoster } from "../src/domain/roster.ts";
-import { freshDb } from "./support/db.ts";
+import { freshDb, resetDb } from "./support/db.ts";
 import { rosterCsv, testProgram } from "./support/program.ts";
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -40,9 +40,7 @@ describe("storage", () => {
   });
 
   it("enforces one person per email, one decision per submission and one award per playlist", async () => {
-    const db = await freshDb();
-    cleanups.push(() => db.close());
-    const store = createStore(db.db);
+    const store = createStore((await resetDb()).db);
     await importRoster(store, testProgram(), rosterCsv);
     const ana = (await store.personByEmail("ana@example.org"))!;
     const max = (await store.personByEmail("max@example.org"))!;
@@ -61,9 +59,7 @@ describe("storage", () => {
 
 describe("roster import", () => {
   it("reports every bad row and imports nothing", async () => {
-    const db = await freshDb();
-    cleanups.push(() => db.close());
-    const store = createStore(db.db);
+    const store = createStore((await resetDb()).db);
     const bad = `email,name,role,department,mentor_email
 ok@example.org,Ok Person,coordinator,,
 not-an-email,Someone,intern,fire,ok@example.org
@@ -74,9 +70,7 @@ x@example.org,X,wizard,fire,
   });
 
   it("re-importing is an idempotent upsert and mentors may come after their interns", async () => {
-    const db = await freshDb();
-    cleanups.push(() => db.close());
-    const store = createStore(db.db);
+    const store = createStore((await resetDb()).db);
     const reversed = [rosterCsv.split("\n")[0], ...rosterCsv.trim().split("\n").slice(1).reverse()].join("\n");
     expect(await importRoster(store, testProgram(), reversed)).toEqual({ inserted: 6, updated: 0 });
     expect(await importRoster(store, testProgram(), rosterCsv)).toEqual({ inserted: 0, updated: 6 });

@@ -61,7 +61,10 @@ export async function buildDigest(program: Program, store: Store, at: Date): Pro
         .filter((i) => i.days === null || i.days >= settings.inactive_days)
     : [];
 
+  // An intern already listed as inactive is not listed again as behind.
+  const quiet = new Set(inactive.map((i) => i.intern.id));
   const behind = rows.interns
+    .filter((intern) => !quiet.has(intern.id))
     .map((intern) => ({ intern, percent: percentOf(intern), expected }))
     .filter((b) => expected >= 20 && b.percent < expected * 0.75);
 

@@ -6,8 +6,7 @@ import { createCore } from "../../src/domain/core.ts";
 import { importRoster } from "../../src/domain/roster.ts";
 import { silentLogger } from "../../src/log.ts";
 import { toPlainText, type Message } from "../../src/messages.ts";
-import type { DbOptions } from "../../db/client.ts";
-import { freshDb } from "./db.ts";
+import { resetDb } from "./db.ts";
 import { rosterCsv, testProgram } from "./program.ts";
 
 export interface Sent {
@@ -39,8 +38,8 @@ export function recordingTransport(sent: Sent[], edits: Sent[] = []): Transport 
 }
 
 /** The core on a fresh database with the test roster loaded, a movable clock and a recording transport. */
-export async function harness(options: { db?: DbOptions; start?: string } = {}) {
-  const db = await freshDb(options.db);
+export async function harness(options: { start?: string } = {}) {
+  const db = await resetDb();
   const store = createStore(db.db);
   const program = testProgram();
   let clock = new Date(options.start ?? "2026-06-16T17:00:00Z");
@@ -79,7 +78,8 @@ export async function harness(options: { db?: DbOptions; start?: string } = {}) 
       await dispatcher.drain();
       return sent.filter((s) => s.to === to).map((s) => toPlainText(s.message));
     },
-    close: () => db.close(),
+    /** Lets queued work finish; the database itself is shared by the file and emptied by the next harness. */
+    close: () => dispatcher.idle(),
   };
 }
 
