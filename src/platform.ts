@@ -22,6 +22,8 @@ export interface AdapterContext {
   routes: Routes;
   log: Logger;
   now: Clock;
+  /** Sends what is due at that instant (reminders, digests); set once the scheduler is running. */
+  runDue?: (at: Date) => Promise<unknown>;
   /** Names of the other platforms that are configured: the playground stays off beside a real chat platform. */
   configured: string[];
 }
