@@ -293,7 +293,8 @@ function makeStore(db: Db | Tx, inTransaction: boolean): Store {
           order by id limit ${limit}
           for update skip locked)
         returning id, key, recipient, payload, status, attempts, next_attempt_at, last_error, delivered, created_at`);
-      return rowsOf(result).map((r) => ({
+      // UPDATE … RETURNING gives no order; messages go out in the order they were queued.
+      const items = rowsOf(result).map((r) => ({
         id: Number(r.id),
         key: r.key as string,
         recipient: r.recipient as OutboxItem["recipient"],
@@ -305,6 +306,7 @@ function makeStore(db: Db | Tx, inTransaction: boolean): Store {
         delivered: (r.delivered as DeliveryRef[] | null) ?? null,
         createdAt: new Date(r.created_at as string),
       }));
+      return items.sort((a, b) => a.id - b.id);
     },
     async markSent(id, delivered, at) {
       await db.update(outbox).set({ status: "sent", delivered, sentAt: at, lastError: null }).where(eq(outbox.id, id));
