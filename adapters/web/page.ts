@@ -42,8 +42,9 @@ export function chatItem(line: ChatLine, viewer: number): string {
   return `<li class="line ${line.from}" data-id="${line.id}"><p class="who">${line.from === "you" ? "You" : "Steps"}</p><div class="card">${body}</div></li>`;
 }
 
+/** Newest first, unlike the conversation: the latest request or announcement is what people look for. */
 function feed(name: string, items: readonly Posted[], viewer: number, timeZone: string, empty: string): string {
-  const list = items.map((p) => messageItem(p, viewer, timeZone)).join("\n");
+  const list = [...items].reverse().map((p) => messageItem(p, viewer, timeZone)).join("\n");
   return `<ol class="feed" data-feed="${name}" data-empty="${escapeHtml(empty)}">${list || `<li class="empty">${escapeHtml(empty)}</li>`}</ol>`;
 }
 

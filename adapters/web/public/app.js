@@ -42,14 +42,14 @@ function showProblem(message) {
   transcript.append(li);
 }
 
-/** Inserts new messages and replaces edited ones, leaving the rest (and the focus in them) alone. */
+/** Inserts new messages (newest first) and replaces edited ones, leaving the rest (and the focus in them) alone. */
 function updateFeed(list, messages, label, quiet) {
   const byId = new Map([...list.querySelectorAll(":scope > li.msg")].map((li) => [li.dataset.id, li]));
   if (messages.length) list.querySelector(":scope > li.empty")?.remove();
   for (const m of messages) {
     const old = byId.get(String(m.id));
     if (!old) {
-      list.append(fromHtml(m.html));
+      list.prepend(fromHtml(m.html));
       if (!quiet) announce(`${label}: ${m.text}`);
     } else if (old.dataset.rev !== String(m.rev)) {
       const hadFocus = old.contains(document.activeElement);
