@@ -109,6 +109,13 @@ describe("commands and buttons", () => {
     const html = await (await fetch(`${server.url}/?person=${ids.maria}`)).text();
     expect(html).toContain('<li class="line you"');
     expect(html).toContain("<p>help</p>");
+
+    await post("/playground/command", { personId: ids.ana, text: "done job-posting-review https://example.org/posting" });
+    const id = (await steps.store.submissionsOf(ids.ana!)).at(-1)!.id;
+    const form = new URLSearchParams({ personId: String(ids.priya), value: String(id), action: "request_changes", reason: "Say which posting" });
+    const sentBack = await post("/playground/action", form.toString(), { "content-type": "application/x-www-form-urlencoded" });
+    expect([sentBack.status, sentBack.headers.get("location")]).toEqual([303, `/?person=${ids.priya}#chat`]);
+    expect(await steps.store.decisionOf(id)).toMatchObject({ decision: "changes_requested", reason: "Say which posting" });
   });
 
   it("turns bad bodies into 400s that say what is wrong", async () => {

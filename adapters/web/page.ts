@@ -88,7 +88,7 @@ export function renderPage(d: PageData): string {
 <main class="panes">
   <section class="pane" id="chat" aria-labelledby="chat-title">
     <h2 id="chat-title">Chat as ${name}</h2>
-    <ol class="transcript" role="log" aria-live="polite" aria-label="Conversation with Steps">${chat}</ol>
+    <ol class="transcript" role="log" aria-live="polite" aria-label="Conversation with Steps" tabindex="0">${chat}</ol>
     <form class="command" method="post" action="/playground/command">
       <input type="hidden" name="personId" value="${viewer}">
       <label for="command">Command</label>
