@@ -15,13 +15,20 @@ const ARTIFACT = "test/artifacts/playground.png";
 let steps: Awaited<ReturnType<typeof bootForTest>>;
 let server: RunningServer;
 let browser: Browser;
+const asked: string[] = [];
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) {
     throw new Error(`The browser test needs Debian's Chromium at ${CHROMIUM}. Install it with: apt-get install -y chromium (as root), then run the tests again.`);
   }
   steps = await bootForTest({}, { now: () => new Date("2026-07-20T17:00:00Z") });
-  server = await startServer(steps, [web]);
+  // The scheduler's runDue is replaced by one that queues a reminder, so the clock control can be checked end to end.
+  server = await serverWith(async (at) => {
+    asked.push(at.toISOString());
+    const emily = (await steps.store.personByEmail("emily.tran@example.org"))!;
+    const text = "Reminder: the Planning Commission meets tonight at 6 PM.";
+    return steps.store.enqueue([{ key: `test-reminder:${at.toISOString()}`, recipient: `person:${emily.id}`, payload: { message: { text, blocks: [{ type: "text", text }] } } }]);
+  });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
@@ -53,6 +60,11 @@ async function allButLast(email: string, playlistSlug: string): Promise<string> 
     }
   }
   return playlist.tasks.at(-1)!.slug;
+}
+
+/** Another server on the same app, with the scheduler's runDue replaced (or taken away). */
+function serverWith(runDue: ((at: Date) => Promise<unknown>) | undefined): Promise<RunningServer> {
+  return startServer(steps, [{ ...web, start: (ctx) => web.start({ ...ctx, runDue }) }]);
 }
 
 /** Short waits, so a failure names the step that did not happen rather than the test timing out. */
@@ -143,12 +155,29 @@ describe("the playground in a real browser", () => {
     await page.close();
   });
 
-  it("shows the clock disabled, with the reason, when no scheduler runs", async () => {
+  it("runs what is due at the chosen program time and shows it in the person's messages", async () => {
     const page = await open();
     await page.goto(server.url);
-    expect(await page.getByLabel(/Program time/).isDisabled()).toBe(true);
-    expect(await page.getByRole("button", { name: "Run due reminders" }).isDisabled()).toBe(true);
-    await page.getByText("The clock needs the reminder scheduler").waitFor();
+    await actAs(page, "Emily Tran");
+    await page.getByLabel(/Program time/).fill("2026-07-21T09:00");
+    await page.getByRole("button", { name: "Run due reminders" }).click();
+    await page.locator("#dms").getByText("Reminder: the Planning Commission meets tonight at 6 PM.").waitFor();
+    await page.getByText("Ran what was due at 2026-07-21 09:00: 1 message delivered.").waitFor();
+    expect(asked).toEqual(["2026-07-21T16:00:00.000Z"]);
     await page.close();
+  });
+
+  it("shows the clock disabled, with the reason, when no scheduler runs", async () => {
+    const bare = await serverWith(undefined);
+    try {
+      const page = await open();
+      await page.goto(bare.url);
+      expect(await page.getByLabel(/Program time/).isDisabled()).toBe(true);
+      expect(await page.getByRole("button", { name: "Run due reminders" }).isDisabled()).toBe(true);
+      await page.getByText("The clock needs the reminder scheduler").waitFor();
+      await page.close();
+    } finally {
+      await bare.close();
+    }
   });
 });

@@ -124,6 +124,7 @@ describe("commands and buttons", () => {
     expect(await error(await post("/playground/command", { personId: ids.ana, text: "   " }))).toEqual([400, 'text: text is empty: type a command, e.g. "help"']);
     expect(await error(await post("/playground/command", { personId: "abc", text: "help" }))).toEqual([400, "personId: personId must be a roster person's number"]);
     expect(await error(await post("/playground/command", { personId: 1.5, text: "help" }))).toEqual([400, "personId: personId must be a whole number"]);
+    expect(await error(await post("/playground/command", { personId: true, text: "help" }))).toEqual([400, "personId: personId must be a roster person's number"]);
     expect(await error(await post("/playground/command", "x", { "content-type": "text/plain" }))).toEqual([415, "Send the body as application/json (or a url-encoded form)."]);
     expect(await error(await post("/playground/command", { personId: ids.ana, text: "x".repeat(20_000) }))).toEqual([413, "The request body is larger than 16 KB."]);
     expect(await error(await post("/playground/action", { personId: ids.priya, action: "delete_everything", value: "1" }))).toEqual([400, "action: action must be approve, request_changes or publish_badge"]);
@@ -142,12 +143,19 @@ describe("commands and buttons", () => {
 
 describe("clock", () => {
   it("is refused with the reason while no scheduler runs, and bad times are 400s", async () => {
-    expect(await error(await post("/playground/clock", { at: "2026-06-22T09:00" }))).toEqual([501, CLOCK_MISSING]);
-    expect(await error(await post("/playground/clock", { at: "next tuesday" }))).toEqual([400, "at: at must be a date and time such as 2026-06-22T09:00"]);
-    expect(await error(await post("/playground/clock", {}))).toEqual([400, "at: at is required: a date and time such as 2026-06-22T09:00"]);
-    const html = await (await fetch(server.url)).text();
-    expect(html).toContain('<input type="datetime-local" id="clock-at" name="at" required aria-describedby="clock-help" disabled>');
-    expect(html).toContain(CLOCK_MISSING);
+    const withoutScheduler: PlatformAdapter = { ...web, start: (ctx) => web.start({ ...ctx, runDue: undefined }) };
+    const bare = await startServer(steps, [withoutScheduler]);
+    try {
+      const clock = (body: unknown) => fetch(`${bare.url}/playground/clock`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+      expect(await error(await clock({ at: "2026-06-22T09:00" }))).toEqual([501, CLOCK_MISSING]);
+      expect(await error(await clock({ at: "next tuesday" }))).toEqual([400, "at: at must be a date and time such as 2026-06-22T09:00"]);
+      expect(await error(await clock({}))).toEqual([400, "at: at is required: a date and time such as 2026-06-22T09:00"]);
+      const html = await (await fetch(bare.url)).text();
+      expect(html).toContain('<input type="datetime-local" id="clock-at" name="at" required aria-describedby="clock-help" disabled>');
+      expect(html).toContain(CLOCK_MISSING);
+    } finally {
+      await bare.close();
+    }
   });
 
   it("runs what is due at the chosen time in the program's zone, then delivers it", async () => {

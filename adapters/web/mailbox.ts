@@ -36,6 +36,7 @@ export function createMailbox(now: Clock) {
   const byId = new Map<number, Posted>();
   let next = 0;
   let version = 0;
+  let posted = 0;
 
   function push<T extends { id: number }>(list: T[], item: T): void {
     list.push(item);
@@ -55,11 +56,16 @@ export function createMailbox(now: Clock) {
     get version() {
       return version;
     },
-    post(to: { personId: number } | { channel: Channel }, message: Message): Posted {
-      const posted: Posted = { id: ++next, rev: 1, at: now(), message };
-      push("channel" in to ? channels[to.channel] : listOf(dms, to.personId), posted);
-      byId.set(posted.id, posted);
+    /** How many messages have been delivered here since start. */
+    get posted() {
       return posted;
+    },
+    post(to: { personId: number } | { channel: Channel }, message: Message): Posted {
+      const item: Posted = { id: ++next, rev: 1, at: now(), message };
+      push("channel" in to ? channels[to.channel] : listOf(dms, to.personId), item);
+      byId.set(item.id, item);
+      posted++;
+      return item;
     },
     /** False when the message is gone (an earlier run of the server, or dropped as old). */
     edit(id: number, message: Message): boolean {

@@ -11,7 +11,11 @@ import type { Channel, Mailbox, Posted } from "./mailbox.ts";
 import { chatItem, messageItem, renderPage, type RosterGroup } from "./page.ts";
 import { renderMessage, renderText } from "./render.ts";
 
-const personId = z.coerce.number({ error: "personId must be a roster person's number" }).int("personId must be a whole number").positive("personId must be a roster person's number");
+// Forms send numbers as text; only digits count, so `true` or "" is not person 1 or 0.
+const personId = z.preprocess(
+  (v) => (typeof v === "string" && /^\d+$/.test(v) ? Number(v) : v),
+  z.number({ error: "personId must be a roster person's number" }).int("personId must be a whole number").positive("personId must be a roster person's number"),
+);
 
 const commandBody = z.object({
   personId,
@@ -131,8 +135,12 @@ export function playgroundRoutes(ctx: AdapterContext, mailbox: Mailbox, assets: 
     const runDue = ctx.runDue;
     if (!runDue) throw new HttpError(501, CLOCK_MISSING);
     const at = LOCAL_TIME.test(body.at) ? programTime(body.at, program.timeZone) : new Date(body.at);
+    const before = mailbox.posted;
     await runDue(at);
-    const delivered = await dispatcher.drain();
+    // runDue may already have kicked the dispatcher; counting what reached the panes covers both.
+    await dispatcher.drain();
+    await dispatcher.idle();
+    const delivered = mailbox.posted - before;
     if (wantsHtml(req)) return redirect(res, `/${body.personId ? `?person=${body.personId}` : ""}#clock`);
     send(res, 200, { ok: true, at: at.toISOString(), delivered });
   });
