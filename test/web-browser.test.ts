@@ -145,6 +145,26 @@ describe("the playground in a real browser", () => {
     await page.close();
   });
 
+  it("works with JavaScript turned off: every form posts and the page comes back up to date", async () => {
+    const context = await browser.newContext({ javaScriptEnabled: false });
+    const page = await context.newPage();
+    page.setDefaultTimeout(8_000);
+    await page.goto(server.url);
+    await actAs(page, "Hannah Vu");
+    await page.getByLabel("Command").fill("done business-visit Visited the bakery on West Capitol");
+    await page.getByRole("button", { name: "Send" }).click();
+    await page.locator(".transcript").getByText(/Recorded Visit a local business/).waitFor();
+
+    await actAs(page, "Lauren Fitch");
+    const request = await messageIn(page, "#dms", "Hannah Vu completed Visit a local business");
+    // Without the script the reason field is simply there, and the folding button is not.
+    expect(await request.getByLabel("What should change?").isVisible()).toBe(true);
+    expect(await request.getByRole("button", { name: "Request changes" }).isVisible()).toBe(false);
+    await request.getByRole("button", { name: "Approve" }).click();
+    await request.getByText(/Approved by Lauren Fitch/).waitFor();
+    await context.close();
+  });
+
   it("stays readable at 200% zoom: one column, nothing cut off sideways", async () => {
     const page = await open({ viewport: { width: 640, height: 900 }, deviceScaleFactor: 2 });
     await page.goto(server.url);
