@@ -87,9 +87,10 @@ export async function replyFor(core: CoreApi, person: Person, command: Command):
       if (!award) throw new StepsError("unknown_badge", `You have no badge for \`${command.playlist}\`. Type \`badges\` to see yours.`);
       const name = program.playlist(award.playlist)?.badge.name ?? award.playlist;
       const link: Block = { type: "link", label: "Badge page", url: core.badgeUrl(award) };
-      if (award.published) return views.message(`Your ${name} badge page is already public.`, link);
+      const say = (text: string) => views.message(text, { type: "text", text }, link);
+      if (award.published) return say(`Your ${name} badge page is already public.`);
       await store.updateAward(award.id, { published: true });
-      return views.message(`Your ${name} badge page is now public: it shows your name, the badge and your evidence.`, link);
+      return say(`Your ${name} badge page is now public: it shows your name, the badge and your evidence.`);
     }
     case "revoke": {
       core.requireRole(person, ["coordinator"], "revoke badges");

@@ -3,9 +3,10 @@ import badgesAdapter from "../../adapters/badges/index.ts";
 import { startServer, type RunningServer } from "../../app/server.ts";
 import { answer } from "../../src/chat.ts";
 import { silentLogger } from "../../src/log.ts";
-import { toPlainText } from "../../src/messages.ts";
+import { toPlainText, type Message } from "../../src/messages.ts";
 import type { Award } from "../../src/store.ts";
 import { bootForTest } from "./boot.ts";
+import { recordingTransport, type Sent } from "./harness.ts";
 
 export const IVY = "ivy.intern@example.org";
 export const IAN = "ian.intern@example.org";
@@ -31,6 +32,8 @@ export async function badgeServer(vars: Record<string, string> = {}) {
     { PROGRAM_FILE: "test/fixtures/badges-program.yml", ROSTER_FILE: "test/fixtures/badges-roster.csv", PUBLIC_URL: `http://127.0.0.1:${port}`, ...vars },
     { now: () => clock },
   );
+  const sent: Sent[] = [];
+  steps.dispatcher.register(recordingTransport(sent));
   let server: RunningServer;
   try {
     server = await startServer(steps, [badgesAdapter], { port });
@@ -51,6 +54,13 @@ export async function badgeServer(vars: Record<string, string> = {}) {
     url: server.url,
     person,
     now: () => clock,
+    /** Sends what is queued and returns the messages that reached this person so far. */
+    async inbox(email: string): Promise<Message[]> {
+      // The award kicked the dispatcher already: let that run finish, then send the rest.
+      await steps.dispatcher.idle();
+      await steps.dispatcher.drain();
+      return sent.filter((m) => m.to === email).map((m) => m.message);
+    },
     setTime(iso: string) {
       clock = new Date(iso);
     },
