@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { exportPKCS8, generateKeyPair, SignJWT } from "jose";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { boot } from "../app/boot.ts";
 import { KEY_SETTING, loadIssuerKeys } from "../src/badges/keys.ts";
@@ -19,6 +19,14 @@ async function setup(vars: Record<string, string> = {}): Promise<BadgeServer> {
   cleanups.push(() => t.close());
   return t;
 }
+
+// Most tests share one server; each earns its badge as a different intern.
+let shared: BadgeServer;
+beforeAll(async () => {
+  shared = await badgeServer();
+});
+afterAll(() => shared?.close());
+beforeEach(() => shared.setTime("2026-06-17T18:00:00Z"));
 
 async function signedOf(t: BadgeServer, awardId: string) {
   const stored = t.steps.badges.stored((await t.steps.store.award(awardId))!);
@@ -60,7 +68,7 @@ const ob3 = z.object({
 
 describe("badge credentials", () => {
   it("issues an OB 3.0 credential on award that verifies end to end", async () => {
-    const t = await setup();
+    const t = shared;
     const award = await t.earn(IVY, "Talked with the city clerk", "https://docs.example.org/interview");
     const { credential, jwt } = await signedOf(t, award.id);
 
@@ -107,8 +115,8 @@ describe("badge credentials", () => {
   });
 
   it("fails the signature check when a byte changes, and the format check on garbage", async () => {
-    const t = await setup();
-    const { jwt } = await signedOf(t, (await t.earn(IVY)).id);
+    const t = shared;
+    const { jwt } = await signedOf(t, (await t.earn("ian.intern@example.org")).id);
     const [h, p, s] = jwt.split(".");
     const payload = JSON.parse(Buffer.from(p!, "base64url").toString("utf8")) as { name: string };
     const forged = `${h}.${Buffer.from(JSON.stringify({ ...payload, name: "Fire Chief" })).toString("base64url")}.${s}`;
@@ -122,8 +130,8 @@ describe("badge credentials", () => {
   });
 
   it("fails the signature check for a credential signed with another key", async () => {
-    const t = await setup();
-    const { credential } = await signedOf(t, (await t.earn(IVY)).id);
+    const t = shared;
+    const { credential } = await signedOf(t, (await t.earn("ada.intern@example.org")).id);
     const { privateKey } = await generateKeyPair("RS256");
     const published = (await t.steps.badges.keys()).signing;
     const sameKid = await signCredential(credential, { ...published, privateKey }, `${t.url}/issuer/keys/${published.thumbprint}`);
@@ -133,8 +141,8 @@ describe("badge credentials", () => {
   });
 
   it("fails the dates check once validUntil has passed on the clock", async () => {
-    const t = await setup();
-    const award = await t.earn(IVY);
+    const t = shared;
+    const award = await t.earn("bo.intern@example.org");
     const stored = await t.steps.badges.credentialFor(award, t.steps.store, { validUntil: new Date("2026-06-20T00:00:00Z") });
     expect(stored!.credential.validUntil).toBe("2026-06-20T00:00:00.000Z");
     const exp = JSON.parse(Buffer.from(stored!.jwt.split(".")[1]!, "base64url").toString("utf8")).exp as number;
@@ -148,8 +156,8 @@ describe("badge credentials", () => {
   });
 
   it("fails the claims check when the JWT claims disagree with the credential", async () => {
-    const t = await setup();
-    const { credential } = await signedOf(t, (await t.earn(IVY)).id);
+    const t = shared;
+    const { credential } = await signedOf(t, (await t.earn("cy.intern@example.org")).id);
     const { signing } = await t.steps.badges.keys();
     const jwt = await new SignJWT({ ...credential })
       .setProtectedHeader({ alg: "RS256", kid: `${t.url}/issuer/keys/${signing.thumbprint}`, typ: "JWT" })
@@ -162,14 +170,14 @@ describe("badge credentials", () => {
   });
 
   it("fails the recipient check for another email and the revocation check once revoked", async () => {
-    const t = await setup();
-    const award = await t.earn(IVY);
+    const t = shared;
+    const award = await t.earn("dee.intern@example.org");
     const { jwt } = await signedOf(t, award.id);
     expect(failed(await verify(t, jwt, "ian.intern@example.org"))).toEqual([["recipient", "not issued to ian.intern@example.org"]]);
 
     t.setTime("2026-06-18T18:00:00Z");
-    expect(await t.say("cora.coordinator@example.org", `revoke ${IVY} civic issued by mistake`)).toContain("Revoked Ivy Intern's civic badge: issued by mistake");
-    expect(failed(await verify(t, jwt, IVY))).toEqual([["revocation", "revoked on 2026-06-18T18:00:00.000Z: issued by mistake"]]);
+    expect(await t.say("cora.coordinator@example.org", "revoke dee.intern@example.org civic issued by mistake")).toContain("Revoked Dee Intern's civic badge: issued by mistake");
+    expect(failed(await verify(t, jwt, "dee.intern@example.org"))).toEqual([["revocation", "revoked on 2026-06-18T18:00:00.000Z: issued by mistake"]]);
   });
 
   it("keeps the issuer key across restarts and never publishes its private part", async () => {
