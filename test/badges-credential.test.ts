@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { exportPKCS8, generateKeyPair, SignJWT } from "jose";
+import { exportJWK, exportPKCS8, generateKeyPair, SignJWT } from "jose";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { boot } from "../app/boot.ts";
@@ -8,6 +8,7 @@ import { signCredential } from "../src/badges/sign.ts";
 import { verifyCredential, type Verification } from "../src/badges/verify.ts";
 import { silentLogger } from "../src/log.ts";
 import { badgeServer, IVY, type BadgeServer } from "./support/badges.ts";
+import { bootForTest } from "./support/boot.ts";
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -211,13 +212,14 @@ describe("badge credentials", () => {
     expect((await verify(t, jwt, IVY)).ok).toBe(true);
 
     // The same key given as a JWK has the same thumbprint; a stored key stays published beside it.
-    await t.steps.store.initSetting(KEY_SETTING, (await generateKeyPair("RS256", { extractable: true }).then(async (k) => (await import("jose")).exportJWK(k.privateKey))));
-    const jwk = JSON.stringify(await (await import("jose")).exportJWK(privateKey));
+    await t.steps.store.initSetting(KEY_SETTING, await exportJWK((await generateKeyPair("RS256", { extractable: true })).privateKey));
+    const jwk = JSON.stringify(await exportJWK(privateKey));
     const both = await loadIssuerKeys(t.steps.store, { BADGE_PRIVATE_KEY: jwk });
     expect(both.signing.thumbprint).toBe(keys.signing.thumbprint);
     expect(both.published.map((k) => k.thumbprint)).toEqual([keys.signing.thumbprint, expect.not.stringMatching(keys.signing.thumbprint)]);
 
     await expect(loadIssuerKeys(t.steps.store, { BADGE_PRIVATE_KEY: "-----BEGIN PRIVATE KEY-----\nnope\n-----END PRIVATE KEY-----" })).rejects.toThrow(/BADGE_PRIVATE_KEY must be an RSA private key/);
     await expect(loadIssuerKeys(t.steps.store, { BADGE_PRIVATE_KEY: '{"kty":"EC"}' })).rejects.toThrow(/BADGE_PRIVATE_KEY must be an RSA private key/);
+    await expect(bootForTest({ BADGE_PRIVATE_KEY: "not a key" })).rejects.toThrow(/BADGE_PRIVATE_KEY must be an RSA private key/);
   });
 });
