@@ -105,6 +105,12 @@ describe("badge pages", () => {
     const link = message!.blocks.find((b) => b.type === "link" && b.label === "Add to LinkedIn profile");
     expect(link && "url" in link && new URL(link.url).searchParams.get("issueMonth")).toBe("6");
     expect(text).toContain("badge publish civic");
+    const buttons = message!.blocks.find((b) => b.type === "buttons");
+    expect(buttons).toEqual({ type: "buttons", buttons: [{ type: "button", action: "publish_badge", label: "Publish badge page", value: "civic", style: "primary" }] });
+    // The button publishes through the core like the typed command, for the clicker only.
+    await expect(t.steps.core.act({ action: "publish_badge", value: "civic", personId: (await t.person(MO)).id })).rejects.toThrow("Only interns can publish badges: each intern publishes their own.");
+    expect((await t.steps.core.act({ action: "publish_badge", value: "civic", personId: (await t.person(BO)).id })).text).toContain("is now public");
+    expect((await t.steps.store.award(award.id))!.published).toBe(true);
     const channel = await t.inbox("#announcements");
     expect(channel.map(toPlainText).filter((m) => m.includes(award.id))).toEqual([`Bo Intern earned the Civic Explorer badge!\nSee the badge: ${t.url}/badges/${award.id}`]);
   });
@@ -161,6 +167,7 @@ describe("badge pages", () => {
 
   it("serves the issuer profile, its public keys, achievements and images", async () => {
     const issuer = await get("/issuer");
+    expect(issuer.headers.get("link")).toBe(`<${t.url}/issuer/jwks.json>; rel="jwks"`);
     expect(JSON.parse(issuer.body)).toEqual({
       "@context": ["https://www.w3.org/ns/credentials/v2", "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"],
       id: `${t.url}/issuer`,

@@ -29,7 +29,8 @@ const badges: PlatformAdapter = {
     const urls = issuer.urls;
     const programDir = dirname(resolve(env.PROGRAM_FILE));
 
-    routes.add("GET", "/issuer", (_req, res) => json(res, 200, { "@context": CONTEXTS, ...issuerProfile(program, baseUrl) }));
+    // OB 3.0 has no Profile property for keys, so the profile points at its key set with a Link header.
+    routes.add("GET", "/issuer", (_req, res) => json(res, 200, { "@context": CONTEXTS, ...issuerProfile(program, baseUrl) }, "application/ld+json", { link: `<${urls.jwks}>; rel="jwks"` }));
     routes.add("GET", "/issuer/jwks.json", async (_req, res) => json(res, 200, await issuer.jwks(), "application/jwk-set+json"));
     routes.add("GET", "/issuer/keys/*", async (req, res) => {
       const thumbprint = THUMBPRINT_PATH.exec(path(req.url))?.[1];
@@ -107,9 +108,9 @@ function path(url: string | undefined): string {
   return (url ?? "/").split("?")[0]!;
 }
 
-function json(res: ServerResponse, status: number, body: unknown, type = "application/json"): void {
+function json(res: ServerResponse, status: number, body: unknown, type = "application/json", headers: Record<string, string> = {}): void {
   // Verifiers in browsers fetch these documents from other origins.
-  res.writeHead(status, { "content-type": `${type}; charset=utf-8`, "access-control-allow-origin": "*" });
+  res.writeHead(status, { "content-type": `${type}; charset=utf-8`, "access-control-allow-origin": "*", ...headers });
   res.end(JSON.stringify(body, null, 2));
 }
 

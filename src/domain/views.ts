@@ -107,6 +107,7 @@ export function awardForIntern(playlist: Playlist, badgeUrl: string, addToProfil
     { type: "text", text },
     { type: "link", label: "Your badge page", url: badgeUrl },
     { type: "link", label: "Add to LinkedIn profile", url: addToProfileUrl },
+    { type: "buttons", buttons: [{ type: "button", action: "publish_badge", label: "Publish badge page", value: playlist.slug, style: "primary" }] },
     {
       type: "context",
       text: `Until you type \`badge publish ${playlist.slug}\`, the page only says that the badge exists: publish it before you share it.`,
