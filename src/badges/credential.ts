@@ -27,7 +27,7 @@ export function badgeUrls(baseUrl: string) {
 
 const image = z.object({ id: z.url(), type: z.literal("Image") });
 
-export const profileSchema = z.object({
+const profileSchema = z.object({
   id: z.url(),
   type: z.array(z.string()).refine((t) => t.includes("Profile"), "must include Profile"),
   name: z.string().min(1),
@@ -35,7 +35,7 @@ export const profileSchema = z.object({
   description: z.string().optional(),
 });
 
-export const achievementSchema = z.object({
+const achievementSchema = z.object({
   id: z.url(),
   type: z.array(z.string()).refine((t) => t.includes("Achievement"), "must include Achievement"),
   name: z.string().min(1),
@@ -44,7 +44,7 @@ export const achievementSchema = z.object({
   image: image.optional(),
 });
 
-export const identitySchema = z.object({
+const identitySchema = z.object({
   type: z.literal("IdentityObject"),
   identityHash: z.string().regex(/^sha256\$[0-9a-f]{64}$/),
   identityType: z.literal("emailAddress"),
