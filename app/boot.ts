@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createDb, type DbHandle, type DbOptions } from "../db/client.ts";
 import { createStore } from "../db/store.ts";
+import { createBadgeIssuer, type BadgeIssuer } from "../src/badges/issuer.ts";
 import { publicUrl, type Env } from "../src/config.ts";
 import { createDispatcher, type Dispatcher } from "../src/delivery/dispatcher.ts";
 import { createCore, type Core } from "../src/domain/core.ts";
@@ -18,6 +19,7 @@ export interface Steps {
   db: DbHandle;
   store: Store;
   core: Core;
+  badges: BadgeIssuer;
   dispatcher: Dispatcher;
   now: Clock;
   log: Logger;
@@ -40,7 +42,13 @@ export async function boot(env: Env, log: Logger, options: { now?: Clock; db?: D
   const db = await createDb(env.DATABASE_URL, { dataDir: join(env.DATA_DIR, "db"), ...options.db });
   const store = createStore(db.db);
   const dispatcher = createDispatcher({ store, now, log });
-  const core = createCore({ program, store, now, baseUrl: publicUrl(env), onQueued: () => void dispatcher.kick() });
+  const badges = createBadgeIssuer({ program, store, baseUrl: publicUrl(env), raw: env.raw });
+  // The issuer key exists before any award's transaction needs it.
+  await badges.keys().catch(async (error: unknown) => {
+    await db.close();
+    throw error;
+  });
+  const core = createCore({ program, store, now, baseUrl: publicUrl(env), onQueued: () => void dispatcher.kick(), onAward: badges.issue });
   await seedRoster(env, program, store, log);
   return {
     env,
@@ -48,6 +56,7 @@ export async function boot(env: Env, log: Logger, options: { now?: Clock; db?: D
     db,
     store,
     core,
+    badges,
     dispatcher,
     now,
     log,

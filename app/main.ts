@@ -1,12 +1,15 @@
 import { existsSync, readFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createDb } from "../db/client.ts";
 import { createStore } from "../db/store.ts";
 import { readEnv } from "../src/config.ts";
+import { readCredentialSource, verifyCredential } from "../src/badges/verify.ts";
 import { answer } from "../src/chat.ts";
 import { isStepsError } from "../src/errors.ts";
 import { createLogger, type Logger } from "../src/log.ts";
 import { toPlainText } from "../src/messages.ts";
+import { systemClock } from "../src/time.ts";
 import { importRoster } from "../src/domain/roster.ts";
 import { uncoveredRecords } from "../src/program/coverage.ts";
 import { formatProgramErrors, loadProgramFile } from "../src/program/load.ts";
@@ -22,6 +25,8 @@ const usage = `Usage: steps <command>
   roster import FILE.csv         import or update the roster (email,name,role,department,mentor_email)
   as EMAIL "<chat command>"      run a chat command as that person and print the reply
                                  e.g. steps as ana.intern@example.org "done interview-staff"
+  verify FILE|URL [--email ADDR] check a badge: signature, dates, recipient, revocation
+                                 e.g. steps verify https://steps.example.org/badges/AbC… --email ana@example.org
 `;
 
 export async function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s + "\n")): Promise<number> {
@@ -41,6 +46,9 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
       case "as":
         if (args[0] && args.length >= 2) return await runAs(args[0], args.slice(1).join(" "), out, log);
         break;
+      case "verify":
+        if (args[0]) return await verify(args, out);
+        break;
       case undefined:
       case "help":
       case "--help":
@@ -56,6 +64,30 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
     }
     throw error;
   }
+}
+
+const MARKS = { true: "ok  ", false: "FAIL", null: "--  " } as const;
+
+/** Needs no database: everything is checked against what the issuer publishes. */
+async function verify(args: string[], out: (s: string) => void): Promise<number> {
+  const at = args.indexOf("--email");
+  const email = at >= 0 ? args[at + 1] : undefined;
+  const rest = args.filter((_, i) => at < 0 || (i !== at && i !== at + 1));
+  if (rest.length !== 1 || (at >= 0 && !email)) {
+    out("Usage: steps verify FILE|URL [--email ADDR]");
+    return 2;
+  }
+  let jwt: string;
+  try {
+    jwt = await readCredentialSource(rest[0]!, { fetch, readFile: (path) => readFile(path, "utf8") });
+  } catch (error) {
+    out(`Could not read ${rest[0]}: ${error instanceof Error ? error.message : String(error)}`);
+    return 1;
+  }
+  const result = await verifyCredential(jwt, { now: systemClock(), fetch, email });
+  for (const check of result.checks) out(`${MARKS[String(check.ok) as keyof typeof MARKS]} ${check.name}: ${check.detail}`);
+  out(result.ok ? "Valid." : `Not valid: ${result.checks.find((c) => c.ok === false)!.name} check failed.`);
+  return result.ok ? 0 : 1;
 }
 
 async function serve(log: Logger): Promise<number> {

@@ -36,7 +36,7 @@ export const commandHelp: { usage: string; summary: string; roles: Role[] }[] = 
   { usage: "changes <number> <reason>", summary: "Send a submission back with what to change.", roles: ["mentor", "coordinator"] },
   { usage: "digest", summary: "Get this week's summary of your interns now.", roles: ["mentor", "coordinator"] },
   { usage: "badges", summary: "See the badges you have earned.", roles: ["intern", "mentor", "coordinator"] },
-  { usage: "badge publish <playlist>", summary: "Turn on the badge for a playlist.", roles: ["coordinator"] },
+  { usage: "badge publish <playlist>", summary: "Make your badge page public, with your name and your work, so you can share it.", roles: ["intern"] },
   { usage: "revoke <email> <playlist> <reason>", summary: "Take back a badge that was issued by mistake.", roles: ["coordinator"] },
   { usage: "remind on|off", summary: "Turn event and deadline reminders on or off.", roles: ["intern", "mentor", "coordinator"] },
   { usage: "help [command]", summary: "Show these commands, or more about one.", roles: ["intern", "mentor", "coordinator"] },

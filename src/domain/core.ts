@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { addToProfileUrl } from "../badges/linkedin.ts";
 import type { Command } from "../commands/grammar.ts";
 import { StepsError } from "../errors.ts";
 import type { Action, Message } from "../messages.ts";
@@ -220,9 +221,13 @@ export function createCore(options: CoreOptions) {
     const url = badgeUrl(award);
     await tx.enqueue([
       { key: `award:${award.id}:channel`, recipient: "channel:announcements", payload: { message: views.awardAnnouncement(intern, playlist, award, url) } },
-      { key: `award:${award.id}:intern`, recipient: `person:${intern.id}`, payload: { message: views.awardForIntern(playlist, url) } },
+      { key: `award:${award.id}:intern`, recipient: `person:${intern.id}`, payload: { message: views.awardForIntern(playlist, url, linkedInUrl(award, playlist, url)) } },
     ]);
     return award;
+  }
+
+  function linkedInUrl(award: Award, playlist: Playlist, url: string): string {
+    return addToProfileUrl({ name: playlist.badge.name, organization: program.file.program.organization, issuedAt: award.awardedAt, timeZone: tz, url, id: award.id });
   }
 
   function badgeUrl(award: Pick<Award, "id">): string {

@@ -82,18 +82,30 @@ export async function replyFor(core: CoreApi, person: Person, command: Command):
       return views.message(`Your badges: ${awards.length}`, ...blocks);
     }
     case "badge_publish": {
+      core.requireRole(person, ["intern"], "publish badges: each intern publishes their own");
       const award = (await store.awardsOf(person.id)).find((a) => a.playlist === command.playlist);
       if (!award) throw new StepsError("unknown_badge", `You have no badge for \`${command.playlist}\`. Type \`badges\` to see yours.`);
+      const name = program.playlist(award.playlist)?.badge.name ?? award.playlist;
+      const link: Block = { type: "link", label: "Badge page", url: core.badgeUrl(award) };
+      const say = (text: string) => views.message(text, { type: "text", text }, link);
+      if (award.published) return say(`Your ${name} badge page is already public.`);
       await store.updateAward(award.id, { published: true });
-      return views.message(`Your ${program.playlist(award.playlist)?.badge.name ?? award.playlist} badge page is now public.`, { type: "link", label: "Badge page", url: core.badgeUrl(award) });
+      return say(`Your ${name} badge page is now public: it shows your name, the badge and your evidence.`);
     }
     case "revoke": {
       core.requireRole(person, ["coordinator"], "revoke badges");
       const intern = await store.personByEmail(command.email);
       const award = intern && (await store.awardsOf(intern.id)).find((a) => a.playlist === command.playlist);
       if (!intern || !award) throw new StepsError("unknown_badge", `${command.email} has no \`${command.playlist}\` badge.`);
-      await store.updateAward(award.id, { revokedAt: core.now(), revokedReason: command.reason });
-      return views.message(`Revoked ${intern.name}'s ${command.playlist} badge: ${command.reason}`);
+      if (award.revokedAt) return views.message(`${intern.name}'s ${command.playlist} badge was already revoked on ${formatDay(award.revokedAt, tz)}: ${award.revokedReason}`);
+      const name = program.playlist(award.playlist)?.badge.name ?? award.playlist;
+      await store.transaction(async (tx) => {
+        await tx.updateAward(award.id, { revokedAt: core.now(), revokedReason: command.reason });
+        const text = `Your ${name} badge was revoked by ${person.name}: ${command.reason}`;
+        await tx.enqueue([{ key: `award:${award.id}:revoked`, recipient: `person:${intern.id}`, payload: { message: views.message(text) } }]);
+      });
+      core.queued();
+      return views.message(`Revoked ${intern.name}'s ${command.playlist} badge: ${command.reason}. Its page and \`steps verify\` now say so.`);
     }
     case "remind": {
       await store.setRemindersOff(person.id, !command.on);

@@ -99,16 +99,18 @@ export function awardAnnouncement(intern: Person, playlist: Playlist, award: Awa
   return message(text, { type: "text", text }, { type: "link", label: "See the badge", url: badgeUrl });
 }
 
-export function awardForIntern(playlist: Playlist, badgeUrl: string): Message {
+export function awardForIntern(playlist: Playlist, badgeUrl: string, addToProfileUrl: string): Message {
   const text = `You earned the ${playlist.badge.name} badge. Congratulations!`;
   return message(
     text,
     { type: "header", text: playlist.badge.name },
     { type: "text", text },
     { type: "link", label: "Your badge page", url: badgeUrl },
+    { type: "link", label: "Add to LinkedIn profile", url: addToProfileUrl },
+    { type: "buttons", buttons: [{ type: "button", action: "publish_badge", label: "Publish badge page", value: playlist.slug, style: "primary" }] },
     {
       type: "context",
-      text: `Only people with the link can see it until you type \`badge publish ${playlist.slug}\`.`,
+      text: `Until you type \`badge publish ${playlist.slug}\`, the page only says that the badge exists: publish it before you share it.`,
     },
   );
 }

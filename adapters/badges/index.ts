@@ -1,0 +1,125 @@
+import { readFile } from "node:fs/promises";
+import type { ServerResponse } from "node:http";
+import { dirname, extname, resolve } from "node:path";
+import { achievementOf, CONTEXTS, issuerProfile } from "../../src/badges/credential.ts";
+import { createBadgeIssuer } from "../../src/badges/issuer.ts";
+import { addToProfileUrl } from "../../src/badges/linkedin.ts";
+import type { AdapterContext, PlatformAdapter } from "../../src/platform.ts";
+import { badgePage, notFoundPage, unpublishedPage } from "./page.ts";
+
+const IMAGE_TYPES: Record<string, string> = { ".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp" };
+/** Award ids are 18 random bytes in base64url; anything else is not a badge. */
+const BADGE_PATH = /^\/badges\/([A-Za-z0-9_-]{24})(\.json|\.jwt|\/revocations)?$/;
+const SLUG_PATH = /^\/achievements\/([a-z0-9-]+)(\/image)?$/;
+const THUMBPRINT_PATH = /^\/issuer\/keys\/([A-Za-z0-9_-]{43})$/;
+
+/**
+ * Public badge pages and the Open Badges documents they point at. Not a chat
+ * platform: configured() is false so it never counts as one, but its routes
+ * are always served because every credential links here.
+ */
+const badges: PlatformAdapter = {
+  name: "badges",
+  configured: () => false,
+  async start(context: AdapterContext) {
+    const { core, store, env, routes } = context;
+    const { program } = core;
+    const baseUrl = core.options.baseUrl;
+    const issuer = createBadgeIssuer({ program, store, baseUrl, raw: env.raw });
+    const urls = issuer.urls;
+    const programDir = dirname(resolve(env.PROGRAM_FILE));
+
+    // OB 3.0 has no Profile property for keys, so the profile points at its key set with a Link header.
+    routes.add("GET", "/issuer", (_req, res) => json(res, 200, { "@context": CONTEXTS, ...issuerProfile(program, baseUrl) }, "application/ld+json", { link: `<${urls.jwks}>; rel="jwks"` }));
+    routes.add("GET", "/issuer/jwks.json", async (_req, res) => json(res, 200, await issuer.jwks(), "application/jwk-set+json"));
+    routes.add("GET", "/issuer/keys/*", async (req, res) => {
+      const thumbprint = THUMBPRINT_PATH.exec(path(req.url))?.[1];
+      const key = (await issuer.jwks()).keys.find((k) => thumbprint && k.kid === urls.key(thumbprint));
+      return key ? json(res, 200, key, "application/jwk+json") : json(res, 404, { error: "no such key" });
+    });
+
+    routes.add("GET", "/achievements/*", async (req, res) => {
+      const [, slug, image] = SLUG_PATH.exec(path(req.url)) ?? [];
+      const playlist = slug ? program.playlist(slug) : undefined;
+      if (!playlist) return json(res, 404, { error: "no such achievement" });
+      if (!image) return json(res, 200, { "@context": CONTEXTS, ...achievementOf(playlist, baseUrl) });
+      const file = resolve(programDir, playlist.badge.image);
+      const body = await readFile(file).catch(() => undefined);
+      if (!body) {
+        context.log.warn("badge image missing", { playlist: slug, file });
+        return json(res, 404, { error: "no image" });
+      }
+      res.writeHead(200, {
+        "content-type": IMAGE_TYPES[extname(file).toLowerCase()] ?? "application/octet-stream",
+        // An SVG opened on its own is a document: no scripts, whatever the file holds.
+        "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'",
+        "x-content-type-options": "nosniff",
+        "cache-control": "public, max-age=3600",
+      });
+      res.end(body);
+    });
+
+    routes.add("GET", "/badges/*", async (req, res) => {
+      const [, id, suffix] = BADGE_PATH.exec(path(req.url)) ?? [];
+      const award = id ? await store.award(id) : undefined;
+      const playlist = award && program.playlist(award.playlist);
+      if (!award || !playlist) return suffix ? json(res, 404, { error: "no such badge" }) : html(res, 404, notFoundPage());
+      const stored = issuer.stored(award);
+      switch (suffix) {
+        case "/revocations":
+          // Answered even before publication: it says only whether this one credential is revoked.
+          return json(res, 200, {
+            id: urls.status(award.id),
+            issuer: urls.issuer,
+            revokedCredentials: award.revokedAt
+              ? [{ id: urls.badge(award.id), revokedAt: award.revokedAt.toISOString(), revocationReason: award.revokedReason ?? "" }]
+              : [],
+          });
+        case ".json":
+          if (!award.published || !stored) return json(res, 404, { error: "this badge is not public" });
+          return json(res, 200, stored.credential, "application/ld+json");
+        case ".jwt":
+          if (!award.published || !stored) return json(res, 404, { error: "this badge is not public" });
+          res.writeHead(200, { "content-type": "application/jwt", "access-control-allow-origin": "*" });
+          return void res.end(stored.jwt);
+      }
+      if (!award.published) return html(res, 200, unpublishedPage(award), { "x-robots-tag": "noindex" });
+      const intern = await store.personById(award.personId);
+      if (!intern) return html(res, 404, notFoundPage());
+      const url = urls.badge(award.id);
+      return html(res, 200, badgePage({
+        program,
+        playlist,
+        award,
+        intern,
+        imageUrl: urls.image(playlist.slug),
+        jsonUrl: `${url}.json`,
+        jwtUrl: `${url}.jwt`,
+        addToProfileUrl: addToProfileUrl({ name: playlist.badge.name, organization: program.file.program.organization, issuedAt: award.awardedAt, timeZone: program.timeZone, url, id: award.id }),
+      }));
+    });
+    return {};
+  },
+};
+
+export default badges;
+
+function path(url: string | undefined): string {
+  return (url ?? "/").split("?")[0]!;
+}
+
+function json(res: ServerResponse, status: number, body: unknown, type = "application/json", headers: Record<string, string> = {}): void {
+  // Verifiers in browsers fetch these documents from other origins.
+  res.writeHead(status, { "content-type": `${type}; charset=utf-8`, "access-control-allow-origin": "*", ...headers });
+  res.end(JSON.stringify(body, null, 2));
+}
+
+function html(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
+  res.writeHead(status, {
+    "content-type": "text/html; charset=utf-8",
+    "content-security-policy": "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'",
+    "referrer-policy": "no-referrer",
+    ...headers,
+  });
+  res.end(body);
+}

@@ -1,0 +1,225 @@
+import { createHash } from "node:crypto";
+import { exportJWK, exportPKCS8, generateKeyPair, SignJWT } from "jose";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { boot } from "../app/boot.ts";
+import { KEY_SETTING, loadIssuerKeys } from "../src/badges/keys.ts";
+import { signCredential } from "../src/badges/sign.ts";
+import { verifyCredential, type Verification } from "../src/badges/verify.ts";
+import { silentLogger } from "../src/log.ts";
+import { badgeServer, IVY, type BadgeServer } from "./support/badges.ts";
+import { bootForTest } from "./support/boot.ts";
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+async function setup(vars: Record<string, string> = {}): Promise<BadgeServer> {
+  const t = await badgeServer(vars);
+  cleanups.push(() => t.close());
+  return t;
+}
+
+// Most tests share one server; each earns its badge as a different intern.
+let shared: BadgeServer;
+beforeAll(async () => {
+  shared = await badgeServer();
+});
+afterAll(() => shared?.close());
+beforeEach(() => shared.setTime("2026-06-17T18:00:00Z"));
+
+async function signedOf(t: BadgeServer, awardId: string) {
+  const stored = t.steps.badges.stored((await t.steps.store.award(awardId))!);
+  if (!stored) throw new Error("award has no credential");
+  return stored;
+}
+
+const verify = (t: BadgeServer, jwt: string, email?: string) => verifyCredential(jwt, { now: t.now(), fetch, email });
+
+function failed(v: Verification) {
+  return v.checks.filter((c) => c.ok === false).map((c) => [c.name, c.detail]);
+}
+
+/** The OB 3.0 required fields (AchievementCredential, Profile, AchievementSubject, Achievement, IdentityObject, Evidence). */
+const uri = z.string().regex(/^(https?:\/\/|urn:)/);
+const ob3 = z.object({
+  "@context": z.tuple([z.literal("https://www.w3.org/ns/credentials/v2"), z.literal("https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json")]),
+  id: uri,
+  type: z.tuple([z.literal("VerifiableCredential"), z.literal("OpenBadgeCredential")]),
+  name: z.string().min(1),
+  issuer: z.object({ id: uri, type: z.array(z.string()).refine((t) => t.includes("Profile")), name: z.string().min(1) }),
+  validFrom: z.iso.datetime(),
+  credentialSubject: z.object({
+    id: uri,
+    type: z.array(z.string()).refine((t) => t.includes("AchievementSubject")),
+    identifier: z.array(z.object({ type: z.literal("IdentityObject"), hashed: z.literal(true), identityHash: z.string(), identityType: z.literal("emailAddress"), salt: z.string().min(8) })).length(1),
+    achievement: z.object({
+      id: uri,
+      type: z.array(z.string()).refine((t) => t.includes("Achievement")),
+      name: z.string().min(1),
+      description: z.string().min(1),
+      criteria: z.object({ narrative: z.string().min(1) }),
+      image: z.object({ id: uri, type: z.literal("Image") }),
+    }),
+  }),
+  evidence: z.array(z.object({ type: z.array(z.string()).refine((t) => t.includes("Evidence")), name: z.string(), narrative: z.string(), id: uri.optional() })).min(1),
+  credentialStatus: z.object({ id: uri, type: z.literal("1EdTechRevocationList") }),
+});
+
+describe("badge credentials", () => {
+  it("issues an OB 3.0 credential on award that verifies end to end", async () => {
+    const t = shared;
+    const award = await t.earn(IVY, "Talked with the city clerk", "https://docs.example.org/interview");
+    const { credential, jwt } = await signedOf(t, award.id);
+
+    const shape = ob3.safeParse(credential);
+    expect(shape.success, JSON.stringify(shape.error?.issues)).toBe(true);
+    expect(credential.id).toBe(`${t.url}/badges/${award.id}`);
+    expect(credential.issuer).toEqual({ id: `${t.url}/issuer`, type: ["Profile"], name: "Test City <& Co>", description: "Badge STEPS", url: "https://city.example.org" });
+    expect(credential.validFrom).toBe(award.awardedAt.toISOString());
+    expect(credential.credentialSubject.achievement).toMatchObject({
+      id: `${t.url}/achievements/civic`,
+      name: "Civic Explorer",
+      description: "Learned how the city works by interviewing its staff.",
+      criteria: { narrative: "Interviewed a city staff member, approved by a mentor." },
+      image: { id: `${t.url}/achievements/civic/image`, type: "Image" },
+    });
+    const [identity] = credential.credentialSubject.identifier;
+    expect(identity!.identityHash).toBe("sha256$" + createHash("sha256").update(IVY + identity!.salt).digest("hex"));
+    expect(JSON.stringify(credential)).not.toContain(IVY);
+    expect(JSON.stringify(credential)).not.toContain("Ivy");
+    expect(credential.evidence).toEqual([
+      { id: "https://docs.example.org/interview", type: ["Evidence"], name: "Interview a city staff member", narrative: "Talked with the city clerk\n\nApproved by Mo Mentor on Jun 17, 2026." },
+    ]);
+
+    const [header, payload] = jwt.split(".").slice(0, 2).map((p) => JSON.parse(Buffer.from(p, "base64url").toString("utf8")) as Record<string, unknown>);
+    const thumbprint = (await t.steps.badges.keys()).signing.thumbprint;
+    expect(header).toEqual({ alg: "RS256", kid: `${t.url}/issuer/keys/${thumbprint}`, typ: "JWT" });
+    expect(payload).toMatchObject({ ...credential, iss: credential.issuer.id, jti: credential.id, sub: credential.credentialSubject.id, nbf: Math.floor(award.awardedAt.getTime() / 1000) });
+    expect(payload!.exp).toBeUndefined();
+
+    const result = await verify(t, jwt, "IVY.Intern@example.org");
+    expect(result.checks.map((c) => [c.name, c.ok])).toEqual([
+      ["format", true],
+      ["signature", true],
+      ["claims", true],
+      ["dates", true],
+      ["recipient", true],
+      ["revocation", true],
+    ]);
+    expect(result.ok).toBe(true);
+    // Without an email the recipient is not judged, and the rest still passes.
+    const anyone = await verify(t, jwt);
+    expect(anyone.ok).toBe(true);
+    expect(anyone.checks.find((c) => c.name === "recipient")!.ok).toBeNull();
+  });
+
+  it("fails the signature check when a byte changes, and the format check on garbage", async () => {
+    const t = shared;
+    const { jwt } = await signedOf(t, (await t.earn("ian.intern@example.org")).id);
+    const [h, p, s] = jwt.split(".");
+    const payload = JSON.parse(Buffer.from(p!, "base64url").toString("utf8")) as { name: string };
+    const forged = `${h}.${Buffer.from(JSON.stringify({ ...payload, name: "Fire Chief" })).toString("base64url")}.${s}`;
+    expect(failed(await verify(t, forged))).toEqual([["signature", expect.stringContaining("does not match the issuer's key")]]);
+    const middle = Math.floor(s!.length / 2);
+    const flipped = `${h}.${p}.${s!.slice(0, middle)}${s![middle] === "A" ? "B" : "A"}${s!.slice(middle + 1)}`;
+    expect(failed(await verify(t, flipped))[0]![0]).toBe("signature");
+
+    expect(failed(await verify(t, "not a token"))).toEqual([["format", expect.stringContaining("not a JSON Web Token")]]);
+    expect(failed(await verify(t, JSON.stringify(payload)))).toEqual([["format", expect.stringContaining("unsigned JSON form")]]);
+  });
+
+  it("fails the signature check for a credential signed with another key", async () => {
+    const t = shared;
+    const { credential } = await signedOf(t, (await t.earn("ada.intern@example.org")).id);
+    const { privateKey } = await generateKeyPair("RS256");
+    const published = (await t.steps.badges.keys()).signing;
+    const sameKid = await signCredential(credential, { ...published, privateKey }, `${t.url}/issuer/keys/${published.thumbprint}`);
+    expect(failed(await verify(t, sameKid))).toEqual([["signature", expect.stringContaining("does not match the issuer's key")]]);
+    const otherKid = await signCredential(credential, { ...published, privateKey }, "https://evil.example/key");
+    expect(failed(await verify(t, otherKid))).toEqual([["signature", expect.stringContaining("is not among the keys the issuer publishes")]]);
+  });
+
+  it("fails the dates check once validUntil has passed on the clock", async () => {
+    const t = shared;
+    const award = await t.earn("bo.intern@example.org");
+    const stored = await t.steps.badges.credentialFor(award, t.steps.store, { validUntil: new Date("2026-06-20T00:00:00Z") });
+    expect(stored!.credential.validUntil).toBe("2026-06-20T00:00:00.000Z");
+    const exp = JSON.parse(Buffer.from(stored!.jwt.split(".")[1]!, "base64url").toString("utf8")).exp as number;
+    expect(exp).toBe(Date.parse("2026-06-20T00:00:00Z") / 1000);
+    expect((await verify(t, stored!.jwt)).ok).toBe(true);
+    t.setTime("2026-06-21T00:00:00Z");
+    expect(failed(await verify(t, stored!.jwt))).toEqual([["dates", "expired on 2026-06-20T00:00:00.000Z"]]);
+    // Before validFrom is as wrong as after validUntil.
+    t.setTime("2026-06-01T00:00:00Z");
+    expect(failed(await verify(t, stored!.jwt))).toEqual([["dates", expect.stringContaining("not valid before")]]);
+  });
+
+  it("fails the claims check when the JWT claims disagree with the credential", async () => {
+    const t = shared;
+    const { credential } = await signedOf(t, (await t.earn("cy.intern@example.org")).id);
+    const { signing } = await t.steps.badges.keys();
+    const jwt = await new SignJWT({ ...credential })
+      .setProtectedHeader({ alg: "RS256", kid: `${t.url}/issuer/keys/${signing.thumbprint}`, typ: "JWT" })
+      .setIssuer(credential.issuer.id)
+      .setJti("urn:uuid:someone-else")
+      .setSubject(credential.credentialSubject.id)
+      .setNotBefore(Math.floor(Date.parse(credential.validFrom) / 1000))
+      .sign(signing.privateKey);
+    expect(failed(await verify(t, jwt))).toEqual([["claims", "JWT claims jti do not match the credential"]]);
+  });
+
+  it("fails the recipient check for another email and the revocation check once revoked", async () => {
+    const t = shared;
+    const award = await t.earn("dee.intern@example.org");
+    const { jwt } = await signedOf(t, award.id);
+    expect(failed(await verify(t, jwt, "ian.intern@example.org"))).toEqual([["recipient", "not issued to ian.intern@example.org"]]);
+
+    t.setTime("2026-06-18T18:00:00Z");
+    expect(await t.say("cora.coordinator@example.org", "revoke dee.intern@example.org civic issued by mistake")).toContain("Revoked Dee Intern's civic badge: issued by mistake");
+    expect(failed(await verify(t, jwt, "dee.intern@example.org"))).toEqual([["revocation", "revoked on 2026-06-18T18:00:00.000Z: issued by mistake"]]);
+  });
+
+  it("keeps the issuer key across restarts and never publishes its private part", async () => {
+    const t = await setup();
+    const first = await t.steps.badges.keys();
+    const row = await t.steps.store.getSetting<Record<string, string>>(KEY_SETTING);
+    expect(row).toMatchObject({ kty: "RSA", d: expect.any(String) });
+    await t.server.close();
+    await t.steps.db.close();
+    // A second process on the same database, as after a restart.
+    const again = await boot(t.steps.env, silentLogger, { now: t.now });
+    try {
+      expect((await again.badges.keys()).signing.thumbprint).toBe(first.signing.thumbprint);
+      const jwks = await again.badges.jwks();
+      expect(jwks.keys).toHaveLength(1);
+      expect(jwks.keys[0]).not.toHaveProperty("d");
+      expect(jwks.keys[0]!.kid).toBe(`${t.url}/issuer/keys/${first.signing.thumbprint}`);
+    } finally {
+      await again.close();
+    }
+  });
+
+  it("signs with BADGE_PRIVATE_KEY when it is set, as PEM or JWK, and refuses a bad one", async () => {
+    const { privateKey } = await generateKeyPair("RS256", { extractable: true });
+    const pem = await exportPKCS8(privateKey);
+    const t = await setup({ BADGE_PRIVATE_KEY: pem });
+    const keys = await t.steps.badges.keys();
+    expect(await t.steps.store.getSetting(KEY_SETTING)).toBeUndefined();
+    expect(keys.published).toHaveLength(1);
+    const { jwt } = await signedOf(t, (await t.earn(IVY)).id);
+    expect((await verify(t, jwt, IVY)).ok).toBe(true);
+
+    // The same key given as a JWK has the same thumbprint; a stored key stays published beside it.
+    await t.steps.store.initSetting(KEY_SETTING, await exportJWK((await generateKeyPair("RS256", { extractable: true })).privateKey));
+    const jwk = JSON.stringify(await exportJWK(privateKey));
+    const both = await loadIssuerKeys(t.steps.store, { BADGE_PRIVATE_KEY: jwk });
+    expect(both.signing.thumbprint).toBe(keys.signing.thumbprint);
+    expect(both.published.map((k) => k.thumbprint)).toEqual([keys.signing.thumbprint, expect.not.stringMatching(keys.signing.thumbprint)]);
+
+    await expect(loadIssuerKeys(t.steps.store, { BADGE_PRIVATE_KEY: "-----BEGIN PRIVATE KEY-----\nnope\n-----END PRIVATE KEY-----" })).rejects.toThrow(/BADGE_PRIVATE_KEY must be an RSA private key/);
+    await expect(loadIssuerKeys(t.steps.store, { BADGE_PRIVATE_KEY: '{"kty":"EC"}' })).rejects.toThrow(/BADGE_PRIVATE_KEY must be an RSA private key/);
+    await expect(bootForTest({ BADGE_PRIVATE_KEY: "not a key" })).rejects.toThrow(/BADGE_PRIVATE_KEY must be an RSA private key/);
+  });
+});
