@@ -1,4 +1,4 @@
-import { TeamsInfo, TurnContext, type ConversationReference } from "botbuilder";
+import { TeamsInfo, TurnContext, type Activity, type ConversationReference } from "botbuilder";
 import { resolvePerson } from "../../src/chat.ts";
 import type { Person, Store } from "../../src/store.ts";
 
@@ -21,9 +21,18 @@ export async function personFor(context: TurnContext, store: Store): Promise<Per
   const personal = activity.conversation?.conversationType === "personal";
   // Only a 1:1 chat is a way to reach the person; a channel message must not replace it.
   const address: TeamsAddress | undefined = personal
-    ? { reference: TurnContext.getConversationReference(activity), serviceUrl: activity.serviceUrl, tenantId: tenantOf(context) }
+    ? { reference: conversationOf(activity), serviceUrl: activity.serviceUrl, tenantId: tenantOf(context) }
     : undefined;
   return resolvePerson(store, PLATFORM, activity.from.id, () => memberEmail(context), address);
+}
+
+/**
+ * Where to post later: the conversation, without the id of the message it came
+ * from, so proactive messages start new messages instead of replying in a thread.
+ */
+export function conversationOf(activity: Partial<Activity>): Partial<ConversationReference> {
+  const { activityId: _, ...reference } = TurnContext.getConversationReference(activity);
+  return reference;
 }
 
 async function memberEmail(context: TurnContext): Promise<string | undefined> {

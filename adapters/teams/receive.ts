@@ -6,7 +6,7 @@ import { StepsError } from "../../src/errors.ts";
 import type { Logger } from "../../src/log.ts";
 import { toPlainText, type Message } from "../../src/messages.ts";
 import type { Store } from "../../src/store.ts";
-import { personFor } from "./identity.ts";
+import { conversationOf, personFor } from "./identity.ts";
 import { cardActivity } from "./render.ts";
 import { TEAM_CHANNEL_SETTING } from "./transport.ts";
 
@@ -46,7 +46,7 @@ export function createTurnHandler({ core, store, log }: ReceiveDeps) {
     const { activity } = context;
     if (!activity.membersAdded?.some((m) => m.id === activity.recipient.id)) return;
     if (activity.conversation.conversationType === "channel") {
-      const reference = TurnContext.getConversationReference(activity);
+      const reference = conversationOf(activity);
       // A channel reference names the channel itself, not the thread the event came from.
       const channelId = reference.conversation!.id.split(";")[0]!;
       await store.setSetting(TEAM_CHANNEL_SETTING, { ...reference, conversation: { ...reference.conversation, id: channelId } });

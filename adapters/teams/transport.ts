@@ -1,9 +1,9 @@
-import { TurnContext, type CloudAdapter, type ConversationReference } from "botbuilder";
+import { type CloudAdapter, type ConversationReference } from "botbuilder";
 import { DeliveryError, type Transport } from "../../src/delivery/transport.ts";
 import type { Logger } from "../../src/log.ts";
 import type { Message } from "../../src/messages.ts";
 import type { DeliveryRef, Identity, Person, Store } from "../../src/store.ts";
-import { PLATFORM, type TeamsAddress } from "./identity.ts";
+import { conversationOf, PLATFORM, type TeamsAddress } from "./identity.ts";
 import { cardActivity } from "./render.ts";
 
 /** The team channel the bot was last added to, remembered on install. */
@@ -33,6 +33,8 @@ export function teamsTransport(options: TeamsTransportOptions): Transport {
   async function post(reference: Partial<ConversationReference>, message: Message): Promise<TeamsDeliveryRef> {
     let activityId = "";
     await adapter.continueConversationAsync(appId, reference, async (context) => {
+      // Otherwise the message would be a reply to the synthetic continuation event: in a channel, a thread reply.
+      delete context.activity.id;
       activityId = (await context.sendActivity(cardActivity(message)))?.id ?? "";
     });
     return { platform: PLATFORM, activityId, reference };
@@ -53,7 +55,7 @@ export function teamsTransport(options: TeamsTransportOptions): Transport {
         "",
         { isGroup: false, bot: { id: appId ? `28:${appId}` : "steps", name: "Steps" }, members: [{ id: identity.platformUserId, name: person.name }], tenantId, channelData: { tenant: { id: tenantId } } } as never,
         async (context) => {
-          const reference = TurnContext.getConversationReference(context.activity);
+          const reference = conversationOf(context.activity);
           const activityId = (await context.sendActivity(cardActivity(message)))?.id ?? "";
           sent = { platform: PLATFORM, activityId, reference };
         },

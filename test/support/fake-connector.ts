@@ -27,8 +27,8 @@ export interface FakeConnector {
   members: Map<string, Member>;
   /** User ids that never installed the app: creating a chat with them answers 403. */
   notInstalled: Set<string>;
-  /** The next n message posts (send/reply) answer 429 with this Retry-After (seconds). */
-  throttle(n: number, retryAfterSeconds: number): void;
+  /** The next n message posts (send/reply) to that conversation answer 429 with this Retry-After (seconds). */
+  throttle(n: number, retryAfterSeconds: number, conversationId: string): void;
   /** Posted messages only (replies and proactive), in order. */
   messages(): ConnectorCall[];
   close(): Promise<void>;
@@ -40,6 +40,7 @@ export async function startFakeConnector(): Promise<FakeConnector> {
   const notInstalled = new Set<string>();
   let throttled = 0;
   let retryAfter = 1;
+  let throttledConversation = "";
   let ids = 0;
 
   async function handle(req: IncomingMessage, res: ServerResponse) {
@@ -62,7 +63,7 @@ export async function startFakeConnector(): Promise<FakeConnector> {
         record("update", { conversationId, activityId: parts[4] });
         return json(200, { id: parts[4] });
       }
-      if (throttled > 0) {
+      if (throttled > 0 && conversationId === throttledConversation) {
         throttled--;
         record("throttled", { conversationId });
         return json(429, { error: { code: "TooManyRequests", message: "slow down" } }, { "retry-after": String(retryAfter) });
@@ -101,8 +102,9 @@ export async function startFakeConnector(): Promise<FakeConnector> {
     calls,
     members,
     notInstalled,
-    throttle(n, seconds) {
+    throttle(n, seconds, conversationId) {
       throttled = n;
+      throttledConversation = conversationId;
       retryAfter = seconds;
     },
     messages: () => calls.filter((c) => c.kind === "send" || c.kind === "reply"),
