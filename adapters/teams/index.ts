@@ -35,6 +35,9 @@ export function readTeamsEnv(env: Env): TeamsEnv {
   return parsed.data;
 }
 
+/** The least botbuilder needs to process an activity; it validates the rest (and the token) itself. */
+const activityShape = z.looseObject({ type: z.string().min(1), serviceUrl: z.string().min(1).optional() });
+
 /** Requests bigger than this are not Bot Framework activities. */
 const MAX_BODY = 1_000_000;
 
@@ -57,7 +60,7 @@ const teams: PlatformAdapter = {
     const onTurn = createTurnHandler({ core, store, log });
 
     routes.add("POST", "/api/messages", async (req, res) => {
-      const body = await readJson(req);
+      const body = await readActivity(req);
       if (body === undefined) {
         res.writeHead(400, { "content-type": "text/plain" }).end("expected a JSON activity");
         return;
@@ -72,7 +75,7 @@ const teams: PlatformAdapter = {
 
 export default teams;
 
-async function readJson(req: IncomingMessage): Promise<Record<string, unknown> | undefined> {
+async function readActivity(req: IncomingMessage): Promise<Record<string, unknown> | undefined> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
@@ -81,8 +84,8 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown> |
     chunks.push(chunk);
   }
   try {
-    const value: unknown = JSON.parse(Buffer.concat(chunks).toString("utf8"));
-    return value && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+    const parsed = activityShape.safeParse(JSON.parse(Buffer.concat(chunks).toString("utf8")));
+    return parsed.success ? parsed.data : undefined;
   } catch {
     return undefined;
   }
