@@ -1,6 +1,9 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { botAdapter, readTeamsEnv } from "../adapters/teams/index.ts";
+import { teamsTransport } from "../adapters/teams/transport.ts";
 import { outbox } from "../db/schema.ts";
+import { silentLogger } from "../src/log.ts";
 import { cardClick, cardOf, TEAM_CHANNEL, teamsActivity, teamsRig, type TeamsRig } from "./support/teams.ts";
 
 // One server for the file (booting is the slow part); each test uses its own interns.
@@ -163,6 +166,24 @@ describe("Teams proactive delivery", () => {
     const [identity] = await t.steps.store.identitiesOf([person.id]);
     expect(identity!.address).toMatchObject({ reference: { conversation: { id: chat(pat) } } });
     expect(id).toBeGreaterThan(0);
+  });
+
+  it("announces in a channel named in the program file, and posts coordinator news only to a named channel", async () => {
+    await t.post(teamsActivity(t.connector, { type: "conversationUpdate", from: "29:owner", scope: "channel", membersAdded: [{ id: "28:steps-bot" }] }));
+    t.connector.calls.length = 0;
+    const transport = (channels: { announcements?: string; coordinators?: string }) =>
+      teamsTransport({ adapter: botAdapter(readTeamsEnv(t.steps.env)), appId: "", store: t.steps.store, log: silentLogger, channels });
+    const news = { text: "News", blocks: [] };
+    const named = transport({ announcements: "19:badges@thread.tacv2" });
+    expect(await named.sendToChannel("announcements", news)).toMatchObject({ platform: "teams", reference: { conversation: { id: "19:badges@thread.tacv2" } } });
+    expect(await named.sendToChannel("coordinators", news)).toBeNull();
+    expect(await transport({ coordinators: "19:staff@thread.tacv2" }).sendToChannel("coordinators", news)).not.toBeNull();
+    expect(await transport({}).sendToChannel("announcements", news)).not.toBeNull();
+    expect(t.connector.messages().map((c) => [c.kind, c.conversationId])).toEqual([
+      ["send", "19:badges@thread.tacv2"],
+      ["send", "19:staff@thread.tacv2"],
+      ["send", TEAM_CHANNEL],
+    ]);
   });
 
   it("retries later when the connector answers 429", async () => {

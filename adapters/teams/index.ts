@@ -38,6 +38,18 @@ export function readTeamsEnv(env: Env): TeamsEnv {
 /** The least botbuilder needs to process an activity; it validates the rest (and the token) itself. */
 const activityShape = z.looseObject({ type: z.string().min(1), serviceUrl: z.string().min(1).optional() });
 
+/** botbuilder checks every request's JWT and signs every outgoing call; an empty app id turns both off. */
+export function botAdapter(settings: TeamsEnv): CloudAdapter {
+  return new CloudAdapter(
+    new ConfigurationBotFrameworkAuthentication({
+      MicrosoftAppId: settings.MICROSOFT_APP_ID ?? "",
+      MicrosoftAppPassword: settings.MICROSOFT_APP_PASSWORD ?? "",
+      MicrosoftAppTenantId: settings.MICROSOFT_APP_TENANT_ID ?? "",
+      MicrosoftAppType: settings.MICROSOFT_APP_TYPE,
+    }),
+  );
+}
+
 /** Requests bigger than this are not Bot Framework activities. */
 const MAX_BODY = 1_000_000;
 
@@ -49,14 +61,7 @@ const teams: PlatformAdapter = {
     const settings = readTeamsEnv(env);
     const appId = settings.MICROSOFT_APP_ID ?? "";
     if (!appId) log.warn("Teams: MICROSOFT_APP_ID is not set, so requests to /api/messages are NOT authenticated. Use this for local testing only.");
-    // botbuilder checks every request's JWT and signs every outgoing call; an empty app id turns both off.
-    const auth = new ConfigurationBotFrameworkAuthentication({
-      MicrosoftAppId: appId,
-      MicrosoftAppPassword: settings.MICROSOFT_APP_PASSWORD ?? "",
-      MicrosoftAppTenantId: settings.MICROSOFT_APP_TENANT_ID ?? "",
-      MicrosoftAppType: settings.MICROSOFT_APP_TYPE,
-    });
-    const adapter = new CloudAdapter(auth);
+    const adapter = botAdapter(settings);
     const onTurn = createTurnHandler({ core, store, log });
 
     routes.add("POST", "/api/messages", async (req, res) => {
