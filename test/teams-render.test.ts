@@ -34,7 +34,7 @@ describe("Adaptive Card rendering", () => {
     expect(card.body[3]).toEqual({ type: "ActionSet", separator: true, actions: [{ type: "Action.OpenUrl", title: "Badge", url: "https://steps.test/badges/abc" }] });
     // Not a web link: shown, never clickable.
     expect(card.body[4]).toMatchObject({ type: "TextBlock", text: "Odd: javascript:alert(1)" });
-    expect(card.body[5]).toMatchObject({ type: "Input.Text", id: "reason", maxLength: 500 });
+    expect(card.body[5]).toMatchObject({ type: "Input.Text", id: "reason", maxLength: 500, isRequired: true });
     expect(card.body[6]).toEqual({
       type: "ActionSet",
       actions: [

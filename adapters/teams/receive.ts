@@ -85,7 +85,7 @@ export function createTurnHandler({ core, store, log }: ReceiveDeps) {
     });
   }
 
-  return async function onTurn(context: TurnContext): Promise<void> {
+  async function route(context: TurnContext): Promise<void> {
     switch (context.activity.type) {
       case ActivityTypes.Message:
         return onMessage(context);
@@ -93,6 +93,16 @@ export function createTurnHandler({ core, store, log }: ReceiveDeps) {
         return onConversationUpdate(context);
       case ActivityTypes.Invoke:
         if (context.activity.name === "adaptiveCard/action") return onCardAction(context);
+    }
+  }
+
+  return async function onTurn(context: TurnContext): Promise<void> {
+    try {
+      await route(context);
+    } catch (error) {
+      // Rethrown so Teams gets a 500 and tries again; the receipt keeps a retried command from running twice.
+      log.error("Teams turn failed", { type: context.activity.type, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+      throw error;
     }
   };
 }

@@ -111,6 +111,9 @@ function buttonElements(buttons: Button[]): CardElement[] {
       placeholder: "What should they fix?",
       isMultiline: true,
       maxLength: MAX_REASON,
+      // Checked by the client only for Request changes (Approve sends no inputs); the core checks again.
+      isRequired: true,
+      errorMessage: "Say what to change so your intern knows what to fix.",
     });
   }
   elements.push({
