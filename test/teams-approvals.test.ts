@@ -3,6 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { botAdapter, readTeamsEnv } from "../adapters/teams/index.ts";
 import { teamsTransport } from "../adapters/teams/transport.ts";
 import { outbox } from "../db/schema.ts";
+import { buildDigest } from "../src/domain/digest.ts";
 import { silentLogger } from "../src/log.ts";
 import { cardClick, cardOf, TEAM_CHANNEL, teamsActivity, teamsRig, type TeamsRig } from "./support/teams.ts";
 
@@ -117,6 +118,9 @@ describe("Teams approvals", () => {
     expect(await click(fay, "delete", { id: String(id) })).toBe(stale);
     expect(await click(fay, "approve", {})).toBe(stale);
     expect(await click(fay, "approve", { id: "999999" })).toBe("There is no submission #999999. Type `pending` to see yours.");
+    const stranger = t.member("zed", "zed@elsewhere.org");
+    expect(await click(stranger, "approve", { id: String(id) })).toBe("You are not on this program's roster yet. Ask your coordinator to add you, then try again.");
+    expect(await t.steps.store.personByIdentity("teams", stranger)).toBeUndefined();
     expect(await t.steps.store.decisionOf(id)).toBeUndefined();
   });
 
@@ -141,6 +145,9 @@ describe("Teams proactive delivery", () => {
     const row = await outboxRow(`approval:${id}:${nia.id}`);
     expect(row).toMatchObject({ status: "failed" });
     expect(row.lastError).toContain("nia@example.org has not started a chat with Steps on teams yet");
+    // The coordinators' digest lists it.
+    const digest = await buildDigest(t.steps.program, t.steps.store, clock);
+    expect(digest.undelivered).toContainEqual({ key: row.key, recipient: `person:${nia.id}`, error: row.lastError });
   });
 
   it("fails a person Teams knows but who never installed the app, with that reason", async () => {

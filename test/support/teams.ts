@@ -2,6 +2,7 @@ import teamsAdapter from "../../adapters/teams/index.ts";
 import { startServer, type RunningServer } from "../../app/server.ts";
 import type { Steps } from "../../app/boot.ts";
 import type { Logger } from "../../src/log.ts";
+import type { PlatformAdapter } from "../../src/platform.ts";
 import type { Clock } from "../../src/time.ts";
 import { bootForTest } from "./boot.ts";
 import { startFakeConnector, type FakeConnector } from "./fake-connector.ts";
@@ -70,17 +71,25 @@ export interface TeamsRig {
   close(): Promise<void>;
 }
 
-/** The real server with only the Teams adapter, against a fake connector. TEAMS=1 unless vars say otherwise. */
-export async function teamsRig(vars: Record<string, string> = {}, options: { now?: Clock; log?: Logger } = {}): Promise<TeamsRig> {
+/** POSTs an activity to a running server's /api/messages, as Teams does. */
+export function postActivity(serverUrl: string, activity: Record<string, unknown>, headers: Record<string, string> = {}): Promise<Response> {
+  return fetch(`${serverUrl}/api/messages`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(activity) });
+}
+
+/**
+ * The real server with the Teams adapter (plus any others given, e.g. Slack for a
+ * cross-platform test), against a fake connector. TEAMS=1 unless vars say otherwise.
+ */
+export async function teamsRig(vars: Record<string, string> = {}, options: { now?: Clock; log?: Logger; adapters?: PlatformAdapter[] } = {}): Promise<TeamsRig> {
   const connector = await startFakeConnector();
   const steps = await bootForTest({ TEAMS: "1", PROGRAM_FILE: "test/fixtures/teams-program.yml", ROSTER_FILE: "test/fixtures/teams-roster.csv", ...vars }, options);
-  const server = await startServer(steps, [teamsAdapter], { retryEveryMs: 3_600_000 });
+  const server = await startServer(steps, [teamsAdapter, ...(options.adapters ?? [])], { retryEveryMs: 3_600_000 });
   return {
     steps,
     server,
     connector,
     async post(activity, headers = {}) {
-      const res = await fetch(`${server.url}/api/messages`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(activity) });
+      const res = await postActivity(server.url, activity, headers);
       await steps.dispatcher.idle();
       return res;
     },
