@@ -168,7 +168,7 @@ describe("Teams proactive delivery", () => {
     await t.post(teamsActivity(t.connector, { from: pat, text: "status", scope: "channel", mention: true }));
     const { id } = await submit("jon");
     expect(t.connector.calls.filter((c) => c.kind === "create")).toHaveLength(1);
-    expect(sentTo(pat).map((c) => cardOf(c).fallbackText)).toEqual([expect.stringContaining(`Jon Intern completed Safety walk`)]);
+    expect(sentTo(pat).map((c) => [c.kind, cardOf(c).fallbackText])).toEqual([["send", expect.stringContaining(`Jon Intern completed Safety walk`)]]);
     const person = (await t.steps.store.personByEmail("pat@example.org"))!;
     const [identity] = await t.steps.store.identitiesOf([person.id]);
     expect(identity!.address).toMatchObject({ reference: { conversation: { id: chat(pat) } } });

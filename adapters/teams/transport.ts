@@ -1,4 +1,4 @@
-import { type CloudAdapter, type ConversationReference } from "botbuilder";
+import type { CloudAdapter, ConversationParameters, ConversationReference, TurnContext } from "botbuilder";
 import { DeliveryError, type Transport } from "../../src/delivery/transport.ts";
 import type { Logger } from "../../src/log.ts";
 import type { Message } from "../../src/messages.ts";
@@ -25,6 +25,14 @@ export interface TeamsTransportOptions {
 }
 
 const DEFAULT_RETRY_MS = 30_000;
+/** Undefined makes botbuilder use its configured Bot Framework scope; an empty string would be sent as the scope. */
+const BOT_FRAMEWORK_AUDIENCE = undefined as unknown as string;
+
+/** Sends a new message, not a reply to the synthetic event botbuilder starts a proactive turn with (in a channel that would open a thread). */
+async function sendNew(context: TurnContext, message: Message): Promise<string> {
+  delete context.activity.id;
+  return (await context.sendActivity(cardActivity(message)))?.id ?? "";
+}
 
 /** Proactive messages: every outgoing Teams message goes through here, outside any incoming turn. */
 export function teamsTransport(options: TeamsTransportOptions): Transport {
@@ -33,9 +41,7 @@ export function teamsTransport(options: TeamsTransportOptions): Transport {
   async function post(reference: Partial<ConversationReference>, message: Message): Promise<TeamsDeliveryRef> {
     let activityId = "";
     await adapter.continueConversationAsync(appId, reference, async (context) => {
-      // Otherwise the message would be a reply to the synthetic continuation event: in a channel, a thread reply.
-      delete context.activity.id;
-      activityId = (await context.sendActivity(cardActivity(message)))?.id ?? "";
+      activityId = await sendNew(context, message);
     });
     return { platform: PLATFORM, activityId, reference };
   }
@@ -48,26 +54,25 @@ export function teamsTransport(options: TeamsTransportOptions): Transport {
     if (!serviceUrl) throw notInstalled(person);
     let sent: TeamsDeliveryRef | undefined;
     try {
-      await adapter.createConversationAsync(
-        appId,
-        "msteams",
-        serviceUrl,
-        "",
-        { isGroup: false, bot: { id: appId ? `28:${appId}` : "steps", name: "Steps" }, members: [{ id: identity.platformUserId, name: person.name }], tenantId, channelData: { tenant: { id: tenantId } } } as never,
-        async (context) => {
-          const reference = conversationOf(context.activity);
-          const activityId = (await context.sendActivity(cardActivity(message)))?.id ?? "";
-          sent = { platform: PLATFORM, activityId, reference };
-        },
-      );
+      const parameters: Partial<ConversationParameters> = {
+        isGroup: false,
+        bot: { id: appId ? `28:${appId}` : "steps", name: "Steps" },
+        members: [{ id: identity.platformUserId, name: person.name }],
+        tenantId,
+        channelData: { tenant: { id: tenantId } },
+      };
+      await adapter.createConversationAsync(appId, "msteams", serviceUrl, BOT_FRAMEWORK_AUDIENCE, parameters as ConversationParameters, async (context) => {
+        const reference = conversationOf(context.activity);
+        sent = { platform: PLATFORM, activityId: await sendNew(context, message), reference };
+      });
     } catch (error) {
       // Teams answers 403/404 when the user has not installed the app: no use trying again.
       const status = statusOf(error);
       if (status === 403 || status === 404) throw notInstalled(person);
       throw error;
     }
-    const address2: TeamsAddress = { reference: sent!.reference, serviceUrl, tenantId };
-    await store.saveIdentity({ platform: PLATFORM, platformUserId: identity.platformUserId, personId: person.id, address: address2 });
+    const remembered: TeamsAddress = { reference: sent!.reference, serviceUrl, tenantId };
+    await store.saveIdentity({ platform: PLATFORM, platformUserId: identity.platformUserId, personId: person.id, address: remembered });
     return sent!;
   }
 
