@@ -57,6 +57,7 @@ describe("Adaptive Card rendering", () => {
     expect(escapeMarkdown("- not a list\n1. nor this")).toBe("\\- not a list\n1\\. nor this");
     expect(formatText("Type `done <task>`, not `x")).toBe("Type **done <task>**, not `x");
     expect(formatText("a_b `c_d`")).toBe("a\\_b **c\\_d**");
+    expect(escapeMarkdown("see https://example.org/my_file_v2.pdf, *now*")).toBe("see https://example.org/my_file_v2.pdf, \\*now\\*");
   });
 
   it("keeps long text and big cards within Teams' limits", () => {

@@ -150,9 +150,12 @@ export function formatText(text: string): string {
     .join("");
 }
 
+/** Web addresses are left whole: Teams links them itself, and an escaped `_` would break the link. */
 export function escapeMarkdown(text: string): string {
   return text
-    .replace(/[\\*_[\]]/g, (c) => `\\${c}`)
+    .split(/(https?:\/\/[^\s<>()[\]]+)/)
+    .map((part, i) => (i % 2 === 1 ? part : part.replace(/[\\*_[\]]/g, (c) => `\\${c}`)))
+    .join("")
     .replace(/^(\s*)([-+])(?=\s)/gm, "$1\\$2")
     .replace(/^(\s*\d+)\.(?=\s)/gm, "$1\\.");
 }
