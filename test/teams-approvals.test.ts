@@ -4,7 +4,6 @@ import { botAdapter, readTeamsEnv } from "../adapters/teams/index.ts";
 import { teamsTransport } from "../adapters/teams/transport.ts";
 import { outbox } from "../db/schema.ts";
 import { buildDigest } from "../src/domain/digest.ts";
-import { silentLogger } from "../src/log.ts";
 import { cardClick, cardOf, TEAM_CHANNEL, teamsActivity, teamsRig, type TeamsRig } from "./support/teams.ts";
 
 // One server for the file (booting is the slow part); each test uses its own interns.
@@ -179,7 +178,7 @@ describe("Teams proactive delivery", () => {
     await t.post(teamsActivity(t.connector, { type: "conversationUpdate", from: "29:owner", scope: "channel", membersAdded: [{ id: "28:steps-bot" }] }));
     t.connector.calls.length = 0;
     const transport = (channels: { announcements?: string; coordinators?: string }) =>
-      teamsTransport({ adapter: botAdapter(readTeamsEnv(t.steps.env)), appId: "", store: t.steps.store, log: silentLogger, channels });
+      teamsTransport({ adapter: botAdapter(readTeamsEnv(t.steps.env)), appId: "", store: t.steps.store, channels });
     const news = { text: "News", blocks: [] };
     const named = transport({ announcements: "19:badges@thread.tacv2" });
     expect(await named.sendToChannel("announcements", news)).toMatchObject({ platform: "teams", reference: { conversation: { id: "19:badges@thread.tacv2" } } });

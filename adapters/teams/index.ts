@@ -74,7 +74,7 @@ const teams: PlatformAdapter = {
     });
 
     const channels = core.program.file.program.channels;
-    return { transport: teamsTransport({ adapter, appId, store, log, channels: { announcements: channels.announcements.teams, coordinators: channels.coordinators.teams } }) };
+    return { transport: teamsTransport({ adapter, appId, store, channels: { announcements: channels.announcements.teams, coordinators: channels.coordinators.teams } }) };
   },
 };
 

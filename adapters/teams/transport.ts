@@ -1,6 +1,5 @@
 import type { CloudAdapter, ConversationParameters, ConversationReference, TurnContext } from "botbuilder";
 import { DeliveryError, type Transport } from "../../src/delivery/transport.ts";
-import type { Logger } from "../../src/log.ts";
 import type { Message } from "../../src/messages.ts";
 import type { DeliveryRef, Identity, Person, Store } from "../../src/store.ts";
 import { conversationOf, PLATFORM, type TeamsAddress } from "./identity.ts";
@@ -19,7 +18,6 @@ export interface TeamsTransportOptions {
   adapter: CloudAdapter;
   appId: string;
   store: Store;
-  log: Logger;
   /** Channel ids named in the program file (channels.<name>.teams); they take precedence over the remembered one. */
   channels: { announcements?: string; coordinators?: string };
 }
