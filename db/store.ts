@@ -339,6 +339,9 @@ function makeStore(db: Db | Tx, inTransaction: boolean): Store {
       const [row] = await db.select().from(settings).where(eq(settings.key, key));
       return row!.value as T;
     },
+    async setSetting<T>(key: string, value: T) {
+      await db.insert(settings).values({ key, value }).onConflictDoUpdate({ target: settings.key, set: { value, updatedAt: new Date() } });
+    },
 
     async ping() {
       await db.execute(sql`select 1`);

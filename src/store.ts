@@ -182,6 +182,8 @@ export interface Store {
   getSetting<T>(key: string): Promise<T | undefined>;
   /** Stores the value unless the key exists; returns whichever value is stored. */
   initSetting<T>(key: string, value: T): Promise<T>;
+  /** Stores the value, replacing any earlier one. */
+  setSetting<T>(key: string, value: T): Promise<void>;
 
   ping(): Promise<void>;
 }

@@ -1,0 +1,108 @@
+import { ActivityTypes, TurnContext } from "botbuilder";
+import { z } from "zod";
+import { answer, errorReply } from "../../src/chat.ts";
+import type { Core } from "../../src/domain/core.ts";
+import { StepsError } from "../../src/errors.ts";
+import type { Logger } from "../../src/log.ts";
+import { toPlainText, type Message } from "../../src/messages.ts";
+import type { Store } from "../../src/store.ts";
+import { conversationOf, personFor } from "./identity.ts";
+import { cardActivity } from "./render.ts";
+import { TEAM_CHANNEL_SETTING } from "./transport.ts";
+
+export interface ReceiveDeps {
+  core: Core;
+  store: Store;
+  log: Logger;
+}
+
+/** An Action.Execute click as Teams sends it: the verb, our { id }, and the reason box when it was sent. */
+const cardAction = z.object({
+  action: z.object({
+    type: z.literal("Action.Execute"),
+    verb: z.enum(["approve", "request_changes"]),
+    data: z.object({ id: z.string().regex(/^\d{1,15}$/), reason: z.string().max(2000).optional() }),
+  }),
+});
+
+/** One incoming turn: typed commands, installs, and card button clicks. */
+export function createTurnHandler({ core, store, log }: ReceiveDeps) {
+  async function onMessage(context: TurnContext): Promise<void> {
+    const { activity } = context;
+    // Teams re-sends an activity it got no timely answer for; answer each once.
+    if (activity.id && !(await store.firstReceipt(`teams:${activity.conversation.id}:${activity.id}`))) return;
+    // The grammar itself drops a leading `steps`; only the @mention is Teams' business.
+    const text = TurnContext.removeRecipientMention(activity) ?? activity.text ?? "";
+    let reply: Message;
+    try {
+      reply = await answer(core, await personFor(context, store), text, log);
+    } catch (error) {
+      reply = errorReply(error, log);
+    }
+    await context.sendActivity(cardActivity(reply));
+  }
+
+  async function onConversationUpdate(context: TurnContext): Promise<void> {
+    const { activity } = context;
+    if (!activity.membersAdded?.some((m) => m.id === activity.recipient.id)) return;
+    if (activity.conversation.conversationType === "channel") {
+      const reference = conversationOf(activity);
+      // A channel reference names the channel itself, not the thread the event came from.
+      const channelId = reference.conversation!.id.split(";")[0]!;
+      await store.setSetting(TEAM_CHANNEL_SETTING, { ...reference, conversation: { ...reference.conversation, id: channelId } });
+      log.info("Teams channel remembered for announcements", { channel: channelId });
+      const text = "Steps is here. Badge announcements for the program will be posted in this team.";
+      await context.sendActivity(cardActivity({ text, blocks: [{ type: "text", text }] }));
+      return;
+    }
+    if (activity.conversation.conversationType !== "personal") return;
+    let reply: Message;
+    try {
+      const person = await personFor(context, store);
+      const text = `Hi ${person.name}, Steps is ready. Type \`help\` to see what you can do.`;
+      reply = { text, blocks: [{ type: "text", text }] };
+    } catch (error) {
+      reply = errorReply(error, log);
+    }
+    await context.sendActivity(cardActivity(reply));
+  }
+
+  async function onCardAction(context: TurnContext): Promise<void> {
+    let text: string;
+    try {
+      const parsed = cardAction.safeParse(context.activity.value);
+      if (!parsed.success) throw new StepsError("unknown_submission", "That button is out of date. Type `pending` to see what is waiting.");
+      const { verb, data } = parsed.data.action;
+      const person = await personFor(context, store);
+      text = toPlainText(await core.act({ action: verb, value: data.id, personId: person.id, reason: data.reason }));
+    } catch (error) {
+      text = toPlainText(errorReply(error, log));
+    }
+    // Shown to the clicker only; the card itself is edited for everyone once the decision is queued.
+    await context.sendActivity({
+      type: ActivityTypes.InvokeResponse,
+      value: { status: 200, body: { statusCode: 200, type: "application/vnd.microsoft.activity.message", value: text } },
+    });
+  }
+
+  async function route(context: TurnContext): Promise<void> {
+    switch (context.activity.type) {
+      case ActivityTypes.Message:
+        return onMessage(context);
+      case ActivityTypes.ConversationUpdate:
+        return onConversationUpdate(context);
+      case ActivityTypes.Invoke:
+        if (context.activity.name === "adaptiveCard/action") return onCardAction(context);
+    }
+  }
+
+  return async function onTurn(context: TurnContext): Promise<void> {
+    try {
+      await route(context);
+    } catch (error) {
+      // Rethrown so Teams gets a 500 and tries again; the receipt keeps a retried command from running twice.
+      log.error("Teams turn failed", { type: context.activity.type, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+      throw error;
+    }
+  };
+}

@@ -1,0 +1,114 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { TEAM_CHANNEL_SETTING } from "../adapters/teams/transport.ts";
+import { BOT_ID, cardOf, TEAM_CHANNEL, teamsActivity, teamsRig, type TeamsRig } from "./support/teams.ts";
+
+let t: TeamsRig;
+beforeAll(async () => {
+  t = await teamsRig();
+});
+afterAll(async () => {
+  await t.close();
+});
+beforeEach(() => {
+  t.connector.calls.length = 0;
+});
+
+/** Sends a message and returns the fallback text of the card the bot replied with. */
+async function say(from: string, text: string, options: { scope?: "personal" | "channel"; mention?: boolean } = {}): Promise<string> {
+  const res = await t.post(teamsActivity(t.connector, { from, text, ...options }));
+  expect(res.status).toBe(200);
+  const replies = t.connector.calls.filter((c) => c.kind === "reply");
+  expect(replies).toHaveLength(1);
+  t.connector.calls.length = 0;
+  return cardOf(replies[0]!).fallbackText;
+}
+
+describe("Teams commands", () => {
+  it("answers in personal chat with and without the word steps, looking the email up once", async () => {
+    const ana = t.member("ana", "ana@example.org");
+    const res = await t.post(teamsActivity(t.connector, { from: ana, text: "status" }));
+    expect(res.status).toBe(200);
+    expect(t.connector.calls.map((c) => c.kind)).toEqual(["member", "reply"]);
+    const reply = t.connector.calls[1]!;
+    expect(reply.conversationId).toBe("a:personal-29:ana");
+    expect(reply.body.summary).toBe("Your progress: Public Works 0%");
+    expect(cardOf(reply).fallbackText).toContain("Safety walk (safety-walk): 0/1 (0%)");
+    t.connector.calls.length = 0;
+    // Known now: no second member look-up.
+    expect(await say(ana, "steps status")).toContain("Safety walk (safety-walk): 0/1 (0%)");
+    const person = (await t.steps.store.personByEmail("ana@example.org"))!;
+    const [identity] = await t.steps.store.identitiesOf([person.id]);
+    expect(identity).toMatchObject({ platform: "teams", platformUserId: ana, address: { reference: { conversation: { id: "a:personal-29:ana" } } } });
+  });
+
+  it("strips the @mention in a channel and answers in that channel without taking it for the person's chat", async () => {
+    const ben = t.member("ben", "ben@example.org");
+    const res = await t.post(teamsActivity(t.connector, { from: ben, text: "done safety-walk", scope: "channel", mention: true }));
+    expect(res.status).toBe(200);
+    const reply = t.connector.calls.find((c) => c.kind === "reply")!;
+    expect(reply.conversationId).toMatch(/^19:general@thread\.tacv2;messageid=/);
+    expect(cardOf(reply).fallbackText).toMatch(/^Recorded Safety walk \(#\d+\)\. Max Mentor will review it\./);
+    const person = (await t.steps.store.personByEmail("ben@example.org"))!;
+    expect((await t.steps.store.identitiesOf([person.id]))[0]!.address).toBeNull();
+    t.connector.calls.length = 0;
+    expect(await say(ben, "steps tasks", { scope: "channel", mention: true })).toContain("safety-walk");
+  });
+
+  it("matches by UPN when Teams gives no email", async () => {
+    const cal = t.member("cal", "cal@example.org", true);
+    expect(await say(cal, "status")).toContain("Public Works");
+  });
+
+  it("suggests the closest task for an unknown one", async () => {
+    const dee = t.member("dee", "dee@example.org");
+    expect(await say(dee, "done safety-wlk")).toBe("There is no task `safety-wlk`. Did you mean `safety-walk`?");
+  });
+
+  it("tells someone not on the roster to ask their coordinator, and records nothing", async () => {
+    const stranger = t.member("zed", "zed@elsewhere.org");
+    expect(await say(stranger, "done safety-walk")).toBe("You are not on this program's roster yet. Ask your coordinator to add you, then try again.");
+    const unknown = "29:not-a-member";
+    expect(await say(unknown, "status")).toContain("not on this program's roster");
+    expect(await t.steps.store.personByIdentity("teams", stranger)).toBeUndefined();
+    expect(await t.steps.store.personByIdentity("teams", unknown)).toBeUndefined();
+  });
+
+  it("answers an activity Teams delivers twice only once", async () => {
+    const eve = t.member("eve", "eve@example.org");
+    const activity = teamsActivity(t.connector, { from: eve, text: "done safety-walk" });
+    await t.post(activity);
+    await t.post(activity);
+    expect(t.connector.calls.filter((c) => c.kind === "reply")).toHaveLength(1);
+    const person = (await t.steps.store.personByEmail("eve@example.org"))!;
+    expect(await t.steps.store.submissionsOf(person.id)).toHaveLength(1);
+  });
+
+  it("greets a person who installs the app and remembers their chat", async () => {
+    const gus = t.member("gus", "gus@example.org");
+    await t.post(teamsActivity(t.connector, { type: "conversationUpdate", from: gus, membersAdded: [{ id: BOT_ID }] }));
+    const [greeting] = t.connector.messages();
+    expect(cardOf(greeting!).fallbackText).toBe("Hi Gus Intern, Steps is ready. Type `help` to see what you can do.");
+    const person = (await t.steps.store.personByEmail("gus@example.org"))!;
+    expect((await t.steps.store.identitiesOf([person.id]))[0]!.address).toMatchObject({ reference: { conversation: { id: "a:personal-29:gus" } } });
+    // Someone else joining a chat is not an install.
+    t.connector.calls.length = 0;
+    await t.post(teamsActivity(t.connector, { type: "conversationUpdate", from: gus, membersAdded: [{ id: "29:other" }] }));
+    expect(t.connector.calls).toEqual([]);
+  });
+
+  it("remembers the team channel it is added to, without the thread", async () => {
+    await t.post(teamsActivity(t.connector, { type: "conversationUpdate", from: "29:owner", scope: "channel", membersAdded: [{ id: BOT_ID }] }));
+    const saved = await t.steps.store.getSetting<{ conversation: { id: string }; serviceUrl: string }>(TEAM_CHANNEL_SETTING);
+    expect(saved).toMatchObject({ conversation: { id: TEAM_CHANNEL }, serviceUrl: t.connector.url });
+    expect(saved).not.toHaveProperty("activityId");
+  });
+
+  it("refuses a body that is not an activity", async () => {
+    const post = (body: string) => fetch(`${t.server.url}/api/messages`, { method: "POST", headers: { "content-type": "application/json" }, body });
+    expect((await post("not json")).status).toBe(400);
+    expect((await post("[1,2]")).status).toBe(400);
+    expect((await post(JSON.stringify({ text: "no type" }))).status).toBe(400);
+    expect((await post("x".repeat(1_100_000))).status).toBe(400);
+    expect(t.connector.calls).toEqual([]);
+  });
+});
