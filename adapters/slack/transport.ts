@@ -77,10 +77,22 @@ export function slackTransport(options: SlackTransportOptions): Transport {
     return { platform: "slack", channel: result.channel ?? channel, ts: result.ts! };
   }
 
+  /** Someone who never wrote to Steps (a mentor, typically) is found by their roster email, once. */
+  async function lookUp(person: Person): Promise<Identity> {
+    const found = await call(() => client.users.lookupByEmail({ email: person.email }));
+    const userId = found.user?.id;
+    if (!userId) throw new DeliveryError(`slack: no user with ${person.email}`, { permanent: true });
+    const identity = { platform: "slack", platformUserId: userId, personId: person.id, address: {} };
+    await store.saveIdentity(identity);
+    return { ...identity, updatedAt: new Date(0) };
+  }
+
   return {
     platform: "slack",
-    async sendToPerson(person, identity, message) {
-      if (!identity) throw new DeliveryError(`${person.email} has not used Steps in Slack yet`, { permanent: true });
+    // Anyone on the roster with a Slack account can be reached: by remembered id, or by email.
+    reachesEveryone: true,
+    async sendToPerson(person, known, message) {
+      const identity = known ?? (await lookUp(person));
       const ref = await post(await dmChannel(identity), message);
       if (options.refreshHome && addressOf(identity.address).home) {
         // A stale Home tab is not worth failing a delivered message over.
