@@ -11,7 +11,9 @@ import { LIMITS, render } from "./render.ts";
 
 export const COMMAND = "/steps";
 export const CHANGES_MODAL = "request_changes";
-export const HOME_EVENTS = ["app_home_opened"] as const;
+export const HOME_OPENED = "app_home_opened";
+/** Every Events API event the app subscribes to (manifest.yml bot_events). */
+export const BOT_EVENTS = [HOME_OPENED];
 /** Button action ids as render.ts writes them: the action, maybe with a #n suffix for repeats in one block. */
 export const ACTION_ID = /^(approve|request_changes|publish_badge)(#\d+)?$/;
 
@@ -143,7 +145,7 @@ export function registerHandlers(deps: ReceiveDeps): { refreshHome(person: Perso
     });
   });
 
-  app.event("app_home_opened", async ({ event }) => {
+  app.event(HOME_OPENED, async ({ event }) => {
     await safely("home", async () => {
       const opened = homeOpenedSchema.parse(event);
       if (opened.tab && opened.tab !== "home") return;

@@ -38,11 +38,11 @@ export function truncate(text: string, max: number): string {
 export function escapeWithin(text: string, max: number): string {
   const escaped = escape(text);
   if (escaped.length <= max) return escaped;
-  let keep = max - 1;
-  let cut = escape(text.slice(0, keep));
-  while (cut.length > max - 1) {
-    keep -= cut.length - (max - 1);
-    cut = escape(text.slice(0, keep));
+  let cut = "";
+  for (const ch of text) {
+    const next = escape(ch);
+    if (cut.length + next.length > max - 1) break;
+    cut += next;
   }
   return `${cut}…`;
 }
