@@ -29,7 +29,6 @@ export interface FakeSlackOptions {
 export async function startFakeSlack(initial: FakeSlackOptions = {}) {
   const calls: SlackCall[] = [];
   let options = initial;
-  const windowMs = options.rateWindowMs ?? 60_000;
   const counts = new Map<string, { start: number; n: number }>();
   let ts = 1_750_000_000;
   let seq = 0;
@@ -40,9 +39,9 @@ export async function startFakeSlack(initial: FakeSlackOptions = {}) {
     if (max === undefined) return false;
     const now = Date.now();
     const c = counts.get(method);
-    if (!c || now - c.start >= windowMs) {
+    if (!c || now - c.start >= (options.rateWindowMs ?? 60_000)) {
       counts.set(method, { start: now, n: 1 });
-      return false;
+      return 1 > max;
     }
     c.n++;
     return c.n > max;
