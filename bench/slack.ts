@@ -82,7 +82,7 @@ async function full(fake: FakeSlack, concurrency: number): Promise<Result> {
     const start = performance.now();
     const ack = await runConcurrent(items, concurrency, (body) => post(url, body));
     const mentorDms = () => fake.calls.filter((c) => c.method === "chat.postMessage" && String(c.body.channel).startsWith("DUM")).length;
-    const deadline = Date.now() + 120_000;
+    const deadline = Date.now() + Math.max(120_000, REQUESTS * 100);
     while (mentorDms() < REQUESTS || fake.of("response_url").length < REQUESTS) {
       if (Date.now() > deadline) throw new Error(`only ${mentorDms()} of ${REQUESTS} mentor messages arrived`);
       await new Promise((r) => setTimeout(r, 5));

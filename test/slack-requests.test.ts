@@ -191,6 +191,17 @@ describe("Slack requests: App Home and event retries", () => {
     expect(s.fake.of("conversations.open")).toEqual([]);
     const ana = publishes.find((p) => p.body.user_id === users.ana)!;
     expect(homeText(ana)).toContain("waiting for approval");
+
+    // Approve from the Home tab: no response_url, so the reply comes as a direct message.
+    const sub = (await s.steps.store.submissionsOf((await person("ana@example.org")).id))[0]!;
+    s.fake.clear();
+    await s.send.click(users.max, "approve", String(sub.id), { responseUrl: null });
+    const posts = await s.waitFor("chat.postMessage", 2);
+    expect(posts.map((p) => p.body.channel).sort()).toEqual([`D${users.ana}`, `D${users.max}`]);
+    expect(textOf(posts.find((p) => p.body.channel === `D${users.max}`)!.body)).toContain(`#${sub.id} is decided`);
+    const after = await s.waitFor("views.publish", 2);
+    expect(homeText(after.find((p) => p.body.user_id === users.max)!)).toContain("Waiting for your approval (0)");
+    expect(homeText(after.find((p) => p.body.user_id === users.ana)!)).toContain("1/1 (100%)");
   });
 });
 

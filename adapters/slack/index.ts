@@ -26,12 +26,16 @@ export function readSlackVars(raw: Record<string, string | undefined>): SlackVar
   return parsed.data;
 }
 
-/** Bolt's logger interface over ours, so Slack's warnings land in the same JSON lines. */
-function boltLogger(log: Logger): BoltLogger {
-  let level = LogLevel.INFO;
+/**
+ * Bolt's logger interface over ours, so Slack's warnings land in the same JSON
+ * lines. Debug lines are formatted only at debug level: the Web API client
+ * logs every request body there, and stringifying those costs real time.
+ */
+function boltLogger(log: Logger, initial: LogLevel): BoltLogger {
+  let level = initial;
   const text = (args: unknown[]) => args.map((a) => (typeof a === "string" ? a : a instanceof Error ? a.message : JSON.stringify(a))).join(" ");
   return {
-    debug: (...args) => log.debug(`slack: ${text(args)}`),
+    debug: (...args) => level === LogLevel.DEBUG && log.debug(`slack: ${text(args)}`),
     info: (...args) => log.info(`slack: ${text(args)}`),
     warn: (...args) => log.warn(`slack: ${text(args)}`),
     error: (...args) => log.error(`slack: ${text(args)}`),
@@ -50,19 +54,20 @@ const slack: PlatformAdapter = {
   },
 
   async start(ctx) {
-    if (!this.configured(ctx.env)) return null;
+    if (!slack.configured(ctx.env)) return null;
     const vars = readSlackVars(ctx.env.raw);
-    const logger = boltLogger(ctx.log);
+    const logLevel = ctx.env.LOG_LEVEL === "debug" ? LogLevel.DEBUG : LogLevel.INFO;
+    const logger = boltLogger(ctx.log, logLevel);
     // The client's own retry policy handles 429s (it waits Retry-After); SLACK_API_URL points it at a proxy or a test fake.
     const clientOptions = vars.SLACK_API_URL ? { slackApiUrl: vars.SLACK_API_URL.replace(/\/?$/, "/") } : {};
     const socketMode = Boolean(vars.SLACK_APP_TOKEN);
     let app: App;
     if (socketMode) {
-      app = new App({ token: vars.SLACK_BOT_TOKEN, appToken: vars.SLACK_APP_TOKEN, socketMode: true, clientOptions, logger });
+      app = new App({ token: vars.SLACK_BOT_TOKEN, appToken: vars.SLACK_APP_TOKEN, socketMode: true, clientOptions, logger, logLevel });
     } else {
       // Bolt's own receiver checks the signature and the 5-minute timestamp window; we only hand it the request.
       const receiver = new HTTPReceiver({ signingSecret: vars.SLACK_SIGNING_SECRET!, endpoints: EVENTS_PATH, logger });
-      app = new App({ token: vars.SLACK_BOT_TOKEN, receiver, clientOptions, logger });
+      app = new App({ token: vars.SLACK_BOT_TOKEN, receiver, clientOptions, logger, logLevel });
       ctx.routes.add("POST", EVENTS_PATH, receiver.requestListener);
     }
     app.error(async (error) => ctx.log.error("slack listener failed", { error: error.message }));

@@ -154,7 +154,8 @@ export function slackHeaders(secret: string, body: string, contentType: string, 
 
 export interface SlackSender {
   command(userId: string, text: string, extra?: { responseUrl?: string; timestamp?: number; secret?: string }): Promise<Response>;
-  click(userId: string, action: string, value: string, extra?: { responseUrl?: string }): Promise<Response>;
+  /** responseUrl null: a click on the Home tab, where Slack gives no response_url. */
+  click(userId: string, action: string, value: string, extra?: { responseUrl?: string | null }): Promise<Response>;
   submitChanges(userId: string, privateMetadata: string, reason: string | null): Promise<Response>;
   event(event: Record<string, unknown>, eventId: string, retryNum?: number): Promise<Response>;
   raw(body: string, contentType: string, headers?: Record<string, string>): Promise<Response>;
@@ -189,9 +190,13 @@ export function slackSender(eventsUrl: string, secret: string, fake: FakeSlack):
         user: { id: userId },
         api_app_id: "A1",
         trigger_id: `trig.${userId}.${Date.now()}`,
-        container: { type: "message", channel_id: `D${userId}`, message_ts: "1.000001" },
-        channel: { id: `D${userId}` },
-        response_url: extra.responseUrl ?? fake.responseUrl(),
+        ...(extra.responseUrl === null
+          ? { container: { type: "view", view_id: "VHOME" }, view: { id: "VHOME", type: "home" } }
+          : {
+              container: { type: "message", channel_id: `D${userId}`, message_ts: "1.000001" },
+              channel: { id: `D${userId}` },
+              response_url: extra.responseUrl ?? fake.responseUrl(),
+            }),
         actions: [{ type: "button", action_id: action, block_id: "b1", value, action_ts: `${Date.now() / 1000}` }],
       };
       return post(form({ payload: JSON.stringify(payload) }), formType);
