@@ -85,6 +85,11 @@ describe("Slack requests: commands", () => {
     expect(s.fake.of("chat.postMessage")).toEqual([]);
   });
 
+  it("answers an over-long command with the grammar's own reply", async () => {
+    await s.send.command(users.ana, `done interview-staff ${"y".repeat(5000)}`);
+    expect(await lastReply()).toContain("commands must be under");
+  });
+
   it("escapes user text so a note can never mention @channel or a person", async () => {
     await s.send.command(users.ana, "done interview-staff <!channel> ping <@U0CORA> & co");
     const [request] = await s.waitFor("chat.postMessage");
