@@ -82,9 +82,8 @@ export function slackTransport(options: SlackTransportOptions): Transport {
     const found = await call(() => client.users.lookupByEmail({ email: person.email }));
     const userId = found.user?.id;
     if (!userId) throw new DeliveryError(`slack: no user with ${person.email}`, { permanent: true });
-    const identity = { platform: "slack", platformUserId: userId, personId: person.id, address: {} };
-    await store.saveIdentity(identity);
-    return { ...identity, updatedAt: new Date(0) };
+    // Saved with its DM channel once that is open (dmChannel), in one write.
+    return { platform: "slack", platformUserId: userId, personId: person.id, address: {}, updatedAt: new Date(0) };
   }
 
   return {
