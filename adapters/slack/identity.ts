@@ -1,0 +1,49 @@
+import type { webApi } from "@slack/bolt";
+import { z } from "zod";
+import { resolvePerson } from "../../src/chat.ts";
+import type { Identity, Person, Store } from "../../src/store.ts";
+
+/** What Steps remembers about a Slack account: its DM channel with the bot, and whether its Home tab was opened. */
+export interface SlackAddress {
+  channel?: string;
+  home?: boolean;
+}
+
+const addressSchema = z.object({ channel: z.string().min(1).optional(), home: z.boolean().optional() });
+
+export function addressOf(raw: unknown): SlackAddress {
+  const parsed = addressSchema.safeParse(raw);
+  return parsed.success ? parsed.data : {};
+}
+
+const userInfoSchema = z.object({ user: z.object({ profile: z.object({ email: z.string().optional() }).optional() }).optional() });
+
+/** The email Slack reports for a user (scope users:read.email); undefined for bots and guests without one. */
+export async function emailOf(client: webApi.WebClient, userId: string): Promise<string | undefined> {
+  try {
+    const info = userInfoSchema.parse(await client.users.info({ user: userId }));
+    return info.user?.profile?.email || undefined;
+  } catch (error) {
+    // An unknown user is simply not on the roster; anything else (Slack down) must not look like that.
+    if ((error as { data?: { error?: string } }).data?.error === "user_not_found") return undefined;
+    throw error;
+  }
+}
+
+/** The roster person behind a Slack user id: remembered, or matched by email once and remembered. */
+export function slackPerson(store: Store, client: webApi.WebClient, userId: string): Promise<Person> {
+  return resolvePerson(store, "slack", userId, () => emailOf(client, userId));
+}
+
+/** Merges what was learnt into the stored address; writes only when something changed. */
+export async function rememberAddress(store: Store, identity: Pick<Identity, "platformUserId" | "personId" | "address">, learnt: SlackAddress): Promise<void> {
+  const current = addressOf(identity.address);
+  const next = { ...current, ...learnt };
+  if (next.channel === current.channel && next.home === current.home) return;
+  await store.saveIdentity({ platform: "slack", platformUserId: identity.platformUserId, personId: identity.personId, address: next });
+}
+
+/** The stored Slack identity of a user, after slackPerson has made sure one exists. */
+export async function identityOf(store: Store, person: Person, userId: string): Promise<Identity | undefined> {
+  return (await store.identitiesOf([person.id])).find((i) => i.platform === "slack" && i.platformUserId === userId);
+}

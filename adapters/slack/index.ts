@@ -1,0 +1,86 @@
+import { App, HTTPReceiver, LogLevel, type Logger as BoltLogger } from "@slack/bolt";
+import { z } from "zod";
+import type { Env } from "../../src/config.ts";
+import type { Logger } from "../../src/log.ts";
+import type { PlatformAdapter } from "../../src/platform.ts";
+import { registerHandlers } from "./receive.ts";
+import { slackTransport } from "./transport.ts";
+
+export const EVENTS_PATH = "/slack/events";
+
+const blankIsUnset = (v: unknown) => (v === "" ? undefined : v);
+const varsSchema = z.object({
+  SLACK_SIGNING_SECRET: z.preprocess(blankIsUnset, z.string().min(8).optional()),
+  SLACK_BOT_TOKEN: z.preprocess(blankIsUnset, z.string().startsWith("xoxb-", "must be a bot token (xoxb-…)").optional()),
+  SLACK_APP_TOKEN: z.preprocess(blankIsUnset, z.string().startsWith("xapp-", "must be an app-level token (xapp-…)").optional()),
+  SLACK_API_URL: z.preprocess(blankIsUnset, z.url().optional()),
+});
+
+export type SlackVars = z.infer<typeof varsSchema>;
+
+export function readSlackVars(raw: Record<string, string | undefined>): SlackVars {
+  const parsed = varsSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new Error(`Invalid Slack settings:\n${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("\n")}`);
+  }
+  return parsed.data;
+}
+
+/**
+ * Bolt's logger interface over ours, so Slack's warnings land in the same JSON
+ * lines. Debug lines are formatted only at debug level: the Web API client
+ * logs every request body there, and stringifying those costs real time.
+ */
+function boltLogger(log: Logger, initial: LogLevel): BoltLogger {
+  let level = initial;
+  const text = (args: unknown[]) => args.map((a) => (typeof a === "string" ? a : a instanceof Error ? a.message : JSON.stringify(a))).join(" ");
+  return {
+    debug: (...args) => level === LogLevel.DEBUG && log.debug(`slack: ${text(args)}`),
+    info: (...args) => log.info(`slack: ${text(args)}`),
+    warn: (...args) => log.warn(`slack: ${text(args)}`),
+    error: (...args) => log.error(`slack: ${text(args)}`),
+    setLevel: (l) => void (level = l),
+    getLevel: () => level,
+    setName: () => {},
+  };
+}
+
+const slack: PlatformAdapter = {
+  name: "slack",
+
+  configured(env: Env) {
+    const raw = env.raw;
+    return Boolean(raw.SLACK_BOT_TOKEN && (raw.SLACK_SIGNING_SECRET || raw.SLACK_APP_TOKEN));
+  },
+
+  async start(ctx) {
+    if (!slack.configured(ctx.env)) return null;
+    const vars = readSlackVars(ctx.env.raw);
+    const logLevel = ctx.env.LOG_LEVEL === "debug" ? LogLevel.DEBUG : LogLevel.INFO;
+    const logger = boltLogger(ctx.log, logLevel);
+    // The client's own retry policy handles 429s (it waits Retry-After); SLACK_API_URL points it at a proxy or a test fake.
+    const clientOptions = vars.SLACK_API_URL ? { slackApiUrl: vars.SLACK_API_URL.replace(/\/?$/, "/") } : {};
+    const socketMode = Boolean(vars.SLACK_APP_TOKEN);
+    let app: App;
+    if (socketMode) {
+      app = new App({ token: vars.SLACK_BOT_TOKEN, appToken: vars.SLACK_APP_TOKEN, socketMode: true, clientOptions, logger, logLevel });
+    } else {
+      // Bolt's own receiver checks the signature and the 5-minute timestamp window; we only hand it the request.
+      const receiver = new HTTPReceiver({ signingSecret: vars.SLACK_SIGNING_SECRET!, endpoints: EVENTS_PATH, logger });
+      app = new App({ token: vars.SLACK_BOT_TOKEN, receiver, clientOptions, logger, logLevel });
+      ctx.routes.add("POST", EVENTS_PATH, receiver.requestListener);
+    }
+    app.error(async (error) => ctx.log.error("slack listener failed", { error: error.message }));
+    const { refreshHome } = registerHandlers({ app, client: app.client, core: ctx.core, store: ctx.store, log: ctx.log });
+    if (socketMode) await app.start();
+    ctx.log.info("Slack is ready", { mode: socketMode ? "socket" : "http", path: socketMode ? undefined : EVENTS_PATH });
+    return {
+      transport: slackTransport({ client: app.client, store: ctx.store, program: ctx.core.program, log: ctx.log, refreshHome }),
+      async close() {
+        if (socketMode) await app.stop();
+      },
+    };
+  },
+};
+
+export default slack;

@@ -1,0 +1,113 @@
+import { webApi } from "@slack/bolt";
+import { z } from "zod";
+import { DeliveryError, type Transport } from "../../src/delivery/transport.ts";
+import type { Logger } from "../../src/log.ts";
+import type { Message } from "../../src/messages.ts";
+import type { Program } from "../../src/program/program.ts";
+import type { DeliveryRef, Identity, Person, Store } from "../../src/store.ts";
+import { addressOf, rememberAddress } from "./identity.ts";
+import { render } from "./render.ts";
+
+const refSchema = z.object({ platform: z.literal("slack"), channel: z.string().min(1), ts: z.string().min(1) });
+
+/** Errors that will not go away by trying again: the dispatcher gives up and lists them in the digest. */
+const PERMANENT = new Set([
+  "not_in_channel",
+  "channel_not_found",
+  "user_not_found",
+  "users_not_found",
+  "is_archived",
+  "cannot_dm_bot",
+  "user_disabled",
+  "account_inactive",
+  "invalid_auth",
+  "not_authed",
+  "token_revoked",
+  "missing_scope",
+  "msg_too_long",
+  "invalid_blocks",
+  "message_not_found",
+  "cant_update_message",
+]);
+
+/** Slack's failure → the dispatcher's vocabulary: when to retry, or never. */
+export function deliveryError(error: unknown): Error {
+  if (error instanceof webApi.WebAPIRateLimitedError) {
+    return new DeliveryError(`slack rate limited: retry after ${error.retryAfter} s`, { retryAfterMs: error.retryAfter * 1000 });
+  }
+  if (error instanceof webApi.WebAPIPlatformError) {
+    return new DeliveryError(`slack: ${error.data.error}`, { permanent: PERMANENT.has(error.data.error) });
+  }
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+export interface SlackTransportOptions {
+  client: webApi.WebClient;
+  store: Store;
+  program: Program;
+  log: Logger;
+  /** Re-publishes a person's Home tab after a message that concerns them; only for people who opened it. */
+  refreshHome?: (person: Person, userId: string) => Promise<void>;
+}
+
+export function slackTransport(options: SlackTransportOptions): Transport {
+  const { client, store, program, log } = options;
+
+  async function call<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      throw deliveryError(error);
+    }
+  }
+
+  /** The DM channel: remembered, or opened once and remembered. */
+  async function dmChannel(identity: Identity): Promise<string> {
+    const address = addressOf(identity.address);
+    if (address.channel) return address.channel;
+    const opened = await call(() => client.conversations.open({ users: identity.platformUserId }));
+    const channel = opened.channel?.id;
+    if (!channel) throw new DeliveryError("slack: conversations.open returned no channel");
+    await rememberAddress(store, identity, { channel });
+    return channel;
+  }
+
+  async function post(channel: string, message: Message): Promise<DeliveryRef> {
+    const result = await call(() => client.chat.postMessage({ channel, ...render(message), unfurl_links: false }));
+    return { platform: "slack", channel: result.channel ?? channel, ts: result.ts! };
+  }
+
+  /** Someone who never wrote to Steps (a mentor, typically) is found by their roster email, once. */
+  async function lookUp(person: Person): Promise<Identity> {
+    const found = await call(() => client.users.lookupByEmail({ email: person.email }));
+    const userId = found.user?.id;
+    if (!userId) throw new DeliveryError(`slack: no user with ${person.email}`, { permanent: true });
+    // Saved with its DM channel once that is open (dmChannel), in one write.
+    return { platform: "slack", platformUserId: userId, personId: person.id, address: {}, updatedAt: new Date(0) };
+  }
+
+  return {
+    platform: "slack",
+    // Anyone on the roster with a Slack account can be reached: by remembered id, or by email.
+    reachesEveryone: true,
+    async sendToPerson(person, known, message) {
+      const identity = known ?? (await lookUp(person));
+      const ref = await post(await dmChannel(identity), message);
+      if (options.refreshHome && addressOf(identity.address).home) {
+        // A stale Home tab is not worth failing a delivered message over.
+        options.refreshHome(person, identity.platformUserId).catch((error: unknown) => log.warn("slack home refresh failed", { error: String(error) }));
+      }
+      return ref;
+    },
+    async sendToChannel(channel, message) {
+      const id = program.file.program.channels[channel].slack;
+      if (!id) return null;
+      return post(id, message);
+    },
+    async update(ref, message) {
+      const parsed = refSchema.safeParse(ref);
+      if (!parsed.success) throw new DeliveryError("not a Slack message reference", { permanent: true });
+      await call(() => client.chat.update({ channel: parsed.data.channel, ts: parsed.data.ts, ...render(message) }));
+    },
+  };
+}

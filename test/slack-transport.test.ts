@@ -1,0 +1,72 @@
+import { webApi } from "@slack/bolt";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { slackTransport } from "../adapters/slack/transport.ts";
+import { DeliveryError } from "../src/delivery/transport.ts";
+import { silentLogger } from "../src/log.ts";
+import type { Message } from "../src/messages.ts";
+import { ANNOUNCE, slackStack, users, type SlackStack } from "./support/slack.ts";
+
+let s: SlackStack;
+beforeAll(async () => {
+  s = await slackStack();
+});
+beforeEach(() => s.reset());
+afterAll(() => s.close());
+
+const hello: Message = { text: "Hello", blocks: [{ type: "text", text: "Hello" }] };
+
+/** A transport whose client reports rate limits instead of waiting them out, to see how they are mapped. */
+function strictTransport() {
+  const client = new webApi.WebClient("xoxb-test", { slackApiUrl: s.fake.apiUrl, rejectRateLimitedCalls: true, retryConfig: { retries: 0 } });
+  return slackTransport({ client, store: s.steps.store, program: s.steps.program, log: silentLogger });
+}
+
+async function failure(promise: Promise<unknown>): Promise<DeliveryError> {
+  const error = await promise.then(() => undefined, (e: unknown) => e);
+  expect(error).toBeInstanceOf(DeliveryError);
+  return error as DeliveryError;
+}
+
+describe("Slack transport", () => {
+  it("posts to the announcements channel from the program file, and has no channel where none is set", async () => {
+    const t = strictTransport();
+    expect(await t.sendToChannel("announcements", hello)).toEqual({ platform: "slack", channel: ANNOUNCE, ts: expect.any(String) });
+    expect(s.fake.of("chat.postMessage")[0]!.body).toMatchObject({ channel: ANNOUNCE, text: "Hello" });
+    const { program } = s.steps;
+    const without = slackTransport({ client: new webApi.WebClient("xoxb-test", { slackApiUrl: s.fake.apiUrl }), store: s.steps.store, log: silentLogger, program: { ...program, file: { ...program.file, program: { ...program.file.program, channels: { announcements: {}, coordinators: {} } } } } });
+    expect(await without.sendToChannel("coordinators", hello)).toBeNull();
+  });
+
+  it("maps a rate limit to a retry after Slack's Retry-After, and missing channels or users to permanent failures", async () => {
+    const t = strictTransport();
+    s.fake.set({ rateLimit: { "chat.postMessage": 0 }, retryAfterSeconds: 7 });
+    expect((await failure(t.sendToChannel("announcements", hello))).options).toEqual({ retryAfterMs: 7000 });
+    for (const code of ["not_in_channel", "channel_not_found"]) {
+      s.fake.set({ failures: { "chat.postMessage": code } });
+      expect((await failure(t.sendToChannel("announcements", hello))).options).toEqual({ permanent: true });
+    }
+    s.fake.set({ failures: { "chat.postMessage": "internal_error" } });
+    expect((await failure(t.sendToChannel("announcements", hello))).options).toEqual({ permanent: false });
+    s.fake.set({});
+    const nobody = { id: 999, email: "nobody@example.org", name: "Nobody", role: "intern" as const, department: null, mentorId: null, remindersOff: false };
+    expect((await failure(t.sendToPerson(nobody, undefined, hello))).options).toEqual({ permanent: true });
+    expect((await failure(t.update({ platform: "teams", id: 1 }, hello))).options).toEqual({ permanent: true });
+  });
+
+  it("leaves waiting out a rate limit to the Web API client: both messages arrive", async () => {
+    s.fake.set({ rateLimit: { "chat.postMessage": 1 }, rateWindowMs: 300, retryAfterSeconds: 1 });
+    await s.send.command(users.ana, "done safety-walk");
+    await s.send.command(users.ana, "done fleet-tour");
+    const posted = await s.waitFor("chat.postMessage", 2, 10_000);
+    expect(posted.map((c) => c.body.channel)).toEqual([`D${users.max}`, `D${users.max}`]);
+  });
+
+  it("a permanent failure is recorded on the outbox item, not retried", async () => {
+    s.fake.set({ failures: { "users.lookupByEmail": "users_not_found" } });
+    await s.send.command(users.ana, "done safety-walk");
+    await s.waitFor("users.lookupByEmail");
+    await s.settle();
+    const rows = await s.steps.store.digestRows(new Date(0));
+    expect(rows.failedDeliveries.map((f) => [f.key.split(":")[0], f.lastError])).toEqual([["approval", "slack: users_not_found"]]);
+  });
+});

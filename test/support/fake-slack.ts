@@ -1,0 +1,239 @@
+import { createHmac } from "node:crypto";
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+
+export interface SlackCall {
+  method: string;
+  /** Form fields or JSON body; fields Slack sends as JSON strings (blocks, view) are parsed. */
+  body: Record<string, unknown>;
+  /** What the fake answered. */
+  response: Record<string, unknown>;
+  at: number;
+}
+
+export interface FakeSlackOptions {
+  /** Slack user id → email, as users.info reports it. Users not listed get user_not_found. */
+  emails?: Record<string, string>;
+  /** Method → Slack error code returned with ok:false (e.g. channel_not_found). */
+  failures?: Record<string, string>;
+  /** Method → calls allowed per window; beyond it: 429 with Retry-After, like Slack's tiers. */
+  rateLimit?: Record<string, number>;
+  rateWindowMs?: number;
+  retryAfterSeconds?: number;
+}
+
+/**
+ * A local stand-in for slack.com/api and response_url: records every call and
+ * answers like Slack would. The Web API client is pointed here with SLACK_API_URL.
+ */
+export async function startFakeSlack(initial: FakeSlackOptions = {}) {
+  const calls: SlackCall[] = [];
+  let options = initial;
+  const counts = new Map<string, { start: number; n: number }>();
+  let ts = 1_750_000_000;
+  let seq = 0;
+  const nextTs = () => `${ts}.${String(++seq).padStart(6, "0")}`;
+
+  function limited(method: string): boolean {
+    const max = options.rateLimit?.[method];
+    if (max === undefined) return false;
+    const now = Date.now();
+    const c = counts.get(method);
+    if (!c || now - c.start >= (options.rateWindowMs ?? 60_000)) {
+      counts.set(method, { start: now, n: 1 });
+      return 1 > max;
+    }
+    c.n++;
+    return c.n > max;
+  }
+
+  function reply(method: string, body: Record<string, unknown>): Record<string, unknown> {
+    const failure = options.failures?.[method];
+    if (failure) return { ok: false, error: failure };
+    switch (method) {
+      case "auth.test":
+        return { ok: true, user_id: "UBOT", bot_id: "BBOT", team_id: "T1", team: "Test", user: "steps" };
+      case "users.info": {
+        const user = String(body.user);
+        const email = options.emails?.[user];
+        return email ? { ok: true, user: { id: user, profile: { email } } } : { ok: false, error: "user_not_found" };
+      }
+      case "users.lookupByEmail": {
+        const user = Object.entries(options.emails ?? {}).find(([, e]) => e === body.email)?.[0];
+        return user ? { ok: true, user: { id: user, profile: { email: body.email } } } : { ok: false, error: "users_not_found" };
+      }
+      case "conversations.open":
+        return { ok: true, channel: { id: `D${String(body.users)}` } };
+      case "chat.postMessage":
+        return { ok: true, channel: body.channel, ts: nextTs(), message: { text: body.text } };
+      case "chat.update":
+        return { ok: true, channel: body.channel, ts: body.ts };
+      case "chat.postEphemeral":
+        return { ok: true, message_ts: nextTs() };
+      case "views.open":
+      case "views.publish":
+        return { ok: true, view: { id: `V${++seq}` } };
+      case "response_url":
+        return { ok: true };
+      default:
+        return { ok: false, error: "unknown_method" };
+    }
+  }
+
+  const server: Server = createServer(async (req, res) => {
+    const raw = await readBody(req);
+    const path = (req.url ?? "/").split("?")[0]!;
+    const method = path.startsWith("/respond/") ? "response_url" : path.replace(/^\/api\//, "").replace(/^\//, "");
+    const body = parseBody(raw, req.headers["content-type"] ?? "");
+    if (limited(method)) {
+      res.writeHead(429, { "content-type": "application/json", "retry-after": String(options.retryAfterSeconds ?? 1) });
+      res.end(JSON.stringify({ ok: false, error: "ratelimited" }));
+      return;
+    }
+    const response = reply(method, body);
+    calls.push({ method, body, response, at: Date.now() });
+    res.writeHead(200, { "content-type": "application/json" });
+    res.end(JSON.stringify(response));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  return {
+    url,
+    apiUrl: `${url}/api/`,
+    calls,
+    /** A response_url for one interaction; what is posted there is recorded as method "response_url". */
+    responseUrl: (id: string | number = ++seq) => `${url}/respond/${id}`,
+    of: (method: string) => calls.filter((c) => c.method === method),
+    clear: () => void calls.splice(0),
+    /** Changes failures and limits for the next calls (emails stay unless given). */
+    set: (changes: Partial<FakeSlackOptions>) => {
+      options = { ...initial, ...changes };
+      counts.clear();
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+export type FakeSlack = Awaited<ReturnType<typeof startFakeSlack>>;
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("error", reject);
+  });
+}
+
+function parseBody(raw: string, contentType: string): Record<string, unknown> {
+  if (!raw) return {};
+  if (contentType.includes("json")) return JSON.parse(raw) as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of new URLSearchParams(raw)) out[k] = /^[[{]/.test(v) ? tryJson(v) : v;
+  return out;
+}
+
+function tryJson(v: string): unknown {
+  try {
+    return JSON.parse(v);
+  } catch {
+    return v;
+  }
+}
+
+/** Signs a request body exactly as Slack does: v0 HMAC-SHA256 of `v0:<timestamp>:<body>`. */
+export function slackHeaders(secret: string, body: string, contentType: string, timestamp = Math.floor(Date.now() / 1000)): Record<string, string> {
+  const signature = `v0=${createHmac("sha256", secret).update(`v0:${timestamp}:${body}`).digest("hex")}`;
+  return { "content-type": contentType, "x-slack-request-timestamp": String(timestamp), "x-slack-signature": signature };
+}
+
+export interface SlackSender {
+  command(userId: string, text: string, extra?: { responseUrl?: string; timestamp?: number; secret?: string }): Promise<Response>;
+  /** responseUrl null: a click on the Home tab, where Slack gives no response_url. */
+  click(userId: string, action: string, value: string, extra?: { responseUrl?: string | null }): Promise<Response>;
+  submitChanges(userId: string, privateMetadata: string, reason: string | null): Promise<Response>;
+  event(event: Record<string, unknown>, eventId: string, retryNum?: number): Promise<Response>;
+  raw(body: string, contentType: string, headers?: Record<string, string>): Promise<Response>;
+}
+
+/** Sends what Slack sends to the events URL: slash commands, block_actions, view_submission, events. */
+export function slackSender(eventsUrl: string, secret: string, fake: FakeSlack): SlackSender {
+  const post = (body: string, contentType: string, headers: Record<string, string> = {}, sign: { secret?: string; timestamp?: number } = {}) =>
+    fetch(eventsUrl, { method: "POST", body, headers: { ...slackHeaders(sign.secret ?? secret, body, contentType, sign.timestamp), ...headers } });
+  const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
+  const formType = "application/x-www-form-urlencoded";
+  return {
+    command(userId, text, extra = {}) {
+      const body = form({
+        token: "legacy",
+        team_id: "T1",
+        channel_id: "C0GENERAL",
+        user_id: userId,
+        user_name: userId.toLowerCase(),
+        command: "/steps",
+        text,
+        api_app_id: "A1",
+        response_url: extra.responseUrl ?? fake.responseUrl(),
+        trigger_id: `trig.${userId}.${Date.now()}`,
+      });
+      return post(body, formType, {}, { secret: extra.secret, timestamp: extra.timestamp });
+    },
+    click(userId, action, value, extra = {}) {
+      const payload = {
+        type: "block_actions",
+        team: { id: "T1" },
+        user: { id: userId },
+        api_app_id: "A1",
+        trigger_id: `trig.${userId}.${Date.now()}`,
+        ...(extra.responseUrl === null
+          ? { container: { type: "view", view_id: "VHOME" }, view: { id: "VHOME", type: "home" } }
+          : {
+              container: { type: "message", channel_id: `D${userId}`, message_ts: "1.000001" },
+              channel: { id: `D${userId}` },
+              response_url: extra.responseUrl ?? fake.responseUrl(),
+            }),
+        actions: [{ type: "button", action_id: action, block_id: "b1", value, action_ts: `${Date.now() / 1000}` }],
+      };
+      return post(form({ payload: JSON.stringify(payload) }), formType);
+    },
+    submitChanges(userId, privateMetadata, reason) {
+      const payload = {
+        type: "view_submission",
+        team: { id: "T1" },
+        user: { id: userId },
+        api_app_id: "A1",
+        trigger_id: `trig.${userId}.${Date.now()}`,
+        view: {
+          id: "V1",
+          type: "modal",
+          callback_id: "request_changes",
+          private_metadata: privateMetadata,
+          state: { values: { reason: { reason: { type: "plain_text_input", value: reason } } } },
+        },
+      };
+      return post(form({ payload: JSON.stringify(payload) }), formType);
+    },
+    event(event, eventId, retryNum) {
+      const body = JSON.stringify({
+        token: "legacy",
+        team_id: "T1",
+        api_app_id: "A1",
+        type: "event_callback",
+        event_id: eventId,
+        event_time: Math.floor(Date.now() / 1000),
+        authorizations: [{ team_id: "T1", user_id: "UBOT", is_bot: true }],
+        event,
+      });
+      const headers: Record<string, string> = retryNum ? { "x-slack-retry-num": String(retryNum), "x-slack-retry-reason": "http_timeout" } : {};
+      return post(body, "application/json", headers);
+    },
+    raw(body, contentType, headers = {}) {
+      return fetch(eventsUrl, { method: "POST", body, headers: { "content-type": contentType, ...headers } });
+    },
+  };
+}

@@ -1,0 +1,105 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { sql } from "drizzle-orm";
+import { stringify } from "yaml";
+import slackAdapter from "../../adapters/slack/index.ts";
+import { startServer } from "../../app/server.ts";
+import { importRoster } from "../../src/domain/roster.ts";
+import type { Logger } from "../../src/log.ts";
+import { bootForTest } from "./boot.ts";
+import { slackSender, startFakeSlack, type FakeSlackOptions } from "./fake-slack.ts";
+import { rosterCsv, testProgram } from "./program.ts";
+
+export const SECRET = "8f742231b10e8888abcd99yyyzzz85a5";
+export const ANNOUNCE = "C0ANNOUNCE";
+
+/** Slack user ids of the test roster; U_STRANGER is in the workspace but not on the roster. */
+export const users = {
+  cora: "U0CORA",
+  max: "U0MAX",
+  fay: "U0FAY",
+  ana: "U0ANA",
+  ben: "U0BEN",
+  cal: "U0CAL",
+  stranger: "U0STRANGER",
+} as const;
+
+const emails: Record<string, string> = {
+  [users.cora]: "cora@example.org",
+  [users.max]: "max@example.org",
+  [users.fay]: "fay@example.org",
+  // Slack reports the address as the person typed it; the roster match ignores case.
+  [users.ana]: "Ana@Example.org",
+  [users.ben]: "ben@example.org",
+  [users.cal]: "cal@example.org",
+  [users.stranger]: "stranger@example.org",
+};
+
+/**
+ * The whole app (real server, real Bolt, real database) with the test program
+ * and roster, Slack configured, and the Web API pointed at a recording fake.
+ */
+export async function slackStack(options: { fake?: FakeSlackOptions; now?: () => Date; log?: Logger } = {}) {
+  const fake = await startFakeSlack({ emails, ...options.fake });
+  const dir = mkdtempSync(join(tmpdir(), "steps-slack-"));
+  const file = testProgram().file;
+  const program = { ...file, program: { ...file.program, channels: { announcements: { slack: ANNOUNCE }, coordinators: { slack: "C0COORDS" } } } };
+  writeFileSync(join(dir, "program.yml"), stringify(program));
+  writeFileSync(join(dir, "roster.csv"), rosterCsv);
+  const steps = await bootForTest(
+    {
+      PROGRAM_FILE: join(dir, "program.yml"),
+      ROSTER_FILE: join(dir, "roster.csv"),
+      SLACK_SIGNING_SECRET: SECRET,
+      SLACK_BOT_TOKEN: "xoxb-test-token",
+      SLACK_API_URL: fake.apiUrl,
+    },
+    { now: options.now ?? (() => new Date("2026-06-16T17:00:00Z")), log: options.log },
+  );
+  const server = await startServer(steps, [slackAdapter], { retryEveryMs: 60_000 });
+  const send = slackSender(`${server.url}/slack/events`, SECRET, fake);
+
+  return {
+    fake,
+    steps,
+    server,
+    send,
+    /** Waits until the fake has seen `count` calls of that method (work continues after the ack). */
+    async waitFor(method: string, count = 1, timeoutMs = 5_000) {
+      const until = Date.now() + timeoutMs;
+      while (fake.of(method).length < count) {
+        if (Date.now() > until) throw new Error(`timed out waiting for ${count} × ${method}; saw ${fake.calls.map((c) => c.method).join(", ")}`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      await steps.dispatcher.idle();
+      return fake.of(method);
+    },
+    /** Empties the database (roster reloaded) and the fake, so one booted stack serves a whole file. */
+    async reset(fakeOptions: Partial<FakeSlackOptions> = {}) {
+      await steps.dispatcher.idle();
+      await steps.db.db.execute(sql`truncate people, identities, submissions, decisions, awards, outbox, receipts, settings restart identity cascade`);
+      await importRoster(steps.store, steps.program, rosterCsv);
+      fake.clear();
+      fake.set(fakeOptions);
+    },
+    /** Lets in-flight work and deliveries finish. */
+    async settle(ms = 150) {
+      await new Promise((r) => setTimeout(r, ms));
+      await steps.dispatcher.idle();
+    },
+    async close() {
+      await server.close();
+      await steps.close().catch(() => {});
+      await fake.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export type SlackStack = Awaited<ReturnType<typeof slackStack>>;
+
+/** All the text of a Slack message body (fallback and blocks), for loose assertions. */
+export function textOf(body: Record<string, unknown>): string {
+  return JSON.stringify([body.text, body.blocks]);
+}
