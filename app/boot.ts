@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { createDb, type DbHandle, type DbOptions } from "../db/client.ts";
 import { createStore } from "../db/store.ts";
 import { publicUrl, type Env } from "../src/config.ts";
@@ -9,6 +9,8 @@ import { importRoster } from "../src/domain/roster.ts";
 import type { Logger } from "../src/log.ts";
 import { createProgram, type Program } from "../src/program/program.ts";
 import { formatProgramErrors, loadProgramFile } from "../src/program/load.ts";
+import { loadEvents } from "../src/schedule/events.ts";
+import { createRunDue, type RunDue } from "../src/schedule/run-due.ts";
 import type { Store } from "../src/store.ts";
 import { systemClock, type Clock } from "../src/time.ts";
 
@@ -19,6 +21,8 @@ export interface Steps {
   store: Store;
   core: Core;
   dispatcher: Dispatcher;
+  /** Queues the reminders and digests due at that instant. */
+  runDue: RunDue;
   now: Clock;
   log: Logger;
   close(): Promise<void>;
@@ -42,6 +46,9 @@ export async function boot(env: Env, log: Logger, options: { now?: Clock; db?: D
   const dispatcher = createDispatcher({ store, now, log });
   const core = createCore({ program, store, now, baseUrl: publicUrl(env), onQueued: () => void dispatcher.kick() });
   await seedRoster(env, program, store, log);
+  const events = await loadEvents(program, dirname(env.PROGRAM_FILE));
+  for (const error of events.errors) log.error("calendar skipped", { error });
+  const runDue = createRunDue({ program, store, log, events: events.events, graceMinutes: env.REMINDER_GRACE_MINUTES, onQueued: () => void dispatcher.kick() });
   return {
     env,
     program,
@@ -49,6 +56,7 @@ export async function boot(env: Env, log: Logger, options: { now?: Clock; db?: D
     store,
     core,
     dispatcher,
+    runDue,
     now,
     log,
     async close() {

@@ -1,4 +1,4 @@
-import { and, desc, eq, gte, inArray, like, sql } from "drizzle-orm";
+import { and, desc, eq, gte, inArray, like, lt, sql } from "drizzle-orm";
 import type {
   Award,
   Decision,
@@ -218,6 +218,16 @@ function makeStore(db: Db | Tx, inTransaction: boolean): Store {
       };
     },
 
+    async pendingBefore(before) {
+      const rows = await db
+        .select({ s: submissions, mentorId: people.mentorId })
+        .from(submissions)
+        .innerJoin(people, eq(people.id, submissions.personId))
+        .where(and(eq(submissions.status, "pending"), lt(submissions.createdAt, before)))
+        .orderBy(submissions.createdAt);
+      return rows.map((r) => ({ ...r.s, mentorId: r.mentorId }));
+    },
+
     async enqueue(items) {
       if (items.length === 0) return 0;
       const rows = await db
@@ -291,6 +301,9 @@ function makeStore(db: Db | Tx, inTransaction: boolean): Store {
       await db.insert(settings).values({ key, value }).onConflictDoNothing();
       const [row] = await db.select().from(settings).where(eq(settings.key, key));
       return row!.value as T;
+    },
+    async setSetting<T>(key: string, value: T) {
+      await db.insert(settings).values({ key, value }).onConflictDoUpdate({ target: settings.key, set: { value, updatedAt: new Date() } });
     },
 
     async ping() {
