@@ -54,8 +54,13 @@ export function parseCalendar(text: string, name: string, source: IcsSource, tim
     const tzid = vevent.getFirstProperty("dtstart")?.getParameter("tzid") as string | undefined;
     const toInstant = (t: Time) => instantOf(t, tzid, zones, timeZone);
     // Reading the start and one step of the rule now surfaces a malformed value at load time, not at the first tick.
-    const first = toInstant(event.startDate);
-    if (event.isRecurring()) event.iterator().next();
+    let first: Date;
+    try {
+      first = toInstant(event.startDate);
+      if (event.isRecurring()) event.iterator().next();
+    } catch (error) {
+      throw new Error(`event ${uid}: ${error instanceof Error ? error.message : String(error)}`);
+    }
     return {
       slug: `ics-${uid.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "")}`,
       title: event.summary || "Calendar event",
