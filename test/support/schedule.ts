@@ -1,6 +1,7 @@
 import { createStore } from "../../db/store.ts";
 import { createDispatcher } from "../../src/delivery/dispatcher.ts";
 import type { Transport } from "../../src/delivery/transport.ts";
+import { createCore } from "../../src/domain/core.ts";
 import { importRoster } from "../../src/domain/roster.ts";
 import { silentLogger, type Logger } from "../../src/log.ts";
 import { toPlainText } from "../../src/messages.ts";
@@ -39,11 +40,13 @@ export async function scheduleHarness(program: Program, options: { graceMinutes?
   const dispatcher = createDispatcher({ store, now, log: silentLogger });
   dispatcher.register(options.transport ?? recordingTransport(sent));
   const { events, errors } = await loadEvents(program, "test/fixtures/ics");
+  const core = createCore({ program, store, now, baseUrl: "https://steps.test" });
   const runDue = createRunDue({ program, store, log: options.log ?? silentLogger, events, graceMinutes: options.graceMinutes ?? 30 });
   return {
     db,
     store,
     dispatcher,
+    core,
     sent,
     errors,
     runDue,
