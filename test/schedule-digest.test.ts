@@ -52,7 +52,7 @@ describe("weekly coordinator digest", () => {
     expect((await h.tick("2026-06-29T15:00:00Z")).sent.filter((s) => s.text.startsWith("Test STEPS — week of")).map((s) => s.to).sort()).toEqual(["#coordinators", CORA]);
   });
 
-  it("`digest` shows the same on demand to coordinators only", async () => {
+  it("`digest` shows it on demand: the whole program to coordinators, their interns to mentors", async () => {
     h = await scheduleHarness(program());
     const { ana } = await week();
     h.setTime("2026-06-22T15:00:00Z");
@@ -67,7 +67,32 @@ describe("weekly coordinator digest", () => {
     expect(later).toMatch(/• Ben Intern: 0% done, 40% expected by now/);
     expect(later).toContain("Badges this week (0)");
     expect(later).toMatch(/• #\d+ Cal Intern · final-presentation · 15 days · for coordinators/);
-    expect(toPlainText(await answer(h.core, ana, "digest", silentLogger))).toBe("Only coordinators can see the program digest.");
+    expect(toPlainText(await answer(h.core, ana, "digest", silentLogger))).toBe("Only mentors and coordinators can see a digest.");
+    // A mentor's digest covers their own interns only.
+    const max = toPlainText(await answer(h.core, await h.person("max@example.org"), "digest", silentLogger));
+    expect(max).toContain("Public Works (2 interns, 0 new badges)");
+    expect(max).toContain("Approvals waiting (2)");
+    expect(max).not.toContain("Cal Intern");
+    expect(max).not.toContain("Messages not delivered");
+  });
+});
+
+describe("where the digest goes", () => {
+  it.each([
+    ["dm", { coordinators: { slack: "#steps-coordinators" } }, [CORA]],
+    ["channel", { coordinators: { slack: "#steps-coordinators" } }, ["#coordinators"]],
+    ["channel", {}, [CORA]], // no channel named: direct messages rather than nothing
+    ["both", {}, [CORA]],
+  ])("send_to %s with channels %j", async (sendTo, channels, expected) => {
+    h = await scheduleHarness(scheduleProgram({ digest: { send_to: sendTo }, program: { start: "2026-06-15", end: "2026-08-07", channels } }));
+    const monday = await h.tick("2026-06-22T15:00:00Z");
+    expect(monday.sent.filter((s) => s.text.startsWith("Test STEPS — week of")).map((s) => s.to)).toEqual(expected);
+  });
+
+  it("stops a week after the program ends", async () => {
+    h = await scheduleHarness(program());
+    expect((await h.tick("2026-08-10T15:00:00Z")).sent.map((s) => s.to).sort()).toEqual(["#coordinators", CORA]);
+    expect((await h.tick("2026-08-17T15:00:00Z")).sent).toEqual([]);
   });
 });
 

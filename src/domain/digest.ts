@@ -2,7 +2,7 @@ import { TZDate } from "@date-fns/tz";
 import { differenceInCalendarDays, subDays } from "date-fns";
 import type { Block, Message } from "../messages.ts";
 import type { Program } from "../program/program.ts";
-import type { Person, Store, Submission } from "../store.ts";
+import type { DigestRows, Person, Store, Submission } from "../store.ts";
 import { formatDay } from "../time.ts";
 import { playlistProgress } from "./progress.ts";
 
@@ -20,9 +20,9 @@ export interface Digest {
  * Everything a coordinator's weekly digest shows, from a fixed number of
  * queries whatever the cohort size: progress is computed here, not per intern in SQL.
  */
-export async function buildDigest(program: Program, store: Store, at: Date): Promise<Digest> {
+export async function buildDigest(program: Program, store: Store, at: Date, scope: { mentorId?: number } = {}): Promise<Digest> {
   const settings = program.file.digest;
-  const rows = await store.digestRows(subDays(at, 7));
+  const rows = mentorScope(await store.digestRows(subDays(at, 7)), scope.mentorId);
   const mentorIds = rows.pending.map((p) => p.mentorId).filter((id): id is number => id !== null);
   // Recipients of failed messages are looked up with the mentors: one query either way.
   const failedIds = rows.failedDeliveries.filter((f) => f.recipient.startsWith("person:")).map((f) => Number(f.recipient.slice("person:".length)));
@@ -82,6 +82,20 @@ export async function buildDigest(program: Program, store: Store, at: Date): Pro
       const recipient = person ? `${person.name} (${person.email})` : f.recipient.startsWith("channel:") ? `#${f.recipient.slice("channel:".length)} channel` : f.recipient;
       return { key: f.key, recipient, error: f.lastError };
     }),
+  };
+}
+
+/** A mentor's digest covers their own interns; undelivered messages are the coordinators' business. */
+function mentorScope(rows: DigestRows, mentorId: number | undefined): DigestRows {
+  if (mentorId === undefined) return rows;
+  const mine = new Set(rows.interns.filter((i) => i.mentorId === mentorId).map((i) => i.id));
+  return {
+    interns: rows.interns.filter((i) => mine.has(i.id)),
+    approved: rows.approved.filter((a) => mine.has(a.personId)),
+    pending: rows.pending.filter((p) => mine.has(p.personId)),
+    lastActivity: rows.lastActivity.filter((l) => mine.has(l.personId)),
+    awardsSince: rows.awardsSince.filter((a) => mine.has(a.personId)),
+    failedDeliveries: [],
   };
 }
 

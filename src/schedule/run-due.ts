@@ -96,11 +96,13 @@ export function createRunDue(options: RunDueOptions): RunDue {
   async function digestItems(id: string, at: Date, everyone: Person[]) {
     const message = digestMessage(program, await buildDigest(program, store, at));
     const items: { key: string; recipient: Recipient; message: Message }[] = [];
-    if (digest.send_to !== "channel") {
+    const channel = program.file.program.channels.coordinators;
+    const toChannel = digest.send_to !== "dm" && Boolean(channel.slack || channel.teams);
+    // Asked for the channel alone but none is named: direct messages rather than nothing.
+    if (digest.send_to !== "channel" || !toChannel) {
       for (const c of everyone.filter((p) => p.role === "coordinator")) items.push({ key: `${id}:person:${c.id}`, recipient: `person:${c.id}`, message });
     }
-    const channel = program.file.program.channels.coordinators;
-    if (digest.send_to !== "dm" && (channel.slack || channel.teams)) items.push({ key: `${id}:channel:coordinators`, recipient: "channel:coordinators", message });
+    if (toChannel) items.push({ key: `${id}:channel:coordinators`, recipient: "channel:coordinators", message });
     return items;
   }
 
