@@ -3,7 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { main } from "../app/main.ts";
+import { startScheduler } from "../app/scheduler.ts";
 import { startServer } from "../app/server.ts";
+import { silentLogger } from "../src/log.ts";
 import { toPlainText } from "../src/messages.ts";
 import type { AdapterContext, PlatformAdapter } from "../src/platform.ts";
 import { bootForTest } from "./support/boot.ts";
@@ -75,5 +77,17 @@ describe("the server's scheduler", () => {
     await steps.dispatcher.idle();
     expect(sent).toHaveLength(result.queued);
     expect(toPlainText(sent[0]!.message)).toContain("Reminder: City Council meeting");
+  });
+});
+
+describe("startScheduler", () => {
+  it("ticks at the start of every minute until stopped", async () => {
+    const scheduler = startScheduler({ runDue: async () => ({ from: new Date(), at: new Date(), queued: 0, skipped: [] }), now: () => new Date(), log: silentLogger });
+    cleanups.push(() => scheduler.stop());
+    const next = scheduler.nextRun()!;
+    expect(next.getUTCSeconds()).toBe(0);
+    expect(next.getTime() - Date.now()).toBeLessThanOrEqual(60_000);
+    await scheduler.stop();
+    expect(scheduler.nextRun()).toBeNull();
   });
 });

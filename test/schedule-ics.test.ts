@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
+import { parseProgramFile } from "../src/program/load.ts";
 import { parseCalendars } from "../src/schedule/ics.ts";
 import { loadEvents } from "../src/schedule/events.ts";
 import { INTERNS, scheduleHarness, scheduleProgram } from "./support/schedule.ts";
@@ -55,6 +56,22 @@ describe(".ics calendars", () => {
     expect(errors).toEqual([expect.stringMatching(/^missing\.ics: cannot read the calendar \(ENOENT\)$/), expect.stringMatching(/^broken\.ics: /)]);
     // A bare path gets the default reminders and audience.
     expect(events[1]).toMatchObject({ reminders: ["1d@09:00", "1h"], audience: "everyone" });
+  });
+
+  it("the program file says what is wrong with a calendar entry or a lead time", () => {
+    const result = parseProgramFile(
+      "program: { name: P, organization: O, time_zone: America/Los_Angeles, start: 2026-06-15, end: 2026-08-07 }\n" +
+        "departments: [{ slug: fire, name: Fire }]\n" +
+        "playlists: [{ slug: p, title: P, scope: program, badge: { name: B, image: b.svg, criteria: C }, tasks: [{ slug: t, title: T }] }]\n" +
+        "events:\n  ics: [{ path: council.ics }]\n  dated: [{ slug: d, title: D, at: '2026-07-01 10:00', reminders: ['2 days'] }]\n",
+      "p.yml",
+    );
+    expect(result.ok).toBe(false);
+    const errors = result.ok ? [] : result.errors.map((e) => `${e.line} ${e.path}: ${e.message}`);
+    expect(errors).toEqual([
+      "5 events.ics[0]: use a file path relative to this file, or { file, reminders, audience }",
+      '6 events.dated[0].reminders[0]: use "30m", "1h" or "1d@09:00"',
+    ]);
   });
 
   describe("reminders from a calendar", () => {
