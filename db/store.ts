@@ -1,4 +1,4 @@
-import { and, desc, eq, gte, inArray, like, lt, sql } from "drizzle-orm";
+import { and, desc, eq, gte, inArray, like, lt, sql, type SQL } from "drizzle-orm";
 import type {
   Award,
   Decision,
@@ -30,6 +30,17 @@ export function createStore(db: Db): Store {
 }
 
 function makeStore(db: Db | Tx, inTransaction: boolean): Store {
+  /**
+   * Sends the lock and the reads in one round trip. The server runs them in
+   * order and each read takes its snapshot after the lock is granted, so it
+   * sees everything the previous holder committed. All go through
+   * db.execute so they are queued on the connection in the order given.
+   */
+  async function lockThenRead(...statements: SQL[]) {
+    const results = await Promise.all(statements.map((s) => db.execute(s)));
+    return results.map(rowsOf);
+  }
+
   const store: Store = {
     transaction(fn) {
       if (inTransaction) return fn(store);
@@ -37,8 +48,35 @@ function makeStore(db: Db | Tx, inTransaction: boolean): Store {
     },
 
     async lockPerson(personId) {
-      // Transaction-scoped: released at commit or rollback, never leaked.
-      await db.execute(sql`select pg_advisory_xact_lock(1, ${personId})`);
+      const [, rows = []] = await lockThenRead(
+        sql`select pg_advisory_xact_lock(1, ${personId})`,
+        sql`select * from submissions where person_id = ${personId} order by id`,
+      );
+      return rows.map(submissionFromRow);
+    },
+    async lockSubmissionOwner(submissionId) {
+      const owner = sql`(select person_id from submissions where id = ${submissionId})`;
+      const [, people = [], subs = []] = await lockThenRead(
+        sql`select pg_advisory_xact_lock(1, ${owner})`,
+        sql`select id, email, name, role, department, mentor_id, reminders_off from people where id = ${owner}`,
+        sql`select * from submissions where person_id = ${owner} order by id`,
+      );
+      const p = people[0];
+      if (!p) return undefined;
+      const person: Person = {
+        id: Number(p.id),
+        email: String(p.email),
+        name: String(p.name),
+        role: p.role as Person["role"],
+        department: (p.department as string | null) ?? null,
+        mentorId: p.mentor_id == null ? null : Number(p.mentor_id),
+        remindersOff: Boolean(p.reminders_off),
+      };
+      return { person, submissions: subs.map(submissionFromRow) };
+    },
+    async reserveSubmissionId() {
+      const rows = rowsOf(await db.execute(sql`select nextval(pg_get_serial_sequence('submissions', 'id')) as id`));
+      return Number(rows[0]!.id);
     },
 
     async personByEmail(email) {
@@ -129,10 +167,17 @@ function makeStore(db: Db | Tx, inTransaction: boolean): Store {
       return created!;
     },
     async decide(decision) {
-      const [row] = await db.insert(decisions).values(decision).onConflictDoNothing().returning();
-      if (!row) return undefined;
-      await db.update(submissions).set({ status: decision.decision }).where(eq(submissions.id, decision.submissionId));
-      return row as Decision;
+      // One statement: the status can never disagree with the decisions table.
+      const decided = db
+        .$with("decided")
+        .as(db.insert(decisions).values(decision).onConflictDoNothing().returning({ submissionId: decisions.submissionId }));
+      const rows = await db
+        .with(decided)
+        .update(submissions)
+        .set({ status: decision.decision })
+        .where(inArray(submissions.id, db.select({ id: decided.submissionId }).from(decided)))
+        .returning({ id: submissions.id });
+      return rows.length === 1 ? decision : undefined;
     },
     async decisionOf(submissionId) {
       const [row] = await db.select().from(decisions).where(eq(decisions.submissionId, submissionId));
@@ -258,7 +303,8 @@ function makeStore(db: Db | Tx, inTransaction: boolean): Store {
           order by id limit ${limit}
           for update skip locked)
         returning id, key, recipient, payload, status, attempts, next_attempt_at, last_error, delivered, created_at`);
-      return rowsOf(result).map((r) => ({
+      // UPDATE … RETURNING gives no order; messages go out in the order they were queued.
+      const items = rowsOf(result).map((r) => ({
         id: Number(r.id),
         key: r.key as string,
         recipient: r.recipient as OutboxItem["recipient"],
@@ -270,6 +316,7 @@ function makeStore(db: Db | Tx, inTransaction: boolean): Store {
         delivered: (r.delivered as DeliveryRef[] | null) ?? null,
         createdAt: new Date(r.created_at as string),
       }));
+      return items.sort((a, b) => a.id - b.id);
     },
     async markSent(id, delivered, at) {
       await db.update(outbox).set({ status: "sent", delivered, sentAt: at, lastError: null }).where(eq(outbox.id, id));
@@ -317,6 +364,21 @@ function makeStore(db: Db | Tx, inTransaction: boolean): Store {
 function rowsOf(result: unknown): Record<string, unknown>[] {
   if (Array.isArray(result)) return result as Record<string, unknown>[];
   return ((result as { rows?: Record<string, unknown>[] }).rows ?? []) as Record<string, unknown>[];
+}
+
+function submissionFromRow(r: Record<string, unknown>): Submission {
+  return {
+    id: Number(r.id),
+    personId: Number(r.person_id),
+    playlist: String(r.playlist),
+    task: String(r.task),
+    units: Number(r.units),
+    isOnce: Boolean(r.is_once),
+    note: (r.note as string | null) ?? null,
+    link: (r.link as string | null) ?? null,
+    status: r.status as Submission["status"],
+    createdAt: new Date(r.created_at as string | Date),
+  };
 }
 
 function escapeLike(value: string): string {

@@ -127,8 +127,15 @@ export interface DigestRows {
 export interface Store {
   /** Runs fn in one transaction; nested calls join the outer one. */
   transaction<T>(fn: (store: Store) => Promise<T>): Promise<T>;
-  /** Serialises work on one person's records until the transaction ends. */
-  lockPerson(personId: number): Promise<void>;
+  /**
+   * Serialises work on one person's records until the transaction ends, and
+   * returns their submissions as they stand once the lock is held.
+   */
+  lockPerson(personId: number): Promise<Submission[]>;
+  /** lockPerson for the owner of a submission; undefined when there is no such submission. */
+  lockSubmissionOwner(submissionId: number): Promise<{ person: Person; submissions: Submission[] } | undefined>;
+  /** An id for a submission about to be created, so messages naming it can be queued in the same round trip. */
+  reserveSubmissionId(): Promise<number>;
 
   personByEmail(email: string): Promise<Person | undefined>;
   personById(id: number): Promise<Person | undefined>;
@@ -144,8 +151,8 @@ export interface Store {
 
   submissionsOf(personId: number): Promise<Submission[]>;
   submission(id: number): Promise<Submission | undefined>;
-  createSubmission(row: NewSubmission): Promise<Submission>;
-  /** Records a decision unless one exists; returns undefined when someone decided first. */
+  createSubmission(row: NewSubmission & { id?: number }): Promise<Submission>;
+  /** Records a decision and the submission's new status unless a decision exists; returns undefined when someone decided first. */
   decide(decision: Decision): Promise<Decision | undefined>;
   decisionOf(submissionId: number): Promise<Decision | undefined>;
   decisionsOf(submissionIds: number[]): Promise<Decision[]>;

@@ -24,6 +24,18 @@ describe("concurrency", () => {
     expect(h.sent.filter((s) => s.to === "ana@example.org")).toHaveLength(1);
   });
 
+  it("12 concurrent completions of a count task record only as many as it needs", async () => {
+    // No constraint in the schema covers count tasks: only the person lock and
+    // the read taken after it keep this at two.
+    h = await harness();
+    const ana = await h.person("ana@example.org");
+    const results = await Promise.allSettled(Array.from({ length: 12 }, () => h.core.done(ana, "lunch-and-learn", null, null)));
+    expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(2);
+    const refused = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
+    for (const r of refused) expect(r.reason).toMatchObject({ code: "already_pending" });
+    expect(await h.store.submissionsOf(ana.id)).toHaveLength(2);
+  });
+
   it("10 concurrent approvals of a playlist's last tasks award the badge once", async () => {
     h = await harness();
     const ana = await h.person("ana@example.org");

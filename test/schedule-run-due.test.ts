@@ -98,12 +98,15 @@ describe("missed ticks and the grace window", () => {
     expect(await h.store.getSetting("schedule:last-run:test-steps")).toBe("2026-06-25T15:45:00.000Z");
   });
 
-  it("with no last run, starts from the grace window, and an earlier --at never moves the last run back", async () => {
+  it("with no last run, starts from the grace window; an earlier --at reruns its window and never moves the last run back", async () => {
     h = await scheduleHarness(scheduleProgram({ events }));
     const first = await h.runDue(new Date("2026-06-25T15:45:00Z"));
     expect(first.from.toISOString()).toBe("2026-06-25T15:15:00.000Z");
     expect(first.queued).toBe(3);
-    await h.runDue(new Date("2026-06-25T15:00:00Z"));
+    // Rerunning an earlier instant looks at its own grace window; what was queued stays queued once.
+    const earlier = await h.runDue(new Date("2026-06-25T15:30:00Z"));
+    expect(earlier.from.toISOString()).toBe("2026-06-25T15:00:00.000Z");
+    expect(earlier.queued).toBe(0);
     expect(await h.store.getSetting("schedule:last-run:test-steps")).toBe("2026-06-25T15:45:00.000Z");
   });
 });

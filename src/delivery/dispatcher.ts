@@ -1,5 +1,5 @@
 import type { Logger } from "../log.ts";
-import type { DeliveryRef, OutboxItem, Store } from "../store.ts";
+import type { DeliveryRef, Identity, OutboxItem, Person, Store } from "../store.ts";
 import type { Clock } from "../time.ts";
 import { DeliveryError, type Transport } from "./transport.ts";
 
@@ -32,7 +32,21 @@ export function createDispatcher(options: DispatcherOptions) {
   let running: Promise<number> | null = null;
   let again = false;
 
-  async function deliver(item: OutboxItem): Promise<DeliveryRef[]> {
+  /** Who a batch is for, looked up once per batch rather than once per message. */
+  interface Recipients {
+    people: Map<number, Person>;
+    identities: Map<number, Identity[]>;
+  }
+
+  async function recipientsOf(batch: OutboxItem[]): Promise<Recipients> {
+    const ids = [...new Set(batch.filter((i) => i.recipient.startsWith("person:")).map((i) => Number(i.recipient.slice("person:".length))))];
+    const [people, identities] = await Promise.all([store.peopleByIds(ids), store.identitiesOf(ids)]);
+    const byPerson = new Map<number, Identity[]>();
+    for (const identity of identities) byPerson.set(identity.personId, [...(byPerson.get(identity.personId) ?? []), identity]);
+    return { people: new Map(people.map((p) => [p.id, p])), identities: byPerson };
+  }
+
+  async function deliver(item: OutboxItem, recipients: Recipients): Promise<DeliveryRef[]> {
     const { message, updates } = item.payload;
     if (updates) {
       const refs = await store.deliveredUnder(updates);
@@ -50,11 +64,10 @@ export function createDispatcher(options: DispatcherOptions) {
       return refs;
     }
     const personId = Number(item.recipient.slice("person:".length));
-    const person = await store.personById(personId);
+    const person = recipients.people.get(personId);
     if (!person) throw new DeliveryError(`person ${personId} is no longer on the roster`, { permanent: true });
-    const identities = await store.identitiesOf([personId]);
-    // The platform the person used last is where they will see it.
-    for (const identity of identities) {
+    // The platform the person used last is where they will see it (identitiesOf orders them so).
+    for (const identity of recipients.identities.get(personId) ?? []) {
       const transport = transports.find((t) => t.platform === identity.platform);
       if (transport) return [await transport.sendToPerson(person, identity, message)];
     }
@@ -65,9 +78,9 @@ export function createDispatcher(options: DispatcherOptions) {
     });
   }
 
-  async function handle(item: OutboxItem): Promise<void> {
+  async function handle(item: OutboxItem, recipients: Recipients): Promise<void> {
     try {
-      const refs = await deliver(item);
+      const refs = await deliver(item, recipients);
       await store.markSent(item.id, refs, now());
     } catch (error) {
       const e = error instanceof DeliveryError ? error : null;
@@ -89,9 +102,18 @@ export function createDispatcher(options: DispatcherOptions) {
     for (;;) {
       const batch = await store.claimDue(now(), batchSize, leaseMs);
       if (batch.length === 0) return total;
-      for (let i = 0; i < batch.length; i += concurrency) {
-        await Promise.all(batch.slice(i, i + concurrency).map(handle));
-      }
+      const recipients = await recipientsOf(batch);
+      // One recipient's messages go in order (an outcome before its badge);
+      // different recipients' go side by side.
+      const byRecipient = new Map<string, OutboxItem[]>();
+      for (const item of batch) byRecipient.set(item.recipient, [...(byRecipient.get(item.recipient) ?? []), item]);
+      const queues = [...byRecipient.values()];
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: Math.min(concurrency, queues.length) }, async () => {
+          while (next < queues.length) for (const item of queues[next++]!) await handle(item, recipients);
+        }),
+      );
       total += batch.length;
     }
   }

@@ -79,8 +79,10 @@ export function createCore(options: CoreOptions) {
       throw new StepsError("evidence_required", `${task.title} needs evidence: add a link or a few words, e.g. \`done ${slug} https://…\`.`);
     }
     const result = await store.transaction(async (tx) => {
-      await tx.lockPerson(intern.id);
-      const mine = (await tx.submissionsOf(intern.id)).filter((s) => s.playlist === playlist.slug && s.task === task.slug);
+      // Queries are round trips, the hot path's main cost: the id is reserved
+      // beside the lock so the submission and its approval request go out together.
+      const [all, id] = await Promise.all([tx.lockPerson(intern.id), tx.reserveSubmissionId()]);
+      const mine = all.filter((s) => s.playlist === playlist.slug && s.task === task.slug);
       const required = requiredUnits(task);
       const approved = mine.filter((s) => s.status === "approved").reduce((n, s) => n + s.units, 0);
       const pending = mine.filter((s) => s.status === "pending");
@@ -90,7 +92,8 @@ export function createCore(options: CoreOptions) {
       if (!isHours(task) && approved + pending.reduce((n, s) => n + s.units, 0) >= required) {
         throw new StepsError("already_pending", `${task.title} is already waiting for approval (#${pending[0]!.id}). No need to send it again.`);
       }
-      const submission = await tx.createSubmission({
+      const submission: Submission = {
+        id,
         personId: intern.id,
         playlist: playlist.slug,
         task: task.slug,
@@ -98,13 +101,18 @@ export function createCore(options: CoreOptions) {
         isOnce: task.requirement === "once",
         note,
         link,
+        status: "pending",
         createdAt: now(),
-      });
+      };
       const coordinators = task.approver === "coordinator" || !intern.mentorId ? await tx.peopleByRole("coordinator") : [];
       const approvers = approversFor(intern, task, coordinators);
       const request = views.approvalRequest(intern, task, playlist, submission);
-      await tx.enqueue(approvers.map((id) => ({ key: `approval:${submission.id}:${id}`, recipient: `person:${id}` as const, payload: { message: request } })));
-      const progress = playlistProgress(playlist, [...(await tx.submissionsOf(intern.id))]);
+      const { status: _pending, ...row } = submission;
+      await Promise.all([
+        tx.createSubmission(row),
+        tx.enqueue(approvers.map((a) => ({ key: `approval:${id}:${a}`, recipient: `person:${a}` as const, payload: { message: request } }))),
+      ]);
+      const progress = playlistProgress(playlist, [...all, submission]);
       return { submission, approvers, progress };
     });
     queued();
@@ -127,20 +135,20 @@ export function createCore(options: CoreOptions) {
     if (decision === "changes_requested" && !reason?.trim()) {
       throw new StepsError("reason_required", `Say what to change: \`changes ${submissionId} <reason>\`.`);
     }
-    const first = await store.submission(submissionId);
-    if (!first) throw new StepsError("unknown_submission", `There is no submission #${submissionId}. Type \`pending\` to see yours.`);
     const result = await store.transaction(async (tx) => {
-      await tx.lockPerson(first.personId);
-      const s = (await tx.submission(submissionId))!;
-      const intern = (await tx.personById(s.personId))!;
+      const owner = await tx.lockSubmissionOwner(submissionId);
+      if (!owner) throw new StepsError("unknown_submission", `There is no submission #${submissionId}. Type \`pending\` to see yours.`);
+      const { person: intern, submissions: subs } = owner;
+      const s = subs.find((x) => x.id === submissionId)!;
       authorize(decider, intern, s);
-      const earlier = await tx.decisionOf(s.id);
-      if (earlier) return { decision: earlier, mine: false } satisfies DecisionResult;
-      const d = await tx.decide({ submissionId: s.id, decision, deciderId: decider.id, reason: reason?.trim() || null, decidedAt: now() });
-      if (!d) return { decision: (await tx.decisionOf(s.id))!, mine: false } satisfies DecisionResult;
+      // Under the owner's lock the status read above is final: only a pending submission can still be decided.
+      if (s.status !== "pending") return { decision: (await tx.decisionOf(s.id))!, mine: false } satisfies DecisionResult;
+      const d: Decision = { submissionId: s.id, decision, deciderId: decider.id, reason: reason?.trim() || null, decidedAt: now() };
       const decided = { ...s, status: d.decision };
-      const award = d.decision === "approved" ? await awardIfComplete(tx, intern, s.playlist) : undefined;
-      await notifyDecision(tx, intern, decided, d, decider);
+      const [recorded] = await Promise.all([tx.decide(d), tx.enqueue(decisionNotices(intern, decided, d, decider))]);
+      if (!recorded) throw new Error(`submission ${s.id} was decided by someone else despite the lock`);
+      const after = subs.map((x) => (x.id === s.id ? decided : x));
+      const award = d.decision === "approved" ? await awardIfComplete(tx, intern, s.playlist, after) : undefined;
       return { decision: d, mine: true, award } satisfies DecisionResult;
     });
     if (result.mine) queued();
@@ -160,7 +168,7 @@ export function createCore(options: CoreOptions) {
     }
   }
 
-  async function notifyDecision(tx: Store, intern: Person, s: Submission, d: Decision, decider: Person) {
+  function decisionNotices(intern: Person, s: Submission, d: Decision, decider: Person): Parameters<Store["enqueue"]>[0] {
     const found = program.task(s.task);
     // A task removed from the file since it was recorded still gets its outcome, under its slug.
     const task = found?.task ?? { slug: s.task, title: s.task, description: "", requirement: "once" as const, evidence: "none" as const, approver: "mentor" as const };
@@ -175,14 +183,13 @@ export function createCore(options: CoreOptions) {
         payload: { message: views.decidedRequest(intern, task, playlist, s, d, decider, tz), updates: `approval:${s.id}:` },
       });
     }
-    await tx.enqueue(items);
+    return items;
   }
 
   /** Awards the playlist's badge once every requirement is approved; the unique key makes it once. */
-  async function awardIfComplete(tx: Store, intern: Person, playlistSlug: string): Promise<Award | undefined> {
+  async function awardIfComplete(tx: Store, intern: Person, playlistSlug: string, subs: Submission[]): Promise<Award | undefined> {
     const playlist = program.playlist(playlistSlug);
     if (!playlist) return undefined;
-    const subs = await tx.submissionsOf(intern.id);
     const progress = playlistProgress(playlist, subs);
     if (!progress.complete) return undefined;
     const approved = subs.filter((s) => s.playlist === playlist.slug && s.status === "approved");

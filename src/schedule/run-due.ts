@@ -125,7 +125,8 @@ export function createRunDue(options: RunDueOptions): RunDue {
     const stored = await store.getSetting<string>(lastRunKey);
     const lastRun = stored ? new Date(stored) : null;
     const graceStart = new Date(at.getTime() - graceMs);
-    const from = lastRun && lastRun > graceStart ? lastRun : graceStart;
+    // An instant before the last run (`run-due --at` in the past, the playground's clock) reruns its own grace window.
+    const from = lastRun && lastRun > graceStart && lastRun <= at ? lastRun : graceStart;
     const missedFrom = lastRun && lastRun < graceStart ? new Date(Math.max(lastRun.getTime(), subMinutes(at, MAX_LOOKBACK_DAYS * 1440).getTime())) : from;
 
     let everyone: Promise<Person[]> | undefined;

@@ -1,0 +1,44 @@
+import { readFileSync } from "node:fs";
+import { z } from "zod";
+import type { PlatformAdapter } from "../../src/platform.ts";
+import { createMailbox, webTransport } from "./mailbox.ts";
+import { playgroundRoutes } from "./routes.ts";
+
+const envSchema = z.object({
+  /** 1 turns the playground on beside Slack or Teams; 0 turns it off even when no chat platform is set. */
+  PLAYGROUND: z.enum(["0", "1"], { error: "PLAYGROUND must be 1 (on) or 0 (off)" }).optional(),
+  /** 1 lets machines other than this one use the playground, which has no login. */
+  PLAYGROUND_HOST_OK: z.enum(["0", "1"], { error: "PLAYGROUND_HOST_OK must be 1 (allow other machines) or 0" }).optional(),
+});
+
+/**
+ * The local web playground: a third renderer of the neutral messages, so
+ * Steps can be tried with no chat platform at all.
+ */
+const web: PlatformAdapter = {
+  name: "web",
+  // No credentials: the playground never counts as a configured chat platform.
+  configured: () => false,
+  async start(ctx) {
+    const parsed = envSchema.safeParse(Object.fromEntries(Object.entries(ctx.env.raw).filter(([k, v]) => k in envSchema.shape && v !== "")));
+    if (!parsed.success) throw new Error(`Invalid environment:\n${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("\n")}`);
+    const vars = parsed.data;
+    const others = ctx.configured.filter((name) => name !== "web");
+    if (vars.PLAYGROUND === "0" || (vars.PLAYGROUND !== "1" && others.length > 0)) {
+      ctx.log.info("playground off", { reason: vars.PLAYGROUND === "0" ? "PLAYGROUND=0" : `${others.join(" and ")} configured; set PLAYGROUND=1 to serve it as well` });
+      return null;
+    }
+    const allowRemote = vars.PLAYGROUND_HOST_OK === "1";
+    const mailbox = createMailbox(ctx.now);
+    const assets = {
+      js: readFileSync(new URL("./public/app.js", import.meta.url), "utf8"),
+      css: readFileSync(new URL("./public/app.css", import.meta.url), "utf8"),
+    };
+    playgroundRoutes(ctx, mailbox, assets, allowRemote);
+    ctx.log.info("playground on: open it in a browser", { url: `http://localhost:${ctx.env.PORT}/`, otherMachines: allowRemote ? "allowed (PLAYGROUND_HOST_OK=1)" : "refused" });
+    if (allowRemote) ctx.log.warn("the playground has no login: anyone who can reach this port can act as anyone on the roster");
+    return { transport: webTransport(mailbox, ctx.log) };
+  },
+};
+
+export default web;

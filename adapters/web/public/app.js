@@ -1,0 +1,150 @@
+// Steps playground: makes the server-rendered page live. Every form also works
+// without this script (it posts and the server redirects back to the page).
+"use strict";
+
+document.documentElement.classList.add("js");
+
+const POLL_MS = 2000;
+const personId = Number(document.body.dataset.personId);
+const announcer = document.getElementById("announcer");
+const transcript = document.querySelector(".transcript");
+let version = Number(document.body.dataset.version);
+
+function fromHtml(html) {
+  const template = document.createElement("template");
+  template.innerHTML = html.trim();
+  return template.content.firstElementChild;
+}
+
+function announce(text) {
+  // Clearing first makes screen readers repeat an identical message.
+  announcer.textContent = "";
+  setTimeout(() => (announcer.textContent = text), 50);
+}
+
+async function post(path, body) {
+  const response = await fetch(path, { method: "POST", headers: { "content-type": "application/json", accept: "application/json" }, body: JSON.stringify(body) });
+  const data = await response.json().catch(() => ({ ok: false, error: `The server answered ${response.status}.` }));
+  if (!response.ok || !data.ok) throw new Error(data.error || `The server answered ${response.status}.`);
+  return data;
+}
+
+function addLines(lines) {
+  for (const html of lines) transcript.append(fromHtml(html));
+  transcript.lastElementChild?.scrollIntoView({ block: "nearest" });
+}
+
+function showProblem(message) {
+  const li = document.createElement("li");
+  li.className = "line problem";
+  li.setAttribute("role", "alert");
+  li.textContent = message;
+  transcript.append(li);
+}
+
+/** Inserts new messages (newest first) and replaces edited ones, leaving the rest (and the focus in them) alone. */
+function updateFeed(list, messages, label, quiet) {
+  const byId = new Map([...list.querySelectorAll(":scope > li.msg")].map((li) => [li.dataset.id, li]));
+  if (messages.length) list.querySelector(":scope > li.empty")?.remove();
+  for (const m of messages) {
+    const old = byId.get(String(m.id));
+    if (!old) {
+      list.prepend(fromHtml(m.html));
+      if (!quiet) announce(`${label}: ${m.text}`);
+    } else if (old.dataset.rev !== String(m.rev)) {
+      const hadFocus = old.contains(document.activeElement);
+      const fresh = fromHtml(m.html);
+      old.replaceWith(fresh);
+      if (hadFocus) {
+        const card = fresh.querySelector(".card");
+        card.tabIndex = -1;
+        card.focus();
+      }
+      if (!quiet) announce(`${label} updated: ${m.text}`);
+    }
+  }
+}
+
+async function refresh(quiet = false) {
+  const [inbox, channel] = await Promise.all([
+    fetch(`/playground/inbox?personId=${personId}`).then((r) => r.json()),
+    fetch(`/playground/channel?personId=${personId}`).then((r) => r.json()),
+  ]);
+  if (!inbox.ok || !channel.ok) return;
+  version = Math.max(inbox.version, channel.version);
+  updateFeed(document.querySelector('[data-feed="inbox"]'), inbox.messages, "New direct message", quiet);
+  updateFeed(document.querySelector('[data-feed="announcements"]'), channel.announcements, "New in #announcements", quiet);
+  updateFeed(document.querySelector('[data-feed="coordinators"]'), channel.coordinators, "New in #coordinators", quiet);
+}
+
+async function poll() {
+  try {
+    const state = await fetch(`/playground/channel?personId=${personId}`).then((r) => r.json());
+    if (state.ok && state.version !== version) await refresh();
+  } catch {
+    // The server is restarting or gone; the next beat tries again.
+  }
+  setTimeout(poll, POLL_MS);
+}
+
+document.querySelector("form.command").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const input = event.target.elements.text;
+  const text = input.value.trim();
+  if (!text) return;
+  try {
+    const data = await post("/playground/command", { personId, text });
+    input.value = "";
+    addLines(data.lines);
+    await refresh();
+  } catch (error) {
+    showProblem(error.message);
+  }
+  input.focus();
+});
+
+document.addEventListener("click", (event) => {
+  const reveal = event.target.closest("button.reveal");
+  const cancel = event.target.closest("button.cancel");
+  const form = (reveal || cancel)?.closest("form.needs-reason");
+  if (!form) return;
+  const open = Boolean(reveal);
+  form.classList.toggle("open", open);
+  form.querySelector("button.reveal").setAttribute("aria-expanded", String(open));
+  (open ? form.querySelector("textarea") : form.querySelector("button.reveal")).focus();
+});
+
+document.addEventListener("submit", async (event) => {
+  const form = event.target.closest("form.act");
+  if (!form) return;
+  event.preventDefault();
+  const button = event.submitter;
+  const reason = form.elements.reason?.value.trim();
+  const body = { personId, action: button.value, value: form.elements.namedItem("value").value, ...(reason ? { reason } : {}) };
+  for (const b of form.querySelectorAll("button")) b.disabled = true;
+  try {
+    const data = await post("/playground/action", body);
+    // The conversation log is live, so the reply is read out from there.
+    addLines(data.lines);
+    await refresh(true);
+  } catch (error) {
+    showProblem(error.message);
+  } finally {
+    for (const b of form.querySelectorAll("button")) b.disabled = false;
+  }
+});
+
+document.getElementById("clock").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const status = event.target.querySelector("[data-clock-status]");
+  status.textContent = "Running…";
+  try {
+    const data = await post("/playground/clock", { at: event.target.elements.at.value });
+    status.textContent = `Ran what was due at ${event.target.elements.at.value.replace("T", " ")}: ${data.delivered} message${data.delivered === 1 ? "" : "s"} delivered.`;
+    await refresh();
+  } catch (error) {
+    status.textContent = error.message;
+  }
+});
+
+setTimeout(poll, POLL_MS);

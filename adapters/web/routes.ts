@@ -1,0 +1,153 @@
+import { TZDate } from "@date-fns/tz";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { z } from "zod";
+import { send } from "../../app/server.ts";
+import { answer, errorReply } from "../../src/chat.ts";
+import type { Action, Message } from "../../src/messages.ts";
+import type { AdapterContext } from "../../src/platform.ts";
+import type { Person } from "../../src/store.ts";
+import { guard, HttpError, query, readBody, redirect, sendHtml, wantsHtml } from "./http.ts";
+import type { Channel, Mailbox, Posted } from "./mailbox.ts";
+import { chatItem, messageItem, renderPage, type RosterGroup } from "./page.ts";
+import { renderMessage, renderText } from "./render.ts";
+
+// Forms send numbers as text; only digits count, so `true` or "" is not person 1 or 0.
+const personId = z.preprocess(
+  (v) => (typeof v === "string" && /^\d+$/.test(v) ? Number(v) : v),
+  z.number({ error: "personId must be a roster person's number" }).int("personId must be a whole number").positive("personId must be a roster person's number"),
+);
+
+const commandBody = z.object({
+  personId,
+  text: z.string({ error: "text is required: the command to run, e.g. \"help\"" }).trim().min(1, "text is empty: type a command, e.g. \"help\"").max(4000, "text must be under 4000 characters"),
+});
+
+const actionBody = z.object({
+  personId,
+  action: z.enum(["approve", "request_changes", "publish_badge"], { error: "action must be approve, request_changes or publish_badge" }),
+  value: z.string({ error: "value is required: the id the button carries" }).min(1, "value is required: the id the button carries").max(200),
+  reason: z.string().trim().max(2000, "reason must be under 2000 characters").optional(),
+});
+
+const LOCAL_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2})?$/;
+const clockBody = z.object({
+  /** Only for the no-script form: whose page to go back to. */
+  personId: personId.optional(),
+  at: z
+    .string({ error: "at is required: a date and time such as 2026-06-22T09:00" })
+    .refine((s) => LOCAL_TIME.test(s) || (/[zZ]|[+-]\d{2}:\d{2}$/.test(s) && !Number.isNaN(Date.parse(s))), "at must be a date and time such as 2026-06-22T09:00"),
+});
+
+export const CLOCK_MISSING = "The clock needs the reminder scheduler, which this server does not run: reminders and digests go out at their real times.";
+
+/** Registers the playground's page and API on the server. */
+export function playgroundRoutes(ctx: AdapterContext, mailbox: Mailbox, assets: { js: string; css: string }, allowRemote: boolean) {
+  const { core, store, dispatcher, log } = ctx;
+  const program = core.program;
+  const add = (method: "GET" | "POST", path: string, handler: (req: IncomingMessage, res: ServerResponse) => Promise<void>) => ctx.routes.add(method, path, guard(allowRemote, handler));
+
+  async function person(id: number): Promise<Person> {
+    const found = await store.personById(id);
+    if (!found) throw new HttpError(404, `No one with personId ${id} is on the roster. GET /playground/people lists everyone.`);
+    return found;
+  }
+
+  async function roster(): Promise<RosterGroup[]> {
+    const groups: RosterGroup[] = [];
+    for (const role of ["intern", "mentor", "coordinator"] as const) {
+      const people = await store.peopleByRole(role);
+      const departments = [...new Set(people.map((p) => p.department))].sort((a, b) => (a ?? "").localeCompare(b ?? ""));
+      for (const department of departments) {
+        const label = `${role[0]!.toUpperCase()}${role.slice(1)}s${department ? ` — ${program.departmentName(department) ?? department}` : ""}`;
+        const members = people.filter((p) => p.department === department).sort((a, b) => a.name.localeCompare(b.name));
+        groups.push({ role, department, label, people: members.map((p) => ({ id: p.id, name: p.name, email: p.email })) });
+      }
+    }
+    return groups;
+  }
+
+  const json = (posted: readonly Posted[], viewer: number) =>
+    posted.map((p) => ({ id: p.id, rev: p.rev, at: p.at.toISOString(), text: renderText(p.message), html: messageItem(p, viewer, program.timeZone) }));
+
+  /** Runs what the person asked and keeps both sides in their chat pane; queued messages go out before the answer. */
+  async function converse(req: IncomingMessage, res: ServerResponse, who: Person, said: string, reply: Message) {
+    const lines = [mailbox.say(who.id, { from: "you", text: said }), mailbox.say(who.id, { from: "steps", text: renderText(reply), message: reply })];
+    await dispatcher.kick();
+    if (wantsHtml(req)) return redirect(res, `/?person=${who.id}#chat`);
+    send(res, 200, { ok: true, reply: { text: renderText(reply), html: renderMessage(reply, { personId: who.id, key: `r${lines[1]!.id}` }) }, lines: lines.map((l) => chatItem(l, who.id)) });
+  }
+
+  add("GET", "/", async (req, res) => {
+    const groups = await roster();
+    const asked = query(req).get("person");
+    const first = groups[0]?.people[0];
+    const viewer = asked && /^\d+$/.test(asked) ? await store.personById(Number(asked)) : undefined;
+    const shown = viewer ?? (first ? await store.personById(first.id) : undefined);
+    const notice = asked && !viewer ? `No one with number ${asked} is on the roster; showing ${shown?.name ?? "nobody"} instead.` : undefined;
+    sendHtml(res, 200, renderPage({ programName: program.name, timeZone: program.timeZone, groups, person: shown, mailbox, clockEnabled: ctx.runDue !== undefined, clockMissing: CLOCK_MISSING, notice, version: mailbox.version }));
+  });
+
+  add("GET", "/playground/app.js", async (_req, res) => {
+    res.writeHead(200, { "content-type": "text/javascript; charset=utf-8", "cache-control": "no-cache" });
+    res.end(assets.js);
+  });
+  add("GET", "/playground/app.css", async (_req, res) => {
+    res.writeHead(200, { "content-type": "text/css; charset=utf-8", "cache-control": "no-cache" });
+    res.end(assets.css);
+  });
+
+  add("GET", "/playground/people", async (_req, res) => send(res, 200, { ok: true, groups: await roster() }));
+
+  add("GET", "/playground/inbox", async (req, res) => {
+    const parsed = personId.safeParse(query(req).get("personId") ?? undefined);
+    if (!parsed.success) throw new HttpError(400, "personId is required: /playground/inbox?personId=<number from /playground/people>");
+    const who = await person(parsed.data);
+    send(res, 200, { ok: true, version: mailbox.version, personId: who.id, messages: json(mailbox.inbox(who.id), who.id) });
+  });
+
+  add("GET", "/playground/channel", async (req, res) => {
+    // The viewer is optional here: it only decides whom a button in a channel post acts as.
+    const asked = query(req).get("personId");
+    const parsed = personId.safeParse(asked ?? undefined);
+    if (asked !== null && !parsed.success) throw new HttpError(400, "personId must be a roster person's number, or left out");
+    const viewer = parsed.success ? (await person(parsed.data)).id : 0;
+    const channels: Channel[] = ["announcements", "coordinators"];
+    send(res, 200, { ok: true, version: mailbox.version, ...Object.fromEntries(channels.map((c) => [c, json(mailbox.channel(c), viewer)])) });
+  });
+
+  add("POST", "/playground/command", async (req, res) => {
+    const body = await readBody(req, commandBody);
+    const who = await person(body.personId);
+    await converse(req, res, who, body.text, await answer(core, who, body.text, log));
+  });
+
+  add("POST", "/playground/action", async (req, res) => {
+    const body = await readBody(req, actionBody);
+    const who = await person(body.personId);
+    const action: Action = { action: body.action, value: body.value, personId: who.id, ...(body.reason ? { reason: body.reason } : {}) };
+    const said = { approve: `Approve #${body.value}`, request_changes: `Request changes on #${body.value}: ${body.reason ?? ""}`, publish_badge: `Publish badge ${body.value}` }[body.action];
+    await converse(req, res, who, said, await core.act(action).catch((error: unknown) => errorReply(error, log)));
+  });
+
+  add("POST", "/playground/clock", async (req, res) => {
+    const body = await readBody(req, clockBody);
+    // Read at request time: the scheduler may start after the adapters do.
+    const runDue = ctx.runDue;
+    if (!runDue) throw new HttpError(501, CLOCK_MISSING);
+    const at = LOCAL_TIME.test(body.at) ? programTime(body.at, program.timeZone) : new Date(body.at);
+    const before = mailbox.posted;
+    await runDue(at);
+    // runDue may already have kicked the dispatcher; counting what reached the panes covers both.
+    await dispatcher.drain();
+    await dispatcher.idle();
+    const delivered = mailbox.posted - before;
+    if (wantsHtml(req)) return redirect(res, `/${body.personId ? `?person=${body.personId}` : ""}#clock`);
+    send(res, 200, { ok: true, at: at.toISOString(), delivered });
+  });
+}
+
+/** A datetime-local value has no zone: it means that wall-clock time where the program runs. */
+export function programTime(local: string, timeZone: string): Date {
+  const [y, mo, d, h, mi, s] = local.split(/[-T:]/).map(Number) as [number, number, number, number, number, number?];
+  return new Date(new TZDate(y, mo - 1, d, h, mi, s ?? 0, timeZone).getTime());
+}

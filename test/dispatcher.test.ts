@@ -1,0 +1,62 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { createDispatcher } from "../src/delivery/dispatcher.ts";
+import { DeliveryError, type Transport } from "../src/delivery/transport.ts";
+import { silentLogger } from "../src/log.ts";
+import type { Message } from "../src/messages.ts";
+import { harness, type Harness } from "./support/harness.ts";
+
+let h: Harness;
+afterEach(async () => {
+  await h?.close();
+});
+
+const message = (text: string): Message => ({ text, blocks: [{ type: "text", text }] });
+
+/** Answers after a random pause, so sends finish out of the order they started in. */
+function jitteryTransport(log: string[], fail: (text: string) => boolean = () => false): Transport {
+  return {
+    platform: "jittery",
+    reachesEveryone: true,
+    async sendToPerson(person, _identity, m) {
+      await new Promise((r) => setTimeout(r, Math.random() * 15));
+      if (fail(m.text)) throw new DeliveryError("no such user", { permanent: true });
+      log.push(`${person.email} ${m.text}`);
+      return { platform: "jittery" };
+    },
+    async sendToChannel() {
+      return null;
+    },
+    async update() {},
+  };
+}
+
+describe("dispatcher", () => {
+  it("keeps each person's messages in order while sending to many people at once", async () => {
+    h = await harness();
+    const people = await h.store.peopleByRole("intern");
+    await h.store.enqueue(people.flatMap((p) => [1, 2, 3].map((n) => ({ key: `t:${p.id}:${n}`, recipient: `person:${p.id}` as const, payload: { message: message(`m${n}`) } }))));
+    const log: string[] = [];
+    const dispatcher = createDispatcher({ store: h.store, now: () => new Date("2026-06-16T17:00:00Z"), log: silentLogger });
+    dispatcher.register(jitteryTransport(log));
+    expect(await dispatcher.drain()).toBe(people.length * 3);
+    for (const p of people) {
+      expect(log.filter((l) => l.startsWith(`${p.email} `))).toEqual([`${p.email} m1`, `${p.email} m2`, `${p.email} m3`]);
+    }
+  });
+
+  it("marks a message that can never arrive as failed and still sends the rest", async () => {
+    h = await harness();
+    const [a, b] = await h.store.peopleByRole("intern");
+    await h.store.enqueue([
+      { key: "t:bad", recipient: `person:${a!.id}`, payload: { message: message("bad") } },
+      { key: "t:good", recipient: `person:${b!.id}`, payload: { message: message("good") } },
+    ]);
+    const log: string[] = [];
+    const dispatcher = createDispatcher({ store: h.store, now: () => new Date("2026-06-16T17:00:00Z"), log: silentLogger });
+    dispatcher.register(jitteryTransport(log, (text) => text === "bad"));
+    await dispatcher.drain();
+    expect(log).toEqual([`${b!.email} good`]);
+    const failed = (await h.store.digestRows(new Date(0))).failedDeliveries;
+    expect(failed.map((f) => [f.key, f.lastError])).toEqual([["t:bad", "no such user"]]);
+  });
+});
