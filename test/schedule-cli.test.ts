@@ -1,11 +1,11 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { main } from "../app/main.ts";
 import { startScheduler } from "../app/scheduler.ts";
 import { startServer } from "../app/server.ts";
-import { silentLogger } from "../src/log.ts";
+import { createLogger, silentLogger } from "../src/log.ts";
 import { toPlainText } from "../src/messages.ts";
 import type { AdapterContext, PlatformAdapter } from "../src/platform.ts";
 import { bootForTest } from "./support/boot.ts";
@@ -91,5 +91,24 @@ describe("startScheduler", () => {
     expect(next.getTime() - Date.now()).toBeLessThanOrEqual(60_000);
     await scheduler.stop();
     expect(scheduler.nextRun()).toBeNull();
+  });
+});
+
+describe("calendars at start-up", () => {
+  it("logs a malformed calendar by name and still schedules the program's other events and calendars", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "steps-program-"));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    for (const f of ["council.ics", "broken.ics"]) copyFileSync(`test/fixtures/ics/${f}`, join(dir, f));
+    const sample = readFileSync("programs/summer-steps.yml", "utf8");
+    writeFileSync(join(dir, "program.yml"), sample.replace("\ndigest:", "\n  ics: [broken.ics, { file: council.ics, reminders: [1h], audience: interns }]\n\ndigest:"));
+    const logged: string[] = [];
+    const steps = await bootForTest({ PROGRAM_FILE: join(dir, "program.yml") }, { log: createLogger("debug", (l) => logged.push(l)) });
+    cleanups.push(() => steps.close());
+    const skipped = logged.map((l) => JSON.parse(l) as { level: string; message: string; error?: string }).filter((l) => l.message === "calendar skipped");
+    expect(skipped).toEqual([{ level: "error", message: "calendar skipped", time: expect.any(String), error: expect.stringMatching(/^broken\.ics: not a usable iCalendar file \(event broken@x: /) }]);
+    // An hour before the budget workshop, which only council.ics has.
+    expect((await steps.runDue(new Date("2026-06-10T00:00:00Z"))).queued).toBe((await steps.store.peopleByRole("intern")).length);
+    // Jun 16 09:00 PDT: the day-before reminders of the program file's own events.
+    expect((await steps.runDue(new Date("2026-06-16T16:00:00Z"))).queued).toBeGreaterThan(0);
   });
 });
