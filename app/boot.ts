@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { createDb, type DbHandle, type DbOptions } from "../db/client.ts";
 import { createStore } from "../db/store.ts";
 import { createBadgeIssuer, type BadgeIssuer } from "../src/badges/issuer.ts";
@@ -10,6 +10,8 @@ import { importRoster } from "../src/domain/roster.ts";
 import type { Logger } from "../src/log.ts";
 import { createProgram, type Program } from "../src/program/program.ts";
 import { formatProgramErrors, loadProgramFile } from "../src/program/load.ts";
+import { loadEvents } from "../src/schedule/events.ts";
+import { createRunDue, type RunDue } from "../src/schedule/run-due.ts";
 import type { Store } from "../src/store.ts";
 import { systemClock, type Clock } from "../src/time.ts";
 
@@ -21,6 +23,8 @@ export interface Steps {
   core: Core;
   badges: BadgeIssuer;
   dispatcher: Dispatcher;
+  /** Queues the reminders and digests due at that instant. */
+  runDue: RunDue;
   now: Clock;
   log: Logger;
   close(): Promise<void>;
@@ -50,6 +54,9 @@ export async function boot(env: Env, log: Logger, options: { now?: Clock; db?: D
   });
   const core = createCore({ program, store, now, baseUrl: publicUrl(env), onQueued: () => void dispatcher.kick(), onAward: badges.issue });
   await seedRoster(env, program, store, log);
+  const events = await loadEvents(program, dirname(env.PROGRAM_FILE));
+  for (const error of events.errors) log.error("calendar skipped", { error });
+  const runDue = createRunDue({ program, store, log, events: events.events, graceMinutes: env.REMINDER_GRACE_MINUTES, onQueued: () => void dispatcher.kick() });
   return {
     env,
     program,
@@ -58,6 +65,7 @@ export async function boot(env: Env, log: Logger, options: { now?: Clock; db?: D
     core,
     badges,
     dispatcher,
+    runDue,
     now,
     log,
     async close() {

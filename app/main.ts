@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { z } from "zod";
 import { createDb } from "../db/client.ts";
 import { createStore } from "../db/store.ts";
 import { readEnv } from "../src/config.ts";
@@ -16,6 +17,7 @@ import { formatProgramErrors, loadProgramFile } from "../src/program/load.ts";
 import { discoverAdapters } from "./adapters.ts";
 import { boot, ProgramFileError } from "./boot.ts";
 import { consoleTransport } from "./console-transport.ts";
+import { startScheduler } from "./scheduler.ts";
 import { startServer } from "./server.ts";
 
 const usage = `Usage: steps <command>
@@ -27,6 +29,8 @@ const usage = `Usage: steps <command>
                                  e.g. steps as ana.intern@example.org "done interview-staff"
   verify FILE|URL [--email ADDR] check a badge: signature, dates, recipient, revocation
                                  e.g. steps verify https://steps.example.org/badges/AbC… --email ana@example.org
+  run-due [--at ISO-8601]        queue the reminders and digests due now (or at that instant)
+                                 and send them: for a system cron job instead of serve's own tick
 `;
 
 export async function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s + "\n")): Promise<number> {
@@ -43,6 +47,8 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
       case "roster":
         if (args[0] === "import" && args[1]) return await rosterImport(args[1], out, log);
         break;
+      case "run-due":
+        return await runDueOnce(args, out, log);
       case "as":
         if (args[0] && args.length >= 2) return await runAs(args[0], args.slice(1).join(" "), out, log);
         break;
@@ -93,12 +99,47 @@ async function verify(args: string[], out: (s: string) => void): Promise<number>
 async function serve(log: Logger): Promise<number> {
   const steps = await boot(readEnv(), log);
   const server = await startServer(steps, await discoverAdapters());
+  const scheduler = startScheduler(steps);
   await new Promise<void>((resolve) => {
     for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => resolve());
   });
+  await scheduler.stop();
   await server.close();
   await steps.close();
   return 0;
+}
+
+const atArgs = z.union([z.tuple([]), z.tuple([z.literal("--at"), z.iso.datetime({ offset: true })])]);
+
+/** One run of the same function the server ticks, then the outbox drained: what a system cron job calls. */
+async function runDueOnce(args: string[], out: (s: string) => void, log: Logger): Promise<number> {
+  const parsed = atArgs.safeParse(args);
+  if (!parsed.success) {
+    out("Usage: steps run-due [--at ISO-8601], e.g. steps run-due --at 2026-06-17T09:00:00-07:00");
+    return 2;
+  }
+  const steps = await boot(readEnv(), log);
+  try {
+    const at = parsed.data[1] ? new Date(parsed.data[1]) : steps.now();
+    const result = await steps.runDue(at);
+    out(`Queued ${result.queued} messages due by ${at.toISOString()}; skipped ${result.skipped.length} missed by more than the grace window.`);
+    const adapters = (await discoverAdapters()).filter((a) => a.configured(steps.env));
+    if (adapters.length === 0) {
+      out("No chat platform is configured here, so nothing was sent: `steps serve` sends what is queued.");
+      return 0;
+    }
+    // The adapters provide the transports; starting them as serve does keeps one wiring path.
+    const server = await startServer(steps, adapters, { port: 0, host: "127.0.0.1" });
+    try {
+      await steps.dispatcher.kick();
+      await steps.dispatcher.idle();
+    } finally {
+      await server.close();
+    }
+    return 0;
+  } finally {
+    await steps.close();
+  }
 }
 
 async function configCheck(path: string, out: (s: string) => void): Promise<number> {

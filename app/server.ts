@@ -29,7 +29,7 @@ export async function startServer(steps: Steps, adapters: PlatformAdapter[], opt
   });
 
   const configured = adapters.filter((a) => a.configured(env)).map((a) => a.name);
-  const context: AdapterContext = { env, core: steps.core, store: steps.store, dispatcher: steps.dispatcher, routes: { add }, log, now: steps.now, configured };
+  const context: AdapterContext = { env, core: steps.core, store: steps.store, dispatcher: steps.dispatcher, routes: { add }, log, now: steps.now, runDue: steps.runDue, configured };
   const running: { name: string; adapter: RunningAdapter }[] = [];
   for (const adapter of adapters) {
     const started = await adapter.start(context);

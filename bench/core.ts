@@ -1,13 +1,10 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { sql } from "drizzle-orm";
-import postgres from "postgres";
-import { createDb, type DbHandle } from "../db/client.ts";
+import type { DbHandle } from "../db/client.ts";
 import { createStore } from "../db/store.ts";
 import { createCore } from "../src/domain/core.ts";
 import type { Person } from "../src/store.ts";
 import { readProgram } from "../app/boot.ts";
+import { withDatabase } from "./lib/database.ts";
 import { latencySummary, runConcurrent } from "./lib/measure.ts";
 
 // done + approve cycles through the real core, against a bare-SQL baseline
@@ -57,38 +54,11 @@ async function benchBareSql(handle: DbHandle) {
   });
 }
 
-async function withDatabase<T>(kind: "pglite" | "postgres", fn: (h: DbHandle) => Promise<T>): Promise<T> {
-  if (kind === "pglite") {
-    const dir = mkdtempSync(join(tmpdir(), "steps-bench-"));
-    const handle = await createDb(undefined, { dataDir: dir });
-    try {
-      return await fn(handle);
-    } finally {
-      await handle.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
-  }
-  const base = process.env.DATABASE_URL!;
-  const name = `steps_bench_${process.pid}_${Date.now()}`;
-  const admin = postgres(base, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database ${name}`);
-  const url = new URL(base);
-  url.pathname = `/${name}`;
-  const handle = await createDb(url.toString(), { maxConnections: CONCURRENCY });
-  try {
-    return await fn(handle);
-  } finally {
-    await handle.close();
-    await admin.unsafe(`drop database if exists ${name} with (force)`);
-    await admin.end();
-  }
-}
-
 console.log(`done+approve cycles: ${CYCLES} distinct (intern, task) pairs, concurrency ${CONCURRENCY}, node ${process.version}`);
 const kinds = (process.env.DATABASE_URL ? ["pglite", "postgres"] as const : ["pglite"] as const).filter((k) => !process.env.BENCH_ONLY || process.env.BENCH_ONLY === k);
 for (const kind of kinds) {
-  const core = await withDatabase(kind, benchCore);
-  const bare = await withDatabase(kind, benchBareSql);
+  const core = await withDatabase(kind, benchCore, { maxConnections: CONCURRENCY });
+  const bare = await withDatabase(kind, benchBareSql, { maxConnections: CONCURRENCY });
   console.log(`${kind.padEnd(8)} core     ${latencySummary(core)}`);
   console.log(`${kind.padEnd(8)} bare SQL ${latencySummary(bare)}`);
   console.log(`${kind.padEnd(8)} core/bare throughput: ${(core.perSecond / bare.perSecond).toFixed(2)}`);

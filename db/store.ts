@@ -1,4 +1,4 @@
-import { and, desc, eq, gte, inArray, like, sql, type SQL } from "drizzle-orm";
+import { and, desc, eq, gte, inArray, like, lt, sql, type SQL } from "drizzle-orm";
 import type {
   Award,
   Decision,
@@ -261,6 +261,16 @@ function makeStore(db: Db | Tx, inTransaction: boolean): Store {
         awardsSince: awardsSince.map((r) => ({ ...(r.a as Award), name: r.name, department: r.department })),
         failedDeliveries: failedDeliveries as OutboxItem[],
       };
+    },
+
+    async pendingBefore(before) {
+      const rows = await db
+        .select({ s: submissions, mentorId: people.mentorId })
+        .from(submissions)
+        .innerJoin(people, eq(people.id, submissions.personId))
+        .where(and(eq(submissions.status, "pending"), lt(submissions.createdAt, before)))
+        .orderBy(submissions.createdAt);
+      return rows.map((r) => ({ ...r.s, mentorId: r.mentorId }));
     },
 
     async enqueue(items) {

@@ -10,6 +10,7 @@ const envSchema = z.object({
   PROGRAM_FILE: z.string().default("programs/summer-steps.yml"),
   ROSTER_FILE: z.string().default("programs/summer-steps-roster.csv"),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  REMINDER_GRACE_MINUTES: z.coerce.number().int().min(0).max(24 * 60).default(30),
 });
 
 export type Env = z.infer<typeof envSchema> & { raw: Record<string, string | undefined> };

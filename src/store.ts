@@ -166,6 +166,8 @@ export interface Store {
   updateAward(id: string, changes: Partial<Pick<Award, "published" | "credential" | "revokedAt" | "revokedReason">>): Promise<void>;
 
   digestRows(since: Date): Promise<DigestRows>;
+  /** Submissions still pending that were made before that instant, with the intern's mentor. */
+  pendingBefore(before: Date): Promise<(Submission & { mentorId: number | null })[]>;
 
   /** Queues messages; an item whose key already exists is left as it is. */
   enqueue(items: { key: string; recipient: Recipient; payload: OutboxPayload; notBefore?: Date }[]): Promise<number>;

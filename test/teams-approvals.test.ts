@@ -146,7 +146,7 @@ describe("Teams proactive delivery", () => {
     expect(row.lastError).toContain("nia@example.org has not started a chat with Steps on teams yet");
     // The coordinators' digest lists it.
     const digest = await buildDigest(t.steps.program, t.steps.store, clock);
-    expect(digest.undelivered).toContainEqual({ key: row.key, recipient: `person:${nia.id}`, error: row.lastError });
+    expect(digest.undelivered).toContainEqual({ key: row.key, recipient: `${nia.name} (${nia.email})`, error: row.lastError });
   });
 
   it("fails a person Teams knows but who never installed the app, with that reason", async () => {

@@ -2,7 +2,7 @@ import { TZDate } from "@date-fns/tz";
 import { differenceInCalendarDays, subDays } from "date-fns";
 import type { Block, Message } from "../messages.ts";
 import type { Program } from "../program/program.ts";
-import type { Person, Store, Submission } from "../store.ts";
+import type { DigestRows, Person, Store, Submission } from "../store.ts";
 import { formatDay } from "../time.ts";
 import { playlistProgress } from "./progress.ts";
 
@@ -20,11 +20,13 @@ export interface Digest {
  * Everything a coordinator's weekly digest shows, from a fixed number of
  * queries whatever the cohort size: progress is computed here, not per intern in SQL.
  */
-export async function buildDigest(program: Program, store: Store, at: Date): Promise<Digest> {
+export async function buildDigest(program: Program, store: Store, at: Date, scope: { mentorId?: number } = {}): Promise<Digest> {
   const settings = program.file.digest;
-  const rows = await store.digestRows(subDays(at, 7));
-  const mentorIds = [...new Set(rows.pending.map((p) => p.mentorId).filter((id): id is number => id !== null))];
-  const mentors = new Map((await store.peopleByIds(mentorIds)).map((m) => [m.id, m]));
+  const rows = mentorScope(await store.digestRows(subDays(at, 7)), scope.mentorId);
+  const mentorIds = rows.pending.map((p) => p.mentorId).filter((id): id is number => id !== null);
+  // Recipients of failed messages are looked up with the mentors: one query either way.
+  const failedIds = rows.failedDeliveries.filter((f) => f.recipient.startsWith("person:")).map((f) => Number(f.recipient.slice("person:".length)));
+  const mentors = new Map((await store.peopleByIds([...new Set([...mentorIds, ...failedIds])])).map((m) => [m.id, m]));
   const interns = new Map(rows.interns.map((i) => [i.id, i]));
 
   const approvedByIntern = new Map<number, Submission[]>();
@@ -47,7 +49,7 @@ export async function buildDigest(program: Program, store: Store, at: Date): Pro
   });
 
   const staleApprovals = rows.pending
-    .map((s) => ({ submission: s as Submission, intern: interns.get(s.personId)!, mentor: (s.mentorId && mentors.get(s.mentorId)) || null, days: differenceInCalendarDays(at, s.createdAt) }))
+    .map((s) => ({ submission: s as Submission, intern: interns.get(s.personId)!, mentor: (program.task(s.task)?.task.approver !== "coordinator" && s.mentorId && mentors.get(s.mentorId)) || null, days: differenceInCalendarDays(at, s.createdAt) }))
     .filter((p) => p.intern && p.days >= settings.stale_approval_days);
 
   const last = new Map(rows.lastActivity.map((l) => [l.personId, l.at]));
@@ -75,7 +77,25 @@ export async function buildDigest(program: Program, store: Store, at: Date): Pro
     inactive,
     behind,
     badges: rows.awardsSince.map((a) => ({ name: a.name, department: a.department, badge: program.playlist(a.playlist)?.badge.name ?? a.playlist, at: a.awardedAt })),
-    undelivered: rows.failedDeliveries.map((f) => ({ key: f.key, recipient: f.recipient, error: f.lastError })),
+    undelivered: rows.failedDeliveries.map((f) => {
+      const person = f.recipient.startsWith("person:") ? mentors.get(Number(f.recipient.slice("person:".length))) : undefined;
+      const recipient = person ? `${person.name} (${person.email})` : f.recipient.startsWith("channel:") ? `#${f.recipient.slice("channel:".length)} channel` : f.recipient;
+      return { key: f.key, recipient, error: f.lastError };
+    }),
+  };
+}
+
+/** A mentor's digest covers their own interns; undelivered messages are the coordinators' business. */
+function mentorScope(rows: DigestRows, mentorId: number | undefined): DigestRows {
+  if (mentorId === undefined) return rows;
+  const mine = new Set(rows.interns.filter((i) => i.mentorId === mentorId).map((i) => i.id));
+  return {
+    interns: rows.interns.filter((i) => mine.has(i.id)),
+    approved: rows.approved.filter((a) => mine.has(a.personId)),
+    pending: rows.pending.filter((p) => mine.has(p.personId)),
+    lastActivity: rows.lastActivity.filter((l) => mine.has(l.personId)),
+    awardsSince: rows.awardsSince.filter((a) => mine.has(a.personId)),
+    failedDeliveries: [],
   };
 }
 
@@ -101,7 +121,7 @@ export function digestMessage(program: Program, d: Digest): Message {
     { type: "header", text: `${program.name} — week of ${formatDay(d.at, tz)}` },
     ...d.departments.filter((x) => x.interns > 0).map((x): Block => ({ type: "progress", label: `${x.name} (${x.interns} interns, ${x.badges} new badges)`, done: x.percent, total: 100 })),
     { type: "header", text: `Approvals waiting (${d.staleApprovals.length})` },
-    list(d.staleApprovals, (s) => `#${s.submission.id} ${s.intern.name} · ${s.submission.task} · ${s.days} days · mentor ${s.mentor?.name ?? "none"}`, "None waiting too long."),
+    list(d.staleApprovals, (s) => `#${s.submission.id} ${s.intern.name} · ${s.submission.task} · ${s.days} days · ${s.mentor ? `mentor ${s.mentor.name}` : "for coordinators"}`, "None waiting too long."),
     { type: "header", text: `Falling behind (${d.behind.length + d.inactive.length})` },
     list(d.inactive, (i) => `${i.intern.name}: ${i.days === null ? "no activity yet" : `no activity for ${i.days} days`}`, "Everyone has been active."),
     list(d.behind, (b) => `${b.intern.name}: ${b.percent}% done, ${b.expected}% expected by now`, "Everyone is on pace."),
@@ -109,7 +129,7 @@ export function digestMessage(program: Program, d: Digest): Message {
     list(d.badges, (b) => `${b.name} — ${b.badge}`, "No badges this week."),
   ];
   if (d.undelivered.length) {
-    blocks.push({ type: "header", text: `Messages not delivered (${d.undelivered.length})` }, list(d.undelivered, (u) => `${u.recipient}: ${u.error ?? "unknown error"}`, ""));
+    blocks.push({ type: "header", text: `Messages not delivered (${d.undelivered.length})` }, list(d.undelivered, (u) => `${u.recipient} · ${u.key.split(":")[0]}: ${u.error ?? "unknown error"}`, ""));
   }
   const text = `${program.name} digest: ${d.staleApprovals.length} approvals waiting, ${d.behind.length + d.inactive.length} interns to check on, ${d.badges.length} badges this week`;
   return { text, blocks };

@@ -68,8 +68,8 @@ export async function replyFor(core: CoreApi, person: Person, command: Command):
       return views.message(text);
     }
     case "digest": {
-      core.requireRole(person, ["coordinator"], "see the program digest");
-      return digestMessage(program, await buildDigest(program, store, core.now()));
+      core.requireRole(person, ["mentor", "coordinator"], "see a digest");
+      return digestMessage(program, await buildDigest(program, store, core.now(), person.role === "mentor" ? { mentorId: person.id } : {}));
     }
     case "badges": {
       const awards = await store.awardsOf(person.id);

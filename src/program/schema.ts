@@ -93,6 +93,10 @@ const datedEvent = z.strictObject({
   at: localDateTime,
 });
 
+/** A published calendar; its events get these reminders and audience, since .ics files carry neither. */
+const icsObject = z.strictObject({ file: z.string().min(1), reminders: eventCommon.reminders, audience: eventCommon.audience });
+const icsSource = z.union([z.string().min(1).transform((file) => icsObject.parse({ file })), icsObject], { error: "use a file path relative to this file, or { file, reminders, audience }" });
+
 const channelRefs = z.strictObject({
   slack: z.string().min(1).optional(),
   teams: z.string().min(1).optional(),
@@ -119,7 +123,7 @@ export const programFileSchema = z
       .strictObject({
         weekly: z.array(weeklyEvent).default([]),
         dated: z.array(datedEvent).default([]),
-        ics: z.array(z.string().min(1)).default([]),
+        ics: z.array(icsSource).default([]),
       })
       .default({ weekly: [], dated: [], ics: [] }),
     digest: z
@@ -128,8 +132,9 @@ export const programFileSchema = z
         time: clockTime.default("08:00"),
         stale_approval_days: z.number().int().min(1).default(3),
         inactive_days: z.number().int().min(1).default(5),
+        send_to: z.enum(["dm", "channel", "both"]).default("both"),
       })
-      .default({ weekday: "monday", time: "08:00", stale_approval_days: 3, inactive_days: 5 }),
+      .default({ weekday: "monday", time: "08:00", stale_approval_days: 3, inactive_days: 5, send_to: "both" }),
   })
   // Cross-references are checked even when a field is malformed or missing, so
   // a coordinator sees every mistake in one pass instead of fixing them in rounds.
@@ -144,6 +149,7 @@ export type Department = ProgramFile["departments"][number];
 export type WeeklyEvent = ProgramFile["events"]["weekly"][number];
 export type DatedEvent = ProgramFile["events"]["dated"][number];
 export type Audience = WeeklyEvent["audience"];
+export type IcsSource = ProgramFile["events"]["ics"][number];
 
 function isTimeZone(zone: string): boolean {
   try {

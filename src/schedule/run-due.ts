@@ -1,0 +1,166 @@
+import { differenceInCalendarDays, subHours, subMinutes } from "date-fns";
+import { buildDigest, digestMessage } from "../domain/digest.ts";
+import type { Logger } from "../log.ts";
+import type { Message } from "../messages.ts";
+import type { Program } from "../program/program.ts";
+import type { Audience } from "../program/schema.ts";
+import type { Person, Recipient, Store } from "../store.ts";
+import { nudgeMessage, reminderMessage } from "./messages.ts";
+import { formatLocalDay, leadReachMs, localDayOf, parseDay, reminderInstant, sendInstant, shiftDay, weeklyInstants, type ScheduledEvent } from "./occurrences.ts";
+
+export interface RunDueOptions {
+  program: Program;
+  store: Store;
+  log: Logger;
+  /** Events from the program file and its calendars, already loaded. */
+  events: ScheduledEvent[];
+  /** What fell due this long before a run is still sent; older is skipped. */
+  graceMinutes: number;
+  /** Called when something was queued, so it goes out now rather than at the next beat. */
+  onQueued?: () => void;
+}
+
+export interface RunDueResult {
+  /** Queued now: (from, at]. */
+  from: Date;
+  at: Date;
+  queued: number;
+  /** Fell due while nothing was running, longer ago than the grace window. */
+  skipped: string[];
+}
+
+export type RunDue = (at: Date) => Promise<RunDueResult>;
+
+/** Past the grace window nothing is sent anyway; this only bounds what a long outage logs. */
+const MAX_LOOKBACK_DAYS = 7;
+const NUDGE_AFTER_HOURS = 48;
+const ENQUEUE_CHUNK = 1_000;
+
+interface Moment {
+  /** The outbox key prefix: one moment, many recipients. */
+  id: string;
+  at: Date;
+  items(): Promise<{ key: string; recipient: Recipient; message: Message }[]>;
+}
+
+/**
+ * The one scheduling function, behind both triggers (the server's cron tick
+ * and `steps run-due`). It queues what fell due since the last run with keys
+ * unique per occurrence and recipient, so the database makes every message
+ * once whatever number of instances run it, and however often.
+ */
+export function createRunDue(options: RunDueOptions): RunDue {
+  const { program, store, log, events } = options;
+  const tz = program.timeZone;
+  const { quiet_hours: quiet, start, end } = program.file.program;
+  const digest = program.file.digest;
+  const lastRunKey = `schedule:last-run:${program.name.toLowerCase().replace(/[^a-z0-9]+/g, "-")}`;
+  const graceMs = options.graceMinutes * 60_000;
+
+  function moments(from: Date, to: Date, people: () => Promise<Person[]>): Moment[] {
+    const found: Moment[] = [];
+    const inWindow = (at: Date) => at > from && at <= to;
+    for (const event of events) {
+      const reach = Math.max(0, ...event.reminders.map(leadReachMs));
+      for (const startAt of event.starts(from, new Date(to.getTime() + reach))) {
+        for (const lead of event.reminders) {
+          const at = sendInstant(reminderInstant(startAt, lead, tz), startAt, quiet, tz);
+          if (!at || !inWindow(at)) continue;
+          const id = `reminder:${event.slug}:${startAt.toISOString()}:${lead}`;
+          found.push({
+            id,
+            at,
+            items: async () => {
+              const message = reminderMessage(event, startAt, tz);
+              return audienceOf(event.audience, await people()).map((p) => ({ key: `${id}:person:${p.id}`, recipient: `person:${p.id}` as const, message }));
+            },
+          });
+        }
+      }
+    }
+    // The last digest covers the program's final week.
+    for (const at of weeklyInstants(digest.weekday, digest.time, tz, from, to, { first: start, last: formatLocalDay(shiftDay(parseDay(end), 7)) })) {
+      if (!inWindow(at)) continue;
+      const id = `digest:${at.toISOString()}`;
+      found.push({ id, at, items: async () => digestItems(id, at, await people()) });
+    }
+    for (const at of weeklyInstants("daily", digest.time, tz, from, to, { first: start, last: end })) {
+      if (!inWindow(at)) continue;
+      const id = `nudge:${formatLocalDay(localDayOf(at, tz))}`;
+      found.push({ id, at, items: async () => nudgeItems(id, at, await people()) });
+    }
+    return found.sort((a, b) => a.at.getTime() - b.at.getTime());
+  }
+
+  /** Digests ignore `remind off`: coordinators always get them. */
+  async function digestItems(id: string, at: Date, everyone: Person[]) {
+    const message = digestMessage(program, await buildDigest(program, store, at));
+    const items: { key: string; recipient: Recipient; message: Message }[] = [];
+    const channel = program.file.program.channels.coordinators;
+    const toChannel = digest.send_to !== "dm" && Boolean(channel.slack || channel.teams);
+    // Asked for the channel alone but none is named: direct messages rather than nothing.
+    if (digest.send_to !== "channel" || !toChannel) {
+      for (const c of everyone.filter((p) => p.role === "coordinator")) items.push({ key: `${id}:person:${c.id}`, recipient: `person:${c.id}`, message });
+    }
+    if (toChannel) items.push({ key: `${id}:channel:coordinators`, recipient: "channel:coordinators", message });
+    return items;
+  }
+
+  async function nudgeItems(id: string, at: Date, everyone: Person[]) {
+    const byId = new Map(everyone.map((p) => [p.id, p]));
+    const waiting = new Map<number, Parameters<typeof nudgeMessage>[0]>();
+    for (const s of await store.pendingBefore(subHours(at, NUDGE_AFTER_HOURS))) {
+      // Coordinator-approved tasks are the coordinators' to chase, in the digest.
+      if (s.mentorId === null || program.task(s.task)?.task.approver === "coordinator") continue;
+      const list = waiting.get(s.mentorId) ?? [];
+      list.push({ submission: s, intern: byId.get(s.personId), days: differenceInCalendarDays(at, s.createdAt) });
+      waiting.set(s.mentorId, list);
+    }
+    return [...waiting]
+      .filter(([mentorId]) => byId.get(mentorId) && !byId.get(mentorId)!.remindersOff)
+      .map(([mentorId, list]) => ({ key: `${id}:person:${mentorId}`, recipient: `person:${mentorId}` as const, message: nudgeMessage(list) }));
+  }
+
+  return async function runDue(at) {
+    const stored = await store.getSetting<string>(lastRunKey);
+    const lastRun = stored ? new Date(stored) : null;
+    const graceStart = new Date(at.getTime() - graceMs);
+    // An instant before the last run (`run-due --at` in the past, the playground's clock) reruns its own grace window.
+    const from = lastRun && lastRun > graceStart && lastRun <= at ? lastRun : graceStart;
+    const missedFrom = lastRun && lastRun < graceStart ? new Date(Math.max(lastRun.getTime(), subMinutes(at, MAX_LOOKBACK_DAYS * 1440).getTime())) : from;
+
+    let everyone: Promise<Person[]> | undefined;
+    const people = () => (everyone ??= Promise.all((["intern", "mentor", "coordinator"] as const).map((r) => store.peopleByRole(r))).then((l) => l.flat()));
+
+    let queued = 0;
+    const skipped: string[] = [];
+    for (const moment of moments(missedFrom, at, people)) {
+      if (moment.at <= from) {
+        // Never sent late as if on time: a reminder an hour after the fact misleads.
+        log.warn("skipped: fell due while Steps was not running, longer ago than the grace window", { what: moment.id, dueAt: moment.at.toISOString(), graceMinutes: options.graceMinutes });
+        skipped.push(moment.id);
+        continue;
+      }
+      const items = (await moment.items()).map((i) => ({ key: i.key, recipient: i.recipient, payload: { message: i.message } }));
+      for (let i = 0; i < items.length; i += ENQUEUE_CHUNK) queued += await store.enqueue(items.slice(i, i + ENQUEUE_CHUNK));
+    }
+    if (!lastRun || at > lastRun) await store.setSetting(lastRunKey, at.toISOString());
+    if (queued > 0) {
+      log.info("queued what is due", { queued, from: from.toISOString(), at: at.toISOString() });
+      options.onQueued?.();
+    }
+    return { from, at, queued, skipped };
+  };
+}
+
+function audienceOf(audience: Audience, everyone: Person[]): Person[] {
+  const members =
+    audience === "everyone"
+      ? everyone
+      : audience === "interns"
+        ? everyone.filter((p) => p.role === "intern")
+        : "department" in audience
+          ? everyone.filter((p) => p.department === audience.department)
+          : everyone.filter((p) => audience.people.some((email) => email.toLowerCase() === p.email));
+  return members.filter((p) => !p.remindersOff);
+}

@@ -1,0 +1,114 @@
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { main } from "../app/main.ts";
+import { startScheduler } from "../app/scheduler.ts";
+import { startServer } from "../app/server.ts";
+import { createLogger, silentLogger } from "../src/log.ts";
+import { toPlainText } from "../src/messages.ts";
+import type { AdapterContext, PlatformAdapter } from "../src/platform.ts";
+import { bootForTest } from "./support/boot.ts";
+import { freshDb } from "./support/db.ts";
+import { recordingTransport, type Sent } from "./support/harness.ts";
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+/** Runs the CLI with these environment variables set, as a cron job would. */
+async function cli(args: string[], vars: Record<string, string>) {
+  const saved = { ...process.env };
+  Object.assign(process.env, vars);
+  const out: string[] = [];
+  try {
+    const code = await main(args, (s) => out.push(s));
+    return { code, out: out.join("\n") };
+  } finally {
+    process.env = saved;
+  }
+}
+
+describe("steps run-due", () => {
+  it("queues what is due at --at, once however often it runs", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "steps-cli-"));
+    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    const vars: Record<string, string> = { DATA_DIR: dataDir, LOG_LEVEL: "error", ROSTER_FILE: "programs/summer-steps-roster.csv" };
+    if (process.env.DATABASE_URL) {
+      const db = await freshDb();
+      cleanups.push(() => db.close());
+      vars.DATABASE_URL = db.url!;
+    }
+    // Jun 16, 09:00 PDT: the day-before reminder of the sample program's Jun 17 council meeting.
+    const first = await cli(["run-due", "--at", "2026-06-16T09:00:00-07:00"], vars);
+    expect(first.code).toBe(0);
+    expect(first.out).toMatch(/^Queued [1-9]\d* messages due by 2026-06-16T16:00:00.000Z; skipped 0 missed by more than the grace window\.\nNo chat platform is configured here/);
+    const again = await cli(["run-due", "--at", "2026-06-16T16:00:00Z"], vars);
+    expect(again.out).toMatch(/^Queued 0 messages/);
+  });
+
+  it("refuses an --at that is not an ISO-8601 instant", async () => {
+    for (const args of [["run-due", "--at", "tomorrow"], ["run-due", "--at"], ["run-due", "--when", "2026-06-16T16:00:00Z"], ["run-due", "--at", "2026-06-16T16:00:00"]]) {
+      const { code, out } = await cli(args, {});
+      expect(code).toBe(2);
+      expect(out).toBe("Usage: steps run-due [--at ISO-8601], e.g. steps run-due --at 2026-06-17T09:00:00-07:00");
+    }
+  });
+});
+
+describe("the server's scheduler", () => {
+  it("gives adapters runDue, which queues and sends what is due (the playground's clock control)", async () => {
+    const steps = await bootForTest();
+    const sent: Sent[] = [];
+    let context: AdapterContext | undefined;
+    const fake: PlatformAdapter = {
+      name: "fake",
+      configured: () => true,
+      async start(ctx) {
+        context = ctx;
+        return { transport: recordingTransport(sent) };
+      },
+    };
+    const server = await startServer(steps, [fake]);
+    cleanups.push(() => steps.close(), () => server.close());
+    const result = (await context!.runDue!(new Date("2026-06-16T16:00:00Z"))) as { queued: number };
+    expect(result.queued).toBeGreaterThan(0);
+    await steps.dispatcher.idle();
+    expect(sent).toHaveLength(result.queued);
+    // Jun 16 09:00 is the day before both the Jun 17 lunch-and-learn and council meeting.
+    const titles = new Set(sent.map((s) => toPlainText(s.message).split("\n")[0]));
+    expect(titles).toEqual(new Set(["Reminder: STEPS lunch-and-learn", "Reminder: City Council meeting"]));
+  });
+});
+
+describe("startScheduler", () => {
+  it("ticks at the start of every minute until stopped", async () => {
+    const scheduler = startScheduler({ runDue: async () => ({ from: new Date(), at: new Date(), queued: 0, skipped: [] }), now: () => new Date(), log: silentLogger });
+    cleanups.push(() => scheduler.stop());
+    const next = scheduler.nextRun()!;
+    expect(next.getUTCSeconds()).toBe(0);
+    expect(next.getTime() - Date.now()).toBeLessThanOrEqual(60_000);
+    await scheduler.stop();
+    expect(scheduler.nextRun()).toBeNull();
+  });
+});
+
+describe("calendars at start-up", () => {
+  it("logs a malformed calendar by name and still schedules the program's other events and calendars", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "steps-program-"));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    for (const f of ["council.ics", "broken.ics"]) copyFileSync(`test/fixtures/ics/${f}`, join(dir, f));
+    const sample = readFileSync("programs/summer-steps.yml", "utf8");
+    writeFileSync(join(dir, "program.yml"), sample.replace("\ndigest:", "\n  ics: [broken.ics, { file: council.ics, reminders: [1h], audience: interns }]\n\ndigest:"));
+    const logged: string[] = [];
+    const steps = await bootForTest({ PROGRAM_FILE: join(dir, "program.yml") }, { log: createLogger("debug", (l) => logged.push(l)) });
+    cleanups.push(() => steps.close());
+    const skipped = logged.map((l) => JSON.parse(l) as { level: string; message: string; error?: string }).filter((l) => l.message === "calendar skipped");
+    expect(skipped).toEqual([{ level: "error", message: "calendar skipped", time: expect.any(String), error: expect.stringMatching(/^broken\.ics: not a usable iCalendar file \(event broken@x: /) }]);
+    // An hour before the budget workshop, which only council.ics has.
+    expect((await steps.runDue(new Date("2026-06-10T00:00:00Z"))).queued).toBe((await steps.store.peopleByRole("intern")).length);
+    // Jun 16 09:00 PDT: the day-before reminders of the program file's own events.
+    expect((await steps.runDue(new Date("2026-06-16T16:00:00Z"))).queued).toBeGreaterThan(0);
+  });
+});
