@@ -163,21 +163,23 @@ function makeStore(db: Db | Tx, inTransaction: boolean): Store {
       return row;
     },
     async createSubmission(row) {
-      const [created] = await db.insert(submissions).values(row).returning();
-      return created!;
+      const result = await db.execute(sql`
+        insert into submissions (id, person_id, playlist, task, units, is_once, note, link, created_at)
+        values (${row.id ?? sql`default`}, ${row.personId}, ${row.playlist}, ${row.task}, ${row.units}, ${row.isOnce}, ${row.note}, ${row.link}, ${row.createdAt.toISOString()}::timestamptz)
+        returning *`);
+      return submissionFromRow(rowsOf(result)[0]!);
     },
-    async decide(decision) {
+    async decide(d) {
       // One statement: the status can never disagree with the decisions table.
-      const decided = db
-        .$with("decided")
-        .as(db.insert(decisions).values(decision).onConflictDoNothing().returning({ submissionId: decisions.submissionId }));
-      const rows = await db
-        .with(decided)
-        .update(submissions)
-        .set({ status: decision.decision })
-        .where(inArray(submissions.id, db.select({ id: decided.submissionId }).from(decided)))
-        .returning({ id: submissions.id });
-      return rows.length === 1 ? decision : undefined;
+      const result = await db.execute(sql`
+        with decided as (
+          insert into decisions (submission_id, decision, decider_id, reason, decided_at)
+          values (${d.submissionId}, ${d.decision}, ${d.deciderId}, ${d.reason}, ${d.decidedAt.toISOString()}::timestamptz)
+          on conflict do nothing
+          returning submission_id)
+        update submissions set status = ${d.decision} from decided where submissions.id = decided.submission_id
+        returning submissions.id`);
+      return rowsOf(result).length === 1 ? d : undefined;
     },
     async decisionOf(submissionId) {
       const [row] = await db.select().from(decisions).where(eq(decisions.submissionId, submissionId));
@@ -275,20 +277,22 @@ function makeStore(db: Db | Tx, inTransaction: boolean): Store {
 
     async enqueue(items) {
       if (items.length === 0) return 0;
-      const rows = await db
-        .insert(outbox)
-        .values(
-          items.map((i) => ({
-            key: i.key,
-            recipient: i.recipient,
-            payload: i.payload,
-            // Not the database's now(): the core's clock decides when things are due.
-            nextAttemptAt: i.notBefore ?? new Date(0),
-          })),
-        )
-        .onConflictDoNothing({ target: outbox.key })
-        .returning({ id: outbox.id });
-      return rows.length;
+      // One parameter whatever the number of items: one prepared statement
+      // serves every fan-out, and the hot path skips the query builder.
+      const rows = items.map((i) => ({
+        key: i.key,
+        recipient: i.recipient,
+        payload: i.payload,
+        // Not the database's now(): the core's clock decides when things are due.
+        next_attempt_at: (i.notBefore ?? new Date(0)).toISOString(),
+      }));
+      const result = await db.execute(sql`
+        insert into outbox (key, recipient, payload, next_attempt_at)
+        select key, recipient, payload, next_attempt_at
+        from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(key text, recipient text, payload jsonb, next_attempt_at timestamptz)
+        on conflict (key) do nothing
+        returning id`);
+      return rowsOf(result).length;
     },
     async claimDue(now, limit, leaseMs) {
       // Dates go in as ISO text: postgres.js does not serialise Date in raw SQL.
