@@ -4,15 +4,16 @@ import { join } from "node:path";
 import postgres from "postgres";
 import { createDb, type DbHandle, type DbOptions } from "../../db/client.ts";
 
-/** Runs fn on a throw-away database: PGlite in a temporary directory, or a new database on DATABASE_URL's server. */
-export async function withDatabase<T>(kind: "pglite" | "postgres", fn: (h: DbHandle) => Promise<T>, options: DbOptions = {}): Promise<T> {
+/** Where boot() finds a throw-away database: DATA_DIR for PGlite, or DATABASE_URL. */
+export type DatabaseVars = { DATA_DIR: string } | { DATABASE_URL: string };
+
+/** Runs fn with a throw-away database: PGlite in a temporary directory, or a new database on DATABASE_URL's server. */
+export async function withDatabaseVars<T>(kind: "pglite" | "postgres", fn: (vars: DatabaseVars) => Promise<T>): Promise<T> {
   if (kind === "pglite") {
     const dir = mkdtempSync(join(tmpdir(), "steps-bench-"));
-    const handle = await createDb(undefined, { ...options, dataDir: dir });
     try {
-      return await fn(handle);
+      return await fn({ DATA_DIR: dir });
     } finally {
-      await handle.close();
       rmSync(dir, { recursive: true, force: true });
     }
   }
@@ -22,12 +23,22 @@ export async function withDatabase<T>(kind: "pglite" | "postgres", fn: (h: DbHan
   await admin.unsafe(`create database ${name}`);
   const url = new URL(base);
   url.pathname = `/${name}`;
-  const handle = await createDb(url.toString(), options);
   try {
-    return await fn(handle);
+    return await fn({ DATABASE_URL: url.toString() });
   } finally {
-    await handle.close();
     await admin.unsafe(`drop database if exists ${name} with (force)`);
     await admin.end();
   }
+}
+
+/** Runs fn on a throw-away database, opened and migrated. */
+export function withDatabase<T>(kind: "pglite" | "postgres", fn: (h: DbHandle) => Promise<T>, options: DbOptions = {}): Promise<T> {
+  return withDatabaseVars(kind, async (vars) => {
+    const handle = "DATABASE_URL" in vars ? await createDb(vars.DATABASE_URL, options) : await createDb(undefined, { ...options, dataDir: vars.DATA_DIR });
+    try {
+      return await fn(handle);
+    } finally {
+      await handle.close();
+    }
+  });
 }

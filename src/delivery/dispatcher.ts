@@ -18,6 +18,8 @@ export interface DispatcherOptions {
 
 export type Dispatcher = ReturnType<typeof createDispatcher>;
 
+export const DISPATCH_CONCURRENCY = 8;
+
 /**
  * Sends what the outbox holds. Items are claimed in the database before they
  * are sent, so any number of instances can run this side by side.
@@ -27,7 +29,7 @@ export function createDispatcher(options: DispatcherOptions) {
   const maxAttempts = options.maxAttempts ?? 5;
   const batchSize = options.batchSize ?? 50;
   const leaseMs = options.leaseMs ?? 60_000;
-  const concurrency = options.concurrency ?? 8;
+  const concurrency = options.concurrency ?? DISPATCH_CONCURRENCY;
   const transports: Transport[] = [];
   let running: Promise<number> | null = null;
   let again = false;

@@ -20,6 +20,12 @@ export interface FakeSlackOptions {
   rateLimit?: Record<string, number>;
   rateWindowMs?: number;
   retryAfterSeconds?: number;
+  /**
+   * Method → a token bucket: `perSecond` calls refill continuously, up to `burst`
+   * (default one second's worth) saved while idle. Beyond it: 429 with Retry-After
+   * in whole seconds until a call is allowed again, as Slack's header is.
+   */
+  bucket?: Record<string, { perSecond: number; burst?: number }>;
 }
 
 /**
@@ -30,9 +36,28 @@ export async function startFakeSlack(initial: FakeSlackOptions = {}) {
   const calls: SlackCall[] = [];
   let options = initial;
   const counts = new Map<string, { start: number; n: number }>();
+  const buckets = new Map<string, { tokens: number; at: number }>();
+  const rejected = new Map<string, number>();
   let ts = 1_750_000_000;
   let seq = 0;
   const nextTs = () => `${ts}.${String(++seq).padStart(6, "0")}`;
+
+  /** Seconds to wait before this method may be called again; 0 when the call is allowed now. */
+  function bucketWait(method: string): number {
+    const limit = options.bucket?.[method];
+    if (!limit) return 0;
+    const burst = limit.burst ?? limit.perSecond;
+    const now = Date.now();
+    const b = buckets.get(method) ?? { tokens: burst, at: now };
+    b.tokens = Math.min(burst, b.tokens + ((now - b.at) / 1000) * limit.perSecond);
+    b.at = now;
+    buckets.set(method, b);
+    if (b.tokens >= 1) {
+      b.tokens--;
+      return 0;
+    }
+    return Math.max(1, Math.ceil((1 - b.tokens) / limit.perSecond));
+  }
 
   function limited(method: string): boolean {
     const max = options.rateLimit?.[method];
@@ -85,8 +110,10 @@ export async function startFakeSlack(initial: FakeSlackOptions = {}) {
     const path = (req.url ?? "/").split("?")[0]!;
     const method = path.startsWith("/respond/") ? "response_url" : path.replace(/^\/api\//, "").replace(/^\//, "");
     const body = parseBody(raw, req.headers["content-type"] ?? "");
-    if (limited(method)) {
-      res.writeHead(429, { "content-type": "application/json", "retry-after": String(options.retryAfterSeconds ?? 1) });
+    const wait = bucketWait(method);
+    if (wait > 0 || limited(method)) {
+      rejected.set(method, (rejected.get(method) ?? 0) + 1);
+      res.writeHead(429, { "content-type": "application/json", "retry-after": String(wait || (options.retryAfterSeconds ?? 1)) });
       res.end(JSON.stringify({ ok: false, error: "ratelimited" }));
       return;
     }
@@ -105,11 +132,17 @@ export async function startFakeSlack(initial: FakeSlackOptions = {}) {
     /** A response_url for one interaction; what is posted there is recorded as method "response_url". */
     responseUrl: (id: string | number = ++seq) => `${url}/respond/${id}`,
     of: (method: string) => calls.filter((c) => c.method === method),
-    clear: () => void calls.splice(0),
+    /** How many calls of this method were answered 429 (they are not in `calls`). */
+    rejected: (method: string) => rejected.get(method) ?? 0,
+    clear: () => {
+      calls.splice(0);
+      rejected.clear();
+    },
     /** Changes failures and limits for the next calls (emails stay unless given). */
     set: (changes: Partial<FakeSlackOptions>) => {
       options = { ...initial, ...changes };
       counts.clear();
+      buckets.clear();
     },
     close: () =>
       new Promise<void>((resolve) => {
