@@ -1,5 +1,6 @@
 import { webApi } from "@slack/bolt";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { readSlackVars, slackClientOptions } from "../adapters/slack/index.ts";
 import { slackTransport } from "../adapters/slack/transport.ts";
 import { DeliveryError } from "../src/delivery/transport.ts";
 import { silentLogger } from "../src/log.ts";
@@ -59,6 +60,18 @@ describe("Slack transport", () => {
     await s.send.command(users.ana, "done fleet-tour");
     const posted = await s.waitFor("chat.postMessage", 2, 10_000);
     expect(posted.map((c) => c.body.channel)).toEqual([`D${users.max}`, `D${users.max}`]);
+  });
+
+  it("tries a rate-limited post again soon after Retry-After, not seconds later", async () => {
+    const client = new webApi.WebClient("xoxb-test", slackClientOptions(readSlackVars({ SLACK_API_URL: s.fake.apiUrl })));
+    const t = slackTransport({ client, store: s.steps.store, program: s.steps.program, log: silentLogger });
+    s.fake.set({ bucket: { "chat.postMessage": { perSecond: 1 } } });
+    await Promise.all([t.sendToChannel("announcements", hello), t.sendToChannel("announcements", hello)]);
+    const [first, second] = s.fake.of("chat.postMessage");
+    expect(s.fake.rejected("chat.postMessage")).toBe(1);
+    // Retry-After: 1 s. The library's default policy would wait another 1–2 s after it.
+    expect(second!.at - first!.at).toBeGreaterThanOrEqual(1_000);
+    expect(second!.at - first!.at).toBeLessThan(1_900);
   });
 
   it("a permanent failure is recorded on the outbox item, not retried", async () => {
