@@ -48,13 +48,14 @@ function boltLogger(log: Logger, initial: LogLevel): BoltLogger {
 /**
  * The client waits out a 429's Retry-After itself (pausing its queue), then
  * retries after the policy's delay. Its default policy adds 1–2 s there on top
- * of the Retry-After already waited, which left a rate-limited fan-out at ~60%
- * of the allowed rate (bench/fanout.ts); a short first delay keeps it near the
- * limit while errors other than 429 still back off. maxRetryTime keeps one
- * send well inside the dispatcher's 60 s lease, so no other instance claims it
- * again meanwhile (the default policy could hold it ~30 minutes).
+ * of the Retry-After already waited: time in which the rate limit would have
+ * allowed sends, so a rate-limited fan-out reached about half the allowed rate
+ * (bench/fanout.ts). A 25 ms first delay keeps it at the limit; errors other
+ * than 429 still back off. maxRetryTime keeps one send well inside the
+ * dispatcher's 60 s lease, so no other instance claims it again meanwhile
+ * (the default policy could hold it about 30 minutes).
  */
-export const SLACK_RETRY: webApi.RetryOptions = { retries: 10, factor: 2, minTimeout: 100, maxTimeout: 5_000, randomize: true, maxRetryTime: 30_000 };
+export const SLACK_RETRY: webApi.RetryOptions = { retries: 10, factor: 2, minTimeout: 25, maxTimeout: 5_000, randomize: true, maxRetryTime: 30_000 };
 
 export function slackClientOptions(vars: SlackVars): webApi.WebClientOptions {
   // SLACK_API_URL points the client at a proxy or a test fake.
