@@ -4,13 +4,13 @@ import { join } from "node:path";
 import postgres from "postgres";
 import { createDb, type DbHandle, type DbOptions } from "../../db/client.ts";
 
-/** Runs fn on a throw-away database: PGlite in a temporary directory, or a new database on DATABASE_URL's server. */
-export async function withDatabase<T>(kind: "pglite" | "postgres", fn: (h: DbHandle) => Promise<T>, options: DbOptions = {}): Promise<T> {
+/** Runs fn on a throw-away database (and gives it the URL, for PostgreSQL): PGlite in a temporary directory, or a new database on DATABASE_URL's server. */
+export async function withDatabase<T>(kind: "pglite" | "postgres", fn: (h: DbHandle, url: string | undefined) => Promise<T>, options: DbOptions = {}): Promise<T> {
   if (kind === "pglite") {
     const dir = mkdtempSync(join(tmpdir(), "steps-bench-"));
     const handle = await createDb(undefined, { ...options, dataDir: dir });
     try {
-      return await fn(handle);
+      return await fn(handle, undefined);
     } finally {
       await handle.close();
       rmSync(dir, { recursive: true, force: true });
@@ -24,7 +24,7 @@ export async function withDatabase<T>(kind: "pglite" | "postgres", fn: (h: DbHan
   url.pathname = `/${name}`;
   const handle = await createDb(url.toString(), options);
   try {
-    return await fn(handle);
+    return await fn(handle, url.toString());
   } finally {
     await handle.close();
     await admin.unsafe(`drop database if exists ${name} with (force)`);
