@@ -2,15 +2,16 @@ import { eq, inArray } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import badgesAdapter from "../adapters/badges/index.ts";
 import slackAdapter from "../adapters/slack/index.ts";
-import { awards, decisions } from "../db/schema.ts";
+import { awards, decisions, outbox } from "../db/schema.ts";
+import { buildDigest } from "../src/domain/digest.ts";
 import { createLogger } from "../src/log.ts";
 import { slackSender, startFakeSlack, type FakeSlack, type SlackCall, type SlackSender } from "./support/fake-slack.ts";
 import { ANNOUNCE, SECRET, textOf } from "./support/slack.ts";
 import { BOT_ID, cardClick, cardOf, teamsActivity, teamsRig, type TeamsRig } from "./support/teams.ts";
 
-// One roster, two platforms, one server: Ana (intern) and Fay (mentor) use
-// Slack, Max (mentor) and Cal (intern) use Teams. Everyone is matched by email.
-const SLACK_USERS = { ana: "U0ANA", fay: "U0FAY" } as const;
+// One roster, two platforms, one server: Ana, Dee (interns) and Fay (mentor) use
+// Slack, Max, Nia (mentors) and Cal (intern) use Teams. Everyone is matched by email.
+const SLACK_USERS = { ana: "U0ANA", fay: "U0FAY", dee: "U0DEE" } as const;
 /** The Teams channel the program file names for announcements. */
 const TEAMS_ANNOUNCE = "19:announce@thread.tacv2";
 const TASKS = [
@@ -27,7 +28,7 @@ const logged: { level: string; message: string }[] = [];
 const log = createLogger("warn", (line) => logged.push(JSON.parse(line) as { level: string; message: string }));
 beforeAll(async () => {
   // Max and Cal have no Slack account: a message for them that went to Slack would fail.
-  fake = await startFakeSlack({ emails: { [SLACK_USERS.ana]: "ana@example.org", [SLACK_USERS.fay]: "fay@example.org" } });
+  fake = await startFakeSlack({ emails: { [SLACK_USERS.ana]: "ana@example.org", [SLACK_USERS.fay]: "fay@example.org", [SLACK_USERS.dee]: "dee@example.org" } });
   t = await teamsRig(
     {
       PROGRAM_FILE: "test/fixtures/cross-program.yml",
@@ -61,10 +62,10 @@ const teamsTo = (conversationId: string) => t.connector.messages().filter((c) =>
 const slackTo = (channel: string) => fake.of("chat.postMessage").filter((c) => c.body.channel === channel);
 
 /** Slack work goes on after the ack: polls until `find` returns something, then lets deliveries settle. */
-async function until<T>(what: string, find: () => T | undefined | null | false): Promise<T> {
+async function until<T>(what: string, find: () => T | undefined | null | false | Promise<T | undefined | null | false>): Promise<T> {
   const deadline = Date.now() + 5_000;
   for (;;) {
-    const found = find();
+    const found = await find();
     if (found) {
       await t.steps.dispatcher.idle();
       return found;
@@ -251,5 +252,41 @@ describe("cross-platform: one roster, one server, Slack and Teams", () => {
     expect(shown.status).toBe(200);
     expect(shown.html).toContain("Cal Intern");
     expect(shown.html).toContain("Public Works Explorer");
+  });
+
+  it("a mentor on Teams who never installed the app is listed for coordinators, then decides from `pending` once they do", async () => {
+    await slack.command(SLACK_USERS.dee, "done safety-walk");
+    await until("the ephemeral answer", () => fake.of("response_url")[0]);
+    const sub = await submissionOf("dee@example.org", "safety-walk");
+    const nia = (await t.steps.store.personByEmail("nia@example.org"))!;
+    // Slack reaches anyone by email, so it is tried; Nia has no Slack account either.
+    const key = `approval:${sub.id}:${nia.id}`;
+    const row = await until("the failed request", () => t.steps.db.db.select().from(outbox).where(eq(outbox.key, key)).then(([r]) => r?.status === "failed" && r));
+    expect(row.lastError).toBe("slack: users_not_found");
+    expect(t.connector.messages()).toEqual([]);
+    const digest = await buildDigest(t.steps.program, t.steps.store, clock);
+    expect(digest.undelivered).toContainEqual({ key, recipient: "Nia Mentor (nia@example.org)", error: row.lastError });
+
+    // Nia installs the app and asks what is waiting: the request is there, with its buttons.
+    const niaId = t.member("nia", "nia@example.org");
+    await t.post(teamsActivity(t.connector, { type: "conversationUpdate", from: niaId, membersAdded: [{ id: BOT_ID }] }));
+    await t.post(teamsActivity(t.connector, { from: niaId, text: "pending" }));
+    const waiting = cardOf(teamsTo(chat(niaId)).at(-1)!);
+    expect(waiting.fallbackText).toContain("Dee Intern completed Safety walk");
+    const approve = waiting.actions.find((a) => a.verb === "approve");
+    expect(approve.data).toEqual({ id: String(sub.id) });
+    t.connector.calls.length = 0;
+
+    const click = await t.post(cardClick(t.connector, niaId, "approve", approve.data));
+    expect(((await click.json()) as { value: string }).value).toBe(`Approved by Nia Mentor on Jun 16, 10:00 AM. #${sub.id} is decided.`);
+    // No request card was ever delivered to edit, so the decided card comes to Nia as a new message.
+    expect(t.connector.calls.filter((c) => c.kind === "update")).toEqual([]);
+    expect(teamsTo(chat(niaId)).map((c) => cardOf(c).fallbackText)).toEqual([expect.stringContaining("Approved by Nia Mentor on Jun 16, 10:00 AM")]);
+    const told = await until("the intern's DM", () => slackTo(dm(SLACK_USERS.dee)).find((c) => textOf(c.body).includes("approved Safety walk")));
+    expect(textOf(told.body)).toContain(`Nia Mentor approved Safety walk (#${sub.id}).`);
+    expect((await recorded("dee@example.org")).decisions).toHaveLength(1);
+    // The one failure was logged, and it is the only thing logged.
+    expect(logged).toEqual([expect.objectContaining({ level: "warn", message: "delivery failed for good", key })]);
+    logged.length = 0;
   });
 });
