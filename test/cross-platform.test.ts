@@ -262,7 +262,7 @@ describe("cross-platform: one roster, one server, Slack and Teams", () => {
     // Slack reaches anyone by email, so it is tried; Nia has no Slack account either.
     const key = `approval:${sub.id}:${nia.id}`;
     const row = await until("the failed request", () => t.steps.db.db.select().from(outbox).where(eq(outbox.key, key)).then(([r]) => r?.status === "failed" && r));
-    expect(row.lastError).toBe("slack: users_not_found");
+    expect(row.lastError).toBe("nia@example.org was not found on slack (slack: users_not_found) and has not started a chat with Steps on teams yet");
     expect(t.connector.messages()).toEqual([]);
     const digest = await buildDigest(t.steps.program, t.steps.store, clock);
     expect(digest.undelivered).toContainEqual({ key, recipient: "Nia Mentor (nia@example.org)", error: row.lastError });
