@@ -2,15 +2,16 @@ import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { createInterface } from "node:readline";
 import { createStore } from "../db/store.ts";
-import { slackHeaders, startFakeSlack, type FakeSlack } from "../test/support/fake-slack.ts";
+import { slackHeaders } from "../test/support/fake-slack.ts";
 import { withDatabase } from "./lib/database.ts";
 import { median, percentile, runConcurrent, type Run } from "./lib/measure.ts";
 
 // Signed `/steps done` requests through the whole stack (Bolt HTTPReceiver on
 // the shared server, identity, core, PostgreSQL, outbox, Slack transport)
 // against a bare Bolt app with the same receiver that acks with a fixed text.
-// Each app runs in its own process (bench/lib/slack-app.ts); this one is the
-// load generator and the fake Slack API.
+// The app under test (bench/lib/slack-app.ts) and the fake Slack API
+// (bench/lib/fake-slack-process.ts) each run in a process of their own; this
+// one only sends requests and times the acks.
 // Ack latency is what Slack waits for (3 s limit); "completed" means acked,
 // stored, and the mentor's DM received by the fake Slack API.
 
@@ -39,23 +40,49 @@ async function post(url: string, body: string): Promise<void> {
   if (res.status !== 200) throw new Error(`ack failed: ${res.status}`);
 }
 
-/** Starts bench/lib/slack-app.ts in its own process and returns its /slack/events URL. */
-async function startApp(mode: "bare" | "steps", env: Record<string, string>): Promise<{ url: string; stop(): Promise<void> }> {
-  // BENCH_NODE_ARGS="--cpu-prof" profiles the app under test.
-  const nodeArgs = process.env.BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
-  const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", "bench/lib/slack-app.ts", mode], {
+/** Starts a bench/lib script in its own process; it announces itself as one JSON line. */
+async function startProcess<T>(script: string, args: string[], env: Record<string, string>, nodeArgs: string[] = []): Promise<T & { stop(): Promise<void> }> {
+  const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", script, ...args], {
     env: { ...process.env, ...env },
     stdio: ["pipe", "pipe", "inherit"],
   });
   const [line] = (await once(createInterface({ input: child.stdout! }), "line")) as [string];
   return {
-    url: (JSON.parse(line) as { url: string }).url,
+    ...(JSON.parse(line) as T),
     async stop() {
       child.stdin!.end();
       if (child.exitCode === null) await once(child, "exit");
     },
   };
 }
+
+/** The app under test; BENCH_NODE_ARGS="--cpu-prof" profiles it. */
+const startApp = (mode: "bare" | "steps", env: Record<string, string>) =>
+  startProcess<{ url: string }>("bench/lib/slack-app.ts", [mode], env, process.env.BENCH_NODE_ARGS?.split(" ").filter(Boolean));
+
+interface Counts {
+  mentorDms: number;
+  replies: number;
+  notRecorded: number;
+  example?: string;
+}
+
+async function startFake() {
+  const fake = await startProcess<{ url: string; apiUrl: string; control: string }>("bench/lib/fake-slack-process.ts", [], {});
+  const command = async (path: string, body?: unknown): Promise<Counts> => {
+    const res = await fetch(`${fake.control}${path}`, { method: body === undefined ? "GET" : "POST", body: body === undefined ? undefined : JSON.stringify(body) });
+    return (await res.json()) as Counts;
+  };
+  return {
+    ...fake,
+    responseUrl: (n: number) => `${fake.url}/respond/${n}`,
+    set: (options: unknown) => command("/set", options),
+    clear: () => command("/clear", {}),
+    counts: () => command("/counts"),
+  };
+}
+
+type FakeSlack = Awaited<ReturnType<typeof startFake>>;
 
 const slackEnv = (fake: FakeSlack) => ({ SLACK_SIGNING_SECRET: SECRET, SLACK_BOT_TOKEN: "xoxb-bench", SLACK_API_URL: fake.apiUrl });
 
@@ -73,8 +100,8 @@ async function full(fake: FakeSlack, concurrency: number): Promise<Result> {
   const emails: Record<string, string> = {};
   for (let i = 0; i < interns; i++) emails[`UI${i}`] = `i${i}@bench.test`;
   for (let m = 0; m < mentors; m++) emails[`UM${m}`] = `m${m}@bench.test`;
-  fake.set({ emails });
-  fake.clear();
+  await fake.set({ emails });
+  await fake.clear();
   return withDatabase("postgres", async (handle, url) => {
     const store = createStore(handle.db);
     await store.upsertPeople([
@@ -96,20 +123,20 @@ async function full(fake: FakeSlack, concurrency: number): Promise<Result> {
       const items = Array.from({ length: REQUESTS }, (_, n) => commandBody(`UI${n % interns}`, `done ${TASKS[Math.floor(n / interns)]} bench note`, fake.responseUrl(n)));
       const start = performance.now();
       const ack = await runConcurrent(items, concurrency, (body) => post(app.url, body));
-      const mentorDms = () => fake.calls.filter((c) => c.method === "chat.postMessage" && String(c.body.channel).startsWith("DUM")).length;
       const deadline = Date.now() + 120_000;
-      while (mentorDms() < REQUESTS || fake.of("response_url").length < REQUESTS) {
+      let counts = await fake.counts();
+      while (counts.mentorDms < REQUESTS || counts.replies < REQUESTS) {
         if (Date.now() > deadline) {
           const failed = (await store.digestRows(new Date(0))).failedDeliveries.map((f) => `${f.key}: ${f.lastError}`);
-          throw new Error(`only ${mentorDms()} of ${REQUESTS} mentor messages and ${fake.of("response_url").length} replies arrived; failed: ${failed.join("; ") || "none"}`);
+          throw new Error(`only ${counts.mentorDms} of ${REQUESTS} mentor messages and ${counts.replies} replies arrived; failed: ${failed.join("; ") || "none"}`);
         }
-        await new Promise((r) => setTimeout(r, 5));
+        await new Promise((r) => setTimeout(r, 20));
+        counts = await fake.counts();
       }
       const seconds = (performance.now() - start) / 1000;
       const stored = (await store.recordedWork()).reduce((n, w) => n + w.count, 0);
       if (stored !== REQUESTS) throw new Error(`${stored} of ${REQUESTS} submissions stored`);
-      const bad = fake.of("response_url").map((c) => String(c.body.text)).filter((t) => !t.startsWith("Recorded"));
-      if (bad.length) throw new Error(`${bad.length} commands were not recorded, e.g. ${bad[0]}`);
+      if (counts.notRecorded) throw new Error(`${counts.notRecorded} commands were not recorded, e.g. ${counts.example}`);
       return { ack, completedPerSecond: REQUESTS / seconds };
     } finally {
       await app.stop();
@@ -124,7 +151,7 @@ if (!process.env.DATABASE_URL) {
   process.exit(0);
 }
 console.log(`/steps done through Bolt: ${REQUESTS} signed requests per run, ${RUNS} runs, distinct (intern, task) pairs, node ${process.version}`);
-const fake = await startFakeSlack();
+const fake = await startFake();
 try {
   for (const concurrency of CONCURRENCIES) {
     const rows: { bare: Result; full: Result }[] = [];
@@ -150,5 +177,5 @@ try {
     console.log(`  completed (acked, stored, mentor DM delivered): ${completed.toFixed(0)}/s (target ≥ 300/s)`);
   }
 } finally {
-  await fake.close();
+  await fake.stop();
 }
