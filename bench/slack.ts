@@ -1,18 +1,17 @@
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
-import { App, HTTPReceiver } from "@slack/bolt";
-import postgres from "postgres";
-import slackAdapter from "../adapters/slack/index.ts";
-import { boot } from "../app/boot.ts";
-import { startServer } from "../app/server.ts";
-import { readEnv } from "../src/config.ts";
-import { silentLogger } from "../src/log.ts";
-import { slackHeaders, startFakeSlack, type FakeSlack } from "../test/support/fake-slack.ts";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { createInterface } from "node:readline";
+import { createStore } from "../db/store.ts";
+import { slackHeaders } from "../test/support/fake-slack.ts";
+import { withDatabase } from "./lib/database.ts";
 import { median, percentile, runConcurrent, type Run } from "./lib/measure.ts";
 
 // Signed `/steps done` requests through the whole stack (Bolt HTTPReceiver on
 // the shared server, identity, core, PostgreSQL, outbox, Slack transport)
 // against a bare Bolt app with the same receiver that acks with a fixed text.
+// The app under test (bench/lib/slack-app.ts) and the fake Slack API
+// (bench/lib/fake-slack-process.ts) each run in a process of their own; this
+// one only sends requests and times the acks.
 // Ack latency is what Slack waits for (3 s limit); "completed" means acked,
 // stored, and the mentor's DM received by the fake Slack API.
 
@@ -41,76 +40,109 @@ async function post(url: string, body: string): Promise<void> {
   if (res.status !== 200) throw new Error(`ack failed: ${res.status}`);
 }
 
+/** Starts a bench/lib script in its own process; it announces itself as one JSON line. */
+async function startProcess<T>(script: string, args: string[], env: Record<string, string>, nodeArgs: string[] = []): Promise<T & { stop(): Promise<void> }> {
+  const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", script, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  const [line] = (await once(createInterface({ input: child.stdout! }), "line")) as [string];
+  return {
+    ...(JSON.parse(line) as T),
+    async stop() {
+      child.stdin!.end();
+      if (child.exitCode === null) await once(child, "exit");
+    },
+  };
+}
+
+/** The app under test; BENCH_NODE_ARGS="--cpu-prof" profiles it. */
+const startApp = (mode: "bare" | "steps", env: Record<string, string>) =>
+  startProcess<{ url: string }>("bench/lib/slack-app.ts", [mode], env, process.env.BENCH_NODE_ARGS?.split(" ").filter(Boolean));
+
+interface Counts {
+  mentorDms: number;
+  replies: number;
+  notRecorded: number;
+  example?: string;
+}
+
+async function startFake() {
+  const fake = await startProcess<{ url: string; apiUrl: string; control: string }>("bench/lib/fake-slack-process.ts", [], {});
+  const command = async (path: string, body?: unknown): Promise<Counts> => {
+    const res = await fetch(`${fake.control}${path}`, { method: body === undefined ? "GET" : "POST", body: body === undefined ? undefined : JSON.stringify(body) });
+    return (await res.json()) as Counts;
+  };
+  return {
+    ...fake,
+    responseUrl: (n: number) => `${fake.url}/respond/${n}`,
+    set: (options: unknown) => command("/set", options),
+    clear: () => command("/clear", {}),
+    counts: () => command("/counts"),
+  };
+}
+
+type FakeSlack = Awaited<ReturnType<typeof startFake>>;
+
+const slackEnv = (fake: FakeSlack) => ({ SLACK_SIGNING_SECRET: SECRET, SLACK_BOT_TOKEN: "xoxb-bench", SLACK_API_URL: fake.apiUrl });
+
 async function bare(fake: FakeSlack, concurrency: number): Promise<Result> {
-  const receiver = new HTTPReceiver({ signingSecret: SECRET, endpoints: "/slack/events", logger: quietBolt });
-  const app = new App({ token: "xoxb-bench", receiver, clientOptions: { slackApiUrl: fake.apiUrl }, logger: quietBolt });
-  app.command("/steps", async ({ ack }) => ack("Recorded."));
-  const server = createServer(receiver.requestListener);
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/slack/events`;
+  const app = await startApp("bare", slackEnv(fake));
   const items = Array.from({ length: REQUESTS }, (_, i) => commandBody(`U${i}`, `done ${TASKS[i % TASKS.length]} bench note`, fake.responseUrl(i)));
-  const ack = await runConcurrent(items, concurrency, (body) => post(url, body));
-  await new Promise<void>((r) => server.close(() => r()));
+  const ack = await runConcurrent(items, concurrency, (body) => post(app.url, body));
+  await app.stop();
   return { ack };
 }
 
 async function full(fake: FakeSlack, concurrency: number): Promise<Result> {
-  const base = process.env.DATABASE_URL!;
-  const name = `steps_bench_slack_${process.pid}_${Date.now()}`;
-  const admin = postgres(base, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database ${name}`);
-  const dbUrl = new URL(base);
-  dbUrl.pathname = `/${name}`;
   const interns = Math.ceil(REQUESTS / TASKS.length);
   const mentors = Math.ceil(interns / INTERNS_PER_MENTOR);
   const emails: Record<string, string> = {};
   for (let i = 0; i < interns; i++) emails[`UI${i}`] = `i${i}@bench.test`;
   for (let m = 0; m < mentors; m++) emails[`UM${m}`] = `m${m}@bench.test`;
-  fake.set({ emails });
-  fake.clear();
-  const env = readEnv({ PORT: "0", HOST: "127.0.0.1", DATABASE_URL: dbUrl.toString(), PROGRAM_FILE, SLACK_SIGNING_SECRET: SECRET, SLACK_BOT_TOKEN: "xoxb-bench", SLACK_API_URL: fake.apiUrl, PUBLIC_URL: "http://bench.test" });
-  const steps = await boot(env, silentLogger, { db: { maxConnections: Math.max(10, concurrency) } });
-  try {
-    await steps.store.upsertPeople([
+  await fake.set({ emails });
+  await fake.clear();
+  return withDatabase("postgres", async (handle, url) => {
+    const store = createStore(handle.db);
+    await store.upsertPeople([
       ...Array.from({ length: mentors }, (_, m) => ({ email: `m${m}@bench.test`, name: `Mentor ${m}`, role: "mentor" as const, department: "public-works", mentorEmail: null })),
       ...Array.from({ length: interns }, (_, i) => ({ email: `i${i}@bench.test`, name: `Intern ${i}`, role: "intern" as const, department: "public-works", mentorEmail: `m${Math.floor(i / INTERNS_PER_MENTOR)}@bench.test` })),
     ]);
-    const server = await startServer(steps, [slackAdapter], { port: 0, host: "127.0.0.1" });
-    const url = `${server.url}/slack/events`;
-    // Each request is a distinct (intern, task): a repeat would measure the "already waiting" reply.
-    const items = Array.from({ length: REQUESTS }, (_, n) => commandBody(`UI${Math.floor(n / TASKS.length)}`, `done ${TASKS[n % TASKS.length]} bench note`, fake.responseUrl(n)));
-    const start = performance.now();
-    const ack = await runConcurrent(items, concurrency, (body) => post(url, body));
-    const mentorDms = () => fake.calls.filter((c) => c.method === "chat.postMessage" && String(c.body.channel).startsWith("DUM")).length;
-    const deadline = Date.now() + Math.max(120_000, REQUESTS * 100);
-    while (mentorDms() < REQUESTS || fake.of("response_url").length < REQUESTS) {
-      if (Date.now() > deadline) throw new Error(`only ${mentorDms()} of ${REQUESTS} mentor messages arrived`);
-      await new Promise((r) => setTimeout(r, 5));
+    const app = await startApp("steps", {
+      ...slackEnv(fake),
+      DATABASE_URL: url!,
+      PROGRAM_FILE,
+      PORT: "0",
+      HOST: "127.0.0.1",
+      PUBLIC_URL: "http://bench.test",
+      BENCH_CONNECTIONS: String(Math.max(10, concurrency)),
+    });
+    try {
+      // Task-major: requests in flight belong to different interns, as in a real cohort; each (intern, task) once,
+      // since a repeat would measure the "already waiting" reply.
+      const items = Array.from({ length: REQUESTS }, (_, n) => commandBody(`UI${n % interns}`, `done ${TASKS[Math.floor(n / interns)]} bench note`, fake.responseUrl(n)));
+      const start = performance.now();
+      const ack = await runConcurrent(items, concurrency, (body) => post(app.url, body));
+      const deadline = Date.now() + 120_000;
+      let counts = await fake.counts();
+      while (counts.mentorDms < REQUESTS || counts.replies < REQUESTS) {
+        if (Date.now() > deadline) {
+          const failed = (await store.digestRows(new Date(0))).failedDeliveries.map((f) => `${f.key}: ${f.lastError}`);
+          throw new Error(`only ${counts.mentorDms} of ${REQUESTS} mentor messages and ${counts.replies} replies arrived; failed: ${failed.join("; ") || "none"}`);
+        }
+        await new Promise((r) => setTimeout(r, 20));
+        counts = await fake.counts();
+      }
+      const seconds = (performance.now() - start) / 1000;
+      const stored = (await store.recordedWork()).reduce((n, w) => n + w.count, 0);
+      if (stored !== REQUESTS) throw new Error(`${stored} of ${REQUESTS} submissions stored`);
+      if (counts.notRecorded) throw new Error(`${counts.notRecorded} commands were not recorded, e.g. ${counts.example}`);
+      return { ack, completedPerSecond: REQUESTS / seconds };
+    } finally {
+      await app.stop();
     }
-    const seconds = (performance.now() - start) / 1000;
-    const stored = (await steps.store.recordedWork()).reduce((n, w) => n + w.count, 0);
-    if (stored !== REQUESTS) throw new Error(`${stored} of ${REQUESTS} submissions stored`);
-    const replies = fake.of("response_url").map((c) => String(c.body.text));
-    const bad = replies.filter((t) => !t.startsWith("Recorded"));
-    if (bad.length) throw new Error(`${bad.length} commands were not recorded, e.g. ${bad[0]}`);
-    await server.close();
-    return { ack, completedPerSecond: REQUESTS / seconds };
-  } finally {
-    await steps.close();
-    await admin.unsafe(`drop database if exists ${name} with (force)`);
-    await admin.end();
-  }
+  });
 }
-
-const quietBolt = {
-  debug() {},
-  info() {},
-  warn() {},
-  error() {},
-  setLevel() {},
-  getLevel: () => "error" as never,
-  setName() {},
-};
 
 const ms = (v: number) => `${v.toFixed(2)} ms`;
 
@@ -119,7 +151,7 @@ if (!process.env.DATABASE_URL) {
   process.exit(0);
 }
 console.log(`/steps done through Bolt: ${REQUESTS} signed requests per run, ${RUNS} runs, distinct (intern, task) pairs, node ${process.version}`);
-const fake = await startFakeSlack();
+const fake = await startFake();
 try {
   for (const concurrency of CONCURRENCIES) {
     const rows: { bare: Result; full: Result }[] = [];
@@ -145,5 +177,5 @@ try {
     console.log(`  completed (acked, stored, mentor DM delivered): ${completed.toFixed(0)}/s (target ≥ 300/s)`);
   }
 } finally {
-  await fake.close();
+  await fake.stop();
 }

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { answer } from "../src/chat.ts";
 import { silentLogger } from "../src/log.ts";
 import { toPlainText } from "../src/messages.ts";
+import { buildDigest } from "../src/domain/digest.ts";
 import { scheduleHarness, scheduleProgram } from "./support/schedule.ts";
 
 let h: Awaited<ReturnType<typeof scheduleHarness>>;
@@ -64,7 +65,7 @@ describe("weekly coordinator digest", () => {
     await h.core.done(await h.person("ben@example.org"), "safety-walk", null, null);
     h.setTime("2026-07-06T15:00:00Z");
     const later = toPlainText(await answer(h.core, await h.person(CORA), "digest", silentLogger));
-    expect(later).toMatch(/• Ben Intern: 0% done, 40% expected by now/);
+    expect(later).toMatch(/• Ben Intern: 0% done, 39% expected by now/);
     expect(later).toContain("Badges this week (0)");
     expect(later).toMatch(/• #\d+ Cal Intern · final-presentation · 15 days · for coordinators/);
     expect(toPlainText(await answer(h.core, ana, "digest", silentLogger))).toBe("Only mentors and coordinators can see a digest.");
@@ -74,6 +75,24 @@ describe("weekly coordinator digest", () => {
     expect(max).toContain("Approvals waiting (2)");
     expect(max).not.toContain("Cal Intern");
     expect(max).not.toContain("Messages not delivered");
+  });
+});
+
+describe("the program's calendar", () => {
+  it("starts at midnight in the program's time zone, whatever the server's", async () => {
+    h = await scheduleHarness(program());
+    const serverZone = process.env.TZ;
+    // Honolulu's midnight on the start day comes three hours after Los Angeles'.
+    process.env.TZ = "Pacific/Honolulu";
+    try {
+      const justStarted = await buildDigest(h.core.program, h.store, new Date("2026-06-15T08:00:00Z"));
+      expect(justStarted.inactive.length).toBeGreaterThan(0);
+      const dayBefore = await buildDigest(h.core.program, h.store, new Date("2026-06-15T06:00:00Z"));
+      expect(dayBefore.inactive).toEqual([]);
+    } finally {
+      if (serverZone === undefined) delete process.env.TZ;
+      else process.env.TZ = serverZone;
+    }
   });
 });
 

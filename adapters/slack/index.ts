@@ -77,13 +77,15 @@ const slack: PlatformAdapter = {
     const logger = boltLogger(ctx.log, logLevel);
     const clientOptions = slackClientOptions(vars);
     const socketMode = Boolean(vars.SLACK_APP_TOKEN);
+    // Steps keeps its state in the database: Bolt's in-memory conversation store would only cost a rejected lookup per request.
+    const common = { token: vars.SLACK_BOT_TOKEN, clientOptions, logger, logLevel, convoStore: false as const };
     let app: App;
     if (socketMode) {
-      app = new App({ token: vars.SLACK_BOT_TOKEN, appToken: vars.SLACK_APP_TOKEN, socketMode: true, clientOptions, logger, logLevel });
+      app = new App({ ...common, appToken: vars.SLACK_APP_TOKEN, socketMode: true });
     } else {
       // Bolt's own receiver checks the signature and the 5-minute timestamp window; we only hand it the request.
       const receiver = new HTTPReceiver({ signingSecret: vars.SLACK_SIGNING_SECRET!, endpoints: EVENTS_PATH, logger });
-      app = new App({ token: vars.SLACK_BOT_TOKEN, receiver, clientOptions, logger, logLevel });
+      app = new App({ ...common, receiver });
       ctx.routes.add("POST", EVENTS_PATH, receiver.requestListener);
     }
     app.error(async (error) => ctx.log.error("slack listener failed", { error: error.message }));

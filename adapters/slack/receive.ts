@@ -83,8 +83,12 @@ export function registerHandlers(deps: ReceiveDeps): { refreshHome(person: Perso
     if (opened.channel?.id) await client.chat.postMessage({ channel: opened.channel.id, ...rendered });
   }
 
+  // Work after the ack takes turns, a few at a time: with every request's work
+  // in flight at once, each new request waits behind all their callbacks
+  // before it can be acked.
+  const turns = limiter(WORK_CONCURRENCY);
   const safely = (what: string, fn: () => Promise<void>) =>
-    fn().catch((error: unknown) => log.error(`slack ${what} failed`, { error: error instanceof Error ? (error.stack ?? error.message) : String(error) }));
+    turns(fn).catch((error: unknown) => log.error(`slack ${what} failed`, { error: error instanceof Error ? (error.stack ?? error.message) : String(error) }));
 
   // Slack re-sends an event it thinks failed (X-Slack-Retry-Num); the receipts table makes the first one the only one.
   app.use(async ({ body, next }) => {
@@ -183,6 +187,24 @@ function changesModal(meta: z.infer<typeof metadataSchema>) {
         element: { type: "plain_text_input", action_id: "reason", multiline: true, max_length: 2000 },
       },
     ],
+  };
+}
+
+const WORK_CONCURRENCY = 8;
+
+/** Runs at most n of the given tasks at once, the rest in the order they came. */
+function limiter(n: number): (task: () => Promise<void>) => Promise<void> {
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  return async (task) => {
+    if (running >= n) await new Promise<void>((resolve) => waiting.push(resolve));
+    running++;
+    try {
+      await task();
+    } finally {
+      running--;
+      waiting.shift()?.();
+    }
   };
 }
 

@@ -18,11 +18,15 @@ export interface ReceiveDeps {
 
 /** An Action.Execute click as Teams sends it: the verb, our { id }, and the reason box when it was sent. */
 const cardAction = z.object({
-  action: z.object({
-    type: z.literal("Action.Execute"),
-    verb: z.enum(["approve", "request_changes"]),
-    data: z.object({ id: z.string().regex(/^\d{1,15}$/), reason: z.string().max(2000).optional() }),
-  }),
+  action: z.discriminatedUnion("verb", [
+    z.object({
+      type: z.literal("Action.Execute"),
+      verb: z.enum(["approve", "request_changes"]),
+      data: z.object({ id: z.string().regex(/^\d{1,15}$/), reason: z.string().max(2000).optional() }),
+    }),
+    // The badge message's button: its id is the playlist slug.
+    z.object({ type: z.literal("Action.Execute"), verb: z.literal("publish_badge"), data: z.object({ id: z.string().regex(/^[a-z0-9-]{1,64}$/) }) }),
+  ]),
 });
 
 /** One incoming turn: typed commands, installs, and card button clicks. */
@@ -74,7 +78,7 @@ export function createTurnHandler({ core, store, log }: ReceiveDeps) {
       if (!parsed.success) throw new StepsError("unknown_submission", "That button is out of date. Type `pending` to see what is waiting.");
       const { verb, data } = parsed.data.action;
       const person = await personFor(context, store);
-      text = toPlainText(await core.act({ action: verb, value: data.id, personId: person.id, reason: data.reason }));
+      text = toPlainText(await core.act({ action: verb, value: data.id, personId: person.id, reason: "reason" in data ? data.reason : undefined }));
     } catch (error) {
       text = toPlainText(errorReply(error, log));
     }

@@ -31,12 +31,13 @@ export async function withDatabaseVars<T>(kind: "pglite" | "postgres", fn: (vars
   }
 }
 
-/** Runs fn on a throw-away database, opened and migrated. */
-export function withDatabase<T>(kind: "pglite" | "postgres", fn: (h: DbHandle) => Promise<T>, options: DbOptions = {}): Promise<T> {
+/** Runs fn on a throw-away database, opened and migrated (and gives it the URL, for PostgreSQL). */
+export function withDatabase<T>(kind: "pglite" | "postgres", fn: (h: DbHandle, url: string | undefined) => Promise<T>, options: DbOptions = {}): Promise<T> {
   return withDatabaseVars(kind, async (vars) => {
+    const url = "DATABASE_URL" in vars ? vars.DATABASE_URL : undefined;
     const handle = "DATABASE_URL" in vars ? await createDb(vars.DATABASE_URL, options) : await createDb(undefined, { ...options, dataDir: vars.DATA_DIR });
     try {
-      return await fn(handle);
+      return await fn(handle, url);
     } finally {
       await handle.close();
     }

@@ -74,7 +74,16 @@ export function createDispatcher(options: DispatcherOptions) {
       if (transport) return [await transport.sendToPerson(person, identity, message)];
     }
     const anyone = transports.find((t) => t.reachesEveryone);
-    if (anyone) return [await anyone.sendToPerson(person, undefined, message)];
+    if (anyone) {
+      try {
+        return [await anyone.sendToPerson(person, undefined, message)];
+      } catch (error) {
+        // The digest should say what a coordinator can act on: maybe they use the other platform and never installed Steps there.
+        const others = transports.filter((t) => !t.reachesEveryone).map((t) => t.platform);
+        if (!(error instanceof DeliveryError && error.options.permanent) || others.length === 0) throw error;
+        throw new DeliveryError(`${person.email} was not found on ${anyone.platform} (${error.message}) and has not started a chat with Steps on ${others.join(" or ")} yet`, { permanent: true });
+      }
+    }
     throw new DeliveryError(`${person.email} has not started a chat with Steps on ${transports.map((t) => t.platform).join(" or ") || "any platform"} yet`, {
       permanent: true,
     });

@@ -1,7 +1,7 @@
-import { TZDate } from "@date-fns/tz";
 import { differenceInCalendarDays, subDays } from "date-fns";
 import type { Block, Message } from "../messages.ts";
 import type { Program } from "../program/program.ts";
+import { atLocal, parseDay, shiftDay } from "../schedule/occurrences.ts";
 import type { DigestRows, Person, Store, Submission } from "../store.ts";
 import { formatDay } from "../time.ts";
 import { playlistProgress } from "./progress.ts";
@@ -53,7 +53,7 @@ export async function buildDigest(program: Program, store: Store, at: Date, scop
     .filter((p) => p.intern && p.days >= settings.stale_approval_days);
 
   const last = new Map(rows.lastActivity.map((l) => [l.personId, l.at]));
-  const started = at >= new TZDate(`${program.file.program.start}T00:00`, program.timeZone);
+  const started = at >= programDays(program).start;
   const inactive = started
     ? rows.interns
         .map((intern) => {
@@ -99,11 +99,16 @@ function mentorScope(rows: DigestRows, mentorId: number | undefined): DigestRows
   };
 }
 
+/** The program's first midnight and its last, in its own time zone (not the server's). */
+function programDays(program: Program): { start: Date; end: Date } {
+  const { start, end } = program.file.program;
+  return { start: atLocal(parseDay(start), "00:00", program.timeZone), end: atLocal(shiftDay(parseDay(end), 1), "00:00", program.timeZone) };
+}
+
 /** Share of the program's calendar that has passed, as the pace interns are measured against. */
 function expectedPercent(program: Program, at: Date): number {
-  const start = new TZDate(`${program.file.program.start}T00:00`, program.timeZone).getTime();
-  const end = new TZDate(`${program.file.program.end}T23:59`, program.timeZone).getTime();
-  return Math.max(0, Math.min(100, Math.floor(((at.getTime() - start) / (end - start)) * 100)));
+  const { start, end } = programDays(program);
+  return Math.max(0, Math.min(100, Math.floor(((at.getTime() - start.getTime()) / (end.getTime() - start.getTime())) * 100)));
 }
 
 const LIST_LIMIT = 15;
