@@ -10,6 +10,7 @@ import { silentLogger } from "../src/log.ts";
 import { startFakeSlack, type FakeSlack } from "../test/support/fake-slack.ts";
 import { withDatabaseVars, type DatabaseVars } from "./lib/database.ts";
 import { median, runConcurrent } from "./lib/measure.ts";
+import { quietSlackLogger } from "./lib/quiet-logger.ts";
 
 // One reminder fanned out to every intern: run-due queues it in the outbox,
 // the dispatcher sends it through the real Slack adapter (its WebClient and
@@ -93,7 +94,7 @@ async function fanOut(fake: FakeSlack, vars: DatabaseVars): Promise<Figures> {
 
 /** The same posts, the same client settings and concurrency, nothing of Steps around them. */
 async function bare(fake: FakeSlack): Promise<Figures> {
-  const client = new webApi.WebClient("xoxb-bench", { ...slackClientOptions(readSlackVars({ SLACK_API_URL: fake.apiUrl })), logger: quietLogger });
+  const client = new webApi.WebClient("xoxb-bench", { ...slackClientOptions(readSlackVars({ SLACK_API_URL: fake.apiUrl })), logger: quietSlackLogger });
   resetLimit(fake);
   const channels = Array.from({ length: INTERNS }, (_, i) => `DB${i}`);
   const run = await runConcurrent(channels, DISPATCH_CONCURRENCY, async (channel) => {
@@ -101,16 +102,6 @@ async function bare(fake: FakeSlack): Promise<Figures> {
   });
   return { messages: fake.of(METHOD).length, seconds: run.seconds, rejected: fake.rejected(METHOD) };
 }
-
-const quietLogger = {
-  debug() {},
-  info() {},
-  warn() {},
-  error() {},
-  setLevel() {},
-  getLevel: () => "error" as never,
-  setName() {},
-};
 
 /** Achieved rate ÷ allowed rate, and the stricter: messages ÷ what the bucket could admit in that time (its initial burst too). */
 const ratio = (f: Figures) => f.messages / f.seconds / RATE;

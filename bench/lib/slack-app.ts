@@ -6,6 +6,7 @@ import { boot } from "../../app/boot.ts";
 import { startServer } from "../../app/server.ts";
 import { readEnv } from "../../src/config.ts";
 import { createLogger } from "../../src/log.ts";
+import { quietSlackLogger } from "./quiet-logger.ts";
 
 // The app under test for bench/slack.ts, in a process of its own so that the
 // load generator and the fake Slack API do not share its event loop, as
@@ -13,13 +14,12 @@ import { createLogger } from "../../src/log.ts";
 // serves until stdin closes.
 
 const mode = process.argv[2];
-const quietBolt = { debug() {}, info() {}, warn() {}, error() {}, setLevel() {}, getLevel: () => "error" as never, setName() {} };
 
 let close: () => Promise<void>;
 if (mode === "bare") {
   // The baseline: Bolt's own receiver answering the same signed command with a fixed text.
-  const receiver = new HTTPReceiver({ signingSecret: process.env.SLACK_SIGNING_SECRET!, endpoints: "/slack/events", logger: quietBolt });
-  const app = new App({ token: process.env.SLACK_BOT_TOKEN!, receiver, clientOptions: { slackApiUrl: process.env.SLACK_API_URL }, logger: quietBolt });
+  const receiver = new HTTPReceiver({ signingSecret: process.env.SLACK_SIGNING_SECRET!, endpoints: "/slack/events", logger: quietSlackLogger });
+  const app = new App({ token: process.env.SLACK_BOT_TOKEN!, receiver, clientOptions: { slackApiUrl: process.env.SLACK_API_URL }, logger: quietSlackLogger });
   app.command("/steps", async ({ ack }) => ack("Recorded."));
   const server = createServer(receiver.requestListener);
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
