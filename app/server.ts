@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { AdapterContext, PlatformAdapter, RouteHandler, RunningAdapter } from "../src/platform.ts";
+import { listenHost } from "../src/config.ts";
 import type { Steps } from "./boot.ts";
 
 export interface RunningServer {
@@ -51,7 +52,7 @@ export async function startServer(steps: Steps, adapters: PlatformAdapter[], opt
     }
   }
 
-  await new Promise<void>((resolve) => server.listen(options.port ?? env.PORT, options.host ?? env.HOST, resolve));
+  await new Promise<void>((resolve) => server.listen(options.port ?? env.PORT, options.host ?? listenHost(env, configured), resolve));
   const { port } = server.address() as AddressInfo;
   // Retries and anything another instance left behind go out on this beat.
   const timer = setInterval(() => void steps.dispatcher.kick(), options.retryEveryMs ?? 15_000);

@@ -3,7 +3,8 @@ import { z } from "zod";
 // Every environment variable Steps reads, validated once at start-up.
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-  HOST: z.string().default("0.0.0.0"),
+  /** Unset: all interfaces when a chat platform is configured, else only this computer (see listenHost). */
+  HOST: z.string().optional(),
   PUBLIC_URL: z.url().optional(),
   DATABASE_URL: z.string().optional(),
   DATA_DIR: z.string().default(".steps"),
@@ -22,6 +23,15 @@ export function readEnv(raw: Record<string, string | undefined> = process.env): 
     throw new Error(`Invalid environment:\n${lines.join("\n")}`);
   }
   return { ...parsed.data, raw };
+}
+
+/**
+ * With no chat platform to answer, nothing needs to reach the server from
+ * outside, and the playground serving then has no login: listen on loopback
+ * unless HOST says otherwise.
+ */
+export function listenHost(env: Env, configuredPlatforms: readonly string[]): string {
+  return env.HOST ?? (configuredPlatforms.length > 0 ? "0.0.0.0" : "127.0.0.1");
 }
 
 export function publicUrl(env: Env): string {

@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { startServer, type RunningServer } from "../app/server.ts";
+import type { AddressInfo } from "node:net";
 import { answer } from "../src/chat.ts";
+import { listenHost, readEnv } from "../src/config.ts";
 import { createLogger } from "../src/log.ts";
 import { bootForTest } from "./support/boot.ts";
 
@@ -35,6 +37,15 @@ describe("server", () => {
     const reply = await answer(steps.core, intern, "status", createLogger("error", (l) => logged.push(l)));
     expect(reply.text).toBe("Steps could not do that just now. Nothing was lost; please try again in a minute.");
     expect(logged.some((l) => l.includes("command failed"))).toBe(true);
+  });
+
+  it("listens only on this computer when no chat platform is configured and HOST is unset", async () => {
+    const steps = await bootForTest({ HOST: "" });
+    const server = await startServer(steps, []);
+    cleanups.push(() => steps.close(), () => server.close());
+    expect((server.server.address() as AddressInfo).address).toBe("127.0.0.1");
+    expect(listenHost(readEnv({}), ["slack"])).toBe("0.0.0.0");
+    expect(listenHost(readEnv({ HOST: "0.0.0.0" }), [])).toBe("0.0.0.0");
   });
 
   it("refuses to start on an invalid program file with the located report", async () => {
