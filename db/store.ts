@@ -94,9 +94,6 @@ function makeStore(db: Db | Tx, inTransaction: boolean): Store {
     async peopleByRole(role) {
       return db.select(personColumns).from(people).where(eq(people.role, role)).orderBy(people.name);
     },
-    async menteesOf(mentorId) {
-      return db.select(personColumns).from(people).where(eq(people.mentorId, mentorId)).orderBy(people.name);
-    },
 
     async upsertPeople(rows) {
       if (rows.length === 0) return { inserted: 0, updated: 0 };

@@ -141,7 +141,6 @@ export interface Store {
   personById(id: number): Promise<Person | undefined>;
   peopleByIds(ids: number[]): Promise<Person[]>;
   peopleByRole(role: Person["role"]): Promise<Person[]>;
-  menteesOf(mentorId: number): Promise<Person[]>;
   upsertPeople(rows: PersonUpsert[]): Promise<{ inserted: number; updated: number }>;
   setRemindersOff(personId: number, off: boolean): Promise<void>;
 

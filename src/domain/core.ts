@@ -108,9 +108,8 @@ export function createCore(options: CoreOptions) {
       const coordinators = task.approver === "coordinator" || !intern.mentorId ? await tx.peopleByRole("coordinator") : [];
       const approvers = approversFor(intern, task, coordinators);
       const request = views.approvalRequest(intern, task, playlist, submission);
-      const { status: _pending, ...row } = submission;
       await Promise.all([
-        tx.createSubmission(row),
+        tx.createSubmission(submission),
         tx.enqueue(approvers.map((a) => ({ key: `approval:${id}:${a}`, recipient: `person:${a}` as const, payload: { message: request } }))),
       ]);
       const progress = playlistProgress(playlist, [...all, submission]);
