@@ -95,16 +95,7 @@ export interface DeliveryRef {
   [key: string]: unknown;
 }
 
-export interface NewSubmission {
-  personId: number;
-  playlist: string;
-  task: string;
-  units: number;
-  isOnce: boolean;
-  note: string | null;
-  link: string | null;
-  createdAt: Date;
-}
+export type NewSubmission = Omit<Submission, "id" | "status">;
 
 export interface PersonUpsert {
   email: string;
