@@ -1,8 +1,10 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
+import { Agent, request } from "node:http";
 import { createInterface } from "node:readline";
 import { createStore } from "../db/store.ts";
 import { slackHeaders } from "../test/support/fake-slack.ts";
+import { cpuPerOperation, readCpu } from "./lib/cpu.ts";
 import { withDatabase } from "./lib/database.ts";
 import { median, percentile, runConcurrent, type Run } from "./lib/measure.ts";
 
@@ -28,20 +30,43 @@ interface Result {
   ack: Run;
   /** Requests per second until the last mentor DM reached Slack (full stack only). */
   completedPerSecond?: number;
+  /** CPU milliseconds per request, by process, over the timed part of the run. */
+  cpu: Record<string, number>;
 }
 
 function commandBody(userId: string, text: string, responseUrl: string): string {
   return new URLSearchParams({ team_id: "T1", channel_id: "C0BENCH", user_id: userId, command: "/steps", text, response_url: responseUrl, trigger_id: "t" }).toString();
 }
 
-async function post(url: string, body: string): Promise<void> {
-  const res = await fetch(url, { method: "POST", body, headers: slackHeaders(SECRET, body, "application/x-www-form-urlencoded") });
-  await res.arrayBuffer();
-  if (res.status !== 200) throw new Error(`ack failed: ${res.status}`);
+interface Signed {
+  body: string;
+  headers: Record<string, string>;
+}
+
+/** Signed before the clock starts: Slack's signing is Slack's work, not the app's (a run is well inside the 5-minute window). */
+const sign = (body: string): Signed => ({ body, headers: slackHeaders(SECRET, body, "application/x-www-form-urlencoded") });
+
+/**
+ * Posts with node:http over kept-alive sockets, one per request in flight as
+ * Slack's senders do. fetch cost the load generator ~2 ms of CPU per request,
+ * enough on two cores to slow whatever it measured.
+ */
+function poster(url: string, concurrency: number) {
+  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+  const post = (signed: Signed) =>
+    new Promise<void>((resolve, reject) => {
+      const req = request(url, { method: "POST", agent, headers: { ...signed.headers, "content-length": Buffer.byteLength(signed.body) } }, (res) => {
+        res.resume();
+        res.on("end", () => (res.statusCode === 200 ? resolve() : reject(new Error(`ack failed: ${res.statusCode}`))));
+      });
+      req.on("error", reject);
+      req.end(signed.body);
+    });
+  return { post, close: () => agent.destroy() };
 }
 
 /** Starts a bench/lib script in its own process; it announces itself as one JSON line. */
-async function startProcess<T>(script: string, args: string[], env: Record<string, string>, nodeArgs: string[] = []): Promise<T & { stop(): Promise<void> }> {
+async function startProcess<T>(script: string, args: string[], env: Record<string, string>, nodeArgs: string[] = []): Promise<T & { pid?: number; stop(): Promise<void> }> {
   const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", script, ...args], {
     env: { ...process.env, ...env },
     stdio: ["pipe", "pipe", "inherit"],
@@ -49,6 +74,7 @@ async function startProcess<T>(script: string, args: string[], env: Record<strin
   const [line] = (await once(createInterface({ input: child.stdout! }), "line")) as [string];
   return {
     ...(JSON.parse(line) as T),
+    pid: child.pid,
     async stop() {
       child.stdin!.end();
       if (child.exitCode === null) await once(child, "exit");
@@ -88,10 +114,14 @@ const slackEnv = (fake: FakeSlack) => ({ SLACK_SIGNING_SECRET: SECRET, SLACK_BOT
 
 async function bare(fake: FakeSlack, concurrency: number): Promise<Result> {
   const app = await startApp("bare", slackEnv(fake));
-  const items = Array.from({ length: REQUESTS }, (_, i) => commandBody(`U${i}`, `done ${TASKS[i % TASKS.length]} bench note`, fake.responseUrl(i)));
-  const ack = await runConcurrent(items, concurrency, (body) => post(app.url, body));
+  const items = Array.from({ length: REQUESTS }, (_, i) => sign(commandBody(`U${i}`, `done ${TASKS[i % TASKS.length]} bench note`, fake.responseUrl(i))));
+  const client = poster(app.url, concurrency);
+  const before = readCpu({ app: app.pid, fake: fake.pid });
+  const ack = await runConcurrent(items, concurrency, client.post);
+  const cpu = cpuPerOperation(before, readCpu({ app: app.pid, fake: fake.pid }), REQUESTS);
+  client.close();
   await app.stop();
-  return { ack };
+  return { ack, cpu };
 }
 
 async function full(fake: FakeSlack, concurrency: number): Promise<Result> {
@@ -120,9 +150,12 @@ async function full(fake: FakeSlack, concurrency: number): Promise<Result> {
     try {
       // Task-major: requests in flight belong to different interns, as in a real cohort; each (intern, task) once,
       // since a repeat would measure the "already waiting" reply.
-      const items = Array.from({ length: REQUESTS }, (_, n) => commandBody(`UI${n % interns}`, `done ${TASKS[Math.floor(n / interns)]} bench note`, fake.responseUrl(n)));
+      const items = Array.from({ length: REQUESTS }, (_, n) => sign(commandBody(`UI${n % interns}`, `done ${TASKS[Math.floor(n / interns)]} bench note`, fake.responseUrl(n))));
+      const client = poster(app.url, concurrency);
+      const before = readCpu({ app: app.pid, fake: fake.pid });
       const start = performance.now();
-      const ack = await runConcurrent(items, concurrency, (body) => post(app.url, body));
+      const ack = await runConcurrent(items, concurrency, client.post);
+      client.close();
       const deadline = Date.now() + 120_000;
       let counts = await fake.counts();
       while (counts.mentorDms < REQUESTS || counts.replies < REQUESTS) {
@@ -134,10 +167,11 @@ async function full(fake: FakeSlack, concurrency: number): Promise<Result> {
         counts = await fake.counts();
       }
       const seconds = (performance.now() - start) / 1000;
+      const cpu = cpuPerOperation(before, readCpu({ app: app.pid, fake: fake.pid }), REQUESTS);
       const stored = (await store.recordedWork()).reduce((n, w) => n + w.count, 0);
       if (stored !== REQUESTS) throw new Error(`${stored} of ${REQUESTS} submissions stored`);
       if (counts.notRecorded) throw new Error(`${counts.notRecorded} commands were not recorded, e.g. ${counts.example}`);
-      return { ack, completedPerSecond: REQUESTS / seconds };
+      return { ack, completedPerSecond: REQUESTS / seconds, cpu };
     } finally {
       await app.stop();
     }
@@ -145,6 +179,10 @@ async function full(fake: FakeSlack, concurrency: number): Promise<Result> {
 }
 
 const ms = (v: number) => `${v.toFixed(2)} ms`;
+const cpuLine = (cpu: Record<string, number>) =>
+  Object.entries(cpu)
+    .map(([part, v]) => `${part} ${v.toFixed(2)}`)
+    .join(", ");
 
 if (!process.env.DATABASE_URL) {
   console.log("bench/slack.ts needs PostgreSQL: set DATABASE_URL (e.g. postgres://postgres@127.0.0.1:5432/postgres)");
@@ -164,6 +202,7 @@ try {
       console.log(
         `  c=${concurrency} run ${run + 1}: bare p50 ${ms(p(b, 50))} p99 ${ms(p(b, 99))} · steps p50 ${ms(p(f, 50))} p99 ${ms(p(f, 99))} · completed ${f.completedPerSecond!.toFixed(0)}/s`,
       );
+      console.log(`    CPU ms per request: bare: ${cpuLine(b.cpu)} · steps: ${cpuLine(f.cpu)}`);
     }
     const med = (pick: (r: { bare: Result; full: Result }) => number) => median(rows.map(pick));
     const bareP50 = med((r) => percentile(r.bare.ack.latenciesMs, 50));
@@ -175,6 +214,8 @@ try {
     console.log(`  bare Bolt ack  p50 ${ms(bareP50)}  p99 ${ms(bareP99)}`);
     console.log(`  Steps ack      p50 ${ms(fullP50)}  p99 ${ms(fullP99)}  p99 ratio ${(fullP99 / bareP99).toFixed(2)} (target ≤ 1.5)`);
     console.log(`  completed (acked, stored, mentor DM delivered): ${completed.toFixed(0)}/s (target ≥ 300/s)`);
+    const medianCpu = (side: "bare" | "full") => Object.fromEntries(Object.keys(rows[0]![side].cpu).map((k) => [k, med((r) => r[side].cpu[k]!)]));
+    console.log(`  CPU ms per request (median): bare ${cpuLine(medianCpu("bare"))} · Steps ${cpuLine(medianCpu("full"))}`);
   }
 } finally {
   await fake.stop();
