@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { Env } from "../../src/config.ts";
 import type { Logger } from "../../src/log.ts";
 import type { PlatformAdapter } from "../../src/platform.ts";
+import { createSlackFetch } from "./http.ts";
 import { registerHandlers } from "./receive.ts";
 import { slackTransport } from "./transport.ts";
 
@@ -57,9 +58,10 @@ function boltLogger(log: Logger, initial: LogLevel): BoltLogger {
  */
 export const SLACK_RETRY: webApi.RetryOptions = { retries: 10, factor: 2, minTimeout: 25, maxTimeout: 5_000, randomize: true, maxRetryTime: 30_000 };
 
-export function slackClientOptions(vars: SlackVars): webApi.WebClientOptions {
+/** The Web API client's settings; Bolt also answers response_urls with this fetch. */
+export function slackClientOptions(vars: SlackVars, fetchFn: typeof fetch): webApi.WebClientOptions {
   // SLACK_API_URL points the client at a proxy or a test fake.
-  return { retryConfig: SLACK_RETRY, ...(vars.SLACK_API_URL ? { slackApiUrl: vars.SLACK_API_URL.replace(/\/?$/, "/") } : {}) };
+  return { retryConfig: SLACK_RETRY, fetch: fetchFn, ...(vars.SLACK_API_URL ? { slackApiUrl: vars.SLACK_API_URL.replace(/\/?$/, "/") } : {}) };
 }
 
 const slack: PlatformAdapter = {
@@ -75,7 +77,8 @@ const slack: PlatformAdapter = {
     const vars = readSlackVars(ctx.env.raw);
     const logLevel = ctx.env.LOG_LEVEL === "debug" ? LogLevel.DEBUG : LogLevel.INFO;
     const logger = boltLogger(ctx.log, logLevel);
-    const clientOptions = slackClientOptions(vars);
+    const http = createSlackFetch();
+    const clientOptions = slackClientOptions(vars, http.fetch);
     const socketMode = Boolean(vars.SLACK_APP_TOKEN);
     // Steps keeps its state in the database: Bolt's in-memory conversation store would only cost a rejected lookup per request.
     const common = { token: vars.SLACK_BOT_TOKEN, clientOptions, logger, logLevel, convoStore: false as const };
@@ -89,13 +92,14 @@ const slack: PlatformAdapter = {
       ctx.routes.add("POST", EVENTS_PATH, receiver.requestListener);
     }
     app.error(async (error) => ctx.log.error("slack listener failed", { error: error.message }));
-    const { refreshHome } = registerHandlers({ app, client: app.client, core: ctx.core, store: ctx.store, log: ctx.log });
+    const { refreshHome } = registerHandlers({ app, client: app.client, fetch: http.fetch, core: ctx.core, store: ctx.store, log: ctx.log });
     if (socketMode) await app.start();
     ctx.log.info("Slack is ready", { mode: socketMode ? "socket" : "http", path: socketMode ? undefined : EVENTS_PATH });
     return {
       transport: slackTransport({ client: app.client, store: ctx.store, program: ctx.core.program, log: ctx.log, refreshHome }),
       async close() {
         if (socketMode) await app.stop();
+        http.close();
       },
     };
   },

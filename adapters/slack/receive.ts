@@ -20,6 +20,8 @@ export const ACTION_ID = /^(approve|request_changes|publish_badge)(#\d+)?$/;
 export interface ReceiveDeps {
   app: App;
   client: webApi.WebClient;
+  /** For response_urls Bolt does not answer itself (after a modal). */
+  fetch: typeof fetch;
   core: Core;
   store: Store;
   log: Logger;
@@ -75,7 +77,7 @@ export function registerHandlers(deps: ReceiveDeps): { refreshHome(person: Perso
     const rendered = render(message);
     if (typeof respond === "function") return void (await respond({ response_type: "ephemeral", replace_original: false, ...rendered }));
     if (typeof respond === "string") {
-      const res = await fetch(respond, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ response_type: "ephemeral", replace_original: false, ...rendered }) });
+      const res = await deps.fetch(respond, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ response_type: "ephemeral", replace_original: false, ...rendered }) });
       if (!res.ok) throw new Error(`response_url answered ${res.status}`);
       return;
     }
