@@ -47,7 +47,7 @@ function makeStore(db: Db | Tx, inTransaction: boolean): Store {
   const placeholder = sql.placeholder;
   const byIdentity = once(() =>
     db
-      .select(personColumns)
+      .select({ person: personColumns, address: identities.address })
       .from(identities)
       .innerJoin(people, eq(people.id, identities.personId))
       .where(and(eq(identities.platform, placeholder("platform")), eq(identities.platformUserId, placeholder("userId"))))

@@ -3,7 +3,7 @@ import type { Core } from "./domain/core.ts";
 import { isStepsError } from "./errors.ts";
 import type { Logger } from "./log.ts";
 import type { Message } from "./messages.ts";
-import type { Person, Store } from "./store.ts";
+import type { Account, Person, Store } from "./store.ts";
 import { StepsError } from "./errors.ts";
 
 /** What every platform does with a typed command: parse it, run it, and always answer. */
@@ -38,11 +38,12 @@ export async function resolvePerson(
   platformUserId: string,
   lookupEmail: () => Promise<string | undefined>,
   address?: unknown,
-): Promise<Person> {
+): Promise<Account> {
   const known = await store.personByIdentity(platform, platformUserId);
   if (known) {
-    if (address !== undefined) await store.saveIdentity({ platform, platformUserId, personId: known.id, address });
-    return known;
+    if (address === undefined) return known;
+    await store.saveIdentity({ platform, platformUserId, personId: known.person.id, address });
+    return { person: known.person, address };
   }
   const email = await lookupEmail();
   const person = email ? await store.personByEmail(email) : undefined;
@@ -50,5 +51,5 @@ export async function resolvePerson(
     throw new StepsError("not_on_roster", "You are not on this program's roster yet. Ask your coordinator to add you, then try again.");
   }
   await store.saveIdentity({ platform, platformUserId, personId: person.id, address: address ?? null });
-  return person;
+  return { person, address: address ?? null };
 }

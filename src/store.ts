@@ -60,6 +60,12 @@ export interface Award {
   revokedReason: string | null;
 }
 
+/** A roster person found through one of their platform accounts, with what is remembered about that account. */
+export interface Account {
+  person: Person;
+  address: unknown;
+}
+
 export interface Identity {
   platform: string;
   platformUserId: string;
@@ -135,7 +141,7 @@ export interface Store {
   upsertPeople(rows: PersonUpsert[]): Promise<{ inserted: number; updated: number }>;
   setRemindersOff(personId: number, off: boolean): Promise<void>;
 
-  personByIdentity(platform: string, platformUserId: string): Promise<Person | undefined>;
+  personByIdentity(platform: string, platformUserId: string): Promise<Account | undefined>;
   saveIdentity(identity: Omit<Identity, "updatedAt">): Promise<void>;
   identitiesOf(personIds: number[]): Promise<Identity[]>;
 

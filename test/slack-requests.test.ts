@@ -63,7 +63,7 @@ describe("Slack requests: commands", () => {
     await s.send.command(users.ana, "help");
     expect(await lastReply(3)).toContain("done &lt;task&gt;");
     expect(s.fake.of("users.info")).toHaveLength(1);
-    expect((await s.steps.store.personByIdentity("slack", users.ana))?.email).toBe("ana@example.org");
+    expect((await s.steps.store.personByIdentity("slack", users.ana))?.person.email).toBe("ana@example.org");
     expect(s.fake.of("response_url").every((c) => c.body.response_type === "ephemeral")).toBe(true);
   });
 

@@ -1,7 +1,7 @@
 import type { webApi } from "@slack/bolt";
 import { z } from "zod";
 import { resolvePerson } from "../../src/chat.ts";
-import type { Identity, Person, Store } from "../../src/store.ts";
+import type { Account, Identity, Store } from "../../src/store.ts";
 
 /** What Steps remembers about a Slack account: its DM channel with the bot, and whether its Home tab was opened. */
 export interface SlackAddress {
@@ -30,8 +30,8 @@ export async function emailOf(client: webApi.WebClient, userId: string): Promise
   }
 }
 
-/** The roster person behind a Slack user id: remembered, or matched by email once and remembered. */
-export function slackPerson(store: Store, client: webApi.WebClient, userId: string): Promise<Person> {
+/** The roster person behind a Slack user id, with the account's address: remembered, or matched by email once and remembered. */
+export function slackAccount(store: Store, client: webApi.WebClient, userId: string): Promise<Account> {
   return resolvePerson(store, "slack", userId, () => emailOf(client, userId));
 }
 
@@ -41,9 +41,4 @@ export async function rememberAddress(store: Store, identity: Pick<Identity, "pl
   const next = { ...current, ...learnt };
   if (next.channel === current.channel && next.home === current.home) return;
   await store.saveIdentity({ platform: "slack", platformUserId: identity.platformUserId, personId: identity.personId, address: next });
-}
-
-/** The stored Slack identity of a user, after slackPerson has made sure one exists. */
-export async function identityOf(store: Store, person: Person, userId: string): Promise<Identity | undefined> {
-  return (await store.identitiesOf([person.id])).find((i) => i.platform === "slack" && i.platformUserId === userId);
 }

@@ -5,8 +5,8 @@ import type { Core } from "../../src/domain/core.ts";
 import { homeView } from "../../src/domain/home.ts";
 import type { Logger } from "../../src/log.ts";
 import type { ActionId, Message } from "../../src/messages.ts";
-import type { Person, Store } from "../../src/store.ts";
-import { addressOf, identityOf, rememberAddress, slackPerson } from "./identity.ts";
+import type { Account, Person, Store } from "../../src/store.ts";
+import { addressOf, rememberAddress, slackAccount } from "./identity.ts";
 import { LIMITS, render } from "./render.ts";
 
 export const COMMAND = "/steps";
@@ -50,13 +50,13 @@ export function registerHandlers(deps: ReceiveDeps): { refreshHome(person: Perso
   const { app, client, core, store, log } = deps;
 
   /** Resolves the Slack user, runs fn, and turns any failure into the reply to show. */
-  async function asPerson(userId: string, fn: (person: Person) => Promise<Message>): Promise<{ reply: Message; person?: Person }> {
-    let person: Person | undefined;
+  async function asPerson(userId: string, fn: (person: Person) => Promise<Message>): Promise<{ reply: Message; account?: Account }> {
+    let account: Account | undefined;
     try {
-      person = await slackPerson(store, client, userId);
-      return { reply: await fn(person), person };
+      account = await slackAccount(store, client, userId);
+      return { reply: await fn(account.person), account };
     } catch (error) {
-      return { reply: errorReply(error, log), person };
+      return { reply: errorReply(error, log), account };
     }
   }
 
@@ -66,10 +66,8 @@ export function registerHandlers(deps: ReceiveDeps): { refreshHome(person: Perso
   }
 
   /** The actor's own Home tab shows the change too, if they ever opened it. */
-  async function refreshIfOpened(person: Person | undefined, userId: string): Promise<void> {
-    if (!person) return;
-    const identity = await identityOf(store, person, userId);
-    if (identity && addressOf(identity.address).home) await refreshHome(person, userId);
+  async function refreshIfOpened(account: Account | undefined, userId: string): Promise<void> {
+    if (account && addressOf(account.address).home) await refreshHome(account.person, userId);
   }
 
   /** Ephemeral reply where Slack gave a response_url (messages), else a direct message (Home tab, modals). */
@@ -107,9 +105,9 @@ export function registerHandlers(deps: ReceiveDeps): { refreshHome(person: Perso
     await ack();
     await safely("command", async () => {
       const command = commandSchema.parse(body);
-      const { reply, person } = await asPerson(command.user_id, (p) => answer(core, p, command.text, log));
+      const { reply, account } = await asPerson(command.user_id, (p) => answer(core, p, command.text, log));
       await tell(command.user_id, reply, respond);
-      await refreshIfOpened(person, command.user_id);
+      await refreshIfOpened(account, command.user_id);
     });
   });
 
@@ -127,9 +125,9 @@ export function registerHandlers(deps: ReceiveDeps): { refreshHome(person: Perso
         await client.views.open({ trigger_id: click.trigger_id, view: changesModal({ value, responseUrl: click.response_url }) as never });
         return;
       }
-      const { reply, person } = await asPerson(userId, (p) => core.act({ action, value, personId: p.id }));
+      const { reply, account } = await asPerson(userId, (p) => core.act({ action, value, personId: p.id }));
       await tell(userId, reply, click.response_url ? respond : undefined);
-      await refreshIfOpened(person, userId);
+      await refreshIfOpened(account, userId);
     });
   });
 
@@ -144,11 +142,11 @@ export function registerHandlers(deps: ReceiveDeps): { refreshHome(person: Perso
     await safely("modal", async () => {
       const userId = parsed.data.user.id;
       const meta = metadataSchema.safeParse(safeJson(parsed.data.view.private_metadata));
-      const { reply, person } = await asPerson(userId, (p) =>
+      const { reply, account } = await asPerson(userId, (p) =>
         core.act({ action: "request_changes", value: meta.success ? meta.data.value : "", personId: p.id, reason }),
       );
       await tell(userId, reply, meta.success ? meta.data.responseUrl : undefined);
-      await refreshIfOpened(person, userId);
+      await refreshIfOpened(account, userId);
     });
   });
 
@@ -156,17 +154,17 @@ export function registerHandlers(deps: ReceiveDeps): { refreshHome(person: Perso
     await safely("home", async () => {
       const opened = homeOpenedSchema.parse(event);
       if (opened.tab && opened.tab !== "home") return;
-      let person: Person;
+      let account: Account;
       try {
-        person = await slackPerson(store, client, opened.user);
+        account = await slackAccount(store, client, opened.user);
       } catch (error) {
         const text = errorReply(error, log).text;
         await client.views.publish({ user_id: opened.user, view: { type: "home", blocks: render({ text, blocks: [{ type: "text", text }] }).blocks as never } });
         return;
       }
-      const identity = await identityOf(store, person, opened.user);
-      if (identity) await rememberAddress(store, identity, { home: true, ...(opened.channel ? { channel: opened.channel } : {}) });
-      await refreshHome(person, opened.user);
+      const identity = { platformUserId: opened.user, personId: account.person.id, address: account.address };
+      await rememberAddress(store, identity, { home: true, ...(opened.channel ? { channel: opened.channel } : {}) });
+      await refreshHome(account.person, opened.user);
     });
   });
 

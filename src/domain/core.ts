@@ -61,11 +61,6 @@ export function createCore(options: CoreOptions) {
     return found;
   }
 
-  function approversFor(intern: Person, task: Task, coordinators: Person[]): number[] {
-    if (task.approver === "mentor" && intern.mentorId) return [intern.mentorId];
-    return coordinators.map((c) => c.id);
-  }
-
   /** Records a completion or hours entry and asks the approver, in one transaction. */
   async function submit(intern: Person, slug: string, units: number, note: string | null, link: string | null, asHours: boolean) {
     requireRole(intern, ["intern"], "record tasks");
@@ -80,9 +75,15 @@ export function createCore(options: CoreOptions) {
       throw new StepsError("evidence_required", `${task.title} needs evidence: add a link or a few words, e.g. \`done ${slug} https://…\`.`);
     }
     const result = await store.transaction(async (tx) => {
-      // Queries are round trips, the hot path's main cost: the id is reserved
-      // beside the lock so the submission and its approval request go out together.
-      const [all, id] = await Promise.all([tx.lockPerson(intern.id), tx.reserveSubmissionId()]);
+      // Queries are round trips, the hot path's main cost: the id is reserved and
+      // the mentor read beside the lock, so the submission and its approval
+      // request go out together and the reply needs no query of its own.
+      const mentorApproves = task.approver === "mentor" && intern.mentorId !== null;
+      const [all, id, mentors] = await Promise.all([
+        tx.lockPerson(intern.id),
+        tx.reserveSubmissionId(),
+        mentorApproves ? tx.peopleByIds([intern.mentorId!]) : Promise.resolve([]),
+      ]);
       const mine = all.filter((s) => s.playlist === playlist.slug && s.task === task.slug);
       const required = requiredUnits(task);
       const approved = mine.filter((s) => s.status === "approved").reduce((n, s) => n + s.units, 0);
@@ -105,12 +106,11 @@ export function createCore(options: CoreOptions) {
         status: "pending",
         createdAt: now(),
       };
-      const coordinators = task.approver === "coordinator" || !intern.mentorId ? await tx.peopleByRole("coordinator") : [];
-      const approvers = approversFor(intern, task, coordinators);
+      const approvers = mentors.length > 0 ? mentors : await tx.peopleByRole("coordinator");
       const request = views.approvalRequest(intern, task, playlist, submission);
       await Promise.all([
         tx.createSubmission(submission),
-        tx.enqueue(approvers.map((a) => ({ key: `approval:${id}:${a}`, recipient: `person:${a}` as const, payload: { message: request } }))),
+        tx.enqueue(approvers.map((a) => ({ key: `approval:${id}:${a.id}`, recipient: `person:${a.id}` as const, payload: { message: request } }))),
       ]);
       const progress = playlistProgress(playlist, [...all, submission]);
       return { submission, approvers, progress };

@@ -20,8 +20,7 @@ export async function replyFor(core: CoreApi, person: Person, command: Command):
         command.kind === "done"
           ? await core.done(person, command.task, command.note ?? null, command.link ?? null)
           : await core.logHours(person, command.minutes, command.task, command.note ?? null, command.link ?? null);
-      const approvers = await store.peopleByIds(r.approvers);
-      const who = approvers.length === 1 ? approvers[0]!.name : "the coordinators";
+      const who = r.approvers.length === 1 ? r.approvers[0]!.name : "the coordinators";
       const what = isHours(r.task) ? `${displayUnits(r.task, r.submission.units)} h of ${r.task.title}` : r.task.title;
       const text = `Recorded ${what} (#${r.submission.id}). ${who} will review it.`;
       return views.message(text, { type: "text", text }, ...views.progressBlocks(r.progress));
