@@ -43,15 +43,21 @@ export const onPostgres = Boolean(process.env.DATABASE_URL);
 let shared: Promise<DbHandle> | undefined;
 let queryCount = 0;
 
+// Registered when a test file imports this module (vitest loads it afresh for
+// each file): a hook added from inside a running test is never called, and
+// the file's database would be left on the server.
+afterAll(async () => {
+  const handle = shared;
+  shared = undefined;
+  await (await handle)?.close();
+});
+
 /**
  * One database per test file, emptied for each test: starting PGlite or
  * creating a database costs about a second, emptying it a millisecond.
  */
 export async function resetDb(): Promise<DbHandle> {
-  if (!shared) {
-    shared = freshDb({ onQuery: () => queryCount++ });
-    afterAll(async () => (await shared)?.close());
-  }
+  shared ??= freshDb({ onQuery: () => queryCount++ });
   const handle = await shared;
   await handle.db.execute(sql`truncate people, identities, submissions, decisions, awards, outbox, receipts, settings restart identity cascade`);
   return handle;
