@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { AdapterContext, PlatformAdapter, RouteHandler, RunningAdapter } from "../src/platform.ts";
+import type { AdapterContext, PlatformAdapter, RouteHandler, Routes, RunningAdapter } from "../src/platform.ts";
 import { listenHost } from "../src/config.ts";
 import type { Steps } from "./boot.ts";
 
@@ -13,8 +13,35 @@ export interface RunningServer {
 
 const HEALTH_TIMEOUT_MS = 2_000;
 
+export interface ServerOptions {
+  port?: number;
+  host?: string;
+  retryEveryMs?: number;
+  offload?: AdapterContext["offload"];
+}
+
+export interface StartedAdapter {
+  name: string;
+  adapter: RunningAdapter;
+}
+
+/** Starts the configured adapters and gives their transports to the dispatcher; routes go to the caller's table. */
+export async function startAdapters(steps: Steps, adapters: PlatformAdapter[], routes: Routes, roles: Pick<AdapterContext, "offload" | "worker"> = {}): Promise<StartedAdapter[]> {
+  const { env, log } = steps;
+  const configured = adapters.filter((a) => a.configured(env)).map((a) => a.name);
+  const context: AdapterContext = { env, core: steps.core, store: steps.store, dispatcher: steps.dispatcher, routes, log, now: steps.now, runDue: steps.runDue, configured, ...roles };
+  const running: StartedAdapter[] = [];
+  for (const adapter of adapters) {
+    const started = await adapter.start(context);
+    if (!started) continue;
+    running.push({ name: adapter.name, adapter: started });
+    if (started.transport) steps.dispatcher.register(started.transport);
+  }
+  return running;
+}
+
 /** Serves /healthz and whatever routes the configured adapters add, on one port. */
-export async function startServer(steps: Steps, adapters: PlatformAdapter[], options: { port?: number; host?: string; retryEveryMs?: number } = {}): Promise<RunningServer> {
+export async function startServer(steps: Steps, adapters: PlatformAdapter[], options: ServerOptions = {}): Promise<RunningServer> {
   const { env, log } = steps;
   const routes: { method: string; path: string; handler: RouteHandler }[] = [];
   const add = (method: "GET" | "POST", path: string, handler: RouteHandler) => routes.push({ method, path, handler });
@@ -29,15 +56,8 @@ export async function startServer(steps: Steps, adapters: PlatformAdapter[], opt
     }
   });
 
+  const running = await startAdapters(steps, adapters, { add }, { offload: options.offload });
   const configured = adapters.filter((a) => a.configured(env)).map((a) => a.name);
-  const context: AdapterContext = { env, core: steps.core, store: steps.store, dispatcher: steps.dispatcher, routes: { add }, log, now: steps.now, runDue: steps.runDue, configured };
-  const running: { name: string; adapter: RunningAdapter }[] = [];
-  for (const adapter of adapters) {
-    const started = await adapter.start(context);
-    if (!started) continue;
-    running.push({ name: adapter.name, adapter: started });
-    if (started.transport) steps.dispatcher.register(started.transport);
-  }
 
   const server = createServer((req, res) => void route(req, res));
   async function route(req: IncomingMessage, res: ServerResponse) {

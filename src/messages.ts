@@ -3,7 +3,8 @@
  * renders them (Block Kit, Adaptive Cards, HTML) with a plain-text fallback.
  * Text is plain: renderers escape it for their platform.
  */
-export type ActionId = "approve" | "request_changes" | "publish_badge";
+export const ACTION_IDS = ["approve", "request_changes", "publish_badge"] as const;
+export type ActionId = (typeof ACTION_IDS)[number];
 
 export interface Button {
   type: "button";

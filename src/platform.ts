@@ -26,10 +26,21 @@ export interface AdapterContext {
   runDue?: (at: Date) => Promise<unknown>;
   /** Names of the other platforms that are configured: the playground stays off beside a real chat platform. */
   configured: string[];
+  /**
+   * Hands an adapter's work after the ack to the work thread, whose instance of
+   * the same adapter runs it with work(); unset when there is none (PGlite, or
+   * WORK_THREAD=off), or false when the thread is gone: the adapter then does
+   * the work itself.
+   */
+  offload?: (adapter: string, job: unknown) => boolean;
+  /** Set in the work thread: run offloaded jobs and deliveries, but receive nothing from a platform here. */
+  worker?: boolean;
 }
 
 export interface RunningAdapter {
   transport?: Transport;
+  /** Runs a job another instance's adapter offloaded (see AdapterContext.offload). */
+  work?(job: unknown): Promise<void>;
   close?(): Promise<void>;
 }
 

@@ -6,6 +6,7 @@ import type { PlatformAdapter } from "../../src/platform.ts";
 import { createSlackFetch } from "./http.ts";
 import { registerHandlers } from "./receive.ts";
 import { slackTransport } from "./transport.ts";
+import { slackWork } from "./work.ts";
 
 export const EVENTS_PATH = "/slack/events";
 
@@ -92,13 +93,23 @@ const slack: PlatformAdapter = {
       ctx.routes.add("POST", EVENTS_PATH, receiver.requestListener);
     }
     app.error(async (error) => ctx.log.error("slack listener failed", { error: error.message }));
-    const { refreshHome } = registerHandlers({ app, client: app.client, fetch: http.fetch, core: ctx.core, store: ctx.store, log: ctx.log });
-    if (socketMode) await app.start();
+    const work = slackWork({ client: app.client, fetch: http.fetch, core: ctx.core, store: ctx.store, log: ctx.log });
+    registerHandlers({
+      app,
+      store: ctx.store,
+      log: ctx.log,
+      hand: async (job) => {
+        if (!ctx.offload?.(slack.name, job)) await work.run(job);
+      },
+    });
+    // A work thread only runs offloaded work: the serving thread holds the socket.
+    if (socketMode && !ctx.worker) await app.start();
     ctx.log.info("Slack is ready", { mode: socketMode ? "socket" : "http", path: socketMode ? undefined : EVENTS_PATH });
     return {
-      transport: slackTransport({ client: app.client, store: ctx.store, program: ctx.core.program, log: ctx.log, refreshHome }),
+      transport: slackTransport({ client: app.client, store: ctx.store, program: ctx.core.program, log: ctx.log, refreshHome: work.refreshHome }),
+      work: work.run,
       async close() {
-        if (socketMode) await app.stop();
+        if (socketMode && !ctx.worker) await app.stop();
         http.close();
       },
     };

@@ -1,13 +1,10 @@
-import type { App, RespondFn, webApi } from "@slack/bolt";
+import type { App } from "@slack/bolt";
 import { z } from "zod";
-import { answer, errorReply } from "../../src/chat.ts";
-import type { Core } from "../../src/domain/core.ts";
-import { homeView } from "../../src/domain/home.ts";
 import type { Logger } from "../../src/log.ts";
-import type { ActionId, Message } from "../../src/messages.ts";
-import type { Account, Person, Store } from "../../src/store.ts";
-import { addressOf, rememberAddress, slackAccount } from "./identity.ts";
-import { LIMITS, render } from "./render.ts";
+import type { ActionId } from "../../src/messages.ts";
+import type { Store } from "../../src/store.ts";
+import { LIMITS } from "./render.ts";
+import type { SlackJob } from "./work.ts";
 
 export const COMMAND = "/steps";
 export const CHANGES_MODAL = "request_changes";
@@ -19,16 +16,14 @@ export const ACTION_ID = /^(approve|request_changes|publish_badge)(#\d+)?$/;
 
 export interface ReceiveDeps {
   app: App;
-  client: webApi.WebClient;
-  /** For response_urls Bolt does not answer itself (after a modal). */
-  fetch: typeof fetch;
-  core: Core;
   store: Store;
   log: Logger;
+  /** Where the work after the ack goes: this thread's SlackWork, or the work thread. */
+  hand: (job: SlackJob) => Promise<void>;
 }
 
 // No length cap here: the grammar answers an over-long command itself.
-const commandSchema = z.object({ user_id: z.string().min(1), text: z.string() });
+const commandSchema = z.object({ user_id: z.string().min(1), text: z.string(), response_url: z.url().optional() });
 const clickSchema = z.object({
   user: z.object({ id: z.string().min(1) }),
   trigger_id: z.string().min(1),
@@ -45,50 +40,14 @@ const submissionSchema = z.object({
 });
 const homeOpenedSchema = z.object({ user: z.string().min(1), channel: z.string().min(1).optional(), tab: z.string().optional() });
 
-/** Wires the /steps command, button clicks, the request-changes modal and the Home tab onto a Bolt app. */
-export function registerHandlers(deps: ReceiveDeps): { refreshHome(person: Person, userId: string): Promise<void> } {
-  const { app, client, core, store, log } = deps;
-
-  /** Resolves the Slack user, runs fn, and turns any failure into the reply to show. */
-  async function asPerson(userId: string, fn: (person: Person) => Promise<Message>): Promise<{ reply: Message; account?: Account }> {
-    let account: Account | undefined;
-    try {
-      account = await slackAccount(store, client, userId);
-      return { reply: await fn(account.person), account };
-    } catch (error) {
-      return { reply: errorReply(error, log), account };
-    }
-  }
-
-  async function refreshHome(person: Person, userId: string): Promise<void> {
-    const view = render(await homeView(core, person), LIMITS.homeBlocks);
-    await client.views.publish({ user_id: userId, view: { type: "home", blocks: view.blocks as never } });
-  }
-
-  /** The actor's own Home tab shows the change too, if they ever opened it. */
-  async function refreshIfOpened(account: Account | undefined, userId: string): Promise<void> {
-    if (account && addressOf(account.address).home) await refreshHome(account.person, userId);
-  }
-
-  /** Ephemeral reply where Slack gave a response_url (messages), else a direct message (Home tab, modals). */
-  async function tell(userId: string, message: Message, respond?: RespondFn | string): Promise<void> {
-    const rendered = render(message);
-    if (typeof respond === "function") return void (await respond({ response_type: "ephemeral", replace_original: false, ...rendered }));
-    if (typeof respond === "string") {
-      const res = await deps.fetch(respond, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ response_type: "ephemeral", replace_original: false, ...rendered }) });
-      if (!res.ok) throw new Error(`response_url answered ${res.status}`);
-      return;
-    }
-    const opened = await client.conversations.open({ users: userId });
-    if (opened.channel?.id) await client.chat.postMessage({ channel: opened.channel.id, ...rendered });
-  }
-
-  // Work after the ack takes turns, a few at a time: with every request's work
-  // in flight at once, each new request waits behind all their callbacks
-  // before it can be acked.
-  const turns = limiter(WORK_CONCURRENCY);
-  const safely = (what: string, fn: () => Promise<void>) =>
-    turns(fn).catch((error: unknown) => log.error(`slack ${what} failed`, { error: error instanceof Error ? (error.stack ?? error.message) : String(error) }));
+/**
+ * Wires the /steps command, button clicks, the request-changes modal and the
+ * Home tab onto a Bolt app: each request is checked, acked, and turned into a
+ * job for work.ts. Only opening the modal happens here, since its trigger_id
+ * expires in 3 s.
+ */
+export function registerHandlers(deps: ReceiveDeps): void {
+  const { app, store, log, hand } = deps;
 
   // Slack re-sends an event it thinks failed (X-Slack-Retry-Num); the receipts table makes the first one the only one.
   app.use(async ({ body, next }) => {
@@ -100,35 +59,30 @@ export function registerHandlers(deps: ReceiveDeps): { refreshHome(person: Perso
     await next();
   });
 
-  app.command(COMMAND, async ({ ack, body, respond }) => {
+  app.command(COMMAND, async ({ ack, body }) => {
     // Acknowledge first: Slack gives up after 3 s, and the reply goes through response_url anyway.
     await ack();
-    await safely("command", async () => {
-      const command = commandSchema.parse(body);
-      const { reply, account } = await asPerson(command.user_id, (p) => answer(core, p, command.text, log));
-      await tell(command.user_id, reply, respond);
-      await refreshIfOpened(account, command.user_id);
-    });
+    const parsed = commandSchema.safeParse(body);
+    if (!parsed.success) return log.warn("slack command ignored: unexpected payload", { issues: parsed.error.issues.length });
+    const command = parsed.data;
+    await hand({ kind: "command", userId: command.user_id, text: command.text, responseUrl: command.response_url });
   });
 
-  app.action(ACTION_ID, async ({ ack, body, respond }) => {
+  app.action(ACTION_ID, async ({ ack, body, client }) => {
     await ack();
-    await safely("button", async () => {
-      const parsed = clickSchema.safeParse(body);
-      if (!parsed.success) return log.warn("slack click ignored: unexpected payload", { issues: parsed.error.issues.length });
-      const click = parsed.data;
-      const { action_id, value } = click.actions[0]!;
-      const action = action_id.replace(/#\d+$/, "") as ActionId;
-      const userId = click.user.id;
-      if (action === "request_changes") {
-        // trigger_id expires in 3 s: open the modal before any database work; the core checks the clicker on submit.
-        await client.views.open({ trigger_id: click.trigger_id, view: changesModal({ value, responseUrl: click.response_url }) as never });
-        return;
-      }
-      const { reply, account } = await asPerson(userId, (p) => core.act({ action, value, personId: p.id }));
-      await tell(userId, reply, click.response_url ? respond : undefined);
-      await refreshIfOpened(account, userId);
-    });
+    const parsed = clickSchema.safeParse(body);
+    if (!parsed.success) return log.warn("slack click ignored: unexpected payload", { issues: parsed.error.issues.length });
+    const click = parsed.data;
+    const { action_id, value } = click.actions[0]!;
+    const action = action_id.replace(/#\d+$/, "") as ActionId;
+    if (action === "request_changes") {
+      // Before any database work; the core checks the clicker on submit.
+      await client.views
+        .open({ trigger_id: click.trigger_id, view: changesModal({ value, responseUrl: click.response_url }) as never })
+        .catch((error: unknown) => log.error("slack modal failed to open", { error: String(error) }));
+      return;
+    }
+    await hand({ kind: "click", userId: click.user.id, action, value, responseUrl: click.response_url });
   });
 
   app.view(CHANGES_MODAL, async ({ ack, body }) => {
@@ -139,36 +93,16 @@ export function registerHandlers(deps: ReceiveDeps): { refreshHome(person: Perso
       return;
     }
     await ack();
-    await safely("modal", async () => {
-      const userId = parsed.data.user.id;
-      const meta = metadataSchema.safeParse(safeJson(parsed.data.view.private_metadata));
-      const { reply, account } = await asPerson(userId, (p) =>
-        core.act({ action: "request_changes", value: meta.success ? meta.data.value : "", personId: p.id, reason }),
-      );
-      await tell(userId, reply, meta.success ? meta.data.responseUrl : undefined);
-      await refreshIfOpened(account, userId);
-    });
+    const meta = metadataSchema.safeParse(safeJson(parsed.data.view.private_metadata));
+    await hand({ kind: "changes", userId: parsed.data.user.id, value: meta.success ? meta.data.value : "", reason, responseUrl: meta.success ? meta.data.responseUrl : undefined });
   });
 
   app.event(HOME_OPENED, async ({ event }) => {
-    await safely("home", async () => {
-      const opened = homeOpenedSchema.parse(event);
-      if (opened.tab && opened.tab !== "home") return;
-      let account: Account;
-      try {
-        account = await slackAccount(store, client, opened.user);
-      } catch (error) {
-        const text = errorReply(error, log).text;
-        await client.views.publish({ user_id: opened.user, view: { type: "home", blocks: render({ text, blocks: [{ type: "text", text }] }).blocks as never } });
-        return;
-      }
-      const identity = { platformUserId: opened.user, personId: account.person.id, address: account.address };
-      await rememberAddress(store, identity, { home: true, ...(opened.channel ? { channel: opened.channel } : {}) });
-      await refreshHome(account.person, opened.user);
-    });
+    const opened = homeOpenedSchema.safeParse(event);
+    if (!opened.success) return log.warn("slack home event ignored: unexpected payload", { issues: opened.error.issues.length });
+    if (opened.data.tab && opened.data.tab !== "home") return;
+    await hand({ kind: "home", userId: opened.data.user, channel: opened.data.channel });
   });
-
-  return { refreshHome };
 }
 
 function changesModal(meta: z.infer<typeof metadataSchema>) {
@@ -187,24 +121,6 @@ function changesModal(meta: z.infer<typeof metadataSchema>) {
         element: { type: "plain_text_input", action_id: "reason", multiline: true, max_length: 2000 },
       },
     ],
-  };
-}
-
-const WORK_CONCURRENCY = 8;
-
-/** Runs at most n of the given tasks at once, the rest in the order they came. */
-function limiter(n: number): (task: () => Promise<void>) => Promise<void> {
-  let running = 0;
-  const waiting: (() => void)[] = [];
-  return async (task) => {
-    if (running >= n) await new Promise<void>((resolve) => waiting.push(resolve));
-    running++;
-    try {
-      await task();
-    } finally {
-      running--;
-      waiting.shift()?.();
-    }
   };
 }
 

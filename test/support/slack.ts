@@ -6,7 +6,9 @@ import { stringify } from "yaml";
 import slackAdapter from "../../adapters/slack/index.ts";
 import { startServer } from "../../app/server.ts";
 import { importRoster } from "../../src/domain/roster.ts";
-import type { Logger } from "../../src/log.ts";
+import { startWorkThread, wantsWorkThread } from "../../app/work-thread.ts";
+import { readEnv } from "../../src/config.ts";
+import { silentLogger, type Logger } from "../../src/log.ts";
 import { bootForTest } from "./boot.ts";
 import { slackSender, startFakeSlack, type FakeSlackOptions } from "./fake-slack.ts";
 import { rosterCsv, testProgram } from "./program.ts";
@@ -40,7 +42,7 @@ const emails: Record<string, string> = {
  * The whole app (real server, real Bolt, real database) with the test program
  * and roster, Slack configured, and the Web API pointed at a recording fake.
  */
-export async function slackStack(options: { fake?: FakeSlackOptions; now?: () => Date; log?: Logger } = {}) {
+export async function slackStack(options: { fake?: FakeSlackOptions; now?: () => Date; log?: Logger; workThread?: boolean } = {}) {
   const fake = await startFakeSlack({ emails, ...options.fake });
   const dir = mkdtempSync(join(tmpdir(), "steps-slack-"));
   const file = testProgram().file;
@@ -57,7 +59,11 @@ export async function slackStack(options: { fake?: FakeSlackOptions; now?: () =>
     },
     { now: options.now ?? (() => new Date("2026-06-16T17:00:00Z")), log: options.log },
   );
-  const server = await startServer(steps, [slackAdapter], { retryEveryMs: 60_000 });
+  // As `steps serve` starts one: only where WORK_THREAD's default (PostgreSQL) says so. Its clock is the real one.
+  const workThread = options.workThread && wantsWorkThread(steps.env) ? await startWorkThread(readEnv({ ...steps.env.raw, LOG_LEVEL: "error" }), silentLogger) : undefined;
+  let handed = 0;
+  const offload = workThread && ((adapter: string, job: unknown) => (workThread.offload(adapter, job) ? (handed++, true) : false));
+  const server = await startServer(steps, [slackAdapter], { retryEveryMs: 60_000, offload });
   const send = slackSender(`${server.url}/slack/events`, SECRET, fake);
 
   return {
@@ -65,6 +71,9 @@ export async function slackStack(options: { fake?: FakeSlackOptions; now?: () =>
     steps,
     server,
     send,
+    workThread,
+    /** Jobs the work thread took. */
+    handed: () => handed,
     /** Waits until the fake has seen `count` calls of that method (work continues after the ack). */
     async waitFor(method: string, count = 1, timeoutMs = 5_000) {
       const until = Date.now() + timeoutMs;
@@ -90,6 +99,7 @@ export async function slackStack(options: { fake?: FakeSlackOptions; now?: () =>
     },
     async close() {
       await server.close();
+      await workThread?.close();
       await steps.close().catch(() => {});
       await fake.close();
       rmSync(dir, { recursive: true, force: true });

@@ -1,0 +1,58 @@
+import { Worker } from "node:worker_threads";
+import type { Env } from "../src/config.ts";
+import type { Logger } from "../src/log.ts";
+
+/**
+ * The work after an ack, in a thread of its own. A command's work (the
+ * database, the reply, the mentor's message) costs several milliseconds of
+ * CPU; on the thread that acks, every request arriving meanwhile waits for it
+ * (bench/slack.ts). The work thread is a second Steps instance in this process
+ * (app/worker.ts): its own database pool, core, adapters and dispatcher, as
+ * two servers on one database are, so it needs PostgreSQL.
+ */
+export interface WorkThread {
+  /** Hands a job to the thread's instance of that adapter; false once the thread is gone. */
+  offload(adapter: string, job: unknown): boolean;
+  /** Finishes the jobs handed over, then stops the thread. */
+  close(): Promise<void>;
+}
+
+export type FromWorker = { type: "ready" } | { type: "failed"; error: string };
+export type ToWorker = { type: "job"; adapter: string; job: unknown } | { type: "close" };
+
+/** WORK_THREAD, else on with PostgreSQL: PGlite keeps its database inside one thread. */
+export function wantsWorkThread(env: Env): boolean {
+  return env.WORK_THREAD ? env.WORK_THREAD === "on" : Boolean(env.DATABASE_URL);
+}
+
+export async function startWorkThread(env: Env, log: Logger): Promise<WorkThread> {
+  if (!env.DATABASE_URL) throw new Error("WORK_THREAD=on needs PostgreSQL (DATABASE_URL): PGlite keeps its database inside one thread.");
+  // A worker thread does not inherit the loader that lets this process import
+  // TypeScript: it registers tsx's before importing worker.ts.
+  const tsx = import.meta.resolve("tsx/esm/api");
+  const entry = new URL("./worker.ts", import.meta.url).href;
+  const bootstrap = `import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`;
+  const worker = new Worker(bootstrap, { eval: true, workerData: { env: env.raw } });
+  let alive = true;
+  await new Promise<void>((resolve, reject) => {
+    worker.once("message", (m: FromWorker) => (m.type === "ready" ? resolve() : reject(new Error(`work thread did not start: ${m.error}`))));
+    worker.once("error", reject);
+  });
+  worker.on("error", (error) => log.error("work thread failed; work after the ack now runs on the serving thread", { error: error.stack ?? error.message }));
+  worker.on("exit", () => (alive = false));
+  log.info("work after the ack runs in a work thread");
+  const post = (message: ToWorker) => worker.postMessage(message);
+  return {
+    offload(adapter, job) {
+      if (!alive) return false;
+      post({ type: "job", adapter, job });
+      return true;
+    },
+    async close() {
+      if (!alive) return;
+      const exited = new Promise((resolve) => worker.once("exit", resolve));
+      post({ type: "close" });
+      await exited;
+    },
+  };
+}

@@ -1,0 +1,51 @@
+import { setPriority } from "node:os";
+import { parentPort, workerData } from "node:worker_threads";
+import { readEnv } from "../src/config.ts";
+import { createLogger } from "../src/log.ts";
+import { discoverAdapters } from "./adapters.ts";
+import { boot } from "./boot.ts";
+import { startAdapters } from "./server.ts";
+import type { FromWorker, ToWorker } from "./work-thread.ts";
+
+// The work thread's side of app/work-thread.ts: a Steps instance that receives
+// nothing from a platform, runs the jobs adapters offload to it, and delivers
+// the outbox like any other instance.
+
+const port = parentPort!;
+const say = (message: FromWorker) => port.postMessage(message);
+const env = readEnv((workerData as { env: Record<string, string | undefined> }).env);
+const log = createLogger(env.LOG_LEVEL);
+
+// Acks are due within 3 s and the work after them is not: a lower priority
+// lets the serving thread run first whenever both want a core. On Linux the
+// nice value belongs to the thread; elsewhere this may not apply.
+try {
+  setPriority(10);
+} catch {
+  // Not allowed here: the work still runs, only without the precedence.
+}
+
+try {
+  const steps = await boot(env, log);
+  const running = await startAdapters(steps, await discoverAdapters(), { add: () => {} }, { worker: true });
+  const timer = setInterval(() => void steps.dispatcher.kick(), 15_000);
+  const inFlight = new Set<Promise<void>>();
+  port.on("message", async (message: ToWorker) => {
+    if (message.type === "close") {
+      clearInterval(timer);
+      await Promise.all(inFlight);
+      for (const r of running) await r.adapter.close?.();
+      await steps.close();
+      port.close();
+      return;
+    }
+    const adapter = running.find((r) => r.name === message.adapter)?.adapter;
+    if (!adapter?.work) return log.error("work thread: no adapter takes this job", { adapter: message.adapter });
+    const done = adapter.work(message.job).catch((error: unknown) => log.error(`${message.adapter} work failed`, { error: error instanceof Error ? (error.stack ?? error.message) : String(error) }));
+    inFlight.add(done);
+    void done.finally(() => inFlight.delete(done));
+  });
+  say({ type: "ready" });
+} catch (error) {
+  say({ type: "failed", error: error instanceof Error ? error.message : String(error) });
+}

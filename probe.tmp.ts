@@ -1,0 +1,18 @@
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { Agent, request } from "node:http";
+import { createInterface } from "node:readline";
+import { slackHeaders } from "./test/support/fake-slack.ts";
+import { percentile, runConcurrent } from "./bench/lib/measure.ts";
+const SECRET = "bench-signing-secret-0123456789";
+const fakeChild = spawn(process.execPath, ["--import", "tsx", "bench/lib/fake-slack-process.ts"], { stdio: ["pipe", "pipe", "inherit"] });
+const [fakeLine] = (await once(createInterface({ input: fakeChild.stdout! }), "line")) as [string];
+const fake = JSON.parse(fakeLine);
+const child = spawn(process.execPath, ["--import", "tsx", "bench/lib/slack-app.ts", "bare"], { env: { ...process.env, SLACK_SIGNING_SECRET: SECRET, SLACK_BOT_TOKEN: "xoxb-x", SLACK_API_URL: fake.apiUrl }, stdio: ["pipe", "pipe", "inherit"] });
+const [line] = (await once(createInterface({ input: child.stdout! }), "line")) as [string];
+const { url } = JSON.parse(line);
+const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+const items = Array.from({ length: 2000 }, (_, i) => { const body = new URLSearchParams({ team_id: "T1", user_id: `U${i}`, command: "/steps", text: "done x", response_url: "http://127.0.0.1:9/r", trigger_id: "t" }).toString(); return { body, headers: slackHeaders(SECRET, body, "application/x-www-form-urlencoded") }; });
+const run = await runConcurrent(items, 1, (s) => new Promise<void>((resolve, reject) => { const req = request(url, { method: "POST", agent, headers: { ...s.headers, "content-length": Buffer.byteLength(s.body) } }, (res) => { res.resume(); res.on("end", resolve); }); req.on("error", reject); req.end(s.body); }));
+console.log(`${process.argv[2] ?? ""} bare c=1 p50 ${percentile(run.latenciesMs, 50).toFixed(2)} p99 ${percentile(run.latenciesMs, 99).toFixed(2)} ms`);
+agent.destroy(); child.stdin!.end(); await once(child, "exit"); fakeChild.stdin!.end();
