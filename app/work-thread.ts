@@ -8,7 +8,8 @@ import type { Logger } from "../src/log.ts";
  * CPU; on the thread that acks, every request arriving meanwhile waits for it
  * (bench/slack.ts). The work thread is a second Steps instance in this process
  * (app/worker.ts): its own database pool, core, adapters and dispatcher, as
- * two servers on one database are, so it needs PostgreSQL.
+ * two servers on one database are, so it needs PostgreSQL. It runs at the
+ * lowest priority: under load, acks stay fast and replies wait.
  */
 export interface WorkThread {
   /** Hands a job to the thread's instance of that adapter; false once the thread is gone. */

@@ -145,6 +145,7 @@ async function full(fake: FakeSlack, concurrency: number): Promise<Result> {
       PORT: "0",
       HOST: "127.0.0.1",
       PUBLIC_URL: "http://bench.test",
+      LOG_LEVEL: "warn",
       BENCH_CONNECTIONS: String(Math.max(10, concurrency)),
     });
     try {
