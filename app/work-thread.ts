@@ -38,6 +38,9 @@ export async function startWorkThread(env: Env, log: Logger): Promise<WorkThread
   await new Promise<void>((resolve, reject) => {
     worker.once("message", (m: FromWorker) => (m.type === "ready" ? resolve() : reject(new Error(`work thread did not start: ${m.error}`))));
     worker.once("error", reject);
+  }).catch(async (error: unknown) => {
+    await worker.terminate();
+    throw error;
   });
   worker.on("error", (error) => log.error("work thread failed; work after the ack now runs on the serving thread", { error: error.stack ?? error.message }));
   worker.on("exit", () => (alive = false));

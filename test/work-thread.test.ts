@@ -24,6 +24,11 @@ describe("the work thread", () => {
     await expect(startWorkThread(readEnv({ WORK_THREAD: "on" }), silentLogger)).rejects.toThrow(/needs PostgreSQL \(DATABASE_URL\)/);
   });
 
+  it("fails to start with the thread's own reason when its instance cannot boot", async () => {
+    const env = readEnv({ DATABASE_URL: "postgres://postgres@127.0.0.1:5432/test", PROGRAM_FILE: "no/such/program.yml" });
+    await expect(startWorkThread(env, silentLogger)).rejects.toThrow(/work thread did not start: .*no\/such\/program\.yml/);
+  });
+
   // With PGlite there is no work thread and the same requests are answered on the serving thread.
   const where = onPostgres ? "in the work thread" : "on the serving thread (PGlite)";
 
