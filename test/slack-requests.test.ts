@@ -55,6 +55,14 @@ describe("Slack requests: signatures", () => {
 });
 
 describe("Slack requests: commands", () => {
+  it("acks a signed command whose response_url is not a URL, and records and sends nothing", async () => {
+    const res = await s.send.command(users.ana, "done safety-walk", { responseUrl: "not a url" });
+    expect(res.status).toBe(200);
+    await s.settle();
+    expect(writes()).toEqual([]);
+    expect(await s.steps.store.submissionsOf((await person("ana@example.org")).id)).toEqual([]);
+  });
+
   it("matches the Slack user by email once, remembers the id, and answers every grammar command ephemerally", async () => {
     await s.send.command(users.ana, "status");
     expect(await lastReply()).toContain("Your progress");
