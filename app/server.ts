@@ -12,6 +12,8 @@ export interface RunningServer {
 }
 
 const HEALTH_TIMEOUT_MS = 2_000;
+/** How often every instance looks for retries and what another instance left behind. */
+export const OUTBOX_BEAT_MS = 15_000;
 
 export interface ServerOptions {
   port?: number;
@@ -25,10 +27,14 @@ export interface StartedAdapter {
   adapter: RunningAdapter;
 }
 
+function configuredPlatforms(steps: Steps, adapters: PlatformAdapter[]): string[] {
+  return adapters.filter((a) => a.configured(steps.env)).map((a) => a.name);
+}
+
 /** Starts the configured adapters and gives their transports to the dispatcher; routes go to the caller's table. */
 export async function startAdapters(steps: Steps, adapters: PlatformAdapter[], routes: Routes, roles: Pick<AdapterContext, "offload" | "worker"> = {}): Promise<StartedAdapter[]> {
   const { env, log } = steps;
-  const configured = adapters.filter((a) => a.configured(env)).map((a) => a.name);
+  const configured = configuredPlatforms(steps, adapters);
   const context: AdapterContext = { env, core: steps.core, store: steps.store, dispatcher: steps.dispatcher, routes, log, now: steps.now, runDue: steps.runDue, configured, ...roles };
   const running: StartedAdapter[] = [];
   for (const adapter of adapters) {
@@ -57,7 +63,7 @@ export async function startServer(steps: Steps, adapters: PlatformAdapter[], opt
   });
 
   const running = await startAdapters(steps, adapters, { add }, { offload: options.offload });
-  const configured = adapters.filter((a) => a.configured(env)).map((a) => a.name);
+  const configured = configuredPlatforms(steps, adapters);
 
   const server = createServer((req, res) => void route(req, res));
   async function route(req: IncomingMessage, res: ServerResponse) {
@@ -74,8 +80,7 @@ export async function startServer(steps: Steps, adapters: PlatformAdapter[], opt
 
   await new Promise<void>((resolve) => server.listen(options.port ?? env.PORT, options.host ?? listenHost(env, configured), resolve));
   const { port } = server.address() as AddressInfo;
-  // Retries and anything another instance left behind go out on this beat.
-  const timer = setInterval(() => void steps.dispatcher.kick(), options.retryEveryMs ?? 15_000);
+  const timer = setInterval(() => void steps.dispatcher.kick(), options.retryEveryMs ?? OUTBOX_BEAT_MS);
   timer.unref();
   void steps.dispatcher.kick();
   log.info("Steps is listening", { url: `http://localhost:${port}`, adapters: running.map((r) => r.name), database: steps.db.kind });

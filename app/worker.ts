@@ -4,7 +4,7 @@ import { readEnv } from "../src/config.ts";
 import { createLogger } from "../src/log.ts";
 import { discoverAdapters } from "./adapters.ts";
 import { boot } from "./boot.ts";
-import { startAdapters } from "./server.ts";
+import { OUTBOX_BEAT_MS, startAdapters } from "./server.ts";
 import type { FromWorker, ToWorker } from "./work-thread.ts";
 
 // The work thread's side of app/work-thread.ts: a Steps instance that receives
@@ -30,7 +30,7 @@ try {
 try {
   const steps = await boot(env, log);
   const running = await startAdapters(steps, await discoverAdapters(), { add: () => {} }, { worker: true });
-  const timer = setInterval(() => void steps.dispatcher.kick(), 15_000);
+  const timer = setInterval(() => void steps.dispatcher.kick(), OUTBOX_BEAT_MS);
   const inFlight = new Set<Promise<void>>();
   port.on("message", async (message: ToWorker) => {
     if (message.type === "close") {
