@@ -57,14 +57,6 @@ function makeStore(db: Db | Tx, inTransaction: boolean): Store {
   const identitiesByPerson = once(() =>
     db.select().from(identities).where(sql`${identities.personId} = any(${placeholder("ids")})`).orderBy(desc(identities.updatedAt)).prepare("identities_of"),
   );
-  const sent = once(() =>
-    db
-      .update(outbox)
-      .set({ status: "sent", delivered: placeholder("delivered"), sentAt: sql`${placeholder("at")}::timestamptz`, lastError: null })
-      .where(eq(outbox.id, placeholder("id")))
-      .prepare("mark_sent"),
-  );
-
   const store: Store = {
     transaction(fn) {
       if (inTransaction) return fn(store);
@@ -335,8 +327,16 @@ function makeStore(db: Db | Tx, inTransaction: boolean): Store {
       }));
       return items.sort((a, b) => a.id - b.id);
     },
-    async markSent(id, delivered, at) {
-      await sent().execute({ id, delivered, at: at.toISOString() });
+    async markSent(marks) {
+      if (marks.length === 0) return;
+      // One statement for the lot: one write and one commit however many were sent.
+      // The id list lets the planner use the key: it guesses 100 rows for the
+      // JSON and would otherwise read the whole outbox to join them.
+      const rows = JSON.stringify(marks.map((m) => ({ id: m.id, delivered: m.delivered, at: m.at.toISOString() })));
+      await db.execute(sql`
+        update outbox set status = 'sent', delivered = v.delivered, sent_at = v.at, last_error = null
+        from jsonb_to_recordset(${rows}::jsonb) as v(id bigint, delivered jsonb, at timestamptz)
+        where outbox.id = v.id and outbox.id = any(${sql.param(marks.map((m) => m.id))})`);
     },
     async markRetry(id, error, nextAttemptAt) {
       await db.update(outbox).set({ status: "queued", lastError: error, nextAttemptAt }).where(eq(outbox.id, id));

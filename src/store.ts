@@ -95,6 +95,13 @@ export interface OutboxItem {
   createdAt: Date;
 }
 
+/** An outbox item that went out: where it landed and when. */
+export interface SentMark {
+  id: number;
+  delivered: DeliveryRef[];
+  at: Date;
+}
+
 /** Where a message landed, opaque to the core; the adapter that wrote it reads it back to edit it. */
 export interface DeliveryRef {
   platform: string;
@@ -169,7 +176,7 @@ export interface Store {
   enqueue(items: { key: string; recipient: Recipient; payload: OutboxPayload; notBefore?: Date }[]): Promise<number>;
   /** Claims due items for a lease so that no other instance sends them meanwhile. */
   claimDue(now: Date, limit: number, leaseMs: number): Promise<OutboxItem[]>;
-  markSent(id: number, delivered: DeliveryRef[], at: Date): Promise<void>;
+  markSent(marks: SentMark[]): Promise<void>;
   markRetry(id: number, error: string, nextAttemptAt: Date): Promise<void>;
   markFailed(id: number, error: string): Promise<void>;
   deliveredUnder(keyPrefix: string): Promise<DeliveryRef[]>;

@@ -3,6 +3,7 @@ import { createDispatcher } from "../src/delivery/dispatcher.ts";
 import { DeliveryError, type Transport } from "../src/delivery/transport.ts";
 import { silentLogger } from "../src/log.ts";
 import type { Message } from "../src/messages.ts";
+import type { SentMark } from "../src/store.ts";
 import { harness, type Harness } from "./support/harness.ts";
 
 let h: Harness;
@@ -42,6 +43,22 @@ describe("dispatcher", () => {
     for (const p of people) {
       expect(log.filter((l) => l.startsWith(`${p.email} `))).toEqual([`${p.email} m1`, `${p.email} m2`, `${p.email} m3`]);
     }
+  });
+
+  it("marks messages that finish together as sent in one statement", async () => {
+    h = await harness();
+    const people = await h.store.peopleByRole("intern");
+    await h.store.enqueue(people.map((p) => ({ key: `t:${p.id}`, recipient: `person:${p.id}` as const, payload: { message: message("hi") } })));
+    const batches: number[] = [];
+    const store = { ...h.store, markSent: (marks: SentMark[]) => (batches.push(marks.length), h.store.markSent(marks)) };
+    const dispatcher = createDispatcher({ store, now: () => new Date("2026-06-16T17:00:00Z"), log: silentLogger });
+    // Every send answers at once, so the sends in flight finish in the same moment.
+    dispatcher.register({ ...jitteryTransport([]), sendToPerson: async () => ({ platform: "jittery", channel: "D1" }) });
+    expect(await dispatcher.drain()).toBe(people.length);
+    expect(batches.reduce((a, b) => a + b, 0)).toBe(people.length);
+    expect(batches.length).toBeLessThan(people.length);
+    expect(await h.store.deliveredUnder("t:")).toEqual(people.map(() => ({ platform: "jittery", channel: "D1" })));
+    expect(await h.store.claimDue(new Date("2026-06-16T18:00:00Z"), 100, 60_000)).toEqual([]);
   });
 
   it("marks a message that can never arrive as failed and still sends the rest", async () => {

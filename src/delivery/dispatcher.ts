@@ -1,6 +1,7 @@
 import type { Logger } from "../log.ts";
-import type { DeliveryRef, Identity, OutboxItem, Person, Store } from "../store.ts";
+import type { DeliveryRef, Identity, OutboxItem, Person, SentMark, Store } from "../store.ts";
 import type { Clock } from "../time.ts";
+import { coalesce } from "./coalesce.ts";
 import { DeliveryError, type Transport } from "./transport.ts";
 
 export interface DispatcherOptions {
@@ -32,6 +33,8 @@ export function createDispatcher(options: DispatcherOptions) {
   const concurrency = options.concurrency ?? DISPATCH_CONCURRENCY;
   const transports: Transport[] = [];
   let running: Promise<number> | null = null;
+  // Messages finish one by one; their marks share a statement (and a commit) with those that finish meanwhile.
+  const markSent = coalesce((marks: SentMark[]) => store.markSent(marks));
   let again = false;
 
   /** Who a batch is for, looked up once per batch rather than once per message. */
@@ -92,7 +95,7 @@ export function createDispatcher(options: DispatcherOptions) {
   async function handle(item: OutboxItem, recipients: Recipients): Promise<void> {
     try {
       const refs = await deliver(item, recipients);
-      await store.markSent(item.id, refs, now());
+      await markSent({ id: item.id, delivered: refs, at: now() });
     } catch (error) {
       const e = error instanceof DeliveryError ? error : null;
       const text = error instanceof Error ? error.message : String(error);
