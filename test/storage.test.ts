@@ -57,6 +57,22 @@ describe("storage", () => {
   });
 });
 
+describe("transactions", () => {
+  const submission = { playlist: "steps", task: "lunch-and-learn", units: 1, isOnce: false, note: null, link: null, createdAt: new Date() };
+
+  it("keep nothing when a statement fails, even if the error was caught inside", async () => {
+    const store = createStore((await resetDb()).db);
+    const attempt = store.transaction(async (tx) => {
+      await tx.setSetting("half-done", true);
+      // No such person: the insert fails, and the server aborts the transaction whatever the code does.
+      await tx.createSubmission({ ...submission, personId: 999_999 }).catch(() => {});
+      return "done";
+    });
+    await expect(attempt).rejects.toThrow();
+    expect(await store.getSetting("half-done")).toBeUndefined();
+  });
+});
+
 describe("roster import", () => {
   it("reports every bad row and imports nothing", async () => {
     const store = createStore((await resetDb()).db);
