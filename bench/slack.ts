@@ -104,7 +104,8 @@ async function startFake() {
     responseUrl: (n: number) => `${fake.url}/respond/${n}`,
     set: (options: unknown) => command("/set", options),
     clear: () => command("/clear", {}),
-    counts: () => command("/counts"),
+    /** Answers once n mentor messages and n replies have arrived, or after 120 s with what has. */
+    arrived: (n: number) => command(`/wait?for=${n}`),
   };
 }
 
@@ -157,15 +158,10 @@ async function full(fake: FakeSlack, concurrency: number): Promise<Result> {
       const start = performance.now();
       const ack = await runConcurrent(items, concurrency, client.post);
       client.close();
-      const deadline = Date.now() + 120_000;
-      let counts = await fake.counts();
-      while (counts.mentorDms < REQUESTS || counts.replies < REQUESTS) {
-        if (Date.now() > deadline) {
-          const failed = (await store.digestRows(new Date(0))).failedDeliveries.map((f) => `${f.key}: ${f.lastError}`);
-          throw new Error(`only ${counts.mentorDms} of ${REQUESTS} mentor messages and ${counts.replies} replies arrived; failed: ${failed.join("; ") || "none"}`);
-        }
-        await new Promise((r) => setTimeout(r, 20));
-        counts = await fake.counts();
+      const counts = await fake.arrived(REQUESTS);
+      if (counts.mentorDms < REQUESTS || counts.replies < REQUESTS) {
+        const failed = (await store.digestRows(new Date(0))).failedDeliveries.map((f) => `${f.key}: ${f.lastError}`);
+        throw new Error(`only ${counts.mentorDms} of ${REQUESTS} mentor messages and ${counts.replies} replies arrived; failed: ${failed.join("; ") || "none"}`);
       }
       const seconds = (performance.now() - start) / 1000;
       const cpu = cpuPerOperation(before, readCpu({ app: app.pid, fake: fake.pid }), REQUESTS);

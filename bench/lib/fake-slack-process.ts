@@ -4,27 +4,57 @@ import { startFakeSlack } from "../../test/support/fake-slack.ts";
 
 // The fake Slack API for bench/slack.ts, in a process of its own: answering
 // the app's API calls must not hold up the load generator's clock. A second
-// port takes commands: POST /set (options), POST /clear, GET /counts.
+// port takes commands: POST /set (options), POST /clear, and GET
+// /wait?for=<n>, which answers once n mentor messages and n replies have
+// arrived (or after 120 s): the bench waits on one request instead of asking
+// every few milliseconds, which cost both processes CPU the app needs.
 
 const fake = await startFakeSlack();
+
+/** Counted as calls arrive, from where the last look stopped: never a scan of them all. */
+let seen = { next: 0, mentorDms: 0, replies: 0, notRecorded: 0, example: undefined as string | undefined };
+function counts() {
+  for (; seen.next < fake.calls.length; seen.next++) {
+    const c = fake.calls[seen.next]!;
+    // Bench mentors are Slack users UM<n>, so their DM channels are DUM<n>.
+    if (c.method === "chat.postMessage" && String(c.body.channel).startsWith("DUM")) seen.mentorDms++;
+    if (c.method !== "response_url") continue;
+    seen.replies++;
+    const text = String(c.body.text);
+    if (!text.startsWith("Recorded")) {
+      seen.notRecorded++;
+      seen.example ??= text;
+    }
+  }
+  const { next: _, ...shown } = seen;
+  return shown;
+}
+
+function arrived(n: number): Promise<ReturnType<typeof counts>> {
+  const deadline = Date.now() + 120_000;
+  return new Promise((resolve) => {
+    const look = () => {
+      const now = counts();
+      if ((now.mentorDms >= n && now.replies >= n) || Date.now() > deadline) resolve(now);
+      else setTimeout(look, 5);
+    };
+    look();
+  });
+}
+
 const control = createServer((req, res) => {
   let body = "";
   req.on("data", (c: Buffer) => (body += c));
-  req.on("end", () => {
-    if (req.url === "/set") fake.set(JSON.parse(body));
-    if (req.url === "/clear") fake.clear();
-    const replies = fake.of("response_url").map((c) => String(c.body.text));
-    const notRecorded = replies.filter((t) => !t.startsWith("Recorded"));
+  req.on("end", async () => {
+    const url = new URL(req.url ?? "/", "http://fake");
+    if (url.pathname === "/set") fake.set(JSON.parse(body));
+    if (url.pathname === "/clear") {
+      fake.clear();
+      seen = { next: 0, mentorDms: 0, replies: 0, notRecorded: 0, example: undefined };
+    }
+    const answer = url.pathname === "/wait" ? await arrived(Number(url.searchParams.get("for"))) : counts();
     res.writeHead(200, { "content-type": "application/json" });
-    res.end(
-      JSON.stringify({
-        // Bench mentors are Slack users UM<n>, so their DM channels are DUM<n>.
-        mentorDms: fake.calls.filter((c) => c.method === "chat.postMessage" && String(c.body.channel).startsWith("DUM")).length,
-        replies: replies.length,
-        notRecorded: notRecorded.length,
-        example: notRecorded[0],
-      }),
-    );
+    res.end(JSON.stringify(answer));
   });
 });
 await new Promise<void>((r) => control.listen(0, "127.0.0.1", r));
