@@ -75,6 +75,15 @@ describe("Slack transport", () => {
     expect(second!.at - first!.at).toBeLessThan(1_900);
   });
 
+  it("looks up someone it never wrote to once, however many messages for them are in a batch", async () => {
+    const max = (await s.steps.store.personByEmail("max@example.org"))!;
+    await s.steps.store.enqueue([1, 2, 3].map((n) => ({ key: `t:${n}`, recipient: `person:${max.id}` as const, payload: { message: hello } })));
+    expect(await s.steps.dispatcher.drain()).toBe(3);
+    expect(s.fake.of("users.lookupByEmail")).toHaveLength(1);
+    expect(s.fake.of("conversations.open")).toHaveLength(1);
+    expect(s.fake.of("chat.postMessage").map((c) => c.body.channel)).toEqual([1, 2, 3].map(() => `D${users.max}`));
+  });
+
   it("a permanent failure is recorded on the outbox item, not retried", async () => {
     s.fake.set({ failures: { "users.lookupByEmail": "users_not_found" } });
     await s.send.command(users.ana, "done safety-walk");

@@ -79,7 +79,11 @@ export function createDispatcher(options: DispatcherOptions) {
     const anyone = transports.find((t) => t.reachesEveryone);
     if (anyone) {
       try {
-        return [await anyone.sendToPerson(person, undefined, message)];
+        const ref = await anyone.sendToPerson(person, undefined, message);
+        // The transport has just found them and saved who they are there: this
+        // batch's next messages to them need not look them up again.
+        recipients.identities.set(personId, await store.identitiesOf([personId]));
+        return [ref];
       } catch (error) {
         // The digest should say what a coordinator can act on: maybe they use the other platform and never installed Steps there.
         const others = transports.filter((t) => !t.reachesEveryone).map((t) => t.platform);
