@@ -19,6 +19,10 @@ import { median, percentile, runConcurrent, type Run } from "./lib/measure.ts";
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 2000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+// Sent before each timed part and not counted, as a long-running bot is past
+// its first requests (compiling hot code, opening connections, preparing
+// statements); BENCH_WARMUP=0 measures from a cold start.
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 500);
 const CONCURRENCIES = (process.env.BENCH_CONCURRENCY ?? "1,32").split(",").map(Number);
 const INTERNS_PER_MENTOR = 8;
 const SECRET = "bench-signing-secret-0123456789";
@@ -115,10 +119,11 @@ const slackEnv = (fake: FakeSlack) => ({ SLACK_SIGNING_SECRET: SECRET, SLACK_BOT
 
 async function bare(fake: FakeSlack, concurrency: number): Promise<Result> {
   const app = await startApp("bare", slackEnv(fake));
-  const items = Array.from({ length: REQUESTS }, (_, i) => sign(commandBody(`U${i}`, `done ${TASKS[i % TASKS.length]} bench note`, fake.responseUrl(i))));
+  const all = Array.from({ length: WARMUP + REQUESTS }, (_, i) => sign(commandBody(`U${i}`, `done ${TASKS[i % TASKS.length]} bench note`, fake.responseUrl(i))));
   const client = poster(app.url, concurrency);
+  await runConcurrent(all.slice(0, WARMUP), concurrency, client.post);
   const before = readCpu({ app: app.pid, fake: fake.pid });
-  const ack = await runConcurrent(items, concurrency, client.post);
+  const ack = await runConcurrent(all.slice(WARMUP), concurrency, client.post);
   const cpu = cpuPerOperation(before, readCpu({ app: app.pid, fake: fake.pid }), REQUESTS);
   client.close();
   await app.stop();
@@ -126,7 +131,7 @@ async function bare(fake: FakeSlack, concurrency: number): Promise<Result> {
 }
 
 async function full(fake: FakeSlack, concurrency: number): Promise<Result> {
-  const interns = Math.ceil(REQUESTS / TASKS.length);
+  const interns = Math.ceil((WARMUP + REQUESTS) / TASKS.length);
   const mentors = Math.ceil(interns / INTERNS_PER_MENTOR);
   const emails: Record<string, string> = {};
   for (let i = 0; i < interns; i++) emails[`UI${i}`] = `i${i}@bench.test`;
@@ -152,11 +157,15 @@ async function full(fake: FakeSlack, concurrency: number): Promise<Result> {
     try {
       // Task-major: requests in flight belong to different interns, as in a real cohort; each (intern, task) once,
       // since a repeat would measure the "already waiting" reply.
-      const items = Array.from({ length: REQUESTS }, (_, n) => sign(commandBody(`UI${n % interns}`, `done ${TASKS[Math.floor(n / interns)]} bench note`, fake.responseUrl(n))));
+      const all = Array.from({ length: WARMUP + REQUESTS }, (_, n) => sign(commandBody(`UI${n % interns}`, `done ${TASKS[Math.floor(n / interns)]} bench note`, fake.responseUrl(n))));
       const client = poster(app.url, concurrency);
+      await runConcurrent(all.slice(0, WARMUP), concurrency, client.post);
+      const warm = await fake.arrived(WARMUP);
+      if (warm.mentorDms < WARMUP || warm.notRecorded) throw new Error(`warm-up: ${warm.mentorDms} of ${WARMUP} mentor messages, ${warm.notRecorded} not recorded`);
+      await fake.clear();
       const before = readCpu({ app: app.pid, fake: fake.pid });
       const start = performance.now();
-      const ack = await runConcurrent(items, concurrency, client.post);
+      const ack = await runConcurrent(all.slice(WARMUP), concurrency, client.post);
       client.close();
       const counts = await fake.arrived(REQUESTS);
       if (counts.mentorDms < REQUESTS || counts.replies < REQUESTS) {
@@ -166,7 +175,7 @@ async function full(fake: FakeSlack, concurrency: number): Promise<Result> {
       const seconds = (performance.now() - start) / 1000;
       const cpu = cpuPerOperation(before, readCpu({ app: app.pid, fake: fake.pid }), REQUESTS);
       const stored = (await store.recordedWork()).reduce((n, w) => n + w.count, 0);
-      if (stored !== REQUESTS) throw new Error(`${stored} of ${REQUESTS} submissions stored`);
+      if (stored !== WARMUP + REQUESTS) throw new Error(`${stored} of ${WARMUP + REQUESTS} submissions stored`);
       if (counts.notRecorded) throw new Error(`${counts.notRecorded} commands were not recorded, e.g. ${counts.example}`);
       return { ack, completedPerSecond: REQUESTS / seconds, cpu };
     } finally {
@@ -185,7 +194,7 @@ if (!process.env.DATABASE_URL) {
   console.log("bench/slack.ts needs PostgreSQL: set DATABASE_URL (e.g. postgres://postgres@127.0.0.1:5432/postgres)");
   process.exit(0);
 }
-console.log(`/steps done through Bolt: ${REQUESTS} signed requests per run, ${RUNS} runs, distinct (intern, task) pairs, node ${process.version}`);
+console.log(`/steps done through Bolt: ${REQUESTS} signed requests per run after ${WARMUP} not timed, ${RUNS} runs, distinct (intern, task) pairs, node ${process.version}`);
 const fake = await startFake();
 try {
   for (const concurrency of CONCURRENCIES) {
