@@ -61,6 +61,22 @@ describe("dispatcher", () => {
     expect(await h.store.claimDue(new Date("2026-06-16T18:00:00Z"), 100, 60_000)).toEqual([]);
   });
 
+  it("does not send again a message that went out when who its recipient is cannot be read back", async () => {
+    h = await harness();
+    const [ana] = await h.store.peopleByRole("intern");
+    await h.store.enqueue([{ key: "t:once", recipient: `person:${ana!.id}`, payload: { message: message("once") } }]);
+    let reads = 0;
+    // The batch's own lookup works; the one after the first send fails, as when the database goes away.
+    const store = { ...h.store, identitiesOf: (ids: number[]) => (reads++ === 0 ? h.store.identitiesOf(ids) : Promise.reject(new Error("connection lost"))) };
+    const log: string[] = [];
+    const dispatcher = createDispatcher({ store, now: () => new Date("2026-06-16T17:00:00Z"), log: silentLogger });
+    dispatcher.register(jitteryTransport(log));
+    await dispatcher.drain();
+    expect(reads).toBe(2);
+    expect(log).toEqual([`${ana!.email} once`]);
+    expect(await h.store.deliveredUnder("t:once")).toEqual([{ platform: "jittery" }]);
+  });
+
   it("marks a message that can never arrive as failed and still sends the rest", async () => {
     h = await harness();
     const [a, b] = await h.store.peopleByRole("intern");

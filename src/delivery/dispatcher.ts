@@ -81,8 +81,13 @@ export function createDispatcher(options: DispatcherOptions) {
       try {
         const ref = await anyone.sendToPerson(person, undefined, message);
         // The transport has just found them and saved who they are there: this
-        // batch's next messages to them need not look them up again.
-        recipients.identities.set(personId, await store.identitiesOf([personId]));
+        // batch's next messages to them need not look them up again. Only a
+        // saving: if it cannot be read they are looked up again, and the
+        // message, already sent, must not be retried for it.
+        await store.identitiesOf([personId]).then(
+          (found) => recipients.identities.set(personId, found),
+          () => {},
+        );
         return [ref];
       } catch (error) {
         // The digest should say what a coordinator can act on: maybe they use the other platform and never installed Steps there.
