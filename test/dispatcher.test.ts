@@ -49,6 +49,8 @@ describe("dispatcher", () => {
     h = await harness();
     const people = await h.store.peopleByRole("intern");
     await h.store.enqueue(people.map((p) => ({ key: `t:${p.id}`, recipient: `person:${p.id}` as const, payload: { message: message("hi") } })));
+    // Known on the platform already, so no send waits on a lookup of its own.
+    for (const p of people) await h.store.saveIdentity({ platform: "jittery", platformUserId: `u${p.id}`, personId: p.id, address: {} });
     const batches: number[] = [];
     const store = { ...h.store, markSent: (marks: SentMark[]) => (batches.push(marks.length), h.store.markSent(marks)) };
     const dispatcher = createDispatcher({ store, now: () => new Date("2026-06-16T17:00:00Z"), log: silentLogger });
