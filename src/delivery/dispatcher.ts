@@ -32,9 +32,9 @@ export function createDispatcher(options: DispatcherOptions) {
   const leaseMs = options.leaseMs ?? 60_000;
   const concurrency = options.concurrency ?? DISPATCH_CONCURRENCY;
   const transports: Transport[] = [];
-  let running: Promise<number> | null = null;
   // Messages finish one by one; their marks share a statement (and a commit) with those that finish meanwhile.
   const markSent = coalesce((marks: SentMark[]) => store.markSent(marks));
+  let running: Promise<number> | null = null;
   let again = false;
 
   /** Who a batch is for, looked up once per batch rather than once per message. */
