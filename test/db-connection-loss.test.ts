@@ -1,0 +1,83 @@
+import { sql } from "drizzle-orm";
+import postgres from "postgres";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { createDb, type DbHandle } from "../db/client.ts";
+import { createStore } from "../db/store.ts";
+import { freshDb, onPostgres } from "./support/db.ts";
+
+/**
+ * A PostgreSQL backend can go away under a running transaction: a server
+ * restart or failover, idle_in_transaction_session_timeout, an administrator.
+ * postgres.js 3.4.9 then crashed the process, let the dead transaction's later
+ * statements run on the connection that replaced it, or failed the next query
+ * with the old error; patches/postgres+3.4.9.patch fixes all three. Each test
+ * has a pool of one connection, so the replacement is always the same one.
+ * PGlite runs in the process and has no connection to lose.
+ */
+describe.runIf(onPostgres)("a PostgreSQL backend lost under a transaction", () => {
+  let database: DbHandle & { url: string | undefined };
+  let admin: postgres.Sql;
+  let handle: DbHandle;
+  beforeAll(async () => {
+    database = await freshDb();
+    admin = postgres(database.url!, { max: 1, onnotice: () => {} });
+  });
+  afterAll(async () => {
+    await admin.end();
+    await database.close();
+  });
+  beforeEach(async () => {
+    handle = await createDb(database.url, { maxConnections: 1 });
+  });
+  afterEach(() => handle.close());
+
+  const store = () => createStore(handle.db);
+  const pidOf = async (tx: { execute: DbHandle["db"]["execute"] }) => ((await tx.execute(sql`select pg_backend_pid() as pid`)) as unknown as { pid: number }[])[0]!.pid;
+  const terminate = async (pid: number) => void (await admin`select pg_terminate_backend(${pid})`);
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  it("fails the transaction, keeps none of it, and the next ones run", async () => {
+    const attempt = handle.db.transaction(async (tx) => {
+      await createStore(tx).setSetting("lost-1", true);
+      const pid = await pidOf(tx);
+      setTimeout(() => void terminate(pid), 50);
+      // In flight when the backend goes: before the patch, the ROLLBACK that
+      // followed was written to a closed socket from a timer and the process died.
+      await tx.execute(sql`select pg_sleep(5)`);
+    });
+    await expect(attempt).rejects.toThrow(/CONNECTION_CLOSED|terminating connection/);
+    expect(await store().getSetting("lost-1")).toBeUndefined();
+    await store().transaction((tx) => tx.setSetting("after-1", 1));
+    expect(await store().getSetting("after-1")).toBe(1);
+  });
+
+  it("never runs a dead transaction's statements inside the next one", async () => {
+    const dead = handle.db.transaction(async (tx) => {
+      await tx.execute(sql`set local idle_in_transaction_session_timeout = 100`);
+      await sleep(400); // the server ends the session meanwhile
+      await createStore(tx).setSetting("from-the-dead", true);
+    });
+    const deadOutcome = dead.then(() => "committed", (error: Error) => error.message);
+    await sleep(200);
+    const next = store().transaction(async (tx) => {
+      await tx.setSetting("next", true);
+      await sleep(400); // still open when the dead one's callback wakes up
+      return "committed";
+    });
+    expect(await deadOutcome).toMatch(/CONNECTION_CLOSED/);
+    expect(await next).toBe("committed");
+    expect(await store().getSetting("next")).toBe(true);
+    // Before the patch this was true: the insert ran in the other transaction and was committed with it.
+    expect(await store().getSetting("from-the-dead")).toBeUndefined();
+  });
+
+  it("does not hand the old backend's error to the first query after the reconnect", async () => {
+    const attempt = handle.db.transaction(async (tx) => {
+      // The COMMIT goes out at once and meets the backend's last words: its error, then a reset.
+      await terminate(await pidOf(tx));
+    });
+    await expect(attempt).rejects.toThrow();
+    // Before the patch this failed with "terminating connection due to administrator command".
+    expect(await store().getSetting("absent")).toBeUndefined();
+  });
+});
