@@ -1,3 +1,5 @@
+import { readdirSync, readlinkSync } from "node:fs";
+import { setPriority } from "node:os";
 import { Worker } from "node:worker_threads";
 import type { Env } from "../src/config.ts";
 import type { Logger } from "../src/log.ts";
@@ -44,6 +46,7 @@ export async function startWorkThread(env: Env, log: Logger): Promise<WorkThread
   });
   worker.on("error", (error) => log.error("work thread failed; work after the ack now runs on the serving thread", { error: error.stack ?? error.message }));
   worker.on("exit", () => (alive = false));
+  yieldHelperThreads();
   log.info("work after the ack runs in a work thread");
   const post = (message: ToWorker) => worker.postMessage(message);
   return {
@@ -59,4 +62,20 @@ export async function startWorkThread(env: Env, log: Logger): Promise<WorkThread
       await exited;
     },
   };
+}
+
+/**
+ * V8's helper threads (garbage collection, compilation) serve both threads,
+ * and most of their work comes from the work thread, which allocates far more;
+ * at nice 0 they took cores from the serving thread just as the work thread
+ * would. Every thread of the process but this one goes to nice 19 (Linux,
+ * where the nice value belongs to the thread; a no-op elsewhere).
+ */
+function yieldHelperThreads(): void {
+  try {
+    const self = readlinkSync("/proc/thread-self").split("/").pop();
+    for (const tid of readdirSync("/proc/self/task")) if (tid !== self) setPriority(Number(tid), 19);
+  } catch {
+    // No /proc, or not allowed: the helpers keep their priority.
+  }
 }

@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import { startWorkThread, wantsWorkThread } from "../app/work-thread.ts";
 import { readEnv } from "../src/config.ts";
@@ -46,6 +47,17 @@ describe("the work thread", () => {
     await s.waitFor("chat.update", 1, 15_000);
     expect((await s.steps.store.submission(sub!.id))?.status).toBe("approved");
     expect(s.handed()).toBe(onPostgres ? 2 : 0);
+  });
+
+  it(`leaves the serving thread's priority alone and lowers every other thread's ${onPostgres ? "to 19" : "not at all (PGlite)"}`, async () => {
+    const niceOf = (tid: string) => Number(readFileSync(`/proc/self/task/${tid}/stat`, "utf8").split(") ")[1]!.split(" ")[16]);
+    const self = readlinkSync("/proc/thread-self").split("/").pop()!;
+    const before = niceOf(self);
+    s = await slackStack({ workThread: true });
+    const others = readdirSync("/proc/self/task").filter((tid) => tid !== self);
+    expect(others.length).toBeGreaterThan(onPostgres ? 4 : 0);
+    expect(niceOf(self)).toBe(before);
+    expect(new Set(others.map(niceOf))).toEqual(new Set([onPostgres ? 19 : before]));
   });
 
   it("finishes the jobs it was handed before it stops", async () => {
