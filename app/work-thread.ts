@@ -65,11 +65,15 @@ export async function startWorkThread(env: Env, log: Logger): Promise<WorkThread
 }
 
 /**
- * V8's helper threads (garbage collection, compilation) serve both threads,
- * and most of their work comes from the work thread, which allocates far more;
- * at nice 0 they took cores from the serving thread just as the work thread
- * would. Every thread of the process but this one goes to nice 19 (Linux,
- * where the nice value belongs to the thread; a no-op elsewhere).
+ * Acks are due within 3 s and the work after them is not: every thread of the
+ * process but the serving one goes to the lowest priority, so the serving
+ * thread runs first whenever both want a core and the work still has every
+ * moment the machine would otherwise idle. That is the work thread (c=1 ack
+ * p99 ratio 1.30 at nice 19, 1.53 at nice 10) and V8's helper threads (garbage
+ * collection, compilation), which serve both and mostly the work thread: at
+ * nice 0 they took cores from the serving thread too (bench/RESULTS.md). Linux
+ * only, where the nice value belongs to the thread; elsewhere setpriority
+ * would lower the whole process, serving thread included.
  */
 function yieldHelperThreads(): void {
   try {

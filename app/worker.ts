@@ -1,4 +1,3 @@
-import { setPriority } from "node:os";
 import { parentPort, workerData } from "node:worker_threads";
 import { readEnv } from "../src/config.ts";
 import { createLogger } from "../src/log.ts";
@@ -15,17 +14,6 @@ const port = parentPort!;
 const say = (message: FromWorker) => port.postMessage(message);
 const env = readEnv((workerData as { env: Record<string, string | undefined> }).env);
 const log = createLogger(env.LOG_LEVEL);
-
-// Acks are due within 3 s and the work after them is not: the lowest priority
-// lets the serving thread run first whenever both want a core, and the work
-// still has every moment the machine would otherwise idle (bench/slack.ts:
-// c=1 ack p99 ratio 1.30 at nice 19, 1.53 at nice 10, median of 3 each). On
-// Linux the nice value belongs to the thread; elsewhere this may not apply.
-try {
-  setPriority(19);
-} catch {
-  // Not allowed here: the work still runs, only without the precedence.
-}
 
 try {
   const steps = await boot(env, log);
