@@ -102,6 +102,7 @@ async function serve(log: Logger): Promise<number> {
   const workThread = wantsWorkThread(steps.env) ? await startWorkThread(steps.env, log) : undefined;
   const server = await startServer(steps, await discoverAdapters(), { offload: workThread?.offload });
   const scheduler = startScheduler(steps);
+  server.watch("scheduler", scheduler);
   await new Promise<void>((resolve) => {
     for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => resolve());
   });

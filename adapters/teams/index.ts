@@ -74,7 +74,11 @@ const teams: PlatformAdapter = {
     });
 
     const channels = core.program.file.program.channels;
-    return { transport: teamsTransport({ adapter, appId, store, channels: { announcements: channels.announcements.teams, coordinators: channels.coordinators.teams } }) };
+    return {
+      transport: teamsTransport({ adapter, appId, store, channels: { announcements: channels.announcements.teams, coordinators: channels.coordinators.teams } }),
+      // Nothing to wait for: botbuilder checks the credentials with each request and each send.
+      health: () => "ok",
+    };
   },
 };
 
