@@ -1,10 +1,11 @@
-import { App, HTTPReceiver, LogLevel, webApi, type Logger as BoltLogger } from "@slack/bolt";
+import { App, LogLevel, webApi, type Logger as BoltLogger } from "@slack/bolt";
 import { z } from "zod";
 import type { Env } from "../../src/config.ts";
 import type { Logger } from "../../src/log.ts";
 import type { PlatformAdapter } from "../../src/platform.ts";
 import { createSlackFetch } from "./http.ts";
 import { registerHandlers } from "./receive.ts";
+import { slackReceiver } from "./receiver.ts";
 import { slackTransport } from "./transport.ts";
 import { slackWork } from "./work.ts";
 
@@ -87,10 +88,10 @@ const slack: PlatformAdapter = {
     if (socketMode) {
       app = new App({ ...common, appToken: vars.SLACK_APP_TOKEN, socketMode: true });
     } else {
-      // Bolt's own receiver checks the signature and the 5-minute timestamp window; we only hand it the request.
-      const receiver = new HTTPReceiver({ signingSecret: vars.SLACK_SIGNING_SECRET!, endpoints: EVENTS_PATH, logger });
+      // Bolt checks the signature and the 5-minute timestamp window; Steps' route awaits all of it.
+      const receiver = slackReceiver({ signingSecret: vars.SLACK_SIGNING_SECRET!, logger });
       app = new App({ ...common, receiver });
-      ctx.routes.add("POST", EVENTS_PATH, receiver.requestListener);
+      ctx.routes.add("POST", EVENTS_PATH, receiver.handle);
     }
     app.error(async (error) => ctx.log.error("slack listener failed", { error: error.message }));
     const work = slackWork({ client: app.client, fetch: http.fetch, core: ctx.core, store: ctx.store, log: ctx.log });
