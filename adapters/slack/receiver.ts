@@ -25,13 +25,15 @@ const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "obj
 export interface ReceiverOptions {
   signingSecret: string;
   logger: Logger;
+  /** Why Slack cannot take requests yet (the token is not checked), or undefined once it can. */
+  notReady(): string | undefined;
 }
 
 /**
  * Bolt's HTTP receiver, with every step awaited inside Steps' own route:
  * Bolt's signature check, body parsing and ack, then App.processEvent. Every
  * request is answered at once: 401 unsigned, 413 too large (after reading it),
- * 400 malformed, 404 when no listener
+ * 400 malformed, 503 before Slack accepted the token, 404 when no listener
  * took it, else what the listener acked (Bolt acks every event itself: Slack
  * turns off an app whose events keep failing).
  */
@@ -66,9 +68,16 @@ export function slackReceiver(options: ReceiverOptions): Receiver & { handle(req
       }
       if (!isRecord(body)) return http.buildNoBodyResponse(res, 400);
       if (body.ssl_check === "1") return http.buildSSLCheckResponse(res);
+      // Slack checks the URL with the signing secret alone, so this works before the token does.
       if (body.type === "url_verification") {
         const parsed = challenge.safeParse(body);
         return parsed.success ? http.buildUrlVerificationResponse(res, parsed.data) : http.buildNoBodyResponse(res, 400);
+      }
+      const notReady = options.notReady();
+      if (notReady) {
+        // Slack sends events again later; a person sees that the command failed rather than nothing.
+        res.writeHead(503, { "content-type": "text/plain", "retry-after": "60" }).end(`Steps is not connected to Slack yet: ${notReady}`);
+        return;
       }
       if (!wellFormed(body)) return http.buildNoBodyResponse(res, 400);
 
