@@ -63,7 +63,8 @@ export async function startServer(steps: Steps, adapters: PlatformAdapter[], opt
   });
 
   const running = await startAdapters(steps, adapters, { add }, { offload: options.offload });
-  const configured = configuredPlatforms(steps, adapters);
+  // A platform on for local testing only does not open the port to other machines.
+  const exposed = adapters.filter((a) => a.configured(env) && !a.localOnly?.(env)).map((a) => a.name);
 
   const server = createServer((req, res) => void route(req, res));
   async function route(req: IncomingMessage, res: ServerResponse) {
@@ -78,7 +79,7 @@ export async function startServer(steps: Steps, adapters: PlatformAdapter[], opt
     }
   }
 
-  await new Promise<void>((resolve) => server.listen(options.port ?? env.PORT, options.host ?? listenHost(env, configured), resolve));
+  await new Promise<void>((resolve) => server.listen(options.port ?? env.PORT, options.host ?? listenHost(env, exposed), resolve));
   const { port } = server.address() as AddressInfo;
   const timer = setInterval(() => void steps.dispatcher.kick(), options.retryEveryMs ?? OUTBOX_BEAT_MS);
   timer.unref();

@@ -52,5 +52,11 @@ export interface PlatformAdapter {
   name: string;
   /** Whether the environment asks for this platform (its credentials are set). */
   configured(env: Env): boolean;
+  /**
+   * True when the platform is on without authentication, for local testing
+   * (Teams with TEAMS=1 and no app id): it then does not make the server listen
+   * beyond this computer, and must itself refuse other machines.
+   */
+  localOnly?(env: Env): boolean;
   start(context: AdapterContext): Promise<RunningAdapter | null>;
 }

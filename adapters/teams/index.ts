@@ -3,6 +3,7 @@ import { CloudAdapter, ConfigurationBotFrameworkAuthentication, type Request, ty
 import { z } from "zod";
 import type { Env } from "../../src/config.ts";
 import type { PlatformAdapter } from "../../src/platform.ts";
+import { isLoopbackUrl, refusal } from "../local-only.ts";
 import { createTurnHandler } from "./receive.ts";
 import { teamsTransport } from "./transport.ts";
 
@@ -53,23 +54,34 @@ export function botAdapter(settings: TeamsEnv): CloudAdapter {
 /** Requests bigger than this are not Bot Framework activities. */
 const MAX_BODY = 1_000_000;
 
+export const NOT_LOCAL =
+  "Steps answers /api/messages without MICROSOFT_APP_ID (TEAMS=1, for local testing) only from this computer, at localhost, and not from web pages. To serve Teams, set MICROSOFT_APP_ID.";
+export const SERVICE_URL_NOT_LOCAL =
+  "Without MICROSOFT_APP_ID (TEAMS=1) an activity's serviceUrl must be on this computer (localhost, 127.0.0.1 or [::1]): Steps sends its replies there.";
+
 const teams: PlatformAdapter = {
   name: "teams",
   configured: (env) => Boolean(env.raw.MICROSOFT_APP_ID) || env.raw.TEAMS === "1",
+  localOnly: (env) => !env.raw.MICROSOFT_APP_ID && env.raw.TEAMS === "1",
   async start({ env, core, store, routes, log }) {
     if (!teams.configured(env)) return null;
     const settings = readTeamsEnv(env);
     const appId = settings.MICROSOFT_APP_ID ?? "";
-    if (!appId) log.warn("Teams: MICROSOFT_APP_ID is not set, so requests to /api/messages are NOT authenticated. Use this for local testing only.");
+    if (!appId) log.warn("Teams: MICROSOFT_APP_ID is not set, so requests to /api/messages are NOT authenticated: only this computer may send them. Use this for local testing only.");
     const adapter = botAdapter(settings);
     const onTurn = createTurnHandler({ core, store, log });
+    const refuse = (res: ServerResponse, status: number, text: string) => void res.writeHead(status, { "content-type": "text/plain; charset=utf-8" }).end(text);
 
     routes.add("POST", "/api/messages", async (req, res) => {
+      // With an app id botbuilder checks the token, which also binds the serviceUrl; without one nothing
+      // vouches for the caller, who could act as anyone and have Steps send requests wherever they like.
+      if (!appId && refusal(req)) return refuse(res, 403, NOT_LOCAL);
       const body = await readActivity(req);
       if (body === undefined) {
         res.writeHead(400, { "content-type": "text/plain" }).end("expected a JSON activity");
         return;
       }
+      if (!appId && !isLoopbackUrl(body.serviceUrl ?? "")) return refuse(res, 403, SERVICE_URL_NOT_LOCAL);
       await adapter.process(Object.assign(req, { body }) as unknown as Request, responseShim(res), onTurn);
     });
 
@@ -80,7 +92,7 @@ const teams: PlatformAdapter = {
 
 export default teams;
 
-async function readActivity(req: IncomingMessage): Promise<Record<string, unknown> | undefined> {
+async function readActivity(req: IncomingMessage): Promise<z.infer<typeof activityShape> | undefined> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
