@@ -8,6 +8,8 @@ export interface RunningServer {
   server: Server;
   url: string;
   adapters: string[];
+  /** Every route served, as registered: tests walk them all rather than a list that could fall behind. */
+  routes: readonly { method: string; path: string }[];
   close(): Promise<void>;
 }
 
@@ -90,6 +92,7 @@ export async function startServer(steps: Steps, adapters: PlatformAdapter[], opt
     server,
     url: `http://127.0.0.1:${port}`,
     adapters: running.map((r) => r.name),
+    routes: routes.map(({ method, path }) => ({ method, path })),
     async close() {
       clearInterval(timer);
       for (const r of running) await r.adapter.close?.();
