@@ -33,6 +33,22 @@ function configuredPlatforms(steps: Steps, adapters: PlatformAdapter[]): string[
   return adapters.filter((a) => a.configured(steps.env)).map((a) => a.name);
 }
 
+/** A CSP that no page of another site may frame (clickjacking); pages pass the sources they load. */
+export function contentPolicy(sources: string): string {
+  return `${sources}; frame-ancestors 'none'`;
+}
+
+/**
+ * On every response, whoever writes it: no type sniffing, no framing, no
+ * referrer (badge pages are unlisted; their address must not leak to the sites
+ * they link to). Pages that load something set their own CSP, through contentPolicy.
+ */
+const SECURITY_HEADERS = {
+  "x-content-type-options": "nosniff",
+  "content-security-policy": contentPolicy("default-src 'none'"),
+  "referrer-policy": "no-referrer",
+};
+
 /** Starts the configured adapters and gives their transports to the dispatcher; routes go to the caller's table. */
 export async function startAdapters(steps: Steps, adapters: PlatformAdapter[], routes: Routes, roles: Pick<AdapterContext, "offload" | "worker"> = {}): Promise<StartedAdapter[]> {
   const { env, log } = steps;
@@ -70,6 +86,7 @@ export async function startServer(steps: Steps, adapters: PlatformAdapter[], opt
 
   const server = createServer((req, res) => void route(req, res));
   async function route(req: IncomingMessage, res: ServerResponse) {
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
     const path = (req.url ?? "/").split("?")[0]!;
     const match = routes.find((r) => r.method === req.method && (r.path.endsWith("*") ? path.startsWith(r.path.slice(0, -1)) : r.path === path));
     if (!match) return send(res, 404, { ok: false, error: "not found" });

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { z } from "zod";
-import { send } from "../../app/server.ts";
+import { contentPolicy, send } from "../../app/server.ts";
 import type { RouteHandler } from "../../src/platform.ts";
 import { refusal, type LocalPolicy, type Refusal } from "../local-only.ts";
 import { escapeHtml } from "./render.ts";
@@ -96,8 +96,19 @@ export function wantsHtml(req: IncomingMessage): boolean {
   return (req.headers["content-type"] ?? "").startsWith("application/x-www-form-urlencoded") || (req.method === "GET" && (req.headers.accept ?? "").includes("text/html"));
 }
 
+/**
+ * The page loads only its own script and style; nothing inline can run, and
+ * forms post only here. Under no-referrer a browser would send its own form
+ * posts with "Origin: null", refused as cross-site: same-origin still sends
+ * other sites nothing.
+ */
 export function sendHtml(res: ServerResponse, status: number, html: string): void {
-  res.writeHead(status, { "content-type": "text/html; charset=utf-8", "cache-control": "no-store", ...SECURITY_HEADERS });
+  res.writeHead(status, {
+    "content-type": "text/html; charset=utf-8",
+    "cache-control": "no-store",
+    "content-security-policy": contentPolicy("default-src 'self'; img-src 'self' data:; form-action 'self'"),
+    "referrer-policy": "same-origin",
+  });
   res.end(html);
 }
 
@@ -105,15 +116,3 @@ export function redirect(res: ServerResponse, location: string): void {
   res.writeHead(303, { location });
   res.end();
 }
-
-/**
- * The page loads only its own script and style; nothing inline can run, and
- * forms post only here. Under no-referrer a browser would send its own form
- * posts with "Origin: null", refused as cross-site: same-origin still sends
- * other sites nothing.
- */
-export const SECURITY_HEADERS = {
-  "content-security-policy": "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'",
-  "x-content-type-options": "nosniff",
-  "referrer-policy": "same-origin",
-};
