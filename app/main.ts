@@ -117,18 +117,27 @@ async function verify(args: string[], out: (s: string) => void): Promise<number>
 }
 
 async function serve(log: Logger): Promise<number> {
-  const steps = await boot(readEnv(), log);
-  const workThread = wantsWorkThread(steps.env) ? await startWorkThread(steps.env, log) : undefined;
-  const server = await startServer(steps, await discoverAdapters(), { offload: workThread?.offload });
-  const scheduler = startScheduler(steps);
-  await new Promise<void>((resolve) => {
-    for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => resolve());
-  });
-  await scheduler.stop();
-  await server.close();
-  await workThread?.close();
-  await steps.close();
-  return 0;
+  // Heard from the start: a stop asked for while starting closes everything
+  // once started (the database cleanly, its lock given back); a second one
+  // ends the process at once.
+  let stop = () => {};
+  const stopped = new Promise<void>((resolve) => (stop = resolve));
+  const signals = ["SIGINT", "SIGTERM"] as const;
+  for (const signal of signals) process.once(signal, stop);
+  try {
+    const steps = await boot(readEnv(), log);
+    const workThread = wantsWorkThread(steps.env) ? await startWorkThread(steps.env, log) : undefined;
+    const server = await startServer(steps, await discoverAdapters(), { offload: workThread?.offload });
+    const scheduler = startScheduler(steps);
+    await stopped;
+    await scheduler.stop();
+    await server.close();
+    await workThread?.close();
+    await steps.close();
+    return 0;
+  } finally {
+    for (const signal of signals) process.off(signal, stop);
+  }
 }
 
 const atArgs = z.union([z.tuple([]), z.tuple([z.literal("--at"), z.iso.datetime({ offset: true })])]);
