@@ -1,6 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { linkSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { linkSync, readFileSync, realpathSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
 import { z } from "zod";
 
 /**
@@ -38,9 +37,10 @@ export class DataDirInUse extends Error {
 /** Lock files this process holds: the module is loaded once per thread, and PGlite runs only on the main one. */
 const held = new Set<string>();
 
-/** Takes the folder's lock or throws DataDirInUse; the function returned gives it back (also done at exit). */
+/** Takes the (existing) folder's lock or throws DataDirInUse; the function returned gives it back (also done at exit). */
 export function lockDataDir(dataDir: string): () => void {
-  const lockFile = `${resolve(dataDir)}.lock`;
+  // The real path: the same folder reached through a symlink has the same lock.
+  const lockFile = `${realpathSync(dataDir)}.lock`;
   const text = JSON.stringify({ pid: process.pid, command: process.argv.slice(2).join(" "), since: new Date().toISOString(), boot: bootId() } satisfies LockHolder);
   // Written whole under a private name, then linked into place: the lock
   // appears at once with its content, and link fails if one exists.

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -22,9 +22,11 @@ const ANA = "ana.torres@example.org";
 /** Starting Steps costs seconds of CPU; several start in each test on a machine that may be busy. */
 const SLOW = 300_000;
 
+/** A DATA_DIR with an empty PGlite folder (db) in it, by its real path as the lock names it. */
 function tempDataDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), "steps-lock-"));
+  const dir = realpathSync(mkdtempSync(join(tmpdir(), "steps-lock-")));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  mkdirSync(join(dir, "db"));
   return dir;
 }
 
@@ -184,10 +186,13 @@ describe("the PGlite folder's lock", () => {
     return release;
   };
 
-  it("refuses a second opener in the same process and while another live process holds it", () => {
+  it("refuses a second opener in the same process, also by another path, and while another live process holds it", () => {
     const dataDir = tempDataDir();
     held(dataDir);
     expect(() => lockDataDir(join(dataDir, "db"))).toThrow(DataDirInUse);
+    const link = join(tempDataDir(), "elsewhere");
+    symlinkSync(join(dataDir, "db"), link);
+    expect(() => lockDataDir(link)).toThrow(DataDirInUse);
     const other = tempDataDir();
     lockOf(other, { pid: process.ppid });
     expect(() => lockDataDir(join(other, "db"))).toThrow(expect.objectContaining({ code: "data_dir_in_use", holder: expect.objectContaining({ pid: process.ppid, command: "serve" }) }));
@@ -262,7 +267,6 @@ describe("the command line beside a process that holds the PGlite folder", () =>
 
   it("config check still checks the file, and says recorded work was not compared", async () => {
     const dataDir = tempDataDir();
-    mkdirSync(join(dataDir, "db"));
     cleanups.push(lockDataDir(join(dataDir, "db")));
     const { code, out } = await cli(["config", "check", "programs/summer-steps.yml"], { DATA_DIR: dataDir });
     expect(code).toBe(0);
