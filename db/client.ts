@@ -8,7 +8,10 @@ import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
+import { lockDataDir } from "./lock.ts";
 import * as schema from "./schema.ts";
+
+export { DataDirInUse, type LockHolder } from "./lock.ts";
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 
@@ -91,10 +94,25 @@ async function migrateOnce(url: string): Promise<void> {
   }
 }
 
+/** A folder is locked first (db/lock.ts): a second process on it would lose what it records. */
 async function openPglite(dataDir: string, logger: Logger | undefined): Promise<DbHandle> {
-  if (!dataDir.startsWith("memory://")) mkdirSync(dataDir, { recursive: true });
-  const client = await PGlite.create(dataDir);
+  let unlock = () => {};
+  if (!dataDir.startsWith("memory://")) {
+    mkdirSync(dataDir, { recursive: true });
+    unlock = lockDataDir(dataDir);
+  }
+  const client = await PGlite.create(dataDir).catch((error: unknown) => {
+    unlock();
+    throw error;
+  });
+  const close = async () => {
+    if (!client.closed) await client.close();
+    unlock();
+  };
   const db = drizzlePglite(client, { schema, logger });
-  await migratePglite(db, { migrationsFolder });
-  return { db: db as unknown as Db, kind: "pglite", close: async () => void (client.closed || (await client.close())) };
+  await migratePglite(db, { migrationsFolder }).catch(async (error: unknown) => {
+    await close();
+    throw error;
+  });
+  return { db: db as unknown as Db, kind: "pglite", close };
 }
