@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
-import { createDb } from "../db/client.ts";
+import { createDb, dbOptionsFrom } from "../db/client.ts";
 import { createStore } from "../db/store.ts";
 import { readEnv } from "../src/config.ts";
 import { readCredentialSource, verifyCredential } from "../src/badges/verify.ts";
@@ -155,7 +155,7 @@ async function configCheck(path: string, out: (s: string) => void): Promise<numb
   // Recorded work the edited file no longer covers is kept, and said so.
   const env = readEnv();
   if (env.DATABASE_URL || existsSync(join(env.DATA_DIR, "db"))) {
-    const db = await createDb(env.DATABASE_URL, { dataDir: join(env.DATA_DIR, "db") });
+    const db = await createDb(env.DATABASE_URL, dbOptionsFrom(env));
     try {
       for (const line of uncoveredRecords(loaded.file, await createStore(db.db).recordedWork())) out(`note: ${line}`);
     } finally {
