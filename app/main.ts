@@ -14,7 +14,7 @@ import { systemClock } from "../src/time.ts";
 import { importRoster } from "../src/domain/roster.ts";
 import { uncoveredRecords } from "../src/program/coverage.ts";
 import { formatProgramErrors, loadProgramFile } from "../src/program/load.ts";
-import { discoverAdapters } from "./adapters.ts";
+import { adapters } from "./adapters.ts";
 import { boot, ProgramFileError } from "./boot.ts";
 import { consoleTransport } from "./console-transport.ts";
 import { startScheduler } from "./scheduler.ts";
@@ -100,7 +100,7 @@ async function verify(args: string[], out: (s: string) => void): Promise<number>
 async function serve(log: Logger): Promise<number> {
   const steps = await boot(readEnv(), log);
   const workThread = wantsWorkThread(steps.env) ? await startWorkThread(steps.env, log) : undefined;
-  const server = await startServer(steps, await discoverAdapters(), { offload: workThread?.offload });
+  const server = await startServer(steps, adapters, { offload: workThread?.offload });
   const scheduler = startScheduler(steps);
   await new Promise<void>((resolve) => {
     for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => resolve());
@@ -126,13 +126,13 @@ async function runDueOnce(args: string[], out: (s: string) => void, log: Logger)
     const at = parsed.data[1] ? new Date(parsed.data[1]) : steps.now();
     const result = await steps.runDue(at);
     out(`Queued ${result.queued} messages due by ${at.toISOString()}; skipped ${result.skipped.length} missed by more than the grace window.`);
-    const adapters = (await discoverAdapters()).filter((a) => a.configured(steps.env));
-    if (adapters.length === 0) {
+    const configured = adapters.filter((a) => a.configured(steps.env));
+    if (configured.length === 0) {
       out("No chat platform is configured here, so nothing was sent: `steps serve` sends what is queued.");
       return 0;
     }
     // The adapters provide the transports; starting them as serve does keeps one wiring path.
-    const server = await startServer(steps, adapters, { port: 0, host: "127.0.0.1" });
+    const server = await startServer(steps, configured, { port: 0, host: "127.0.0.1" });
     try {
       await steps.dispatcher.kick();
       await steps.dispatcher.idle();

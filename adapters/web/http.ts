@@ -1,7 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { z } from "zod";
-import { send } from "../../app/server.ts";
-import type { RouteHandler } from "../../src/platform.ts";
+import { send, type RouteHandler } from "../http.ts";
 import { escapeHtml } from "./render.ts";
 
 /** A request the playground answers with a status and a sentence, never a stack. */

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
-import type { PlatformAdapter } from "../../src/platform.ts";
+import type { PlatformAdapter } from "../platform.ts";
 import { createMailbox, webTransport } from "./mailbox.ts";
 import { playgroundRoutes } from "./routes.ts";
 

@@ -1,11 +1,11 @@
 import { TZDate } from "@date-fns/tz";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
-import { send } from "../../app/server.ts";
+import { send } from "../http.ts";
 import { answer, errorReply } from "../../src/chat.ts";
 import { act } from "../../src/domain/replies.ts";
 import type { Action, Message } from "../../src/messages.ts";
-import type { AdapterContext } from "../../src/platform.ts";
+import type { AdapterContext } from "../platform.ts";
 import type { Person } from "../../src/store.ts";
 import { guard, HttpError, query, readBody, redirect, sendHtml, wantsHtml } from "./http.ts";
 import type { Channel, Mailbox, Posted } from "./mailbox.ts";
