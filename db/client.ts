@@ -1,6 +1,5 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { PGlite } from "@electric-sql/pglite";
 import type { Logger } from "drizzle-orm";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
@@ -10,6 +9,7 @@ import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
 import type { Env } from "../src/config.ts";
+import { packageFile } from "../src/files.ts";
 import * as schema from "./schema.ts";
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -42,7 +42,7 @@ export function dbOptionsFrom(env: Env): DbOptions {
   return { dataDir: join(env.DATA_DIR, "db"), prepare: env.DATABASE_PREPARE === "on", migrationUrl: env.DATABASE_MIGRATION_URL };
 }
 
-const migrationsFolder = fileURLToPath(new URL("./migrations", import.meta.url));
+const migrationsFolder = packageFile("db", "migrations");
 // Any fixed number works; it only has to be the same for every instance.
 const MIGRATION_LOCK = 7_411_019;
 

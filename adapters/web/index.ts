@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
+import { packageFile } from "../../src/files.ts";
 import type { PlatformAdapter } from "../platform.ts";
 import { createMailbox, webTransport } from "./mailbox.ts";
 import { playgroundRoutes } from "./routes.ts";
@@ -33,8 +34,8 @@ const web: PlatformAdapter = {
     const allowRemote = vars.PLAYGROUND_HOST_OK === "1";
     const mailbox = createMailbox(ctx.now);
     const assets = {
-      js: readFileSync(new URL("./public/app.js", import.meta.url), "utf8"),
-      css: readFileSync(new URL("./public/app.css", import.meta.url), "utf8"),
+      js: readFileSync(packageFile("adapters", "web", "public", "app.js"), "utf8"),
+      css: readFileSync(packageFile("adapters", "web", "public", "app.css"), "utf8"),
     };
     playgroundRoutes(ctx, mailbox, assets, allowRemote);
     ctx.log.info("playground on: open it in a browser", { url: `http://localhost:${ctx.env.PORT}/`, otherMachines: allowRemote ? "allowed (PLAYGROUND_HOST_OK=1)" : "refused" });
