@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
-import { createDb, DataDirInUse, type DbHandle } from "../db/client.ts";
+import { createDb, DataDirInUse, dbOptionsFrom, type DbHandle } from "../db/client.ts";
 import { createStore } from "../db/store.ts";
 import { publicUrl, readEnv, type Env } from "../src/config.ts";
 import { readCredentialSource, verifyCredential } from "../src/badges/verify.ts";
@@ -14,7 +14,7 @@ import { systemClock } from "../src/time.ts";
 import { importRoster } from "../src/domain/roster.ts";
 import { uncoveredRecords } from "../src/program/coverage.ts";
 import { formatProgramErrors, loadProgramFile } from "../src/program/load.ts";
-import { discoverAdapters } from "./adapters.ts";
+import { adapters } from "./adapters.ts";
 import { boot, ProgramFileError } from "./boot.ts";
 import { consoleTransport } from "./console-transport.ts";
 import { startScheduler } from "./scheduler.ts";
@@ -127,7 +127,7 @@ async function serve(log: Logger): Promise<number> {
   try {
     const steps = await boot(readEnv(), log);
     const workThread = wantsWorkThread(steps.env) ? await startWorkThread(steps.env, log) : undefined;
-    const server = await startServer(steps, await discoverAdapters(), { offload: workThread?.offload });
+    const server = await startServer(steps, adapters, { offload: workThread?.offload });
     const scheduler = startScheduler(steps);
     await stopped;
     await scheduler.stop();
@@ -154,13 +154,13 @@ async function runDueOnce(args: string[], out: (s: string) => void, log: Logger)
     const at = parsed.data[1] ? new Date(parsed.data[1]) : steps.now();
     const result = await steps.runDue(at);
     out(`Queued ${result.queued} messages due by ${at.toISOString()}; skipped ${result.skipped.length} missed by more than the grace window.`);
-    const adapters = (await discoverAdapters()).filter((a) => a.configured(steps.env));
-    if (adapters.length === 0) {
+    const configured = adapters.filter((a) => a.configured(steps.env));
+    if (configured.length === 0) {
       out("No chat platform is configured here, so nothing was sent: `steps serve` sends what is queued.");
       return 0;
     }
     // The adapters provide the transports; starting them as serve does keeps one wiring path.
-    const server = await startServer(steps, adapters, { port: 0, host: "127.0.0.1" });
+    const server = await startServer(steps, configured, { port: 0, host: "127.0.0.1" });
     try {
       await steps.dispatcher.kick();
       await steps.dispatcher.idle();
@@ -185,7 +185,7 @@ async function configCheck(path: string, out: (s: string) => void): Promise<numb
   if (env.DATABASE_URL || existsSync(join(env.DATA_DIR, "db"))) {
     let db: DbHandle;
     try {
-      db = await createDb(env.DATABASE_URL, { dataDir: join(env.DATA_DIR, "db") });
+      db = await createDb(env.DATABASE_URL, dbOptionsFrom(env));
     } catch (error) {
       // The file is checked; only the comparison with what is recorded waits.
       if (!(error instanceof DataDirInUse)) throw error;

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { AdapterContext, PlatformAdapter, RouteHandler, Routes, RunningAdapter } from "../src/platform.ts";
+import { contentPolicy, send, type RouteHandler, type Routes } from "../adapters/http.ts";
+import type { AdapterContext, PlatformAdapter, RunningAdapter } from "../adapters/platform.ts";
 import { listenHost } from "../src/config.ts";
 import type { Steps } from "./boot.ts";
 
@@ -31,11 +32,6 @@ export interface StartedAdapter {
 
 function configuredPlatforms(steps: Steps, adapters: PlatformAdapter[]): string[] {
   return adapters.filter((a) => a.configured(steps.env)).map((a) => a.name);
-}
-
-/** A CSP that no page of another site may frame (clickjacking); pages pass the sources they load. */
-export function contentPolicy(sources: string): string {
-  return `${sources}; frame-ancestors 'none'`;
 }
 
 /**
@@ -119,11 +115,6 @@ export async function startServer(steps: Steps, adapters: PlatformAdapter[], opt
       });
     },
   };
-}
-
-export function send(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { "content-type": "application/json" });
-  res.end(JSON.stringify(body));
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

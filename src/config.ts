@@ -7,6 +7,9 @@ const envSchema = z.object({
   HOST: z.string().optional(),
   PUBLIC_URL: z.url().optional(),
   DATABASE_URL: z.string().optional(),
+  /** Off behind a pooler in transaction mode (see db/client.ts). */
+  DATABASE_PREPARE: z.enum(["on", "off"]).default("on"),
+  DATABASE_MIGRATION_URL: z.string().optional(),
   DATA_DIR: z.string().default(".steps"),
   PROGRAM_FILE: z.string().default("programs/summer-steps.yml"),
   ROSTER_FILE: z.string().default("programs/summer-steps-roster.csv"),

@@ -7,7 +7,7 @@ import { startScheduler } from "../app/scheduler.ts";
 import { startServer } from "../app/server.ts";
 import { createLogger, silentLogger } from "../src/log.ts";
 import { toPlainText } from "../src/messages.ts";
-import type { AdapterContext, PlatformAdapter } from "../src/platform.ts";
+import type { AdapterContext, PlatformAdapter } from "../adapters/platform.ts";
 import { bootForTest } from "./support/boot.ts";
 import { freshDb } from "./support/db.ts";
 import { recordingTransport, type Sent } from "./support/harness.ts";

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { discoverAdapters } from "../app/adapters.ts";
+import { adapters } from "../app/adapters.ts";
 import { IVY, badgeServer, type BadgeServer } from "./support/badges.ts";
 import { startFakeSlack } from "./support/fake-slack.ts";
 import { SECRET } from "./support/slack.ts";
@@ -15,7 +15,7 @@ const documents: Record<string, string[]> = {};
 beforeAll(async () => {
   slack = await startFakeSlack();
   // Every adapter there is, each configured: Slack, Teams (local), the playground and the badge pages.
-  t = await badgeServer({ SLACK_SIGNING_SECRET: SECRET, SLACK_BOT_TOKEN: "xoxb-test-token", SLACK_API_URL: slack.apiUrl, TEAMS: "1", PLAYGROUND: "1" }, await discoverAdapters());
+  t = await badgeServer({ SLACK_SIGNING_SECRET: SECRET, SLACK_BOT_TOKEN: "xoxb-test-token", SLACK_API_URL: slack.apiUrl, TEAMS: "1", PLAYGROUND: "1" }, adapters);
   const award = await t.earn(IVY, "Met the clerk", null);
   expect(await t.say(IVY, "badge publish civic")).toContain("badge page is now public");
   const jwks = (await (await fetch(`${t.url}/issuer/jwks.json`)).json()) as { keys: { kid: string }[] };

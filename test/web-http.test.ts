@@ -7,7 +7,7 @@ import { CLOCK_MISSING, programTime } from "../adapters/web/routes.ts";
 import { startServer, type RunningServer } from "../app/server.ts";
 import { readEnv } from "../src/config.ts";
 import { silentLogger } from "../src/log.ts";
-import type { PlatformAdapter } from "../src/platform.ts";
+import type { PlatformAdapter } from "../adapters/platform.ts";
 import { bootForTest } from "./support/boot.ts";
 import { rawRequest } from "./support/http.ts";
 

@@ -1,11 +1,11 @@
 import { readFile } from "node:fs/promises";
 import type { ServerResponse } from "node:http";
 import { dirname, extname, resolve } from "node:path";
-import { contentPolicy } from "../../app/server.ts";
+import { contentPolicy } from "../http.ts";
 import { achievementOf, CONTEXTS, issuerProfile } from "../../src/badges/credential.ts";
 import { createBadgeIssuer } from "../../src/badges/issuer.ts";
 import { addToProfileUrl } from "../../src/badges/linkedin.ts";
-import type { AdapterContext, PlatformAdapter } from "../../src/platform.ts";
+import type { AdapterContext, PlatformAdapter } from "../platform.ts";
 import { badgePage, notFoundPage, unpublishedPage } from "./page.ts";
 
 const IMAGE_TYPES: Record<string, string> = { ".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp" };

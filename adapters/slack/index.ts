@@ -2,7 +2,7 @@ import { App, HTTPReceiver, LogLevel, webApi, type Logger as BoltLogger } from "
 import { z } from "zod";
 import type { Env } from "../../src/config.ts";
 import type { Logger } from "../../src/log.ts";
-import type { PlatformAdapter } from "../../src/platform.ts";
+import type { PlatformAdapter } from "../platform.ts";
 import { createSlackFetch } from "./http.ts";
 import { registerHandlers } from "./receive.ts";
 import { slackTransport } from "./transport.ts";

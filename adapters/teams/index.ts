@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { CloudAdapter, ConfigurationBotFrameworkAuthentication, type Request, type Response } from "botbuilder";
 import { z } from "zod";
 import type { Env } from "../../src/config.ts";
-import type { PlatformAdapter } from "../../src/platform.ts";
+import type { PlatformAdapter } from "../platform.ts";
 import { isLoopbackUrl, refusal } from "../local-only.ts";
 import { createTurnHandler } from "./receive.ts";
 import { teamsTransport } from "./transport.ts";

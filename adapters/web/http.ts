@@ -1,7 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { z } from "zod";
-import { contentPolicy, send } from "../../app/server.ts";
-import type { RouteHandler } from "../../src/platform.ts";
+import { contentPolicy, send, type RouteHandler } from "../http.ts";
 import { refusal, type LocalPolicy, type Refusal } from "../local-only.ts";
 import { escapeHtml } from "./render.ts";
 import type { FormTokens } from "./token.ts";

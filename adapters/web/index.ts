@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
+import { packageFile } from "../../src/files.ts";
 import { publicUrl } from "../../src/config.ts";
-import type { PlatformAdapter } from "../../src/platform.ts";
+import type { PlatformAdapter } from "../platform.ts";
 import type { Access } from "./http.ts";
 import { createMailbox, webTransport } from "./mailbox.ts";
 import { playgroundRoutes } from "./routes.ts";
@@ -37,8 +38,8 @@ const web: PlatformAdapter = {
     const access: Access = { allowRemote, hosts: allowRemote ? [new URL(publicUrl(ctx.env)).hostname] : [], home: allowRemote ? publicUrl(ctx.env) : `http://localhost:${ctx.env.PORT}/` };
     const mailbox = createMailbox(ctx.now);
     const assets = {
-      js: readFileSync(new URL("./public/app.js", import.meta.url), "utf8"),
-      css: readFileSync(new URL("./public/app.css", import.meta.url), "utf8"),
+      js: readFileSync(packageFile("adapters", "web", "public", "app.js"), "utf8"),
+      css: readFileSync(packageFile("adapters", "web", "public", "app.css"), "utf8"),
     };
     playgroundRoutes(ctx, mailbox, assets, access);
     ctx.log.info("playground on: open it in a browser", { url: `http://localhost:${ctx.env.PORT}/`, otherMachines: allowRemote ? "allowed (PLAYGROUND_HOST_OK=1)" : "refused" });

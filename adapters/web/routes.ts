@@ -1,10 +1,11 @@
 import { TZDate } from "@date-fns/tz";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
-import { send } from "../../app/server.ts";
+import { send } from "../http.ts";
 import { answer, errorReply } from "../../src/chat.ts";
+import { act } from "../../src/domain/replies.ts";
 import type { Action, Message } from "../../src/messages.ts";
-import type { AdapterContext } from "../../src/platform.ts";
+import type { AdapterContext } from "../platform.ts";
 import type { Person } from "../../src/store.ts";
 import { guard, HttpError, query, readBody, redirect, sendHtml, wantsHtml, type Access } from "./http.ts";
 import type { Channel, Mailbox, Posted } from "./mailbox.ts";
@@ -131,7 +132,7 @@ export function playgroundRoutes(ctx: AdapterContext, mailbox: Mailbox, assets: 
     const who = await person(body.personId);
     const action: Action = { action: body.action, value: body.value, personId: who.id, ...(body.reason ? { reason: body.reason } : {}) };
     const said = { approve: `Approve #${body.value}`, request_changes: `Request changes on #${body.value}: ${body.reason ?? ""}`, publish_badge: `Publish badge ${body.value}` }[body.action];
-    await converse(req, res, who, said, await core.act(action).catch((error: unknown) => errorReply(error, log)));
+    await converse(req, res, who, said, await act(core, action).catch((error: unknown) => errorReply(error, log)));
   });
 
   add("POST", "/playground/clock", async (req, res) => {

@@ -4,7 +4,7 @@ import { startServer, type RunningServer } from "../../app/server.ts";
 import { answer } from "../../src/chat.ts";
 import { silentLogger } from "../../src/log.ts";
 import { toPlainText, type Message } from "../../src/messages.ts";
-import type { PlatformAdapter } from "../../src/platform.ts";
+import type { PlatformAdapter } from "../../adapters/platform.ts";
 import type { Award } from "../../src/store.ts";
 import { bootForTest } from "./boot.ts";
 import { recordingTransport, type Sent } from "./harness.ts";

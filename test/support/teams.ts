@@ -2,7 +2,7 @@ import teamsAdapter from "../../adapters/teams/index.ts";
 import { startServer, type RunningServer } from "../../app/server.ts";
 import type { Steps } from "../../app/boot.ts";
 import type { Logger } from "../../src/log.ts";
-import type { PlatformAdapter } from "../../src/platform.ts";
+import type { PlatformAdapter } from "../../adapters/platform.ts";
 import type { Clock } from "../../src/time.ts";
 import { bootForTest } from "./boot.ts";
 import { startFakeConnector, type FakeConnector } from "./fake-connector.ts";
