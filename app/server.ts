@@ -8,6 +8,8 @@ export interface RunningServer {
   server: Server;
   url: string;
   adapters: string[];
+  /** Resolves once the requests answered so far have finished their work, and what they queued has been sent. */
+  idle(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -89,8 +91,14 @@ export async function startServer(steps: Steps, adapters: PlatformAdapter[], opt
     server,
     url: `http://127.0.0.1:${port}`,
     adapters: running.map((r) => r.name),
+    async idle() {
+      for (const r of running) await r.adapter.idle?.();
+      await steps.dispatcher.idle();
+    },
     async close() {
       clearInterval(timer);
+      // Work already acknowledged to a platform is finished, not cut off.
+      for (const r of running) await r.adapter.idle?.();
       for (const r of running) await r.adapter.close?.();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
