@@ -37,6 +37,8 @@ export interface RunningAdapter {
   transport?: Transport;
   /** Runs a job another instance's adapter offloaded (see AdapterContext.offload). */
   work?(job: unknown): Promise<void>;
+  /** Resolves once the work of the requests answered so far has finished (a platform may want its answer before the work is done). */
+  idle?(): Promise<void>;
   close?(): Promise<void>;
 }
 

@@ -11,6 +11,8 @@ export interface RunningServer {
   adapters: string[];
   /** Every route served, as registered: tests walk them all rather than a list that could fall behind. */
   routes: readonly { method: string; path: string }[];
+  /** Resolves once the requests answered so far have finished their work, and what they queued has been sent. */
+  idle(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -106,8 +108,14 @@ export async function startServer(steps: Steps, adapters: PlatformAdapter[], opt
     url: `http://127.0.0.1:${port}`,
     adapters: running.map((r) => r.name),
     routes: routes.map(({ method, path }) => ({ method, path })),
+    async idle() {
+      for (const r of running) await r.adapter.idle?.();
+      await steps.dispatcher.idle();
+    },
     async close() {
       clearInterval(timer);
+      // Work already acknowledged to a platform is finished, not cut off.
+      for (const r of running) await r.adapter.idle?.();
       for (const r of running) await r.adapter.close?.();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -93,6 +93,14 @@ const slack: PlatformAdapter = {
       ctx.routes.add("POST", EVENTS_PATH, receiver.requestListener);
     }
     app.error(async (error) => ctx.log.error("slack listener failed", { error: error.message }));
+    // Bolt answers Slack before the listener's work is done: each request is
+    // counted until it is, so that closing can let acknowledged work finish.
+    const inFlight = new Set<Promise<void>>();
+    app.use(({ next }) => {
+      const done: Promise<void> = next().finally(() => inFlight.delete(done));
+      inFlight.add(done);
+      return done;
+    });
     const work = slackWork({ client: app.client, fetch: http.fetch, core: ctx.core, store: ctx.store, log: ctx.log });
     registerHandlers({
       app,
@@ -108,6 +116,9 @@ const slack: PlatformAdapter = {
     return {
       transport: slackTransport({ client: app.client, store: ctx.store, program: ctx.core.program, log: ctx.log, refreshHome: work.refreshHome }),
       work: work.run,
+      async idle() {
+        while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+      },
       async close() {
         if (socketMode && !ctx.worker) await app.stop();
         http.close();
