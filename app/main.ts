@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import { createDb, DataDirInUse, dbOptionsFrom, type DbHandle } from "../db/client.ts";
 import { createStore } from "../db/store.ts";
-import { publicUrl, readEnv, type Env } from "../src/config.ts";
+import { readEnv, type Env } from "../src/config.ts";
 import { readCredentialSource, verifyCredential } from "../src/badges/verify.ts";
 import { answer } from "../src/chat.ts";
 import { isStepsError } from "../src/errors.ts";
@@ -80,7 +80,7 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
 /** Another process has the embedded database open: who, since when, and what to do instead. */
 function inUse(error: DataDirInUse, env: Env): string {
   const { pid, command } = error.holder;
-  const instead = command.startsWith("serve") ? `Stop it first, or do this in chat or in the playground (${publicUrl(env)}) while it runs.` : "Try again once it has finished.";
+  const instead = command.startsWith("serve") ? `Stop it first, or do this in chat or in the playground (http://localhost:${env.PORT}/) while it runs.` : "Try again once it has finished.";
   return (
     `${runningOn(error, env)}. ${instead} To run several processes at once, set DATABASE_URL to a shared PostgreSQL database. ` +
     `If pid ${pid} is not Steps, delete ${error.lockFile}.`

@@ -258,7 +258,7 @@ describe("the command line beside a process that holds the PGlite folder", () =>
     writeFileSync(join(dataDir, "db.lock"), JSON.stringify({ pid: process.ppid, command: "serve", since: "2026-06-17T17:02:00.000Z" }));
     const vars = { DATA_DIR: dataDir, PORT: "3456" };
     const served = await cli(["as", ANA, "status"], vars);
-    expect(served.out[0]).toMatch(/^Steps is already running on \S+ \(pid \d+, `steps serve`, since .*2026.*\)\. Stop it first, or do this in chat or in the playground \(http:\/\/localhost:3456\) while it runs\. /);
+    expect(served.out[0]).toMatch(/^Steps is already running on \S+ \(pid \d+, `steps serve`, since .*2026.*\)\. Stop it first, or do this in chat or in the playground \(http:\/\/localhost:3456\/\) while it runs\. /);
     writeFileSync(join(dataDir, "db.lock"), JSON.stringify({ pid: process.ppid, command: `as ${ANA} status`, since: "2026-06-17T17:02:00.000Z" }));
     const asked = await cli(["run-due"], vars);
     expect(asked.out[0]).toContain(`\`steps as ${ANA} status\`, since `);
