@@ -33,7 +33,15 @@ export interface AdapterContext {
   worker?: boolean;
 }
 
-export interface RunningAdapter {
+/**
+ * A running part that /healthz reports on: "ok", or in a few words why not
+ * and what happens next (e.g. "unreachable: … (retrying)").
+ */
+export interface Health {
+  health(): string;
+}
+
+export interface RunningAdapter extends Partial<Health> {
   transport?: Transport;
   /** Runs a job another instance's adapter offloaded (see AdapterContext.offload). */
   work?(job: unknown): Promise<void>;

@@ -129,6 +129,7 @@ async function serve(log: Logger): Promise<number> {
     const workThread = wantsWorkThread(steps.env) ? await startWorkThread(steps.env, log) : undefined;
     const server = await startServer(steps, adapters, { offload: workThread?.offload });
     const scheduler = startScheduler(steps);
+    server.watch("scheduler", scheduler);
     await stopped;
     await scheduler.stop();
     await server.close();

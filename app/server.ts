@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { contentPolicy, send, type RouteHandler, type Routes } from "../adapters/http.ts";
-import type { AdapterContext, PlatformAdapter, RunningAdapter } from "../adapters/platform.ts";
+import type { AdapterContext, Health, PlatformAdapter, RunningAdapter } from "../adapters/platform.ts";
 import { listenHost } from "../src/config.ts";
 import type { Steps } from "./boot.ts";
 
@@ -13,6 +13,8 @@ export interface RunningServer {
   routes: readonly { method: string; path: string }[];
   /** Resolves once the requests answered so far have finished their work, and what they queued has been sent. */
   idle(): Promise<void>;
+  /** Adds a part /healthz reports on that starts after the server (the scheduler). */
+  watch(name: string, part: Health): void;
   close(): Promise<void>;
 }
 
@@ -62,31 +64,43 @@ export async function startAdapters(steps: Steps, adapters: PlatformAdapter[], r
   return running;
 }
 
-/** Serves /healthz and whatever routes the configured adapters add, on one port. */
+/**
+ * Serves /healthz and whatever routes the configured adapters add, on one port.
+ * /healthz names each running part with "ok" or why not; only the database
+ * makes it 503, since nothing works without it, while a platform that is down
+ * leaves the others (and the badge pages) serving.
+ */
 export async function startServer(steps: Steps, adapters: PlatformAdapter[], options: ServerOptions = {}): Promise<RunningServer> {
   const { env, log } = steps;
   const routes: { method: string; path: string; handler: RouteHandler }[] = [];
   const add = (method: "GET" | "POST", path: string, handler: RouteHandler) => routes.push({ method, path, handler });
+  const parts = new Map<string, Health>();
 
   add("GET", "/healthz", async (_req, res) => {
+    let database = "ok";
     try {
       await withTimeout(steps.store.ping(), HEALTH_TIMEOUT_MS);
-      send(res, 200, { ok: true, database: steps.db.kind });
     } catch (error) {
       log.warn("health check failed", { error: String(error) });
-      send(res, 503, { ok: false, error: "database unavailable" });
+      // The reason stays in the log: this page is public.
+      database = "unavailable";
     }
+    const report = Object.fromEntries([["database", database], ...[...parts].map(([name, part]) => [name, part.health()])]);
+    send(res, database === "ok" ? 200 : 503, { ok: database === "ok", parts: report });
   });
 
   const running = await startAdapters(steps, adapters, { add }, { offload: options.offload });
   // A platform on for local testing only does not open the port to other machines.
   const exposed = adapters.filter((a) => a.configured(env) && !a.localOnly?.(env)).map((a) => a.name);
+  for (const r of running) if (r.adapter.health) parts.set(r.name, r.adapter as Health);
 
   const server = createServer((req, res) => void route(req, res));
   async function route(req: IncomingMessage, res: ServerResponse) {
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
     const path = (req.url ?? "/").split("?")[0]!;
-    const match = routes.find((r) => r.method === req.method && (r.path.endsWith("*") ? path.startsWith(r.path.slice(0, -1)) : r.path === path));
+    // HEAD is a GET without the body, which node leaves out by itself.
+    const method = req.method === "HEAD" ? "GET" : req.method;
+    const match = routes.find((r) => r.method === method && (r.path.endsWith("*") ? path.startsWith(r.path.slice(0, -1)) : r.path === path));
     if (!match) return send(res, 404, { ok: false, error: "not found" });
     try {
       await match.handler(req, res);
@@ -112,6 +126,7 @@ export async function startServer(steps: Steps, adapters: PlatformAdapter[], opt
       for (const r of running) await r.adapter.idle?.();
       await steps.dispatcher.idle();
     },
+    watch: (name, part) => void parts.set(name, part),
     async close() {
       clearInterval(timer);
       // Work already acknowledged to a platform is finished, not cut off.

@@ -3,7 +3,9 @@ import { startServer, type RunningServer } from "../app/server.ts";
 import type { AddressInfo } from "node:net";
 import { answer } from "../src/chat.ts";
 import { listenHost, readEnv } from "../src/config.ts";
-import { createLogger } from "../src/log.ts";
+import { startScheduler } from "../app/scheduler.ts";
+import { createLogger, silentLogger } from "../src/log.ts";
+import type { PlatformAdapter } from "../adapters/platform.ts";
 import { bootForTest } from "./support/boot.ts";
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -11,19 +13,57 @@ afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
 
+async function eventually(check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error("timed out");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 describe("server", () => {
-  it("answers /healthz with 200 while the database answers and 503 when it does not", async () => {
+  it("answers /healthz with each part's state, and 503 only while the database does not answer; HEAD alike without the body", async () => {
     const steps = await bootForTest();
-    const server: RunningServer = await startServer(steps, []);
+    // The server knows no platform by name: each running adapter reports for itself.
+    const pigeon: PlatformAdapter = { name: "pigeon", configured: () => true, start: async () => ({ health: () => "lost at sea; retrying" }) };
+    const silent: PlatformAdapter = { name: "silent", configured: () => true, start: async () => ({}) };
+    const server: RunningServer = await startServer(steps, [pigeon, silent]);
     cleanups.push(() => steps.close().catch(() => {}), () => server.close());
     const ok = await fetch(`${server.url}/healthz`);
     expect(ok.status).toBe(200);
-    expect(await ok.json()).toEqual({ ok: true, database: steps.db.kind });
+    expect(await ok.json()).toEqual({ ok: true, parts: { database: "ok", pigeon: "lost at sea; retrying" } });
+    const head = await fetch(`${server.url}/healthz`, { method: "HEAD" });
+    expect([head.status, await head.text()]).toEqual([200, ""]);
     await steps.db.close();
     const down = await fetch(`${server.url}/healthz`);
     expect(down.status).toBe(503);
-    expect(await down.json()).toEqual({ ok: false, error: "database unavailable" });
+    expect(await down.json()).toEqual({ ok: false, parts: { database: "unavailable", pigeon: "lost at sea; retrying" } });
+    const headDown = await fetch(`${server.url}/healthz`, { method: "HEAD" });
+    expect([headDown.status, await headDown.text()]).toEqual([503, ""]);
     expect((await fetch(`${server.url}/nope`)).status).toBe(404);
+    expect((await fetch(`${server.url}/nope`, { method: "HEAD" })).status).toBe(404);
+  });
+
+  it("reports the scheduler on /healthz: a failed run until one succeeds again", async () => {
+    const steps = await bootForTest();
+    const server = await startServer(steps, []);
+    cleanups.push(() => steps.close(), () => server.close());
+    let failing = true;
+    const runs: boolean[] = [];
+    const runDue = async (at: Date) => {
+      runs.push(failing);
+      if (failing) throw new Error("database gone");
+      return steps.runDue(at);
+    };
+    // Every second rather than every minute: the test waits for runs, not for a clock.
+    const scheduler = startScheduler({ runDue, now: steps.now, log: silentLogger }, { every: "* * * * * *" });
+    cleanups.push(() => scheduler.stop());
+    server.watch("scheduler", scheduler);
+    const part = async () => ((await (await fetch(`${server.url}/healthz`)).json()) as { parts: { scheduler: string } }).parts.scheduler;
+    expect(await part()).toBe("ok");
+    await eventually(async () => runs.length > 0 && /^the run at .+ failed \(see the log\); the next one tries again$/.test(await part()));
+    failing = false;
+    await eventually(async () => runs.includes(false) && (await part()) === "ok");
   });
 
   it("loads the sample roster on first start and never shows a database error to a person", async () => {

@@ -108,7 +108,7 @@ describe("Teams commands", () => {
     expect((await post("not json")).status).toBe(400);
     expect((await post("[1,2]")).status).toBe(400);
     expect((await post(JSON.stringify({ text: "no type" }))).status).toBe(400);
-    expect((await post("x".repeat(1_100_000))).status).toBe(400);
+    expect((await post("x".repeat(1_100_000))).status).toBe(413);
     expect(t.connector.calls).toEqual([]);
   });
 });

@@ -1,10 +1,12 @@
-import { App, HTTPReceiver, LogLevel, webApi, type Logger as BoltLogger } from "@slack/bolt";
+import { App, LogLevel, webApi, type Logger as BoltLogger } from "@slack/bolt";
 import { z } from "zod";
 import type { Env } from "../../src/config.ts";
-import type { Logger } from "../../src/log.ts";
+import { silentLogger, type Logger } from "../../src/log.ts";
 import type { PlatformAdapter } from "../platform.ts";
+import { CONNECT_BACKOFF, connectSlack, type Backoff, type Check } from "./connect.ts";
 import { createSlackFetch } from "./http.ts";
 import { registerHandlers } from "./receive.ts";
+import { slackReceiver } from "./receiver.ts";
 import { slackTransport } from "./transport.ts";
 import { slackWork } from "./work.ts";
 
@@ -65,8 +67,13 @@ export function slackClientOptions(vars: SlackVars, fetchFn: typeof fetch): webA
   return { retryConfig: SLACK_RETRY, fetch: fetchFn, ...(vars.SLACK_API_URL ? { slackApiUrl: vars.SLACK_API_URL.replace(/\/?$/, "/") } : {}) };
 }
 
-const slack: PlatformAdapter = {
+/** How long the start-up check waits for Slack's answer before it counts as unreachable. */
+const CHECK_TIMEOUT_MS = 10_000;
+
+const slack = {
   name: "slack",
+  /** Waits between attempts to reach Slack; a test gives its copy a shorter one. */
+  backoff: CONNECT_BACKOFF as Backoff,
 
   configured(env: Env) {
     const raw = env.raw;
@@ -75,6 +82,7 @@ const slack: PlatformAdapter = {
 
   async start(ctx) {
     if (!slack.configured(ctx.env)) return null;
+    const { backoff } = this;
     const vars = readSlackVars(ctx.env.raw);
     const logLevel = ctx.env.LOG_LEVEL === "debug" ? LogLevel.DEBUG : LogLevel.INFO;
     const logger = boltLogger(ctx.log, logLevel);
@@ -82,15 +90,18 @@ const slack: PlatformAdapter = {
     const clientOptions = slackClientOptions(vars, http.fetch);
     const socketMode = Boolean(vars.SLACK_APP_TOKEN);
     // Steps keeps its state in the database: Bolt's in-memory conversation store would only cost a rejected lookup per request.
-    const common = { token: vars.SLACK_BOT_TOKEN, clientOptions, logger, logLevel, convoStore: false as const };
+    // Bolt checks the token (auth.test) in init(), which connect.ts calls and retries, not in the constructor where a failure went unhandled.
+    const common = { token: vars.SLACK_BOT_TOKEN, clientOptions, logger, logLevel, convoStore: false as const, deferInitialization: true };
     let app: App;
+    // Why Slack's requests cannot be taken yet; set from the connection after its first check, which the server waits for.
+    let notReady = (): string | undefined => "connecting";
     if (socketMode) {
       app = new App({ ...common, appToken: vars.SLACK_APP_TOKEN, socketMode: true });
     } else {
-      // Bolt's own receiver checks the signature and the 5-minute timestamp window; we only hand it the request.
-      const receiver = new HTTPReceiver({ signingSecret: vars.SLACK_SIGNING_SECRET!, endpoints: EVENTS_PATH, logger });
+      // Bolt checks the signature and the 5-minute timestamp window; Steps' route awaits all of it.
+      const receiver = slackReceiver({ signingSecret: vars.SLACK_SIGNING_SECRET!, logger, notReady: () => notReady() });
       app = new App({ ...common, receiver });
-      ctx.routes.add("POST", EVENTS_PATH, receiver.requestListener);
+      ctx.routes.add("POST", EVENTS_PATH, receiver.handle);
     }
     app.error(async (error) => ctx.log.error("slack listener failed", { error: error.message }));
     // Bolt answers Slack before the listener's work is done: each request is
@@ -110,21 +121,33 @@ const slack: PlatformAdapter = {
         if (!ctx.offload?.(slack.name, job)) await work.run(job);
       },
     });
+    // Bolt's init() calls auth.test with the app's client, whose retries (30 s, a warning each) suit sending
+    // messages. A client without them asks first; connect.ts waits between tries and logs what changes.
+    const probe = new webApi.WebClient(vars.SLACK_BOT_TOKEN, { ...clientOptions, retryConfig: { retries: 0 }, timeout: CHECK_TIMEOUT_MS, logger: boltLogger(silentLogger, logLevel) });
+    const checks: Check[] = [{ setting: "SLACK_BOT_TOKEN", run: () => probe.auth.test().then(() => app.init()) }];
     // A work thread only runs offloaded work: the serving thread holds the socket.
-    if (socketMode && !ctx.worker) await app.start();
-    ctx.log.info("Slack is ready", { mode: socketMode ? "socket" : "http", path: socketMode ? undefined : EVENTS_PATH });
+    if (socketMode && !ctx.worker) checks.push({ setting: "SLACK_APP_TOKEN", run: () => app.start() });
+    const connection = await connectSlack(checks, {
+      // The work thread checks too (its deliveries need the token) but leaves the telling to the serving thread.
+      log: ctx.worker ? silentLogger : ctx.log,
+      backoff,
+      readyFields: { mode: socketMode ? "socket" : "http", path: socketMode ? undefined : EVENTS_PATH },
+    });
+    notReady = () => (connection.ready() ? undefined : connection.health());
     return {
       transport: slackTransport({ client: app.client, store: ctx.store, program: ctx.core.program, log: ctx.log, refreshHome: work.refreshHome }),
       work: work.run,
       async idle() {
         while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
       },
+      health: connection.health,
       async close() {
-        if (socketMode && !ctx.worker) await app.stop();
+        connection.close();
+        if (socketMode && !ctx.worker && connection.ready()) await app.stop();
         http.close();
       },
     };
   },
-};
+} satisfies PlatformAdapter & { backoff: Backoff };
 
 export default slack;

@@ -36,8 +36,30 @@ export function readTeamsEnv(env: Env): TeamsEnv {
   return parsed.data;
 }
 
-/** The least botbuilder needs to process an activity; it validates the rest (and the token) itself. */
-const activityShape = z.looseObject({ type: z.string().min(1), serviceUrl: z.string().min(1).optional() });
+/** botbuilder finds the bot's @mention among these; one without whom and what it mentions would make it throw. */
+const entity = z
+  .looseObject({ type: z.string(), mentioned: z.looseObject({ id: z.string() }).optional(), text: z.string().optional() })
+  .refine((e) => e.type.toLowerCase() !== "mention" || (e.mentioned !== undefined && e.text !== undefined), "a mention names who and how");
+
+/**
+ * The fields botbuilder and receive.ts read without checking them, so that a
+ * body that is not a Bot Framework activity gets a 400 rather than an error in
+ * the middle of a turn. botbuilder checks the token itself (with an app id).
+ */
+const activityShape = z.looseObject({
+  type: z.string().min(1),
+  id: z.string().optional(),
+  channelId: z.string().min(1),
+  serviceUrl: z.url(),
+  from: z.looseObject({ id: z.string().min(1) }),
+  recipient: z.looseObject({ id: z.string().min(1) }),
+  conversation: z.looseObject({ id: z.string().min(1), conversationType: z.string().optional() }),
+  text: z.string().optional(),
+  name: z.string().optional(),
+  entities: z.array(entity).optional(),
+  membersAdded: z.array(z.looseObject({ id: z.string() })).optional(),
+  channelData: z.looseObject({}).optional(),
+});
 
 /** botbuilder checks every request's JWT and signs every outgoing call; an empty app id turns both off. */
 export function botAdapter(settings: TeamsEnv): CloudAdapter {
@@ -76,36 +98,39 @@ const teams: PlatformAdapter = {
       // With an app id botbuilder checks the token, which also binds the serviceUrl; without one nothing
       // vouches for the caller, who could act as anyone and have Steps send requests wherever they like.
       if (!appId && refusal(req)) return refuse(res, 403, NOT_LOCAL);
-      const body = await readActivity(req);
-      if (body === undefined) {
-        res.writeHead(400, { "content-type": "text/plain" }).end("expected a JSON activity");
-        return;
-      }
-      if (!appId && !isLoopbackUrl(body.serviceUrl ?? "")) return refuse(res, 403, SERVICE_URL_NOT_LOCAL);
-      await adapter.process(Object.assign(req, { body }) as unknown as Request, responseShim(res), onTurn);
+      const read = await readActivity(req);
+      if ("refused" in read) return refuse(res, read.status, read.refused);
+      if (!appId && !isLoopbackUrl(read.activity.serviceUrl ?? "")) return refuse(res, 403, SERVICE_URL_NOT_LOCAL);
+      await adapter.process(Object.assign(req, { body: read.activity }) as unknown as Request, responseShim(res), onTurn);
     });
 
     const channels = core.program.file.program.channels;
-    return { transport: teamsTransport({ adapter, appId, store, channels: { announcements: channels.announcements.teams, coordinators: channels.coordinators.teams } }) };
+    return {
+      transport: teamsTransport({ adapter, appId, store, channels: { announcements: channels.announcements.teams, coordinators: channels.coordinators.teams } }),
+      // Nothing to wait for: botbuilder checks the credentials with each request and each send.
+      health: () => "ok",
+    };
   },
 };
 
 export default teams;
 
-async function readActivity(req: IncomingMessage): Promise<z.infer<typeof activityShape> | undefined> {
+async function readActivity(req: IncomingMessage): Promise<{ activity: z.infer<typeof activityShape> } | { status: 400 | 413; refused: string }> {
   const chunks: Buffer[] = [];
   let size = 0;
+  // Read to the end even past the limit: a client still sending when the answer comes would see its connection reset.
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_BODY) return undefined;
-    chunks.push(chunk);
+    if (size <= MAX_BODY) chunks.push(chunk);
   }
+  if (size > MAX_BODY) return { status: 413, refused: `an activity is at most ${MAX_BODY / 1_000_000} MB` };
   try {
     const parsed = activityShape.safeParse(JSON.parse(Buffer.concat(chunks).toString("utf8")));
-    return parsed.success ? parsed.data : undefined;
+    if (parsed.success) return { activity: parsed.data };
   } catch {
-    return undefined;
+    // Not JSON: refused below like any other body that is not an activity.
   }
+  return { status: 400, refused: "expected a JSON activity" };
 }
 
 /** The express-like surface CloudAdapter.process writes to, over a plain node response. */

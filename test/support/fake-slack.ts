@@ -31,8 +31,9 @@ export interface FakeSlackOptions {
 /**
  * A local stand-in for slack.com/api and response_url: records every call and
  * answers like Slack would. The Web API client is pointed here with SLACK_API_URL.
+ * `port` puts it where a Slack that was unreachable comes back.
  */
-export async function startFakeSlack(initial: FakeSlackOptions = {}) {
+export async function startFakeSlack(initial: FakeSlackOptions = {}, { port = 0 }: { port?: number } = {}) {
   const calls: SlackCall[] = [];
   let options = initial;
   const counts = new Map<string, { start: number; n: number }>();
@@ -122,7 +123,7 @@ export async function startFakeSlack(initial: FakeSlackOptions = {}) {
     res.writeHead(200, { "content-type": "application/json" });
     res.end(JSON.stringify(response));
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   return {
