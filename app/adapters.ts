@@ -1,19 +1,8 @@
-import { readdirSync, existsSync } from "node:fs";
-import { fileURLToPath, pathToFileURL } from "node:url";
-import { join } from "node:path";
-import type { PlatformAdapter } from "../src/platform.ts";
+import badges from "../adapters/badges/index.ts";
+import type { PlatformAdapter } from "../adapters/platform.ts";
+import slack from "../adapters/slack/index.ts";
+import teams from "../adapters/teams/index.ts";
+import web from "../adapters/web/index.ts";
 
-const root = fileURLToPath(new URL("../adapters/", import.meta.url));
-
-/** Every folder under adapters/ with an index.ts is a platform: no list to keep in sync. */
-export async function discoverAdapters(): Promise<PlatformAdapter[]> {
-  const names = existsSync(root) ? readdirSync(root, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name) : [];
-  const adapters: PlatformAdapter[] = [];
-  for (const name of names.sort()) {
-    const entry = join(root, name, "index.ts");
-    if (!existsSync(entry)) continue;
-    const mod = (await import(pathToFileURL(entry).href)) as { default: PlatformAdapter };
-    adapters.push(mod.default);
-  }
-  return adapters;
-}
+/** Every adapter the app is built from: a new platform is a folder under adapters/ and one line here. */
+export const adapters: PlatformAdapter[] = [badges, slack, teams, web];

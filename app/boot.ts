@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { createDb, type DbHandle, type DbOptions } from "../db/client.ts";
+import { dirname } from "node:path";
+import { createDb, dbOptionsFrom, type DbHandle, type DbOptions } from "../db/client.ts";
 import { createStore } from "../db/store.ts";
 import { createBadgeIssuer, type BadgeIssuer } from "../src/badges/issuer.ts";
 import { publicUrl, type Env } from "../src/config.ts";
@@ -43,7 +43,7 @@ export async function readProgram(path: string): Promise<Program> {
 export async function boot(env: Env, log: Logger, options: { now?: Clock; db?: DbOptions } = {}): Promise<Steps> {
   const now = options.now ?? systemClock;
   const program = await readProgram(env.PROGRAM_FILE);
-  const db = await createDb(env.DATABASE_URL, { dataDir: join(env.DATA_DIR, "db"), ...options.db });
+  const db = await createDb(env.DATABASE_URL, { ...dbOptionsFrom(env), ...options.db });
   const store = createStore(db.db);
   const dispatcher = createDispatcher({ store, now, log });
   const badges = createBadgeIssuer({ program, store, baseUrl: publicUrl(env), raw: env.raw });

@@ -2,9 +2,9 @@ import { existsSync, readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
-import { createDb } from "../db/client.ts";
+import { createDb, DataDirInUse, dbOptionsFrom, type DbHandle } from "../db/client.ts";
 import { createStore } from "../db/store.ts";
-import { readEnv } from "../src/config.ts";
+import { readEnv, type Env } from "../src/config.ts";
 import { readCredentialSource, verifyCredential } from "../src/badges/verify.ts";
 import { answer } from "../src/chat.ts";
 import { isStepsError } from "../src/errors.ts";
@@ -14,7 +14,7 @@ import { systemClock } from "../src/time.ts";
 import { importRoster } from "../src/domain/roster.ts";
 import { uncoveredRecords } from "../src/program/coverage.ts";
 import { formatProgramErrors, loadProgramFile } from "../src/program/load.ts";
-import { discoverAdapters } from "./adapters.ts";
+import { adapters } from "./adapters.ts";
 import { boot, ProgramFileError } from "./boot.ts";
 import { consoleTransport } from "./console-transport.ts";
 import { startScheduler } from "./scheduler.ts";
@@ -69,8 +69,27 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
       out(error.message);
       return 1;
     }
+    if (error instanceof DataDirInUse) {
+      out(inUse(error, env));
+      return 1;
+    }
     throw error;
   }
+}
+
+/** Another process has the embedded database open: who, since when, and what to do instead. */
+function inUse(error: DataDirInUse, env: Env): string {
+  const { pid, command } = error.holder;
+  const instead = command.startsWith("serve") ? `Stop it first, or do this in chat or in the playground (http://localhost:${env.PORT}/) while it runs.` : "Try again once it has finished.";
+  return (
+    `${runningOn(error, env)}. ${instead} To run several processes at once, set DATABASE_URL to a shared PostgreSQL database. ` +
+    `If pid ${pid} is not Steps, delete ${error.lockFile}.`
+  );
+}
+
+function runningOn({ holder }: DataDirInUse, env: Env): string {
+  const since = new Date(holder.since).toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
+  return `Steps is already running on ${env.DATA_DIR} (pid ${holder.pid}, \`steps ${holder.command}\`, since ${since})`;
 }
 
 const MARKS = { true: "ok  ", false: "FAIL", null: "--  " } as const;
@@ -98,19 +117,28 @@ async function verify(args: string[], out: (s: string) => void): Promise<number>
 }
 
 async function serve(log: Logger): Promise<number> {
-  const steps = await boot(readEnv(), log);
-  const workThread = wantsWorkThread(steps.env) ? await startWorkThread(steps.env, log) : undefined;
-  const server = await startServer(steps, await discoverAdapters(), { offload: workThread?.offload });
-  const scheduler = startScheduler(steps);
-  server.watch("scheduler", scheduler);
-  await new Promise<void>((resolve) => {
-    for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => resolve());
-  });
-  await scheduler.stop();
-  await server.close();
-  await workThread?.close();
-  await steps.close();
-  return 0;
+  // Heard from the start: a stop asked for while starting closes everything
+  // once started (the database cleanly, its lock given back); a second one
+  // ends the process at once.
+  let stop = () => {};
+  const stopped = new Promise<void>((resolve) => (stop = resolve));
+  const signals = ["SIGINT", "SIGTERM"] as const;
+  for (const signal of signals) process.once(signal, stop);
+  try {
+    const steps = await boot(readEnv(), log);
+    const workThread = wantsWorkThread(steps.env) ? await startWorkThread(steps.env, log) : undefined;
+    const server = await startServer(steps, adapters, { offload: workThread?.offload });
+    const scheduler = startScheduler(steps);
+    server.watch("scheduler", scheduler);
+    await stopped;
+    await scheduler.stop();
+    await server.close();
+    await workThread?.close();
+    await steps.close();
+    return 0;
+  } finally {
+    for (const signal of signals) process.off(signal, stop);
+  }
 }
 
 const atArgs = z.union([z.tuple([]), z.tuple([z.literal("--at"), z.iso.datetime({ offset: true })])]);
@@ -127,13 +155,13 @@ async function runDueOnce(args: string[], out: (s: string) => void, log: Logger)
     const at = parsed.data[1] ? new Date(parsed.data[1]) : steps.now();
     const result = await steps.runDue(at);
     out(`Queued ${result.queued} messages due by ${at.toISOString()}; skipped ${result.skipped.length} missed by more than the grace window.`);
-    const adapters = (await discoverAdapters()).filter((a) => a.configured(steps.env));
-    if (adapters.length === 0) {
+    const configured = adapters.filter((a) => a.configured(steps.env));
+    if (configured.length === 0) {
       out("No chat platform is configured here, so nothing was sent: `steps serve` sends what is queued.");
       return 0;
     }
     // The adapters provide the transports; starting them as serve does keeps one wiring path.
-    const server = await startServer(steps, adapters, { port: 0, host: "127.0.0.1" });
+    const server = await startServer(steps, configured, { port: 0, host: "127.0.0.1" });
     try {
       await steps.dispatcher.kick();
       await steps.dispatcher.idle();
@@ -156,7 +184,15 @@ async function configCheck(path: string, out: (s: string) => void): Promise<numb
   // Recorded work the edited file no longer covers is kept, and said so.
   const env = readEnv();
   if (env.DATABASE_URL || existsSync(join(env.DATA_DIR, "db"))) {
-    const db = await createDb(env.DATABASE_URL, { dataDir: join(env.DATA_DIR, "db") });
+    let db: DbHandle;
+    try {
+      db = await createDb(env.DATABASE_URL, dbOptionsFrom(env));
+    } catch (error) {
+      // The file is checked; only the comparison with what is recorded waits.
+      if (!(error instanceof DataDirInUse)) throw error;
+      out(`note: ${runningOn(error, env)}, so recorded work was not compared with this file; check again while it is stopped.`);
+      return 0;
+    }
     try {
       for (const line of uncoveredRecords(loaded.file, await createStore(db.db).recordedWork())) out(`note: ${line}`);
     } finally {

@@ -1,5 +1,5 @@
 import cron from "node-cron";
-import type { Health } from "../src/platform.ts";
+import type { Health } from "../adapters/platform.ts";
 import type { Steps } from "./boot.ts";
 
 export interface Scheduler extends Health {

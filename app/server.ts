@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { AdapterContext, Health, PlatformAdapter, RouteHandler, Routes, RunningAdapter } from "../src/platform.ts";
+import { contentPolicy, send, type RouteHandler, type Routes } from "../adapters/http.ts";
+import type { AdapterContext, Health, PlatformAdapter, RunningAdapter } from "../adapters/platform.ts";
 import { listenHost } from "../src/config.ts";
 import type { Steps } from "./boot.ts";
 
@@ -8,6 +9,10 @@ export interface RunningServer {
   server: Server;
   url: string;
   adapters: string[];
+  /** Every route served, as registered: tests walk them all rather than a list that could fall behind. */
+  routes: readonly { method: string; path: string }[];
+  /** Resolves once the requests answered so far have finished their work, and what they queued has been sent. */
+  idle(): Promise<void>;
   /** Adds a part /healthz reports on that starts after the server (the scheduler). */
   watch(name: string, part: Health): void;
   close(): Promise<void>;
@@ -32,6 +37,17 @@ export interface StartedAdapter {
 function configuredPlatforms(steps: Steps, adapters: PlatformAdapter[]): string[] {
   return adapters.filter((a) => a.configured(steps.env)).map((a) => a.name);
 }
+
+/**
+ * On every response, whoever writes it: no type sniffing, no framing, no
+ * referrer (badge pages are unlisted; their address must not leak to the sites
+ * they link to). Pages that load something set their own CSP, through contentPolicy.
+ */
+const SECURITY_HEADERS = {
+  "x-content-type-options": "nosniff",
+  "content-security-policy": contentPolicy("default-src 'none'"),
+  "referrer-policy": "no-referrer",
+};
 
 /** Starts the configured adapters and gives their transports to the dispatcher; routes go to the caller's table. */
 export async function startAdapters(steps: Steps, adapters: PlatformAdapter[], routes: Routes, roles: Pick<AdapterContext, "offload" | "worker"> = {}): Promise<StartedAdapter[]> {
@@ -74,11 +90,13 @@ export async function startServer(steps: Steps, adapters: PlatformAdapter[], opt
   });
 
   const running = await startAdapters(steps, adapters, { add }, { offload: options.offload });
+  // A platform on for local testing only does not open the port to other machines.
+  const exposed = adapters.filter((a) => a.configured(env) && !a.localOnly?.(env)).map((a) => a.name);
   for (const r of running) if (r.adapter.health) parts.set(r.name, r.adapter as Health);
-  const configured = configuredPlatforms(steps, adapters);
 
   const server = createServer((req, res) => void route(req, res));
   async function route(req: IncomingMessage, res: ServerResponse) {
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
     const path = (req.url ?? "/").split("?")[0]!;
     // HEAD is a GET without the body, which node leaves out by itself.
     const method = req.method === "HEAD" ? "GET" : req.method;
@@ -92,7 +110,7 @@ export async function startServer(steps: Steps, adapters: PlatformAdapter[], opt
     }
   }
 
-  await new Promise<void>((resolve) => server.listen(options.port ?? env.PORT, options.host ?? listenHost(env, configured), resolve));
+  await new Promise<void>((resolve) => server.listen(options.port ?? env.PORT, options.host ?? listenHost(env, exposed), resolve));
   const { port } = server.address() as AddressInfo;
   const timer = setInterval(() => void steps.dispatcher.kick(), options.retryEveryMs ?? OUTBOX_BEAT_MS);
   timer.unref();
@@ -103,9 +121,16 @@ export async function startServer(steps: Steps, adapters: PlatformAdapter[], opt
     server,
     url: `http://127.0.0.1:${port}`,
     adapters: running.map((r) => r.name),
+    routes: routes.map(({ method, path }) => ({ method, path })),
+    async idle() {
+      for (const r of running) await r.adapter.idle?.();
+      await steps.dispatcher.idle();
+    },
     watch: (name, part) => void parts.set(name, part),
     async close() {
       clearInterval(timer);
+      // Work already acknowledged to a platform is finished, not cut off.
+      for (const r of running) await r.adapter.idle?.();
       for (const r of running) await r.adapter.close?.();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -113,11 +138,6 @@ export async function startServer(steps: Steps, adapters: PlatformAdapter[], opt
       });
     },
   };
-}
-
-export function send(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { "content-type": "application/json" });
-  res.end(JSON.stringify(body));
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

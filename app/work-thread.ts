@@ -30,11 +30,14 @@ export function wantsWorkThread(env: Env): boolean {
 
 export async function startWorkThread(env: Env, log: Logger): Promise<WorkThread> {
   if (!env.DATABASE_URL) throw new Error("WORK_THREAD=on needs PostgreSQL (DATABASE_URL): PGlite keeps its database inside one thread.");
-  // A worker thread does not inherit the loader that lets this process import
+  // Built, the worker is JavaScript beside this file. From the sources (tests), a
+  // worker thread does not inherit the loader that lets this process import
   // TypeScript: it registers tsx's before importing worker.ts.
-  const tsx = import.meta.resolve("tsx/esm/api");
-  const entry = new URL("./worker.ts", import.meta.url).href;
-  const bootstrap = `import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`;
+  const built = !import.meta.url.endsWith(".ts");
+  const entry = new URL(built ? "./worker.js" : "./worker.ts", import.meta.url).href;
+  const bootstrap = built
+    ? `import(${JSON.stringify(entry)});`
+    : `import(${JSON.stringify(import.meta.resolve("tsx/esm/api"))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`;
   const worker = new Worker(bootstrap, { eval: true, workerData: { env: env.raw } });
   let alive = true;
   await new Promise<void>((resolve, reject) => {

@@ -1,7 +1,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { readEnv } from "../src/config.ts";
 import { createLogger } from "../src/log.ts";
-import { discoverAdapters } from "./adapters.ts";
+import { adapters } from "./adapters.ts";
 import { boot } from "./boot.ts";
 import { OUTBOX_BEAT_MS, startAdapters } from "./server.ts";
 import type { FromWorker, ToWorker } from "./work-thread.ts";
@@ -17,7 +17,7 @@ const log = createLogger(env.LOG_LEVEL);
 
 try {
   const steps = await boot(env, log);
-  const running = await startAdapters(steps, await discoverAdapters(), { add: () => {} }, { worker: true });
+  const running = await startAdapters(steps, adapters, { add: () => {} }, { worker: true });
   const timer = setInterval(() => void steps.dispatcher.kick(), OUTBOX_BEAT_MS);
   const inFlight = new Set<Promise<void>>();
   port.on("message", async (message: ToWorker) => {

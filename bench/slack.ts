@@ -4,7 +4,7 @@ import { Agent, request } from "node:http";
 import { createInterface } from "node:readline";
 import { createStore } from "../db/store.ts";
 import { slackHeaders } from "../test/support/fake-slack.ts";
-import { cpuPerOperation, readCpu } from "./lib/cpu.ts";
+import { cpuLine, cpuPerOperation, readCpu, type CpuReading } from "./lib/cpu.ts";
 import { withDatabase } from "./lib/database.ts";
 import { median, percentile, runConcurrent, type Run } from "./lib/measure.ts";
 
@@ -35,7 +35,7 @@ interface Result {
   /** Requests per second until the last mentor DM reached Slack (full stack only). */
   completedPerSecond?: number;
   /** CPU milliseconds per request, by process, over the timed part of the run. */
-  cpu: Record<string, number>;
+  cpu: CpuReading;
 }
 
 function commandBody(userId: string, text: string, responseUrl: string): string {
@@ -185,10 +185,6 @@ async function full(fake: FakeSlack, concurrency: number): Promise<Result> {
 }
 
 const ms = (v: number) => `${v.toFixed(2)} ms`;
-const cpuLine = (cpu: Record<string, number>) =>
-  Object.entries(cpu)
-    .map(([part, v]) => `${part} ${v.toFixed(2)}`)
-    .join(", ");
 
 if (!process.env.DATABASE_URL) {
   console.log("bench/slack.ts needs PostgreSQL: set DATABASE_URL (e.g. postgres://postgres@127.0.0.1:5432/postgres)");
@@ -220,7 +216,8 @@ try {
     console.log(`  bare Bolt ack  p50 ${ms(bareP50)}  p99 ${ms(bareP99)}`);
     console.log(`  Steps ack      p50 ${ms(fullP50)}  p99 ${ms(fullP99)}  p99 ratio ${(fullP99 / bareP99).toFixed(2)} (target ≤ 1.5)`);
     console.log(`  completed (acked, stored, mentor DM delivered): ${completed.toFixed(0)}/s (target ≥ 300/s)`);
-    const medianCpu = (side: "bare" | "full") => Object.fromEntries(Object.keys(rows[0]![side].cpu).map((k) => [k, med((r) => r[side].cpu[k]!)]));
+    const medianCpu = (side: "bare" | "full"): CpuReading =>
+      Object.fromEntries(Object.keys(rows[0]![side].cpu).map((k) => [k, rows.some((r) => r[side].cpu[k] === undefined) ? undefined : med((r) => r[side].cpu[k]!)]));
     console.log(`  CPU ms per request (median): bare ${cpuLine(medianCpu("bare"))} · Steps ${cpuLine(medianCpu("full"))}`);
   }
 } finally {

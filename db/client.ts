@@ -1,5 +1,5 @@
 import { mkdirSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import type { Logger } from "drizzle-orm";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
@@ -8,7 +8,12 @@ import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
+import { lockDataDir } from "./lock.ts";
+import type { Env } from "../src/config.ts";
+import { packageFile } from "../src/files.ts";
 import * as schema from "./schema.ts";
+
+export { DataDirInUse, type LockHolder } from "./lock.ts";
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 
@@ -25,9 +30,22 @@ export interface DbOptions {
   onQuery?: (sql: string) => void;
   /** Connections in the postgres.js pool. */
   maxConnections?: number;
+  /**
+   * Named prepared statements (DATABASE_PREPARE): one round trip per query
+   * instead of two, but a pooler in transaction mode (PgBouncer before 1.21)
+   * hands each transaction a different server, which does not know them.
+   */
+  prepare?: boolean;
+  /** A direct connection for the migrations and their session lock, when DATABASE_URL goes through a pooler. */
+  migrationUrl?: string;
 }
 
-const migrationsFolder = fileURLToPath(new URL("./migrations", import.meta.url));
+/** What the environment says about the database (README, Configuration). */
+export function dbOptionsFrom(env: Env): DbOptions {
+  return { dataDir: join(env.DATA_DIR, "db"), prepare: env.DATABASE_PREPARE === "on", migrationUrl: env.DATABASE_MIGRATION_URL };
+}
+
+const migrationsFolder = packageFile("db", "migrations");
 // Any fixed number works; it only has to be the same for every instance.
 const MIGRATION_LOCK = 7_411_019;
 
@@ -42,14 +60,17 @@ export async function createDb(url: string | undefined, options: DbOptions = {})
 }
 
 async function openPostgres(url: string, options: DbOptions, logger: Logger | undefined): Promise<DbHandle> {
-  await migrateOnce(url);
+  const prepare = options.prepare ?? true;
+  await migrateOnce(options.migrationUrl ?? url, prepare);
   const client = postgres(url, {
     max: options.maxConnections ?? 10,
     onnotice: () => {},
     // Fail fast when the server is down instead of hanging a chat request.
     connect_timeout: 5,
+    // Off, postgres.js names no statement, whatever drizzle asks for.
+    prepare,
   });
-  const db = drizzlePostgres(preparedStatements(client), { schema, logger }) as unknown as Db;
+  const db = drizzlePostgres(prepare ? preparedStatements(client) : client, { schema, logger }) as unknown as Db;
   return { db, kind: "postgres", close: () => client.end({ timeout: 5 }) };
 }
 
@@ -79,9 +100,9 @@ function preparedStatements(sql: postgres.Sql): postgres.Sql {
 }
 
 /** Two instances starting at once must not both run the same migration: one session lock serialises them. */
-async function migrateOnce(url: string): Promise<void> {
+async function migrateOnce(url: string, prepare: boolean): Promise<void> {
   // One connection, so the session-level lock and the migration share it.
-  const conn = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 5 });
+  const conn = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 5, prepare });
   try {
     await conn`select pg_advisory_lock(${MIGRATION_LOCK})`;
     await migratePostgres(drizzlePostgres(conn), { migrationsFolder });
@@ -91,10 +112,25 @@ async function migrateOnce(url: string): Promise<void> {
   }
 }
 
+/** A folder is locked first (db/lock.ts): a second process on it would lose what it records. */
 async function openPglite(dataDir: string, logger: Logger | undefined): Promise<DbHandle> {
-  if (!dataDir.startsWith("memory://")) mkdirSync(dataDir, { recursive: true });
-  const client = await PGlite.create(dataDir);
+  let unlock = () => {};
+  if (!dataDir.startsWith("memory://")) {
+    mkdirSync(dataDir, { recursive: true });
+    unlock = lockDataDir(dataDir);
+  }
+  const client = await PGlite.create(dataDir).catch((error: unknown) => {
+    unlock();
+    throw error;
+  });
+  const close = async () => {
+    if (!client.closed) await client.close();
+    unlock();
+  };
   const db = drizzlePglite(client, { schema, logger });
-  await migratePglite(db, { migrationsFolder });
-  return { db: db as unknown as Db, kind: "pglite", close: async () => void (client.closed || (await client.close())) };
+  await migratePglite(db, { migrationsFolder }).catch(async (error: unknown) => {
+    await close();
+    throw error;
+  });
+  return { db: db as unknown as Db, kind: "pglite", close };
 }

@@ -1,5 +1,6 @@
 import { parseCommand } from "./commands/grammar.ts";
 import type { Core } from "./domain/core.ts";
+import { replyFor } from "./domain/replies.ts";
 import { isStepsError } from "./errors.ts";
 import type { Logger } from "./log.ts";
 import type { Message } from "./messages.ts";
@@ -11,7 +12,7 @@ export async function answer(core: Core, person: Person, text: string, log: Logg
   try {
     const parsed = parseCommand(text);
     if (!parsed.ok) throw parsed.error;
-    return await core.run(person, parsed.command);
+    return await replyFor(core, person, parsed.command);
   } catch (error) {
     return errorReply(error, log);
   }

@@ -7,6 +7,9 @@ const envSchema = z.object({
   HOST: z.string().optional(),
   PUBLIC_URL: z.url().optional(),
   DATABASE_URL: z.string().optional(),
+  /** Off behind a pooler in transaction mode (see db/client.ts). */
+  DATABASE_PREPARE: z.enum(["on", "off"]).default("on"),
+  DATABASE_MIGRATION_URL: z.string().optional(),
   DATA_DIR: z.string().default(".steps"),
   PROGRAM_FILE: z.string().default("programs/summer-steps.yml"),
   ROSTER_FILE: z.string().default("programs/summer-steps-roster.csv"),
@@ -28,9 +31,9 @@ export function readEnv(raw: Record<string, string | undefined> = process.env): 
 }
 
 /**
- * With no chat platform to answer, nothing needs to reach the server from
- * outside, and the playground serving then has no login: listen on loopback
- * unless HOST says otherwise.
+ * With no chat platform to answer (or only one on for local testing, like
+ * TEAMS=1), nothing needs to reach the server from outside, and what it serves
+ * then has no login: listen on loopback unless HOST says otherwise.
  */
 export function listenHost(env: Env, configuredPlatforms: readonly string[]): string {
   return env.HOST ?? (configuredPlatforms.length > 0 ? "0.0.0.0" : "127.0.0.1");

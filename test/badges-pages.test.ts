@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { main } from "../app/main.ts";
+import { act } from "../src/domain/replies.ts";
 import { toPlainText } from "../src/messages.ts";
 import { CORA, IAN, IVY, MO, badgeServer, type BadgeServer } from "./support/badges.ts";
 
@@ -108,8 +109,8 @@ describe("badge pages", () => {
     const buttons = message!.blocks.find((b) => b.type === "buttons");
     expect(buttons).toEqual({ type: "buttons", buttons: [{ type: "button", action: "publish_badge", label: "Publish badge page", value: "civic", style: "primary" }] });
     // The button publishes through the core like the typed command, for the clicker only.
-    await expect(t.steps.core.act({ action: "publish_badge", value: "civic", personId: (await t.person(MO)).id })).rejects.toThrow("Only interns can publish badges: each intern publishes their own.");
-    expect((await t.steps.core.act({ action: "publish_badge", value: "civic", personId: (await t.person(BO)).id })).text).toContain("is now public");
+    await expect(act(t.steps.core, { action: "publish_badge", value: "civic", personId: (await t.person(MO)).id })).rejects.toThrow("Only interns can publish badges: each intern publishes their own.");
+    expect((await act(t.steps.core, { action: "publish_badge", value: "civic", personId: (await t.person(BO)).id })).text).toContain("is now public");
     expect((await t.steps.store.award(award.id))!.published).toBe(true);
     const channel = await t.inbox("#announcements");
     expect(channel.map(toPlainText).filter((m) => m.includes(award.id))).toEqual([`Bo Intern earned the Civic Explorer badge!\nSee the badge: ${t.url}/badges/${award.id}`]);

@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from "node:fs";
-import { join, relative } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 
 const root = join(import.meta.dirname, "..");
@@ -14,8 +14,8 @@ function importsOf(file: string): string[] {
 }
 
 describe("architecture boundaries", () => {
-  it("the core imports no chat SDK and no database library", () => {
-    const forbidden = /^(@slack\/|botbuilder|botframework-|drizzle-orm|postgres$|@electric-sql\/)/;
+  it("the core imports no chat SDK, no database library, no HTTP server and no threads", () => {
+    const forbidden = /^(@slack\/|botbuilder|botframework-|drizzle-orm|postgres$|@electric-sql\/|(node:)?(http|https|http2|net|worker_threads)$)/;
     const offenders = files(join(root, "src")).flatMap((f) =>
       importsOf(f)
         .filter((i) => forbidden.test(i) || i.includes("/adapters/") || i.includes("/db/") || i.startsWith("../app") )
@@ -39,6 +39,39 @@ describe("architecture boundaries", () => {
         .map((i) => `${rel} imports ${i}`);
     });
     expect(offenders).toEqual([]);
+  });
+
+  it("the core names no platform: a new one is a folder under adapters/ and a line in app/adapters.ts", () => {
+    const offenders = files(join(root, "src")).flatMap((f) =>
+      readFileSync(f, "utf8")
+        .split("\n")
+        .flatMap((line, i) => (/slack|teams/i.test(line) ? [`${relative(root, f)}:${i + 1}: ${line.trim()}`] : [])),
+    );
+    expect(offenders).toEqual([]);
+  });
+
+  it("adapters import nothing from app/: what they share with it lives in adapters/", () => {
+    const offenders = files(join(root, "adapters")).flatMap((f) =>
+      importsOf(f)
+        .filter((i) => resolve(dirname(f), i).startsWith(join(root, "app")))
+        .map((i) => `${relative(root, f)} imports ${i}`),
+    );
+    expect(offenders).toEqual([]);
+  });
+
+  it("no module imports itself through others (the rules in src/domain/core.ts do not know the words in replies.ts)", () => {
+    const modules = ["src", "app", "adapters", "db"].flatMap((d) => files(join(root, d)));
+    const edges = new Map(modules.map((f) => [f, importsOf(f).filter((i) => i.startsWith(".")).map((i) => resolve(dirname(f), i))]));
+    const cycles: string[] = [];
+    const done = new Set<string>();
+    const visit = (file: string, path: string[]) => {
+      if (path.includes(file)) return void cycles.push([...path.slice(path.indexOf(file)), file].map((f) => relative(root, f)).join(" → "));
+      if (done.has(file)) return;
+      for (const next of edges.get(file) ?? []) visit(next, [...path, file]);
+      done.add(file);
+    };
+    for (const file of modules) visit(file, []);
+    expect(cycles).toEqual([]);
   });
 
   it("the import scanner sees imports (so the checks above can fail)", () => {

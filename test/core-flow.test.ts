@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { act } from "../src/domain/replies.ts";
 import { harness, type Harness } from "./support/harness.ts";
 
 let h: Harness;
@@ -147,8 +148,8 @@ describe("decisions", () => {
 
   it("ignores a tampered or stale button value", async () => {
     const max = await h.person(MAX);
-    await expect(h.core.act({ action: "approve", value: "99999", personId: max.id })).rejects.toThrow("There is no submission #99999. Type `pending` to see yours.");
-    await expect(h.core.act({ action: "approve", value: "1; drop table", personId: max.id })).rejects.toMatchObject({ code: "unknown_submission" });
+    await expect(act(h.core, { action: "approve", value: "99999", personId: max.id })).rejects.toThrow("There is no submission #99999. Type `pending` to see yours.");
+    await expect(act(h.core, { action: "approve", value: "1; drop table", personId: max.id })).rejects.toMatchObject({ code: "unknown_submission" });
   });
 });
 

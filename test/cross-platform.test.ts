@@ -61,18 +61,12 @@ const dm = (slackUser: string) => `D${slackUser}`;
 const teamsTo = (conversationId: string) => t.connector.messages().filter((c) => c.conversationId === conversationId);
 const slackTo = (channel: string) => fake.of("chat.postMessage").filter((c) => c.body.channel === channel);
 
-/** Slack work goes on after the ack: polls until `find` returns something, then lets deliveries settle. */
+/** Slack work goes on after the ack: once every request's work and every delivery is done, `find` must find it. */
 async function until<T>(what: string, find: () => T | undefined | null | false | Promise<T | undefined | null | false>): Promise<T> {
-  const deadline = Date.now() + 5_000;
-  for (;;) {
-    const found = await find();
-    if (found) {
-      await t.steps.dispatcher.idle();
-      return found;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; Slack saw ${fake.calls.map((c) => c.method).join(", ")}; Teams saw ${t.connector.calls.map((c) => c.kind).join(", ")}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  await t.server.idle();
+  const found = await find();
+  if (!found) throw new Error(`no ${what} once all work was done; Slack saw ${fake.calls.map((c) => c.method).join(", ")}; Teams saw ${t.connector.calls.map((c) => c.kind).join(", ")}`);
+  return found;
 }
 
 async function submissionOf(email: string, task: string) {

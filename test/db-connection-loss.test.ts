@@ -34,16 +34,19 @@ describe.runIf(onPostgres)("a PostgreSQL backend lost under a transaction", () =
   const store = () => createStore(handle.db);
   const pidOf = async (tx: { execute: DbHandle["db"]["execute"] }) => ((await tx.execute(sql`select pg_backend_pid() as pid`)) as unknown as { pid: number }[])[0]!.pid;
   const terminate = async (pid: number) => void (await admin`select pg_terminate_backend(${pid})`);
-  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  /** Ends that backend once it is running a statement, as a failover or an administrator would. */
+  async function terminateWhileBusy(pid: number): Promise<void> {
+    while ((await admin`select 1 from pg_stat_activity where pid = ${pid} and state = 'active'`).length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    await terminate(pid);
+  }
 
   it("fails the transaction, keeps none of it, and the next ones run", async () => {
     const attempt = handle.db.transaction(async (tx) => {
       await createStore(tx).setSetting("lost-1", true);
       const pid = await pidOf(tx);
-      setTimeout(() => void terminate(pid), 50);
       // In flight when the backend goes: before the patch, the ROLLBACK that
       // followed was written to a closed socket from a timer and the process died.
-      await tx.execute(sql`select pg_sleep(5)`);
+      await Promise.all([tx.execute(sql`select pg_sleep(5)`), terminateWhileBusy(pid)]);
     });
     await expect(attempt).rejects.toThrow(/CONNECTION_CLOSED|terminating connection/);
     expect(await store().getSetting("lost-1")).toBeUndefined();
@@ -52,19 +55,23 @@ describe.runIf(onPostgres)("a PostgreSQL backend lost under a transaction", () =
   });
 
   it("never runs a dead transaction's statements inside the next one", async () => {
+    let wake!: () => void;
+    const woken = new Promise<void>((resolve) => (wake = resolve));
+    let tried!: () => void;
+    const deadTried = new Promise<void>((resolve) => (tried = resolve));
     const dead = handle.db.transaction(async (tx) => {
       await tx.execute(sql`set local idle_in_transaction_session_timeout = 100`);
-      await sleep(400); // the server ends the session meanwhile
-      await createStore(tx).setSetting("from-the-dead", true);
+      await woken; // the server ends the session meanwhile
+      await createStore(tx).setSetting("from-the-dead", true).finally(tried);
     });
-    const deadOutcome = dead.then(() => "committed", (error: Error) => error.message);
-    await sleep(200);
+    // The transaction fails as soon as its backend is gone, while its callback still waits.
+    expect(await dead.then(() => "committed", (error: Error) => error.message)).toMatch(/CONNECTION_CLOSED/);
     const next = store().transaction(async (tx) => {
       await tx.setSetting("next", true);
-      await sleep(400); // still open when the dead one's callback wakes up
+      wake(); // the dead one's callback carries on while this one is open on the same connection
+      await deadTried;
       return "committed";
     });
-    expect(await deadOutcome).toMatch(/CONNECTION_CLOSED/);
     expect(await next).toBe("committed");
     expect(await store().getSetting("next")).toBe(true);
     // Before the patch this was true: the insert ran in the other transaction and was committed with it.

@@ -120,6 +120,20 @@ describe("a malformed program file", () => {
     });
   });
 
+  it("takes channel ids under any platform's name, and reports a malformed name or an empty id", () => {
+    const program = (channels: string) =>
+      `program:\n  name: A\n  organization: City\n  time_zone: America/Los_Angeles\n  start: 2026-06-15\n  end: 2026-08-07\n  channels:\n${channels}` +
+      "departments: [{ slug: parks, name: Parks }]\n" +
+      "playlists: [{ slug: p, title: P, scope: program, badge: { name: B, image: b.svg, criteria: c }, tasks: [{ slug: t, title: T }] }]\n";
+    const good = parseProgramFile(program('    announcements: { slack: C0123, teams: "19:abc@thread.tacv2", discord: "42" }\n'), "good.yml");
+    expect(good.ok && good.file.program.channels).toEqual({ announcements: { slack: "C0123", teams: "19:abc@thread.tacv2", discord: "42" }, coordinators: {} });
+    const bad = parseProgramFile(program('    coordinators:\n      Google Chat: spaces/1\n      email: ""\n'), "bad.yml");
+    expect(bad.ok ? [] : bad.errors).toEqual([
+      { line: 9, path: "program.channels.coordinators.Google Chat", message: "use the platform's name in lower-case letters, digits and hyphens" },
+      { line: 10, path: "program.channels.coordinators.email", message: "give the channel's id on that platform" },
+    ]);
+  });
+
   it("reports YAML syntax errors with their line", () => {
     const text = "program:\n  name: Broken\n  start: [2026-06-15\ndepartments: []\n";
     const result = parseProgramFile(text, "broken.yml");

@@ -7,9 +7,9 @@ import { startScheduler } from "../app/scheduler.ts";
 import { startServer } from "../app/server.ts";
 import { createLogger, silentLogger } from "../src/log.ts";
 import { toPlainText } from "../src/messages.ts";
-import type { AdapterContext, PlatformAdapter } from "../src/platform.ts";
+import type { AdapterContext, PlatformAdapter } from "../adapters/platform.ts";
 import { bootForTest } from "./support/boot.ts";
-import { freshDb } from "./support/db.ts";
+import { copyPgliteTemplate, freshDb } from "./support/db.ts";
 import { recordingTransport, type Sent } from "./support/harness.ts";
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -39,6 +39,8 @@ describe("steps run-due", () => {
       const db = await freshDb();
       cleanups.push(() => db.close());
       vars.DATABASE_URL = db.url!;
+    } else {
+      copyPgliteTemplate(join(dataDir, "db"));
     }
     // Jun 16, 09:00 PDT: the day-before reminder of the sample program's Jun 17 council meeting.
     const first = await cli(["run-due", "--at", "2026-06-16T09:00:00-07:00"], vars);

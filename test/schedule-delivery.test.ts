@@ -2,7 +2,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { outbox } from "../db/schema.ts";
-import { createDispatcher } from "../src/delivery/dispatcher.ts";
+import { createDispatcher, DISPATCH_CONCURRENCY } from "../src/delivery/dispatcher.ts";
 import { DeliveryError, type Transport } from "../src/delivery/transport.ts";
 import { silentLogger } from "../src/log.ts";
 import { toPlainText } from "../src/messages.ts";
@@ -91,15 +91,21 @@ describe("delivery of reminders", () => {
     const sent: Sent[] = [];
     const recorder = recordingTransport(sent);
     let budget = 17;
-    const dying: Transport = { ...recorder, sendToPerson: (p, i, m) => (budget-- > 0 ? recorder.sendToPerson(p, i, m) : new Promise(() => {})) };
+    // Each of the dispatcher's workers marks a message sent before it takes the next: once all of them hang, the 17 are recorded.
+    let hanging = 0;
+    let allHang!: () => void;
+    const frozen = new Promise<void>((resolve) => (allHang = resolve));
+    const hang = () => (++hanging === DISPATCH_CONCURRENCY && allHang(), new Promise<never>(() => {}));
+    const dying: Transport = { ...recorder, sendToPerson: (p, i, m) => (budget-- > 0 ? recorder.sendToPerson(p, i, m) : hang()) };
     let clock = new Date(DUE);
     const first = createDispatcher({ store: h.store, now: () => clock, log: silentLogger, leaseMs: 60_000 });
     first.register(dying);
     void first.drain();
-    // Killed once its 17 deliveries are recorded: a message sent but never recorded would be sent again,
+    await frozen;
+    // Killed with its 17 deliveries recorded: a message sent but never recorded would be sent again,
     // which no chat platform's API lets us rule out (none takes an idempotency key).
-    const recorded = async () => (await h.db.db.select({ status: outbox.status }).from(outbox)).filter((r) => r.status === "sent").length;
-    await waitFor(async () => sent.length === 17 && budget < 0 && (await recorded()) === 17);
+    const recorded = (await h.db.db.select({ status: outbox.status }).from(outbox)).filter((r) => r.status === "sent");
+    expect([sent.length, recorded.length]).toEqual([17, 17]);
     // The next process (or another instance) starts after the lease of the dead one's claims ran out.
     clock = new Date(Date.parse(DUE) + 61_000);
     const next = createDispatcher({ store: h.store, now: () => clock, log: silentLogger });
@@ -133,11 +139,3 @@ describe("delivery of reminders", () => {
     expect(sent).toHaveLength(23);
   });
 });
-
-async function waitFor(condition: () => boolean | Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    if (await condition()) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error("timed out waiting");
-}

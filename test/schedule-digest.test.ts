@@ -100,6 +100,7 @@ describe("where the digest goes", () => {
   it.each([
     ["dm", { coordinators: { slack: "#steps-coordinators" } }, [CORA]],
     ["channel", { coordinators: { slack: "#steps-coordinators" } }, ["#coordinators"]],
+    ["channel", { coordinators: { discord: "1234567890" } }, ["#coordinators"]], // any platform's name
     ["channel", {}, [CORA]], // no channel named: direct messages rather than nothing
     ["both", {}, [CORA]],
   ])("send_to %s with channels %j", async (sendTo, channels, expected) => {

@@ -5,7 +5,7 @@ import { answer } from "../src/chat.ts";
 import { listenHost, readEnv } from "../src/config.ts";
 import { startScheduler } from "../app/scheduler.ts";
 import { createLogger, silentLogger } from "../src/log.ts";
-import type { PlatformAdapter } from "../src/platform.ts";
+import type { PlatformAdapter } from "../adapters/platform.ts";
 import { bootForTest } from "./support/boot.ts";
 
 const cleanups: (() => Promise<void>)[] = [];

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import slack, { readSlackVars } from "../adapters/slack/index.ts";
 import { readEnv } from "../src/config.ts";
-import type { AdapterContext } from "../src/platform.ts";
+import type { AdapterContext } from "../adapters/platform.ts";
 
 const env = (vars: Record<string, string>) => readEnv(vars);
 

@@ -94,3 +94,18 @@ describe("Slack: the whole flow through Bolt, the server and the database", () =
     expect(s.fake.of("chat.postMessage").filter((c) => c.body.channel === `D${users.max}`)).toHaveLength(1);
   });
 });
+
+describe("Slack: stopping the server", () => {
+  it("finishes the work of requests it already acknowledged before it closes", async () => {
+    const own = await slackStack();
+    try {
+      const res = await own.send.command(users.ana, "done safety-walk");
+      expect(res.status).toBe(200);
+      await own.server.close();
+      // Acknowledged to Slack, so it must not be cut off: the intern's answer went out.
+      expect(own.fake.of("response_url").map((c) => textOf(c.body))).toEqual([expect.stringMatching(/Recorded Safety walk/)]);
+    } finally {
+      await own.close();
+    }
+  });
+});

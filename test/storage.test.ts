@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { createDb } from "../db/client.ts";
 import { createStore } from "../db/store.ts";
 import { importRoster } from "../src/domain/roster.ts";
-import { freshDb, resetDb } from "./support/db.ts";
+import { copyPgliteTemplate, freshDb, resetDb } from "./support/db.ts";
 import { rosterCsv, testProgram } from "./support/program.ts";
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -18,6 +18,7 @@ describe("storage", () => {
     // PGlite on disk, or the same PostgreSQL database opened twice.
     const dir = mkdtempSync(join(tmpdir(), "steps-db-"));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    if (!process.env.DATABASE_URL) copyPgliteTemplate(dir);
     const first = process.env.DATABASE_URL ? await freshDb() : await createDb(undefined, { dataDir: dir });
     const url = "url" in first ? (first.url as string | undefined) : undefined;
     await importRoster(createStore(first.db), testProgram(), rosterCsv);

@@ -1,7 +1,7 @@
 import { copyFileSync, existsSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import web from "../adapters/web/index.ts";
 import { startServer, type RunningServer } from "../app/server.ts";
 import { isHours, requiredUnits } from "../src/program/program.ts";
@@ -67,9 +67,23 @@ function serverWith(runDue: ((at: Date) => Promise<unknown>) | undefined): Promi
   return startServer(steps, [{ ...web, start: (ctx) => web.start({ ...ctx, runDue }) }]);
 }
 
+/** What the page's content policy blocked, or a script error: each test ends with none. */
+const blocked: string[] = [];
+afterEach(() => {
+  expect(blocked.splice(0)).toEqual([]);
+});
+
+function watch(page: Page): Page {
+  page.on("console", (m) => {
+    if (/Content Security Policy|Refused to/.test(m.text())) blocked.push(m.text());
+  });
+  page.on("pageerror", (e) => blocked.push(e.message));
+  return page;
+}
+
 /** Short waits, so a failure names the step that did not happen rather than the test timing out. */
 async function open(options: Parameters<Browser["newPage"]>[0] = {}): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, ...options });
+  const page = watch(await browser.newPage({ viewport: { width: 1280, height: 900 }, ...options }));
   page.setDefaultTimeout(8_000);
   return page;
 }
@@ -147,7 +161,7 @@ describe("the playground in a real browser", () => {
 
   it("works with JavaScript turned off: every form posts and the page comes back up to date", async () => {
     const context = await browser.newContext({ javaScriptEnabled: false });
-    const page = await context.newPage();
+    const page = watch(await context.newPage());
     page.setDefaultTimeout(8_000);
     await page.goto(server.url);
     await actAs(page, "Hannah Vu");
@@ -163,6 +177,23 @@ describe("the playground in a real browser", () => {
     await request.getByRole("button", { name: "Approve" }).click();
     await request.getByText(/Approved by Lauren Fitch/).waitFor();
     await context.close();
+  });
+
+  it("runs its own script and style under its content policy, and no other page can frame it", async () => {
+    const page = await open();
+    await page.goto(server.url);
+    // The script ran (it marks the page) and the style sheet applied.
+    expect(await page.evaluate(() => document.documentElement.classList.contains("js"))).toBe(true);
+    expect(await page.locator("#announcer").evaluate((el) => getComputedStyle(el).position)).toBe("absolute");
+    await page.close();
+
+    // Not watched: the refusal is the point here.
+    const framer = await browser.newPage();
+    const refused = framer.waitForEvent("console", { predicate: (m) => m.text().includes("frame-ancestors 'none'"), timeout: 8_000 });
+    await framer.setContent(`<iframe src="${server.url}/"></iframe>`);
+    await refused;
+    expect(await framer.frames()[1]!.content()).not.toContain("Steps playground");
+    await framer.close();
   });
 
   it("stays readable at 200% zoom: one column, nothing cut off sideways", async () => {

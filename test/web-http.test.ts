@@ -1,13 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { REFUSED, isLocal } from "../adapters/web/http.ts";
+import { isLoopbackAddress } from "../adapters/local-only.ts";
+import { CROSS_SITE, NO_TOKEN, REFUSED } from "../adapters/web/http.ts";
 import web from "../adapters/web/index.ts";
 import { createMailbox, webTransport } from "../adapters/web/mailbox.ts";
 import { CLOCK_MISSING, programTime } from "../adapters/web/routes.ts";
 import { startServer, type RunningServer } from "../app/server.ts";
 import { readEnv } from "../src/config.ts";
 import { silentLogger } from "../src/log.ts";
-import type { PlatformAdapter } from "../src/platform.ts";
+import type { PlatformAdapter } from "../adapters/platform.ts";
 import { bootForTest } from "./support/boot.ts";
+import { rawRequest } from "./support/http.ts";
 
 // The playground's HTTP surface, through the real server on a real database.
 
@@ -28,8 +30,20 @@ afterAll(async () => {
   await steps?.close();
 });
 
-const post = (path: string, body: unknown, headers: Record<string, string> = { "content-type": "application/json" }) =>
-  fetch(`${server.url}${path}`, { method: "POST", headers, body: typeof body === "string" ? body : JSON.stringify(body), redirect: "manual" });
+const tokens = new Map<string, string>();
+/** A token as a script gets one; each server signs its own. */
+async function tokenOf(base: string): Promise<string> {
+  if (!tokens.has(base)) tokens.set(base, ((await (await fetch(`${base}/playground/people`)).json()) as { token: string }).token);
+  return tokens.get(base)!;
+}
+
+/** Posts as the page does: with its token added to a JSON object or a form (other raw bodies go as they are). */
+async function post(path: string, body: unknown, headers: Record<string, string> = { "content-type": "application/json" }, base = server.url) {
+  const token = await tokenOf(base);
+  const form = headers["content-type"] === "application/x-www-form-urlencoded";
+  const sent = typeof body !== "string" ? JSON.stringify({ ...(body as object), token }) : form ? `${body}&token=${encodeURIComponent(token)}` : body;
+  return fetch(`${base}${path}`, { method: "POST", headers, body: sent, redirect: "manual" });
+}
 
 async function error(response: Response): Promise<[number, string]> {
   const body = (await response.json()) as { ok: boolean; error: string };
@@ -146,7 +160,7 @@ describe("clock", () => {
     const withoutScheduler: PlatformAdapter = { ...web, start: (ctx) => web.start({ ...ctx, runDue: undefined }) };
     const bare = await startServer(steps, [withoutScheduler]);
     try {
-      const clock = (body: unknown) => fetch(`${bare.url}/playground/clock`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+      const clock = (body: unknown) => post("/playground/clock", body, undefined, bare.url);
       expect(await error(await clock({ at: "2026-06-22T09:00" }))).toEqual([501, CLOCK_MISSING]);
       expect(await error(await clock({ at: "next tuesday" }))).toEqual([400, "at: at must be a date and time such as 2026-06-22T09:00"]);
       expect(await error(await clock({}))).toEqual([400, "at: at is required: a date and time such as 2026-06-22T09:00"]);
@@ -163,9 +177,9 @@ describe("clock", () => {
     const withScheduler: PlatformAdapter = { ...web, start: (ctx) => web.start({ ...ctx, runDue: async (at) => void asked.push(at) }) };
     const scheduled = await startServer(steps, [withScheduler]);
     try {
-      const response = await fetch(`${scheduled.url}/playground/clock`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ at: "2026-06-22T09:00" }) });
+      const response = await post("/playground/clock", { at: "2026-06-22T09:00" }, undefined, scheduled.url);
       expect(await response.json()).toEqual({ ok: true, at: "2026-06-22T16:00:00.000Z", delivered: 0 });
-      await fetch(`${scheduled.url}/playground/clock`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ at: "2026-06-22T09:00:00Z" }) });
+      await post("/playground/clock", { at: "2026-06-22T09:00:00Z" }, undefined, scheduled.url);
       expect(asked.map((d) => d.toISOString())).toEqual(["2026-06-22T16:00:00.000Z", "2026-06-22T09:00:00.000Z"]);
       expect(await (await fetch(scheduled.url)).text()).toContain('<button type="submit">Run due reminders</button>');
     } finally {
@@ -195,10 +209,109 @@ describe("safety", () => {
     }
   });
 
+  const port = () => new URL(server.url).port;
+  /** A request with exactly these headers (fetch would set Host, Origin and Sec-Fetch-* itself). */
+  const raw = (method: string, path: string, headers: Record<string, string>, body?: string) =>
+    rawRequest(`${server.url}${path}`, { method, headers: { host: `127.0.0.1:${port()}`, ...headers }, body });
+  const formType = { "content-type": "application/x-www-form-urlencoded" };
+
+  it("treats any forwarding header as a request from another machine", async () => {
+    for (const header of ["x-real-ip", "forwarded", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "via", "cf-connecting-ip", "true-client-ip"]) {
+      const res = await raw("GET", "/playground/people", { [header]: "203.0.113.9" });
+      expect([res.status, JSON.parse(res.body).error], header).toEqual([403, REFUSED]);
+    }
+  });
+
+  it("answers only a loopback Host, and with PLAYGROUND_HOST_OK=1 also the host of PUBLIC_URL", async () => {
+    for (const host of ["localhost", "127.0.0.1", "[::1]", "LOCALHOST"]) expect((await raw("GET", "/playground/people", { host: `${host}:${port()}` })).status, host).toBe(200);
+    for (const host of ["rebind.example", "steps.test", "192.0.2.2", "localhost.example", "127.0.0.1.nip.io", "user@localhost", ""]) {
+      const res = await raw("GET", "/", { host: `${host}:${port()}`, accept: "text/html" });
+      expect(res.status, host).toBe(403);
+      expect(res.body).toContain(`The Steps playground answers only when opened at localhost: open http://localhost:0/ instead.`);
+    }
+    // DNS rebinding: the attacker's name now points here, so to the browser this post is same-origin, and the page could read a token.
+    const before = (await steps.store.submissionsOf(ids.ana!)).length;
+    const token = await tokenOf(server.url);
+    const rebound = await raw("POST", "/playground/command", { ...formType, host: `rebind.example:${port()}`, origin: `http://rebind.example:${port()}` }, new URLSearchParams({ personId: String(ids.ana), text: "done invoice-processing", token }).toString());
+    expect(rebound.status).toBe(403);
+    expect(await steps.store.submissionsOf(ids.ana!)).toHaveLength(before);
+
+    const open = await startServer(await bootedWith({ PLAYGROUND_HOST_OK: "1", PUBLIC_URL: "https://steps.test" }), [web]);
+    try {
+      const at = (host: string) => rawRequest(`${open.url}/playground/people`, { headers: { host, "x-forwarded-for": "203.0.113.9" } });
+      expect((await at("steps.test")).status).toBe(200);
+      expect((await at("localhost:3000")).status).toBe(200);
+      const other = await at("rebind.example");
+      expect([other.status, JSON.parse(other.body).error]).toEqual([403, "The Steps playground answers only when opened at localhost or steps.test: open https://steps.test instead."]);
+    } finally {
+      await open.close();
+    }
+  });
+
+  it("refuses cross-site requests on every state-changing route, and runs nothing", async () => {
+    const token = await tokenOf(server.url);
+    const ana = (await steps.store.personById(ids.ana!))!;
+    const { submission } = await steps.core.done(ana, "help-desk-tickets", "Closed five tickets", null);
+    const before = (await steps.store.submissionsOf(ana.id)).length;
+    // Every POST the playground registers, with a body it would act on.
+    const bodies: Record<string, Record<string, string>> = {
+      "/playground/command": { personId: String(ana.id), text: "done invoice-processing" },
+      "/playground/action": { personId: String(ids.priya), action: "approve", value: String(submission.id) },
+      "/playground/clock": { at: "2026-06-22T09:00" },
+    };
+    const posts = server.routes.filter((r) => r.method === "POST").map((r) => r.path);
+    expect(posts.filter((p) => !(p in bodies))).toEqual([]);
+    const foreign: Record<string, string>[] = [
+      { origin: "https://evil.example" },
+      { origin: "null" },
+      // Another port of this computer is the same site, but another origin: another local app's page.
+      { origin: "http://127.0.0.1:1" },
+      { "sec-fetch-site": "cross-site" },
+      { "sec-fetch-site": "same-site" },
+      { "sec-fetch-site": "cross-site", origin: `http://127.0.0.1:${port()}` },
+    ];
+    for (const path of posts) {
+      for (const headers of foreign) {
+        const res = await raw("POST", path, { ...formType, ...headers }, new URLSearchParams({ ...bodies[path], token }).toString());
+        expect([res.status, res.body.includes(CROSS_SITE)], `${path} ${JSON.stringify(headers)}`).toEqual([403, true]);
+        const json = await raw("POST", path, { "content-type": "application/json", ...headers }, JSON.stringify({ ...bodies[path], token }));
+        expect([json.status, JSON.parse(json.body).error], `${path} ${JSON.stringify(headers)}`).toEqual([403, CROSS_SITE]);
+      }
+    }
+    expect(await steps.store.submissionsOf(ana.id)).toHaveLength(before);
+    expect(await steps.store.decisionOf(submission.id)).toBeFalsy();
+
+    // The page's own origin, as a browser sends it, goes through.
+    const own = await raw("POST", "/playground/command", { ...formType, origin: `http://127.0.0.1:${port()}`, "sec-fetch-site": "same-origin" }, new URLSearchParams({ ...bodies["/playground/command"], token }).toString());
+    expect([own.status, own.headers.location]).toEqual([303, `/?person=${ana.id}#chat`]);
+  });
+
+  it("needs the page's token on every post: in each form, and from the script", async () => {
+    const page = await (await fetch(`${server.url}/?person=${ids.priya}`)).text();
+    const forms = page.match(/<form[^>]*method="post"[\s\S]*?<\/form>/g)!;
+    expect(forms.length).toBeGreaterThan(2);
+    for (const form of forms) expect(form).toMatch(/<input type="hidden" name="token" value="[\w-]+\.[\w-]+">/);
+    expect(page).toMatch(/<body [^>]*data-token="[\w-]+\.[\w-]+"/);
+    const token = /name="token" value="([^"]+)"/.exec(page)![1]!;
+
+    const form = (extra: Record<string, string>) => raw("POST", "/playground/command", formType, new URLSearchParams({ personId: String(ids.priya), text: "help", ...extra }).toString());
+    const bads: Record<string, string>[] = [{}, { token: "" }, { token: "forged.token" }, { token: `${token}x` }, { token: `${token.split(".")[0]}.${"A".repeat(43)}` }];
+    for (const bad of bads) {
+      const res = await form(bad);
+      expect([res.status, res.body.includes(NO_TOKEN)], JSON.stringify(bad)).toEqual([403, true]);
+    }
+    expect((await form({ token })).status).toBe(303);
+
+    const script = (body: Record<string, unknown>) => raw("POST", "/playground/command", { "content-type": "application/json" }, JSON.stringify({ personId: ids.priya, text: "help", ...body }));
+    const refused = await script({});
+    expect([refused.status, JSON.parse(refused.body).error]).toEqual([403, NO_TOKEN]);
+    expect((await script({ token: 42 })).status).toBe(403);
+    expect((await script({ token })).status).toBe(200);
+  });
+
   it("counts only the loopback interface as this computer", () => {
-    const req = (remoteAddress: string) => ({ socket: { remoteAddress }, headers: {} });
-    expect(["127.0.0.1", "127.0.0.2", "::1", "::ffff:127.0.0.1"].map((a) => isLocal(req(a)))).toEqual([true, true, true, true]);
-    expect(["192.0.2.2", "10.0.0.1", "::ffff:192.0.2.2", "fd00::2", "", "128.0.0.1"].map((a) => isLocal(req(a)))).toEqual([false, false, false, false, false, false]);
+    expect(["127.0.0.1", "127.0.0.2", "::1", "::ffff:127.0.0.1"].map(isLoopbackAddress)).toEqual([true, true, true, true]);
+    expect(["192.0.2.2", "10.0.0.1", "::ffff:192.0.2.2", "fd00::2", "", "128.0.0.1"].map(isLoopbackAddress)).toEqual([false, false, false, false, false, false]);
   });
 
   it("stays off beside a configured chat platform unless PLAYGROUND=1, and checks its variables", async () => {

@@ -1,10 +1,11 @@
 import { readFile } from "node:fs/promises";
 import type { ServerResponse } from "node:http";
 import { dirname, extname, resolve } from "node:path";
+import { contentPolicy } from "../http.ts";
 import { achievementOf, CONTEXTS, issuerProfile } from "../../src/badges/credential.ts";
 import { createBadgeIssuer } from "../../src/badges/issuer.ts";
 import { addToProfileUrl } from "../../src/badges/linkedin.ts";
-import type { AdapterContext, PlatformAdapter } from "../../src/platform.ts";
+import type { AdapterContext, PlatformAdapter } from "../platform.ts";
 import { badgePage, notFoundPage, unpublishedPage } from "./page.ts";
 
 const IMAGE_TYPES: Record<string, string> = { ".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp" };
@@ -52,8 +53,7 @@ const badges: PlatformAdapter = {
       res.writeHead(200, {
         "content-type": IMAGE_TYPES[extname(file).toLowerCase()] ?? "application/octet-stream",
         // An SVG opened on its own is a document: no scripts, whatever the file holds.
-        "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'",
-        "x-content-type-options": "nosniff",
+        "content-security-policy": contentPolicy("default-src 'none'; style-src 'unsafe-inline'"),
         "cache-control": "public, max-age=3600",
       });
       res.end(body);
@@ -117,8 +117,7 @@ function json(res: ServerResponse, status: number, body: unknown, type = "applic
 function html(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
   res.writeHead(status, {
     "content-type": "text/html; charset=utf-8",
-    "content-security-policy": "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'",
-    "referrer-policy": "no-referrer",
+    "content-security-policy": contentPolicy("default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"),
     ...headers,
   });
   res.end(body);

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { webApi } from "@slack/bolt";
 import type { Logger } from "../../src/log.ts";
-import type { Health } from "../../src/platform.ts";
+import type { Health } from "../platform.ts";
 
 /** Waits between attempts to reach Slack: doubling from firstMs, never more than maxMs. */
 export interface Backoff {

@@ -2,7 +2,7 @@ import { App, LogLevel, webApi, type Logger as BoltLogger } from "@slack/bolt";
 import { z } from "zod";
 import type { Env } from "../../src/config.ts";
 import { silentLogger, type Logger } from "../../src/log.ts";
-import type { PlatformAdapter } from "../../src/platform.ts";
+import type { PlatformAdapter } from "../platform.ts";
 import { CONNECT_BACKOFF, connectSlack, type Backoff, type Check } from "./connect.ts";
 import { createSlackFetch } from "./http.ts";
 import { registerHandlers } from "./receive.ts";
@@ -104,6 +104,14 @@ const slack = {
       ctx.routes.add("POST", EVENTS_PATH, receiver.handle);
     }
     app.error(async (error) => ctx.log.error("slack listener failed", { error: error.message }));
+    // Bolt answers Slack before the listener's work is done: each request is
+    // counted until it is, so that closing can let acknowledged work finish.
+    const inFlight = new Set<Promise<void>>();
+    app.use(({ next }) => {
+      const done: Promise<void> = next().finally(() => inFlight.delete(done));
+      inFlight.add(done);
+      return done;
+    });
     const work = slackWork({ client: app.client, fetch: http.fetch, core: ctx.core, store: ctx.store, log: ctx.log });
     registerHandlers({
       app,
@@ -129,6 +137,9 @@ const slack = {
     return {
       transport: slackTransport({ client: app.client, store: ctx.store, program: ctx.core.program, log: ctx.log, refreshHome: work.refreshHome }),
       work: work.run,
+      async idle() {
+        while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+      },
       health: connection.health,
       async close() {
         connection.close();

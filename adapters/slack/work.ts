@@ -3,6 +3,7 @@ import { z } from "zod";
 import { answer, errorReply } from "../../src/chat.ts";
 import type { Core } from "../../src/domain/core.ts";
 import { homeView } from "../../src/domain/home.ts";
+import { act } from "../../src/domain/replies.ts";
 import type { Logger } from "../../src/log.ts";
 import { ACTION_IDS, type Message } from "../../src/messages.ts";
 import type { Account, Person, Store } from "../../src/store.ts";
@@ -100,8 +101,8 @@ export function slackWork(deps: WorkDeps): SlackWork {
     if (job.kind === "home") return home(job.userId, job.channel);
     const { reply, account } = await asPerson(job.userId, (p) => {
       if (job.kind === "command") return answer(core, p, job.text, log);
-      if (job.kind === "click") return core.act({ action: job.action, value: job.value, personId: p.id });
-      return core.act({ action: "request_changes", value: job.value, personId: p.id, reason: job.reason });
+      if (job.kind === "click") return act(core, { action: job.action, value: job.value, personId: p.id });
+      return act(core, { action: "request_changes", value: job.value, personId: p.id, reason: job.reason });
     });
     await tell(job.userId, reply, job.responseUrl);
     await refreshIfOpened(account, job.userId);

@@ -2,7 +2,8 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { CloudAdapter, ConfigurationBotFrameworkAuthentication, type Request, type Response } from "botbuilder";
 import { z } from "zod";
 import type { Env } from "../../src/config.ts";
-import type { PlatformAdapter } from "../../src/platform.ts";
+import type { PlatformAdapter } from "../platform.ts";
+import { isLoopbackUrl, refusal } from "../local-only.ts";
 import { createTurnHandler } from "./receive.ts";
 import { teamsTransport } from "./transport.ts";
 
@@ -75,23 +76,31 @@ export function botAdapter(settings: TeamsEnv): CloudAdapter {
 /** Requests bigger than this are not Bot Framework activities. */
 const MAX_BODY = 1_000_000;
 
+export const NOT_LOCAL =
+  "Steps answers /api/messages without MICROSOFT_APP_ID (TEAMS=1, for local testing) only from this computer, at localhost, and not from web pages. To serve Teams, set MICROSOFT_APP_ID.";
+export const SERVICE_URL_NOT_LOCAL =
+  "Without MICROSOFT_APP_ID (TEAMS=1) an activity's serviceUrl must be on this computer (localhost, 127.0.0.1 or [::1]): Steps sends its replies there.";
+
 const teams: PlatformAdapter = {
   name: "teams",
   configured: (env) => Boolean(env.raw.MICROSOFT_APP_ID) || env.raw.TEAMS === "1",
+  localOnly: (env) => !env.raw.MICROSOFT_APP_ID && env.raw.TEAMS === "1",
   async start({ env, core, store, routes, log }) {
     if (!teams.configured(env)) return null;
     const settings = readTeamsEnv(env);
     const appId = settings.MICROSOFT_APP_ID ?? "";
-    if (!appId) log.warn("Teams: MICROSOFT_APP_ID is not set, so requests to /api/messages are NOT authenticated. Use this for local testing only.");
+    if (!appId) log.warn("Teams: MICROSOFT_APP_ID is not set, so requests to /api/messages are NOT authenticated: only this computer may send them. Use this for local testing only.");
     const adapter = botAdapter(settings);
     const onTurn = createTurnHandler({ core, store, log });
+    const refuse = (res: ServerResponse, status: number, text: string) => void res.writeHead(status, { "content-type": "text/plain; charset=utf-8" }).end(text);
 
     routes.add("POST", "/api/messages", async (req, res) => {
+      // With an app id botbuilder checks the token, which also binds the serviceUrl; without one nothing
+      // vouches for the caller, who could act as anyone and have Steps send requests wherever they like.
+      if (!appId && refusal(req)) return refuse(res, 403, NOT_LOCAL);
       const read = await readActivity(req);
-      if ("refused" in read) {
-        res.writeHead(read.status, { "content-type": "text/plain" }).end(read.refused);
-        return;
-      }
+      if ("refused" in read) return refuse(res, read.status, read.refused);
+      if (!appId && !isLoopbackUrl(read.activity.serviceUrl ?? "")) return refuse(res, 403, SERVICE_URL_NOT_LOCAL);
       await adapter.process(Object.assign(req, { body: read.activity }) as unknown as Request, responseShim(res), onTurn);
     });
 
@@ -106,7 +115,7 @@ const teams: PlatformAdapter = {
 
 export default teams;
 
-async function readActivity(req: IncomingMessage): Promise<{ activity: Record<string, unknown> } | { status: 400 | 413; refused: string }> {
+async function readActivity(req: IncomingMessage): Promise<{ activity: z.infer<typeof activityShape> } | { status: 400 | 413; refused: string }> {
   const chunks: Buffer[] = [];
   let size = 0;
   // Read to the end even past the limit: a client still sending when the answer comes would see its connection reset.

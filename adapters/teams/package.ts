@@ -1,15 +1,14 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { dirname } from "node:path";
+import { pathToFileURL } from "node:url";
 import { zipSync } from "fflate";
 import { z } from "zod";
 import { commandHelp } from "../../src/commands/grammar.ts";
+import { packageFile } from "../../src/files.ts";
 
 // `npm run teams:package`: the Teams app package (manifest + icons) that an
 // admin uploads or a user sideloads, with this deployment's ids filled in.
 
-const here = dirname(fileURLToPath(import.meta.url));
-const root = join(here, "..", "..");
 
 const packageEnv = z.object({
   MICROSOFT_APP_ID: z.guid("MICROSOFT_APP_ID must be the bot's Microsoft app id (a GUID)"),
@@ -36,9 +35,9 @@ export function buildTeamsPackage(raw: Record<string, string | undefined>): { ma
     MICROSOFT_APP_ID,
     PUBLIC_URL,
     PUBLIC_HOST: new URL(PUBLIC_URL).host,
-    APP_VERSION: (JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { version: string }).version,
+    APP_VERSION: (JSON.parse(readFileSync(packageFile("package.json"), "utf8")) as { version: string }).version,
   };
-  const template = readFileSync(join(here, "manifest", "manifest.json"), "utf8");
+  const template = readFileSync(packageFile("adapters", "teams", "manifest", "manifest.json"), "utf8");
   const filled = template.replace(/\$\{\{(\w+)\}\}/g, (whole, name: string) => {
     const value = values[name];
     if (value === undefined) throw new Error(`manifest.json uses ${whole}, which the packager does not know`);
@@ -48,8 +47,8 @@ export function buildTeamsPackage(raw: Record<string, string | undefined>): { ma
   manifest.bots[0]!.commandLists = [{ scopes: ["personal", "team", "groupChat"], commands: commandList() }];
   const zip = zipSync({
     "manifest.json": new TextEncoder().encode(JSON.stringify(manifest, null, 2)),
-    "color.png": readFileSync(join(here, "manifest", "color.png")),
-    "outline.png": readFileSync(join(here, "manifest", "outline.png")),
+    "color.png": readFileSync(packageFile("adapters", "teams", "manifest", "color.png")),
+    "outline.png": readFileSync(packageFile("adapters", "teams", "manifest", "outline.png")),
   });
   return { manifest, zip };
 }
@@ -57,7 +56,7 @@ export function buildTeamsPackage(raw: Record<string, string | undefined>): { ma
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   try {
     const { zip } = buildTeamsPackage(process.env);
-    const out = join(root, "dist", "steps-teams.zip");
+    const out = packageFile("dist", "steps-teams.zip");
     mkdirSync(dirname(out), { recursive: true });
     writeFileSync(out, zip);
     console.log(`Wrote ${out} (${zip.length} bytes). Upload it in Teams: Apps → Manage your apps → Upload an app.`);

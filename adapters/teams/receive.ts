@@ -2,6 +2,7 @@ import { ActivityTypes, TurnContext } from "botbuilder";
 import { z } from "zod";
 import { answer, errorReply } from "../../src/chat.ts";
 import type { Core } from "../../src/domain/core.ts";
+import { act } from "../../src/domain/replies.ts";
 import { StepsError } from "../../src/errors.ts";
 import type { Logger } from "../../src/log.ts";
 import { toPlainText, type Message } from "../../src/messages.ts";
@@ -78,7 +79,7 @@ export function createTurnHandler({ core, store, log }: ReceiveDeps) {
       if (!parsed.success) throw new StepsError("unknown_submission", "That button is out of date. Type `pending` to see what is waiting.");
       const { verb, data } = parsed.data.action;
       const person = await personFor(context, store);
-      text = toPlainText(await core.act({ action: verb, value: data.id, personId: person.id, reason: "reason" in data ? data.reason : undefined }));
+      text = toPlainText(await act(core, { action: verb, value: data.id, personId: person.id, reason: "reason" in data ? data.reason : undefined }));
     } catch (error) {
       text = toPlainText(errorReply(error, log));
     }

@@ -1,8 +1,9 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { z } from "zod";
-import { send } from "../../app/server.ts";
-import type { RouteHandler } from "../../src/platform.ts";
+import { contentPolicy, send, type RouteHandler } from "../http.ts";
+import { refusal, type LocalPolicy, type Refusal } from "../local-only.ts";
 import { escapeHtml } from "./render.ts";
+import type { FormTokens } from "./token.ts";
 
 /** A request the playground answers with a status and a sentence, never a stack. */
 export class HttpError extends Error {
@@ -18,22 +19,32 @@ const MAX_BODY = 16 * 1024;
 
 export const REFUSED =
   "The Steps playground only answers on this computer (localhost): anyone who reaches it can act as anyone on the roster. Set PLAYGROUND_HOST_OK=1 to allow other machines.";
+export const CROSS_SITE = "The Steps playground refuses requests sent by other web sites: use the playground page itself.";
+export const NO_TOKEN =
+  "This request carries no valid playground token: reload the page and try again. (Scripts: send the token that GET /playground/people returns.)";
 
-/**
- * True for the loopback interface only. A request that came through a proxy
- * carries a forwarding header and counts as remote even when the proxy is local.
- */
-export function isLocal(req: Pick<IncomingMessage, "headers"> & { socket: { remoteAddress?: string | undefined } }): boolean {
-  const address = req.socket.remoteAddress ?? "";
-  const loopback = address === "::1" || /^(?:::ffff:)?127\.\d+\.\d+\.\d+$/.test(address);
-  return loopback && req.headers["x-forwarded-for"] === undefined && req.headers.forwarded === undefined;
+/** Who may use the playground (see adapters/local-only.ts), and where it is opened, for the refusal texts. */
+export interface Access extends LocalPolicy {
+  home: string;
 }
 
-/** Wraps a playground route: refuses remote clients unless allowed, and turns HttpError into a response. */
-export function guard(allowRemote: boolean, handler: RouteHandler): RouteHandler {
+function refusalText(reason: Refusal, access: Access): string {
+  switch (reason) {
+    case "remote":
+      return REFUSED;
+    case "host":
+      return `The Steps playground answers only when opened at localhost${access.hosts?.length ? ` or ${access.hosts.join(" or ")}` : ""}: open ${access.home} instead.`;
+    case "cross-site":
+      return CROSS_SITE;
+  }
+}
+
+/** Wraps a playground route: refuses other machines, other host names and other sites, and turns HttpError into a response. */
+export function guard(access: Access, handler: RouteHandler): RouteHandler {
   return async (req, res) => {
     try {
-      if (!allowRemote && !isLocal(req)) throw new HttpError(403, REFUSED);
+      const reason = refusal(req, access);
+      if (reason) throw new HttpError(403, refusalText(reason, access));
       await handler(req, res);
     } catch (error) {
       if (!(error instanceof HttpError)) throw error;
@@ -43,8 +54,11 @@ export function guard(allowRemote: boolean, handler: RouteHandler): RouteHandler
   };
 }
 
-/** Forms post url-encoded bodies (no-JS), the script posts JSON; both are checked by the same schema. */
-export async function readBody<T extends z.ZodType>(req: IncomingMessage, schema: T): Promise<z.infer<T>> {
+/**
+ * Forms post url-encoded bodies (no-JS), the script posts JSON; both carry the
+ * page's token and are checked by the same schema.
+ */
+export async function readBody<T extends z.ZodType>(req: IncomingMessage, schema: T, tokens: FormTokens): Promise<z.infer<T>> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
@@ -66,6 +80,7 @@ export async function readBody<T extends z.ZodType>(req: IncomingMessage, schema
   } else {
     throw new HttpError(415, "Send the body as application/json (or a url-encoded form).");
   }
+  if (!tokens.valid(typeof data === "object" && data !== null ? (data as { token?: unknown }).token : undefined)) throw new HttpError(403, NO_TOKEN);
   const parsed = schema.safeParse(data);
   if (!parsed.success) throw new HttpError(400, parsed.error.issues.map((i) => (i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message)).join("; "));
   return parsed.data;
@@ -80,8 +95,19 @@ export function wantsHtml(req: IncomingMessage): boolean {
   return (req.headers["content-type"] ?? "").startsWith("application/x-www-form-urlencoded") || (req.method === "GET" && (req.headers.accept ?? "").includes("text/html"));
 }
 
+/**
+ * The page loads only its own script and style; nothing inline can run, and
+ * forms post only here. Under no-referrer a browser would send its own form
+ * posts with "Origin: null", refused as cross-site: same-origin still sends
+ * other sites nothing.
+ */
 export function sendHtml(res: ServerResponse, status: number, html: string): void {
-  res.writeHead(status, { "content-type": "text/html; charset=utf-8", "cache-control": "no-store", ...SECURITY_HEADERS });
+  res.writeHead(status, {
+    "content-type": "text/html; charset=utf-8",
+    "cache-control": "no-store",
+    "content-security-policy": contentPolicy("default-src 'self'; img-src 'self' data:; form-action 'self'"),
+    "referrer-policy": "same-origin",
+  });
   res.end(html);
 }
 
@@ -89,10 +115,3 @@ export function redirect(res: ServerResponse, location: string): void {
   res.writeHead(303, { location });
   res.end();
 }
-
-/** The page loads only its own script and style; nothing inline can run. */
-export const SECURITY_HEADERS = {
-  "content-security-policy": "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'",
-  "x-content-type-options": "nosniff",
-  "referrer-policy": "no-referrer",
-};

@@ -1,6 +1,9 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
-import type { PlatformAdapter } from "../../src/platform.ts";
+import { packageFile } from "../../src/files.ts";
+import { publicUrl } from "../../src/config.ts";
+import type { PlatformAdapter } from "../platform.ts";
+import type { Access } from "./http.ts";
 import { createMailbox, webTransport } from "./mailbox.ts";
 import { playgroundRoutes } from "./routes.ts";
 
@@ -31,12 +34,14 @@ const web: PlatformAdapter = {
       return null;
     }
     const allowRemote = vars.PLAYGROUND_HOST_OK === "1";
+    // Other machines open it by the name in PUBLIC_URL; any other name may be a DNS rebinding.
+    const access: Access = { allowRemote, hosts: allowRemote ? [new URL(publicUrl(ctx.env)).hostname] : [], home: allowRemote ? publicUrl(ctx.env) : `http://localhost:${ctx.env.PORT}/` };
     const mailbox = createMailbox(ctx.now);
     const assets = {
-      js: readFileSync(new URL("./public/app.js", import.meta.url), "utf8"),
-      css: readFileSync(new URL("./public/app.css", import.meta.url), "utf8"),
+      js: readFileSync(packageFile("adapters", "web", "public", "app.js"), "utf8"),
+      css: readFileSync(packageFile("adapters", "web", "public", "app.css"), "utf8"),
     };
-    playgroundRoutes(ctx, mailbox, assets, allowRemote);
+    playgroundRoutes(ctx, mailbox, assets, access);
     ctx.log.info("playground on: open it in a browser", { url: `http://localhost:${ctx.env.PORT}/`, otherMachines: allowRemote ? "allowed (PLAYGROUND_HOST_OK=1)" : "refused" });
     if (allowRemote) ctx.log.warn("the playground has no login: anyone who can reach this port can act as anyone on the roster");
     return { transport: webTransport(mailbox, ctx.log) };

@@ -8,6 +8,8 @@ export interface RenderOptions {
   personId: number;
   /** Unique on the page; ids of form controls are built from it. */
   key: string;
+  /** The page's form token (see token.ts), carried by every button's form. */
+  token?: string;
 }
 
 /** Escapes text for HTML element content and quoted attribute values. */
@@ -56,8 +58,8 @@ function renderBlock(block: Block, options: RenderOptions): string {
  * back needs a reason: the form holds a labelled field that the script keeps
  * folded until "Request changes" is pressed (no pop-up prompt).
  */
-function renderButton(button: Button, { personId, key }: RenderOptions): string {
-  const hidden = `<input type="hidden" name="personId" value="${personId}"><input type="hidden" name="value" value="${escapeHtml(button.value)}">`;
+function renderButton(button: Button, { personId, key, token }: RenderOptions): string {
+  const hidden = `<input type="hidden" name="personId" value="${personId}"><input type="hidden" name="value" value="${escapeHtml(button.value)}">${tokenField(token)}`;
   const style = button.style ? ` class="${button.style}"` : "";
   const submit = (label: string, extra = "") =>
     `<button type="submit" name="action" value="${button.action}" data-value="${escapeHtml(button.value)}"${style}${extra}>${escapeHtml(label)}</button>`;
@@ -72,6 +74,11 @@ function renderButton(button: Button, { personId, key }: RenderOptions): string 
     `<textarea id="${region}-text" name="reason" rows="2" maxlength="2000" required></textarea>` +
     `<div class="reason-buttons">${submit("Send back")}<button type="button" class="cancel" aria-controls="${region}">Cancel</button></div></div></form>`
   );
+}
+
+/** The hidden field that carries the page's form token. */
+export function tokenField(token: string | undefined): string {
+  return token ? `<input type="hidden" name="token" value="${escapeHtml(token)}">` : "";
 }
 
 /** Chat text marks commands with backticks; they become <code>, everything else is escaped. */

@@ -1,15 +1,17 @@
 import { TZDate } from "@date-fns/tz";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
-import { send } from "../../app/server.ts";
+import { send } from "../http.ts";
 import { answer, errorReply } from "../../src/chat.ts";
+import { act } from "../../src/domain/replies.ts";
 import type { Action, Message } from "../../src/messages.ts";
-import type { AdapterContext } from "../../src/platform.ts";
+import type { AdapterContext } from "../platform.ts";
 import type { Person } from "../../src/store.ts";
-import { guard, HttpError, query, readBody, redirect, sendHtml, wantsHtml } from "./http.ts";
+import { guard, HttpError, query, readBody, redirect, sendHtml, wantsHtml, type Access } from "./http.ts";
 import type { Channel, Mailbox, Posted } from "./mailbox.ts";
 import { chatItem, messageItem, renderPage, type RosterGroup } from "./page.ts";
 import { renderMessage, renderText } from "./render.ts";
+import { createFormTokens } from "./token.ts";
 
 // Forms send numbers as text; only digits count, so `true` or "" is not person 1 or 0.
 const personId = z.preprocess(
@@ -41,10 +43,11 @@ const clockBody = z.object({
 export const CLOCK_MISSING = "The clock needs the reminder scheduler, which this server does not run: reminders and digests go out at their real times.";
 
 /** Registers the playground's page and API on the server. */
-export function playgroundRoutes(ctx: AdapterContext, mailbox: Mailbox, assets: { js: string; css: string }, allowRemote: boolean) {
+export function playgroundRoutes(ctx: AdapterContext, mailbox: Mailbox, assets: { js: string; css: string }, access: Access) {
   const { core, store, dispatcher, log } = ctx;
   const program = core.program;
-  const add = (method: "GET" | "POST", path: string, handler: (req: IncomingMessage, res: ServerResponse) => Promise<void>) => ctx.routes.add(method, path, guard(allowRemote, handler));
+  const tokens = createFormTokens();
+  const add = (method: "GET" | "POST", path: string, handler: (req: IncomingMessage, res: ServerResponse) => Promise<void>) => ctx.routes.add(method, path, guard(access, handler));
 
   async function person(id: number): Promise<Person> {
     const found = await store.personById(id);
@@ -66,15 +69,16 @@ export function playgroundRoutes(ctx: AdapterContext, mailbox: Mailbox, assets: 
     return groups;
   }
 
-  const json = (posted: readonly Posted[], viewer: number) =>
-    posted.map((p) => ({ id: p.id, rev: p.rev, at: p.at.toISOString(), text: renderText(p.message), html: messageItem(p, viewer, program.timeZone) }));
+  const json = (posted: readonly Posted[], viewer: number, token: string) =>
+    posted.map((p) => ({ id: p.id, rev: p.rev, at: p.at.toISOString(), text: renderText(p.message), html: messageItem(p, viewer, program.timeZone, token) }));
 
   /** Runs what the person asked and keeps both sides in their chat pane; queued messages go out before the answer. */
   async function converse(req: IncomingMessage, res: ServerResponse, who: Person, said: string, reply: Message) {
     const lines = [mailbox.say(who.id, { from: "you", text: said }), mailbox.say(who.id, { from: "steps", text: renderText(reply), message: reply })];
     await dispatcher.kick();
     if (wantsHtml(req)) return redirect(res, `/?person=${who.id}#chat`);
-    send(res, 200, { ok: true, reply: { text: renderText(reply), html: renderMessage(reply, { personId: who.id, key: `r${lines[1]!.id}` }) }, lines: lines.map((l) => chatItem(l, who.id)) });
+    const token = tokens.issue();
+    send(res, 200, { ok: true, reply: { text: renderText(reply), html: renderMessage(reply, { personId: who.id, key: `r${lines[1]!.id}`, token }) }, lines: lines.map((l) => chatItem(l, who.id, token)) });
   }
 
   add("GET", "/", async (req, res) => {
@@ -84,7 +88,7 @@ export function playgroundRoutes(ctx: AdapterContext, mailbox: Mailbox, assets: 
     const viewer = asked && /^\d+$/.test(asked) ? await store.personById(Number(asked)) : undefined;
     const shown = viewer ?? (first ? await store.personById(first.id) : undefined);
     const notice = asked && !viewer ? `No one with number ${asked} is on the roster; showing ${shown?.name ?? "nobody"} instead.` : undefined;
-    sendHtml(res, 200, renderPage({ programName: program.name, timeZone: program.timeZone, groups, person: shown, mailbox, clockEnabled: ctx.runDue !== undefined, clockMissing: CLOCK_MISSING, notice, version: mailbox.version }));
+    sendHtml(res, 200, renderPage({ programName: program.name, timeZone: program.timeZone, groups, person: shown, mailbox, clockEnabled: ctx.runDue !== undefined, clockMissing: CLOCK_MISSING, notice, version: mailbox.version, token: tokens.issue() }));
   });
 
   add("GET", "/playground/app.js", async (_req, res) => {
@@ -96,13 +100,14 @@ export function playgroundRoutes(ctx: AdapterContext, mailbox: Mailbox, assets: 
     res.end(assets.css);
   });
 
-  add("GET", "/playground/people", async (_req, res) => send(res, 200, { ok: true, groups: await roster() }));
+  // The token lets a script post as the page does; only this origin can read it.
+  add("GET", "/playground/people", async (_req, res) => send(res, 200, { ok: true, groups: await roster(), token: tokens.issue() }));
 
   add("GET", "/playground/inbox", async (req, res) => {
     const parsed = personId.safeParse(query(req).get("personId") ?? undefined);
     if (!parsed.success) throw new HttpError(400, "personId is required: /playground/inbox?personId=<number from /playground/people>");
     const who = await person(parsed.data);
-    send(res, 200, { ok: true, version: mailbox.version, personId: who.id, messages: json(mailbox.inbox(who.id), who.id) });
+    send(res, 200, { ok: true, version: mailbox.version, personId: who.id, messages: json(mailbox.inbox(who.id), who.id, tokens.issue()) });
   });
 
   add("GET", "/playground/channel", async (req, res) => {
@@ -112,25 +117,26 @@ export function playgroundRoutes(ctx: AdapterContext, mailbox: Mailbox, assets: 
     if (asked !== null && !parsed.success) throw new HttpError(400, "personId must be a roster person's number, or left out");
     const viewer = parsed.success ? (await person(parsed.data)).id : 0;
     const channels: Channel[] = ["announcements", "coordinators"];
-    send(res, 200, { ok: true, version: mailbox.version, ...Object.fromEntries(channels.map((c) => [c, json(mailbox.channel(c), viewer)])) });
+    const token = tokens.issue();
+    send(res, 200, { ok: true, version: mailbox.version, ...Object.fromEntries(channels.map((c) => [c, json(mailbox.channel(c), viewer, token)])) });
   });
 
   add("POST", "/playground/command", async (req, res) => {
-    const body = await readBody(req, commandBody);
+    const body = await readBody(req, commandBody, tokens);
     const who = await person(body.personId);
     await converse(req, res, who, body.text, await answer(core, who, body.text, log));
   });
 
   add("POST", "/playground/action", async (req, res) => {
-    const body = await readBody(req, actionBody);
+    const body = await readBody(req, actionBody, tokens);
     const who = await person(body.personId);
     const action: Action = { action: body.action, value: body.value, personId: who.id, ...(body.reason ? { reason: body.reason } : {}) };
     const said = { approve: `Approve #${body.value}`, request_changes: `Request changes on #${body.value}: ${body.reason ?? ""}`, publish_badge: `Publish badge ${body.value}` }[body.action];
-    await converse(req, res, who, said, await core.act(action).catch((error: unknown) => errorReply(error, log)));
+    await converse(req, res, who, said, await act(core, action).catch((error: unknown) => errorReply(error, log)));
   });
 
   add("POST", "/playground/clock", async (req, res) => {
-    const body = await readBody(req, clockBody);
+    const body = await readBody(req, clockBody, tokens);
     // Read at request time: the scheduler may start after the adapters do.
     const runDue = ctx.runDue;
     if (!runDue) throw new HttpError(501, CLOCK_MISSING);

@@ -3,9 +3,10 @@ import type { Role } from "../program/program.ts";
 import { closest } from "../suggest.ts";
 
 /**
- * The one command language. Slack (`/steps done x`), Teams (`done x`, maybe
- * after the word `steps`) and the CLI all hand their raw text here, so an
- * intern learns one set of words and every platform answers the same way.
+ * The one command language. Every chat platform (as a slash command
+ * `/steps done x`, or a message `done x`, maybe after the word `steps`) and
+ * the CLI hand their raw text here, so an intern learns one set of words and
+ * every platform answers the same way.
  * Parsing knows nothing about the program: whether a task exists is the
  * core's question, so slugs are only checked for shape.
  */
@@ -265,7 +266,7 @@ function submissionNumber(word: string, verb: string): number {
 }
 
 function emailAddress(word: string): string {
-  // Slack turns typed addresses into <mailto:a@b.org|a@b.org>.
+  // Some chat apps turn typed addresses into <mailto:a@b.org|a@b.org>.
   const mailto = /^<mailto:([^|>]+)(?:\|[^>]*)?>$/i.exec(word);
   const value = trimPunctuation(unquote(mailto?.[1] ?? word)).toLowerCase();
   if (!/^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/.test(value)) {
@@ -287,7 +288,7 @@ function text(rest: string, what: "note" | "reason"): string | undefined {
 
 /** The first http(s) URL becomes the evidence link; what is left is the note. */
 function noteAndLink(rest: string): { note?: string; link?: string } {
-  // Slack wraps URLs as <https://…> or <https://…|label>; plain text from Teams and the CLI has bare URLs.
+  // Some chat apps wrap URLs as <https://…> or <https://…|label>; other platforms and the CLI send bare URLs.
   const pattern = /<(https?:\/\/[^\s|>]+)(?:\|[^>]*)?>|https?:\/\/[^\s<>]+/i;
   const match = pattern.exec(rest);
   let link: string | undefined;

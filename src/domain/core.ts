@@ -1,15 +1,12 @@
 import { randomBytes } from "node:crypto";
 import { addToProfileUrl } from "../badges/linkedin.ts";
-import type { Command } from "../commands/grammar.ts";
 import { StepsError } from "../errors.ts";
-import type { Action, Message } from "../messages.ts";
 import { isHours, requiredUnits, type Program } from "../program/program.ts";
 import type { Playlist, Task } from "../program/schema.ts";
 import type { Award, Decision, Person, Store, Submission } from "../store.ts";
 import { closest } from "../suggest.ts";
 import type { Clock } from "../time.ts";
 import { playlistProgress } from "./progress.ts";
-import { replyFor } from "./replies.ts";
 import * as views from "./views.ts";
 
 export interface CoreOptions {
@@ -31,7 +28,7 @@ export interface DecisionResult {
   award?: Award;
 }
 
-/** The platform-neutral core: every rule about who may do what lives here. */
+/** The platform-neutral core: every rule about who may do what lives here; the words people read are in replies.ts. */
 export type Core = ReturnType<typeof createCore>;
 
 export function createCore(options: CoreOptions) {
@@ -249,28 +246,7 @@ export function createCore(options: CoreOptions) {
     return subs.map((s) => ({ submission: s, intern: interns.get(s.personId)!, ...program.task(s.task) }));
   }
 
-  /** Runs a parsed chat command for a person and returns the reply to show them. */
-  async function run(person: Person, command: Command): Promise<Message> {
-    return replyFor(api, person, command);
-  }
-
-  /** A button click from any platform: the clicker is re-checked here, the value is only an id. */
-  async function act(action: Action): Promise<Message> {
-    const person = await store.personById(action.personId);
-    if (!person) throw new StepsError("not_on_roster", "You are not on the program roster. Ask your coordinator to add you.");
-    const id = Number(action.value);
-    switch (action.action) {
-      case "approve":
-      case "request_changes":
-        if (!Number.isSafeInteger(id) || id <= 0) throw new StepsError("unknown_submission", "That button is out of date. Type `pending` to see what is waiting.");
-        return run(person, action.action === "approve" ? { kind: "approve", submissionId: id } : { kind: "changes", submissionId: id, reason: action.reason ?? "" });
-      case "publish_badge":
-        return run(person, { kind: "badge_publish", playlist: action.value });
-    }
-  }
-
-  const api = { program, store, now, options, done, logHours, decide, progressOf, pendingFor, badgeUrl, requireRole, run, act, queued };
-  return api;
+  return { program, store, now, options, done, logHours, decide, progressOf, pendingFor, badgeUrl, requireRole, queued };
 }
 
 export type CoreApi = ReturnType<typeof createCore>;

@@ -7,7 +7,7 @@ import * as views from "./views.ts";
 const PENDING_SHOWN = 10;
 
 /**
- * A person's home page in a chat app (Slack's App Home, a Teams tab): an
+ * A person's home page in a chat app (an app home or a tab): an
  * intern's progress, an approver's waiting work with the same buttons as the
  * request, a coordinator's program summary.
  */

@@ -1,6 +1,6 @@
 import { commandHelp, type Command } from "../commands/grammar.ts";
 import { StepsError } from "../errors.ts";
-import type { Block, Message } from "../messages.ts";
+import type { Action, Block, Message } from "../messages.ts";
 import { isHours } from "../program/program.ts";
 import type { Person } from "../store.ts";
 import { formatDay } from "../time.ts";
@@ -112,6 +112,21 @@ export async function replyFor(core: CoreApi, person: Person, command: Command):
     }
     case "help":
       return helpMessage(person);
+  }
+}
+
+/** A button click from any platform: the clicker is re-checked here, the value is only an id. */
+export async function act(core: CoreApi, action: Action): Promise<Message> {
+  const person = await core.store.personById(action.personId);
+  if (!person) throw new StepsError("not_on_roster", "You are not on the program roster. Ask your coordinator to add you.");
+  const id = Number(action.value);
+  switch (action.action) {
+    case "approve":
+    case "request_changes":
+      if (!Number.isSafeInteger(id) || id <= 0) throw new StepsError("unknown_submission", "That button is out of date. Type `pending` to see what is waiting.");
+      return replyFor(core, person, action.action === "approve" ? { kind: "approve", submissionId: id } : { kind: "changes", submissionId: id, reason: action.reason ?? "" });
+    case "publish_badge":
+      return replyFor(core, person, { kind: "badge_publish", playlist: action.value });
   }
 }
 

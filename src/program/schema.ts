@@ -97,9 +97,12 @@ const datedEvent = z.strictObject({
 const icsObject = z.strictObject({ file: z.string().min(1), reminders: eventCommon.reminders, audience: eventCommon.audience });
 const icsSource = z.union([z.string().min(1).transform((file) => icsObject.parse({ file })), icsObject], { error: "use a file path relative to this file, or { file, reminders, audience }" });
 
-const channelRefs = z.strictObject({
-  slack: z.string().min(1).optional(),
-  teams: z.string().min(1).optional(),
+/**
+ * A channel's id on each platform, keyed by the platform's name as its
+ * adapter gives it: a new platform needs no change here.
+ */
+const channelRefs = z.record(z.string().regex(/^[a-z][a-z0-9-]*$/), z.string().min(1, { error: "give the channel's id on that platform" }), {
+  error: (issue) => (issue.code === "invalid_key" ? "use the platform's name in lower-case letters, digits and hyphens" : undefined),
 });
 
 export const programFileSchema = z

@@ -73,7 +73,7 @@ export function weeklyInstants(
   const out: Date[] = [];
   const first = bounds.first ?? "0000-00-00";
   const last = bounds.last ?? "9999-99-99";
-  // One day of slack each side: the local day of an instant can differ from its UTC day.
+  // One day of margin each side: the local day of an instant can differ from its UTC day.
   for (let day = shiftDay(localDayOf(from, timeZone), -1); ; day = shiftDay(day, 1)) {
     const at = atLocal(day, time, timeZone);
     if (at > addDays(to, 1)) break;

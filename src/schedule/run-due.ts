@@ -97,7 +97,7 @@ export function createRunDue(options: RunDueOptions): RunDue {
     const message = digestMessage(program, await buildDigest(program, store, at));
     const items: { key: string; recipient: Recipient; message: Message }[] = [];
     const channel = program.file.program.channels.coordinators;
-    const toChannel = digest.send_to !== "dm" && Boolean(channel.slack || channel.teams);
+    const toChannel = digest.send_to !== "dm" && Object.keys(channel).length > 0;
     // Asked for the channel alone but none is named: direct messages rather than nothing.
     if (digest.send_to !== "channel" || !toChannel) {
       for (const c of everyone.filter((p) => p.role === "coordinator")) items.push({ key: `${id}:person:${c.id}`, recipient: `person:${c.id}`, message });

@@ -4,6 +4,7 @@ import { startServer, type RunningServer } from "../../app/server.ts";
 import { answer } from "../../src/chat.ts";
 import { silentLogger } from "../../src/log.ts";
 import { toPlainText, type Message } from "../../src/messages.ts";
+import type { PlatformAdapter } from "../../adapters/platform.ts";
 import type { Award } from "../../src/store.ts";
 import { bootForTest } from "./boot.ts";
 import { recordingTransport, type Sent } from "./harness.ts";
@@ -24,8 +25,9 @@ async function freePort(): Promise<number> {
 /**
  * The whole app with the badges adapter on a real port that is also its
  * PUBLIC_URL, so the URLs inside credentials are the ones fetch() reaches.
+ * Other adapters may be served beside it.
  */
-export async function badgeServer(vars: Record<string, string> = {}) {
+export async function badgeServer(vars: Record<string, string> = {}, adapters: PlatformAdapter[] = [badgesAdapter]) {
   const port = await freePort();
   let clock = new Date("2026-06-17T18:00:00Z");
   const steps = await bootForTest(
@@ -36,7 +38,7 @@ export async function badgeServer(vars: Record<string, string> = {}) {
   steps.dispatcher.register(recordingTransport(sent));
   let server: RunningServer;
   try {
-    server = await startServer(steps, [badgesAdapter], { port });
+    server = await startServer(steps, adapters, { port });
   } catch (error) {
     await steps.close();
     throw error;

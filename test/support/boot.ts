@@ -5,7 +5,7 @@ import { boot, type Steps } from "../../app/boot.ts";
 import { readEnv } from "../../src/config.ts";
 import { silentLogger, type Logger } from "../../src/log.ts";
 import type { Clock } from "../../src/time.ts";
-import { freshDb } from "./db.ts";
+import { copyPgliteTemplate, freshDb } from "./db.ts";
 
 /**
  * The whole application as `npm start` builds it, on a throw-away database:
@@ -19,6 +19,8 @@ export async function bootForTest(vars: Record<string, string> = {}, options: { 
     const db = await freshDb();
     url = db.url;
     dropDb = db.close;
+  } else {
+    copyPgliteTemplate(join(dataDir, "db"));
   }
   const env = readEnv({ PORT: "0", HOST: "127.0.0.1", DATA_DIR: dataDir, PUBLIC_URL: "http://steps.test", ...(url ? { DATABASE_URL: url, ROSTER_FILE: "programs/summer-steps-roster.csv" } : {}), ...vars });
   const cleanup = async () => {

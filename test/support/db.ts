@@ -1,18 +1,38 @@
 import { randomBytes } from "node:crypto";
+import { cpSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { sql } from "drizzle-orm";
 import postgres from "postgres";
-import { afterAll } from "vitest";
+import { afterAll, inject } from "vitest";
 import { createDb, type DbHandle, type DbOptions } from "../../db/client.ts";
 
+/** Fills `dir` with a copy of the run's migrated, empty PGlite database (global-setup.ts): opening it skips initdb. */
+export function copyPgliteTemplate(dir: string): void {
+  const template = inject("pgliteTemplate");
+  if (!template) throw new Error("no PGlite template: test/support/global-setup.ts makes one when DATABASE_URL is unset");
+  cpSync(template, dir, { recursive: true });
+}
+
 /**
- * A fresh, empty database for one test file: an in-memory PGlite, or a new
- * database on the PostgreSQL server named by DATABASE_URL, dropped afterwards.
+ * A fresh, empty database for one test file: PGlite in a temporary folder, or
+ * a new database on the PostgreSQL server named by DATABASE_URL; dropped
+ * afterwards.
  */
 export async function freshDb(options: DbOptions = {}): Promise<DbHandle & { url: string | undefined }> {
   const base = process.env.DATABASE_URL;
   if (!base) {
-    const handle = await createDb(undefined, { dataDir: "memory://", ...options });
-    return { ...handle, url: undefined };
+    const dir = mkdtempSync(join(tmpdir(), "steps-db-"));
+    copyPgliteTemplate(dir);
+    const handle = await createDb(undefined, { dataDir: dir, ...options });
+    return {
+      ...handle,
+      url: undefined,
+      async close() {
+        await handle.close();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
   }
   const name = `steps_test_${randomBytes(6).toString("hex")}`;
   const admin = postgres(base, { max: 1, onnotice: () => {} });

@@ -34,7 +34,8 @@ export interface FakeConnector {
   close(): Promise<void>;
 }
 
-export async function startFakeConnector(): Promise<FakeConnector> {
+/** host: the interface to listen on; 0.0.0.0 also answers at this machine's other addresses. */
+export async function startFakeConnector(options: { host?: string } = {}): Promise<FakeConnector> {
   const calls: ConnectorCall[] = [];
   const members = new Map<string, Member>();
   const notInstalled = new Set<string>();
@@ -95,7 +96,7 @@ export async function startFakeConnector(): Promise<FakeConnector> {
   }
 
   const server = createServer((req, res) => void handle(req, res).catch(() => res.writeHead(500).end()));
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve) => server.listen(0, options.host ?? "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,

@@ -74,8 +74,10 @@ export async function slackStack(options: { fake?: FakeSlackOptions; now?: () =>
     workThread,
     /** Jobs the work thread took. */
     handed: () => handed,
-    /** Waits until the fake has seen `count` calls of that method (work continues after the ack). */
+    /** Waits until the fake has seen `count` calls of that method (work continues after the ack), and returns them all. */
     async waitFor(method: string, count = 1, timeoutMs = 5_000) {
+      await server.idle();
+      // Work handed to the work thread is not the server's to wait for: that is looked for until it shows.
       const until = Date.now() + timeoutMs;
       while (fake.of(method).length < count) {
         if (Date.now() > until) throw new Error(`timed out waiting for ${count} × ${method}; saw ${fake.calls.map((c) => c.method).join(", ")}`);
@@ -86,17 +88,18 @@ export async function slackStack(options: { fake?: FakeSlackOptions; now?: () =>
     },
     /** Empties the database (roster reloaded) and the fake, so one booted stack serves a whole file. */
     async reset(fakeOptions: Partial<FakeSlackOptions> = {}) {
-      await steps.dispatcher.idle();
+      await server.idle();
       await steps.db.db.execute(sql`truncate people, identities, submissions, decisions, awards, outbox, receipts, settings restart identity cascade`);
       await importRoster(steps.store, steps.program, rosterCsv);
       fake.clear();
       fake.set(fakeOptions);
     },
-    /** Lets in-flight work and deliveries finish. */
-    async settle(ms = 150) {
-      await new Promise((r) => setTimeout(r, ms));
-      await steps.dispatcher.idle();
-    },
+    /**
+     * Waits until the work of every request answered so far has finished and
+     * what it queued has been sent: after it, a call the fake has not seen
+     * will not come.
+     */
+    settle: () => server.idle(),
     async close() {
       await server.close();
       await workThread?.close();

@@ -2,7 +2,7 @@ import teamsAdapter from "../../adapters/teams/index.ts";
 import { startServer, type RunningServer } from "../../app/server.ts";
 import type { Steps } from "../../app/boot.ts";
 import type { Logger } from "../../src/log.ts";
-import type { PlatformAdapter } from "../../src/platform.ts";
+import type { PlatformAdapter } from "../../adapters/platform.ts";
 import type { Clock } from "../../src/time.ts";
 import { bootForTest } from "./boot.ts";
 import { startFakeConnector, type FakeConnector } from "./fake-connector.ts";
@@ -80,8 +80,8 @@ export function postActivity(serverUrl: string, activity: Record<string, unknown
  * The real server with the Teams adapter (plus any others given, e.g. Slack for a
  * cross-platform test), against a fake connector. TEAMS=1 unless vars say otherwise.
  */
-export async function teamsRig(vars: Record<string, string> = {}, options: { now?: Clock; log?: Logger; adapters?: PlatformAdapter[] } = {}): Promise<TeamsRig> {
-  const connector = await startFakeConnector();
+export async function teamsRig(vars: Record<string, string> = {}, options: { now?: Clock; log?: Logger; adapters?: PlatformAdapter[]; connectorHost?: string } = {}): Promise<TeamsRig> {
+  const connector = await startFakeConnector({ host: options.connectorHost });
   const steps = await bootForTest({ TEAMS: "1", PROGRAM_FILE: "test/fixtures/teams-program.yml", ROSTER_FILE: "test/fixtures/teams-roster.csv", ...vars }, options);
   const server = await startServer(steps, [teamsAdapter, ...(options.adapters ?? [])], { retryEveryMs: 3_600_000 });
   return {

@@ -6,6 +6,8 @@ document.documentElement.classList.add("js");
 
 const POLL_MS = 2000;
 const personId = Number(document.body.dataset.personId);
+// The server refuses posts without this page's token (another site's page cannot read it).
+const token = document.body.dataset.token;
 const announcer = document.getElementById("announcer");
 const transcript = document.querySelector(".transcript");
 let version = Number(document.body.dataset.version);
@@ -23,7 +25,7 @@ function announce(text) {
 }
 
 async function post(path, body) {
-  const response = await fetch(path, { method: "POST", headers: { "content-type": "application/json", accept: "application/json" }, body: JSON.stringify(body) });
+  const response = await fetch(path, { method: "POST", headers: { "content-type": "application/json", accept: "application/json" }, body: JSON.stringify({ ...body, token }) });
   const data = await response.json().catch(() => ({ ok: false, error: `The server answered ${response.status}.` }));
   if (!response.ok || !data.ok) throw new Error(data.error || `The server answered ${response.status}.`);
   return data;

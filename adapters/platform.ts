@@ -1,18 +1,14 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Env } from "./config.ts";
-import type { Core } from "./domain/core.ts";
-import type { Dispatcher } from "./delivery/dispatcher.ts";
-import type { Transport } from "./delivery/transport.ts";
-import type { Logger } from "./log.ts";
-import type { Store } from "./store.ts";
-import type { Clock } from "./time.ts";
+import type { Env } from "../src/config.ts";
+import type { Core } from "../src/domain/core.ts";
+import type { Dispatcher } from "../src/delivery/dispatcher.ts";
+import type { Transport } from "../src/delivery/transport.ts";
+import type { Logger } from "../src/log.ts";
+import type { Store } from "../src/store.ts";
+import type { Clock } from "../src/time.ts";
+import type { Routes } from "./http.ts";
 
-export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
-
-export interface Routes {
-  /** Path is exact, or a prefix when it ends with "*". */
-  add(method: "GET" | "POST", path: string, handler: RouteHandler): void;
-}
+// What app/ gives each adapter and gets back. The core knows none of it: all it
+// asks of a platform is a Transport (src/delivery/transport.ts).
 
 export interface AdapterContext {
   env: Env;
@@ -49,16 +45,21 @@ export interface RunningAdapter extends Partial<Health> {
   transport?: Transport;
   /** Runs a job another instance's adapter offloaded (see AdapterContext.offload). */
   work?(job: unknown): Promise<void>;
+  /** Resolves once the work of the requests answered so far has finished (a platform may want its answer before the work is done). */
+  idle?(): Promise<void>;
   close?(): Promise<void>;
 }
 
-/**
- * What each folder under adapters/ exports as default. The server finds them
- * by listing the folder, so adding a platform touches nothing else.
- */
+/** What each folder under adapters/ exports as default, and app/adapters.ts lists. */
 export interface PlatformAdapter {
   name: string;
   /** Whether the environment asks for this platform (its credentials are set). */
   configured(env: Env): boolean;
+  /**
+   * True when the platform is on without authentication, for local testing
+   * (Teams with TEAMS=1 and no app id): it then does not make the server listen
+   * beyond this computer, and must itself refuse other machines.
+   */
+  localOnly?(env: Env): boolean;
   start(context: AdapterContext): Promise<RunningAdapter | null>;
 }
