@@ -177,7 +177,7 @@ describe("badge credentials", () => {
     expect(failed(await verify(t, jwt, "ian.intern@example.org"))).toEqual([["recipient", "not issued to ian.intern@example.org"]]);
 
     t.setTime("2026-06-18T18:00:00Z");
-    expect(await t.say("cora.coordinator@example.org", "revoke dee.intern@example.org civic issued by mistake")).toContain("Revoked Dee Intern's civic badge: issued by mistake");
+    expect(await t.say("cora.coordinator@example.org", "revoke dee.intern@example.org civic issued by mistake")).toContain("Revoked Dee Intern's civic badge. Its page and `steps verify` now say so.\nReason: issued by mistake");
     expect(failed(await verify(t, jwt, "dee.intern@example.org"))).toEqual([["revocation", "revoked on 2026-06-18T18:00:00.000Z: issued by mistake"]]);
   });
 

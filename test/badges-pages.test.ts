@@ -125,8 +125,8 @@ describe("badge pages", () => {
 
     t.setTime("2026-06-19T18:00:00Z");
     expect(await t.say(CORA, `revoke ${CY} civic <b>wrong</b> intern`)).toContain("Revoked Cy Intern's civic badge");
-    expect(await t.say(CORA, `revoke ${CY} civic again`)).toBe("Cy Intern's civic badge was already revoked on Jun 19, 2026: <b>wrong</b> intern");
-    expect((await t.inbox(CY)).map(toPlainText).at(-1)).toBe("Your Civic Explorer badge was revoked by Cora Coordinator: <b>wrong</b> intern");
+    expect(await t.say(CORA, `revoke ${CY} civic again`)).toBe("Cy Intern's civic badge was already revoked on Jun 19, 2026.\nReason: <b>wrong</b> intern");
+    expect((await t.inbox(CY)).map(toPlainText).at(-1)).toBe("Your Civic Explorer badge was revoked by Cora Coordinator.\nReason: <b>wrong</b> intern");
     expect(await t.say(CY, "badges")).toContain("(revoked)");
 
     const page = (await get(`/badges/${award.id}`)).body;

@@ -130,7 +130,7 @@ describe("Teams approvals", () => {
     t.connector.calls.length = 0;
     expect(await click(fay, "request_changes", { id: String(id), reason: "Add the checklist photo" })).toMatch(/^Changes requested by Fay Mentor/);
     expect(await t.steps.store.decisionOf(id)).toMatchObject({ decision: "changes_requested", reason: "Add the checklist photo" });
-    expect(sentTo(intern).map((c) => cardOf(c).fallbackText).join("\n")).toContain(`Fay Mentor sent back Safety walk (#${id}): Add the checklist photo`);
+    expect(sentTo(intern).map((c) => cardOf(c).fallbackText).join("\n")).toContain(`Fay Mentor sent back Safety walk (#${id}).\nReason: Add the checklist photo`);
     const [update] = t.connector.calls.filter((c) => c.kind === "update");
     expect(cardOf(update!).fallbackText).toContain("Changes requested by Fay Mentor");
     expect(cardOf(update!).fallbackText).toContain("Reason: Add the checklist photo");
