@@ -62,7 +62,9 @@ const teams: PlatformAdapter = {
     const appId = settings.MICROSOFT_APP_ID ?? "";
     if (!appId) log.warn("Teams: MICROSOFT_APP_ID is not set, so requests to /api/messages are NOT authenticated. Use this for local testing only.");
     const adapter = botAdapter(settings);
-    const onTurn = createTurnHandler({ core, store, log });
+    const channels = core.program.file.program.channels;
+    const transport = teamsTransport({ adapter, appId, store, channels: { announcements: channels.announcements.teams, coordinators: channels.coordinators.teams } });
+    const onTurn = createTurnHandler({ core, store, log, transport });
 
     routes.add("POST", "/api/messages", async (req, res) => {
       const body = await readActivity(req);
@@ -73,8 +75,7 @@ const teams: PlatformAdapter = {
       await adapter.process(Object.assign(req, { body }) as unknown as Request, responseShim(res), onTurn);
     });
 
-    const channels = core.program.file.program.channels;
-    return { transport: teamsTransport({ adapter, appId, store, channels: { announcements: channels.announcements.teams, coordinators: channels.coordinators.teams } }) };
+    return { transport };
   },
 };
 
