@@ -26,34 +26,35 @@ beforeEach(() => {
   t.connector.calls.length = 0;
 });
 
-/** The intern types `done safety-walk` in personal chat; returns their Teams id and the submission id. */
+/** The intern types `done safety-walk` in personal chat; returns their Teams id, the submission id and the message holding its request card. */
 async function submit(name: string) {
   const intern = t.member(name, `${name}@example.org`);
   await t.post(teamsActivity(t.connector, { from: intern, text: "done safety-walk" }));
   const person = (await t.steps.store.personByEmail(`${name}@example.org`))!;
   const id = (await t.steps.store.submissionsOf(person.id)).at(-1)!.id;
-  return { intern, id };
+  const request = t.connector.messages().find((c) => cardOf(c).actions.some((a) => a.data?.id === String(id)))?.activityId;
+  return { intern, id, request };
 }
 
 const chat = (userId: string) => `a:personal-${userId}`;
 const sentTo = (userId: string) => t.connector.messages().filter((c) => c.conversationId === chat(userId));
 
-async function answer(from: string, verb: string, data: Record<string, unknown>) {
-  const res = await t.post(cardClick(t.connector, from, verb, data));
+async function answer(from: string, verb: string, data: Record<string, unknown>, card?: string) {
+  const res = await t.post(cardClick(t.connector, from, verb, data, card));
   expect(res.status).toBe(200);
   return (await res.json()) as { statusCode: number; type: string; value: unknown };
 }
 
-/** A click Steps refuses: Teams shows the clicker this message and leaves the card as it is. */
-async function click(from: string, verb: string, data: Record<string, unknown>) {
-  const body = await answer(from, verb, data);
+/** A click answered with a message: Teams shows it to the clicker and leaves the card as it is. */
+async function click(from: string, verb: string, data: Record<string, unknown>, card?: string) {
+  const body = await answer(from, verb, data, card);
   expect(body).toMatchObject({ statusCode: 200, type: "application/vnd.microsoft.activity.message" });
   return body.value as string;
 }
 
-/** A click that decides: Teams replaces the clicker's card with the one answered, at once. */
-async function clickToDecide(from: string, verb: string, data: Record<string, unknown>) {
-  const body = await answer(from, verb, data);
+/** A click on a request card that decides: Teams replaces the clicker's card with the one answered, at once. */
+async function clickToDecide(from: string, verb: string, data: Record<string, unknown>, card: string | undefined) {
+  const body = await answer(from, verb, data, card);
   expect(body).toMatchObject({ statusCode: 200, type: "application/vnd.microsoft.card.adaptive", value: { type: "AdaptiveCard" } });
   return cardOf({ body: { attachments: [{ content: body.value }] } });
 }
@@ -87,7 +88,7 @@ describe("Teams approvals", () => {
     const request = sentTo(max)[0]!;
     t.connector.calls.length = 0;
 
-    const decided = await clickToDecide(max, "approve", { id: String(id) });
+    const decided = await clickToDecide(max, "approve", { id: String(id) }, request.activityId);
     expect(decided.actions).toEqual([]);
     expect(decided.fallbackText).toContain("Approved by Max Mentor on Jun 16, 10:00 AM");
     expect((await t.steps.store.decisionOf(id))?.decision).toBe("approved");
@@ -109,8 +110,8 @@ describe("Teams approvals", () => {
   });
 
   it("makes a double click one decision", async () => {
-    const { id } = await submit("cal");
-    const answers = await Promise.all([clickToDecide(max, "approve", { id: String(id) }), clickToDecide(max, "approve", { id: String(id) })]);
+    const { id, request } = await submit("cal");
+    const answers = await Promise.all([clickToDecide(max, "approve", { id: String(id) }, request), clickToDecide(max, "approve", { id: String(id) }, request)]);
     // Both clicks show the one decision, without buttons.
     expect(answers[0]).toEqual(answers[1]);
     expect(answers[0]!.actions).toEqual([]);
@@ -139,11 +140,11 @@ describe("Teams approvals", () => {
   });
 
   it("asks for a reason before requesting changes, then sends it to the intern", async () => {
-    const { intern, id } = await submit("gus");
-    expect(await click(fay, "request_changes", { id: String(id), reason: "  " })).toContain("Say what to change");
+    const { intern, id, request } = await submit("gus");
+    expect(await click(fay, "request_changes", { id: String(id), reason: "  " }, request)).toContain("Say what to change");
     expect(await t.steps.store.decisionOf(id)).toBeUndefined();
     t.connector.calls.length = 0;
-    const decided = await clickToDecide(fay, "request_changes", { id: String(id), reason: "Add the checklist photo" });
+    const decided = await clickToDecide(fay, "request_changes", { id: String(id), reason: "Add the checklist photo" }, request);
     expect(decided.actions).toEqual([]);
     expect(decided.fallbackText).toMatch(/Changes requested by Fay Mentor on .*\nReason: Add the checklist photo/);
     expect(await t.steps.store.decisionOf(id)).toMatchObject({ decision: "changes_requested", reason: "Add the checklist photo" });

@@ -9,7 +9,7 @@ import { toPlainText, type Message } from "../../src/messages.ts";
 import type { Person, Store } from "../../src/store.ts";
 import { conversationOf, personFor, PLATFORM, tenantOf, type TeamsAddress } from "./identity.ts";
 import { CARD_CONTENT_TYPE, cardActivity, renderMessage } from "./render.ts";
-import { TEAM_CHANNEL_SETTING } from "./transport.ts";
+import { TEAM_CHANNEL_SETTING, type TeamsDeliveryRef } from "./transport.ts";
 
 export interface ReceiveDeps {
   core: Core;
@@ -112,13 +112,24 @@ export function createTurnHandler({ core, store, log, transport }: ReceiveDeps) 
       const person = await personFor(context, store);
       const reply = await core.act({ action: verb, value: data.id, personId: person.id, reason: "reason" in data ? data.reason : undefined });
       // The clicker sees the decided card at once, its buttons gone; everyone else's copy is edited once the decision is sent.
-      const decided = verb === "publish_badge" ? undefined : await core.decidedRequest(Number(data.id));
+      const decided = verb !== "publish_badge" && (await isRequestCard(context, data.id)) ? await core.decidedRequest(Number(data.id)) : undefined;
       body = decided ? { statusCode: 200, type: CARD_CONTENT_TYPE, value: renderMessage(decided).card } : messageAnswer(toPlainText(reply));
     } catch (error) {
       // The card stays as it is, buttons and all; the clicker reads why.
       body = messageAnswer(toPlainText(errorReply(error, log)));
     }
     await context.sendActivity({ type: ActivityTypes.InvokeResponse, value: { status: 200, body } });
+  }
+
+  /**
+   * Whether the clicked card is the approval request Steps sent, which the answer replaces. A `pending`
+   * list also has these buttons, beside other requests': it is left as it is.
+   */
+  async function isRequestCard(context: TurnContext, id: string): Promise<boolean> {
+    const clicked = context.activity.replyToId;
+    if (!clicked) return false;
+    const delivered = await store.deliveredUnder(`approval:${id}:`);
+    return delivered.some((ref) => ref.platform === PLATFORM && (ref as TeamsDeliveryRef).activityId === clicked);
   }
 
   async function route(context: TurnContext): Promise<void> {
