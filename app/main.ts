@@ -28,8 +28,10 @@ const usage = `Usage: steps <command>
   roster import FILE.csv         import or update the roster (email,name,role,department,mentor_email)
   as EMAIL "<chat command>"      run a chat command as that person and print the reply
                                  e.g. steps as ana.intern@example.org "done interview-staff"
-  verify FILE|URL [--email ADDR] check a badge: signature, dates, recipient, revocation
+  verify FILE|URL [--email ADDR] [--issuer URL]
+                                 check a badge: issuer, signature, dates, recipient, revocation
                                  e.g. steps verify https://steps.example.org/badges/AbC… --email ana@example.org
+                                 --issuer https://steps.example.org/issuer
   run-due [--at ISO-8601]        queue the reminders and digests due now (or at that instant)
                                  and send them: for a system cron job instead of serve's own tick
 `;
@@ -94,24 +96,41 @@ function runningOn({ holder }: DataDirInUse, env: Env): string {
 
 const MARKS = { true: "ok  ", false: "FAIL", null: "--  " } as const;
 
+const webUrl = z.url({ protocol: /^https?$/ });
+
+/** FILE|URL and each option at most once, with its value (--issuer a web address); undefined otherwise. */
+function verifyArgs(args: string[]): { source: string; email?: string; issuer?: string } | undefined {
+  const options = new Map<string, string>();
+  const rest: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg !== "--email" && arg !== "--issuer") rest.push(arg);
+    else if (!options.has(arg) && args[i + 1] !== undefined) options.set(arg, args[++i]!);
+    else return undefined;
+  }
+  const issuer = options.get("--issuer");
+  if (rest.length !== 1 || (issuer !== undefined && !webUrl.safeParse(issuer).success)) return undefined;
+  return { source: rest[0]!, email: options.get("--email"), issuer };
+}
+
 /** Needs no database: everything is checked against what the issuer publishes. */
 async function verify(args: string[], out: (s: string) => void): Promise<number> {
-  const at = args.indexOf("--email");
-  const email = at >= 0 ? args[at + 1] : undefined;
-  const rest = args.filter((_, i) => at < 0 || (i !== at && i !== at + 1));
-  if (rest.length !== 1 || (at >= 0 && !email)) {
-    out("Usage: steps verify FILE|URL [--email ADDR]");
+  const parsed = verifyArgs(args);
+  if (!parsed) {
+    out("Usage: steps verify FILE|URL [--email ADDR] [--issuer URL], e.g. --issuer https://steps.example.org/issuer");
     return 2;
   }
+  const { source, email, issuer } = parsed;
   let jwt: string;
   try {
-    jwt = await readCredentialSource(rest[0]!, { fetch, readFile: (path) => readFile(path, "utf8") });
+    jwt = await readCredentialSource(source, { fetch, readFile: (path) => readFile(path, "utf8") });
   } catch (error) {
-    out(`Could not read ${rest[0]}: ${error instanceof Error ? error.message : String(error)}`);
+    out(`Could not read ${source}: ${error instanceof Error ? error.message : String(error)}`);
     return 1;
   }
-  const result = await verifyCredential(jwt, { now: systemClock(), fetch, email });
+  const result = await verifyCredential(jwt, { now: systemClock(), fetch, email, issuer });
   for (const check of result.checks) out(`${MARKS[String(check.ok) as keyof typeof MARKS]} ${check.name}: ${check.detail}`);
+  for (const warning of result.warnings) out(`warn ${warning}`);
   out(result.ok ? "Valid." : `Not valid: ${result.checks.find((c) => c.ok === false)!.name} check failed.`);
   return result.ok ? 0 : 1;
 }

@@ -1,7 +1,10 @@
 /**
  * The platform-neutral message model. The core builds these; each adapter
  * renders them (Block Kit, Adaptive Cards, HTML) with a plain-text fallback.
- * Text is plain: renderers escape it for their platform.
+ * Text is plain: renderers escape it for their platform, once. A field's value
+ * is shown exactly as written on every platform, so what a person typed (a
+ * note, a reason) goes in a field; headers, text and context are Steps' own
+ * words, where a `backticked` span is a command.
  */
 export const ACTION_IDS = ["approve", "request_changes", "publish_badge"] as const;
 export type ActionId = (typeof ACTION_IDS)[number];

@@ -77,7 +77,7 @@ describe("badge credentials", () => {
     expect(shape.success, JSON.stringify(shape.error?.issues)).toBe(true);
     expect(credential.id).toBe(`${t.url}/badges/${award.id}`);
     expect(credential.issuer).toEqual({ id: `${t.url}/issuer`, type: ["Profile"], name: "Test City <& Co>", description: "Badge STEPS", url: "https://city.example.org" });
-    expect(credential.validFrom).toBe(award.awardedAt.toISOString());
+    expect(credential.validFrom).toBe("2026-06-17T18:00:00Z");
     expect(credential.credentialSubject.achievement).toMatchObject({
       id: `${t.url}/achievements/civic`,
       name: "Civic Explorer",
@@ -96,12 +96,13 @@ describe("badge credentials", () => {
     const [header, payload] = jwt.split(".").slice(0, 2).map((p) => JSON.parse(Buffer.from(p, "base64url").toString("utf8")) as Record<string, unknown>);
     const thumbprint = (await t.steps.badges.keys()).signing.thumbprint;
     expect(header).toEqual({ alg: "RS256", kid: `${t.url}/issuer/keys/${thumbprint}`, typ: "JWT" });
-    expect(payload).toMatchObject({ ...credential, iss: credential.issuer.id, jti: credential.id, sub: credential.credentialSubject.id, nbf: Math.floor(award.awardedAt.getTime() / 1000) });
+    expect(payload).toMatchObject({ ...credential, iss: credential.issuer.id, jti: credential.id, sub: credential.credentialSubject.id, nbf: Date.parse("2026-06-17T18:00:00Z") / 1000 });
     expect(payload!.exp).toBeUndefined();
 
     const result = await verify(t, jwt, "IVY.Intern@example.org");
     expect(result.checks.map((c) => [c.name, c.ok])).toEqual([
       ["format", true],
+      ["issuer", null],
       ["signature", true],
       ["claims", true],
       ["dates", true],
@@ -109,6 +110,7 @@ describe("badge credentials", () => {
       ["revocation", true],
     ]);
     expect(result.ok).toBe(true);
+    expect(result.warnings).toEqual([]);
     // Without an email the recipient is not judged, and the rest still passes.
     const anyone = await verify(t, jwt);
     expect(anyone.ok).toBe(true);
@@ -145,12 +147,12 @@ describe("badge credentials", () => {
     const t = shared;
     const award = await t.earn("bo.intern@example.org");
     const stored = await t.steps.badges.credentialFor(award, t.steps.store, { validUntil: new Date("2026-06-20T00:00:00Z") });
-    expect(stored!.credential.validUntil).toBe("2026-06-20T00:00:00.000Z");
+    expect(stored!.credential.validUntil).toBe("2026-06-20T00:00:00Z");
     const exp = JSON.parse(Buffer.from(stored!.jwt.split(".")[1]!, "base64url").toString("utf8")).exp as number;
     expect(exp).toBe(Date.parse("2026-06-20T00:00:00Z") / 1000);
     expect((await verify(t, stored!.jwt)).ok).toBe(true);
     t.setTime("2026-06-21T00:00:00Z");
-    expect(failed(await verify(t, stored!.jwt))).toEqual([["dates", "expired on 2026-06-20T00:00:00.000Z"]]);
+    expect(failed(await verify(t, stored!.jwt))).toEqual([["dates", "expired on 2026-06-20T00:00:00Z"]]);
     // Before validFrom is as wrong as after validUntil.
     t.setTime("2026-06-01T00:00:00Z");
     expect(failed(await verify(t, stored!.jwt))).toEqual([["dates", expect.stringContaining("not valid before")]]);
@@ -177,8 +179,71 @@ describe("badge credentials", () => {
     expect(failed(await verify(t, jwt, "ian.intern@example.org"))).toEqual([["recipient", "not issued to ian.intern@example.org"]]);
 
     t.setTime("2026-06-18T18:00:00Z");
-    expect(await t.say("cora.coordinator@example.org", "revoke dee.intern@example.org civic issued by mistake")).toContain("Revoked Dee Intern's civic badge: issued by mistake");
-    expect(failed(await verify(t, jwt, "dee.intern@example.org"))).toEqual([["revocation", "revoked on 2026-06-18T18:00:00.000Z: issued by mistake"]]);
+    expect(await t.say("cora.coordinator@example.org", "revoke dee.intern@example.org civic issued by mistake")).toContain("Revoked Dee Intern's civic badge. Its page and `steps verify` now say so.\nReason: issued by mistake");
+    expect(failed(await verify(t, jwt, "dee.intern@example.org"))).toEqual([["revocation", "revoked: issued by mistake"]]);
+  });
+
+  it("issues validFrom in whole seconds, equal to nbf whatever the clock's milliseconds, and refuses an nbf that is not validFrom exactly", async () => {
+    const t = shared;
+    t.setTime("2026-06-17T18:00:00.678Z");
+    const { credential, jwt } = await signedOf(t, (await t.earn("eli.intern@example.org")).id);
+    expect(credential.validFrom).toBe("2026-06-17T18:00:00Z");
+    const payload = JSON.parse(Buffer.from(jwt.split(".")[1]!, "base64url").toString("utf8")) as { nbf: number };
+    expect(payload.nbf * 1000).toBe(Date.parse(credential.validFrom));
+    expect((await verify(t, jwt)).ok).toBe(true);
+
+    // What Steps used to issue: milliseconds in validFrom, nbf rounded down. OB 3.0 §8.2 wants them equal.
+    const { signing } = await t.steps.badges.keys();
+    const rounded = await signCredential({ ...credential, validFrom: "2026-06-17T18:00:00.678Z" }, signing, `${t.url}/issuer/keys/${signing.thumbprint}`);
+    expect(failed(await verify(t, rounded))).toEqual([["claims", "JWT claims nbf do not match the credential"]]);
+  });
+
+  it("reads the 1EdTech revocation list: revokedCredential, an entry revoked unless revoked is false, and the plural name too", async () => {
+    const t = shared;
+    const { credential, jwt } = await signedOf(t, (await t.earn("fin.intern@example.org")).id);
+    const status = credential.credentialStatus!.id;
+    const listing = (list: unknown) => (url: string) => (url === status ? Promise.resolve(Response.json(list)) : fetch(url));
+    const check = async (list: unknown) => failed(await verifyCredential(jwt, { now: t.now(), fetch: listing(list) }));
+    const entry = { id: credential.id, revocationReason: "issued by mistake" };
+    expect(await check({ id: status, issuer: credential.issuer.id, revokedCredential: [entry] })).toEqual([["revocation", "revoked: issued by mistake"]]);
+    expect(await check({ id: status, issuer: credential.issuer.id, revokedCredential: [{ ...entry, revoked: true }] })).toEqual([["revocation", "revoked: issued by mistake"]]);
+    expect(await check({ id: status, issuer: credential.issuer.id, revokedCredential: [{ ...entry, revoked: false }] })).toEqual([]);
+    expect(await check({ id: status, issuer: credential.issuer.id, revokedCredentials: [entry] })).toEqual([["revocation", "revoked: issued by mistake"]]);
+    expect(await check({ id: status, issuer: credential.issuer.id, revokedCredential: [{ id: "https://elsewhere.example/other" }] })).toEqual([]);
+    expect(await check({ error: "not found" })).toEqual([["revocation", expect.stringContaining("not a revocation list")]]);
+  });
+
+  it("checks the issuer's URL when it is pinned, before fetching anything, and warns of parts hosted elsewhere", async () => {
+    const t = shared;
+    const { credential, jwt } = await signedOf(t, (await t.earn("gil.intern@example.org")).id);
+    const pinned = await verifyCredential(jwt, { now: t.now(), fetch, issuer: `${t.url}/issuer` });
+    expect(pinned.checks.find((c) => c.name === "issuer")).toEqual({ name: "issuer", ok: true, detail: `${t.url}/issuer, as required` });
+    expect(pinned.ok).toBe(true);
+
+    const asked: string[] = [];
+    const recording = async (url: string) => {
+      asked.push(url);
+      return fetch(url);
+    };
+    const impostor = await verifyCredential(jwt, { now: t.now(), fetch: recording, issuer: "https://city.example.org/issuer" });
+    expect(failed(impostor)).toEqual([["issuer", `issued by ${t.url}/issuer, not by https://city.example.org/issuer`]]);
+    expect(asked).toEqual([]);
+
+    // Signed by the issuer, but with its revocation list and achievement on other hosts.
+    const { signing } = await t.steps.badges.keys();
+    const moved = {
+      ...credential,
+      credentialStatus: { id: "https://lists.example/revocations", type: "1EdTechRevocationList" },
+      credentialSubject: { ...credential.credentialSubject, achievement: { ...credential.credentialSubject.achievement, id: "https://badges.example/civic" } },
+    };
+    const signed = await signCredential(moved, signing, `${t.url}/issuer/keys/${signing.thumbprint}`);
+    const host = new URL(t.url).host;
+    const result = await verifyCredential(signed, { now: t.now(), fetch: (url) => (url.startsWith(t.url) ? fetch(url) : Promise.resolve(Response.json({ id: url, revokedCredential: [] }))) });
+    expect(result.ok).toBe(true);
+    expect(result.warnings).toEqual([
+      `the revocation list https://lists.example/revocations is on lists.example, not on the issuer's host ${host}`,
+      `the achievement https://badges.example/civic is on badges.example, not on the issuer's host ${host}`,
+    ]);
   });
 
   it("keeps the issuer key across restarts and never publishes its private part", async () => {

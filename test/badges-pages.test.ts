@@ -46,7 +46,7 @@ describe("badge pages", () => {
     expect(JSON.parse((await get(`/badges/${award.id}/revocations`)).body)).toEqual({
       id: `${t.url}/badges/${award.id}/revocations`,
       issuer: `${t.url}/issuer`,
-      revokedCredentials: [],
+      revokedCredential: [],
     });
   });
 
@@ -126,13 +126,19 @@ describe("badge pages", () => {
 
     t.setTime("2026-06-19T18:00:00Z");
     expect(await t.say(CORA, `revoke ${CY} civic <b>wrong</b> intern`)).toContain("Revoked Cy Intern's civic badge");
-    expect(await t.say(CORA, `revoke ${CY} civic again`)).toBe("Cy Intern's civic badge was already revoked on Jun 19, 2026: <b>wrong</b> intern");
-    expect((await t.inbox(CY)).map(toPlainText).at(-1)).toBe("Your Civic Explorer badge was revoked by Cora Coordinator: <b>wrong</b> intern");
+    expect(await t.say(CORA, `revoke ${CY} civic again`)).toBe("Cy Intern's civic badge was already revoked on Jun 19, 2026.\nReason: <b>wrong</b> intern");
+    expect((await t.inbox(CY)).map(toPlainText).at(-1)).toBe("Your Civic Explorer badge was revoked by Cora Coordinator.\nReason: <b>wrong</b> intern");
     expect(await t.say(CY, "badges")).toContain("(revoked)");
 
     const page = (await get(`/badges/${award.id}`)).body;
     expect(page).toContain('<p class="revoked" role="alert"><strong>This badge was revoked on Jun 19, 2026.</strong> Reason: &lt;b&gt;wrong&lt;/b&gt; intern</p>');
     expect(page).not.toContain("linkedin.com");
+    // The 1EdTech Revocation List Status Method's list, as its validator reads it.
+    expect(JSON.parse((await get(`/badges/${award.id}/revocations`)).body)).toEqual({
+      id: `${t.url}/badges/${award.id}/revocations`,
+      issuer: `${t.url}/issuer`,
+      revokedCredential: [{ id: `${t.url}/badges/${award.id}`, revoked: true, revocationReason: "<b>wrong</b> intern" }],
+    });
 
     const dir = mkdtempSync(join(tmpdir(), "steps-verify-"));
     try {
@@ -140,9 +146,10 @@ describe("badge pages", () => {
       writeFileSync(file, (await get(`/badges/${award.id}.jwt`)).body);
       const lines: string[] = [];
       expect(await main(["verify", file, "--email", CY], (s) => lines.push(s))).toBe(1);
-      expect(lines).toContain("ok   signature: signed by Test City <& Co> (" + (await t.steps.badges.jwks()).keys[0]!.kid + ")");
+      expect(lines).toContain(`--   issuer: ${t.url}/issuer, which calls itself "Test City <& Co>" (use --issuer URL to require the issuer you expect)`);
+      expect(lines).toContain("ok   signature: signed with the issuer's published key " + (await t.steps.badges.jwks()).keys[0]!.kid);
       expect(lines).toContain("ok   recipient: issued to cy.intern@example.org");
-      expect(lines).toContain("FAIL revocation: revoked on 2026-06-19T18:00:00.000Z: <b>wrong</b> intern");
+      expect(lines).toContain("FAIL revocation: revoked: <b>wrong</b> intern");
       expect(lines.at(-1)).toBe("Not valid: revocation check failed.");
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -157,13 +164,23 @@ describe("badge pages", () => {
     await t.say(DEE, "badge publish civic");
     lines.length = 0;
     expect(await main(["verify", `${t.url}/badges/${award.id}`], (s) => lines.push(s))).toBe(0);
-    expect(lines.map((l) => l.slice(0, 4))).toEqual(["ok  ", "ok  ", "ok  ", "ok  ", "--  ", "ok  ", "Vali"]);
+    expect(lines.map((l) => l.slice(0, 4))).toEqual(["ok  ", "--  ", "ok  ", "ok  ", "ok  ", "--  ", "ok  ", "Vali"]);
+    lines.length = 0;
+    expect(await main(["verify", `${t.url}/badges/${award.id}`, "--issuer", `${t.url}/issuer`], (s) => lines.push(s))).toBe(0);
+    expect(lines).toContain(`ok   issuer: ${t.url}/issuer, as required`);
+    lines.length = 0;
+    expect(await main(["verify", `${t.url}/badges/${award.id}`, "--issuer", "https://city.example.org/issuer"], (s) => lines.push(s))).toBe(1);
+    expect(lines).toContain(`FAIL issuer: issued by ${t.url}/issuer, not by https://city.example.org/issuer`);
+    expect(lines.at(-1)).toBe("Not valid: issuer check failed.");
     lines.length = 0;
     expect(await main(["verify", `${t.url}/badges/${award.id}`, "--email", IAN], (s) => lines.push(s))).toBe(1);
     expect(lines).toContain(`FAIL recipient: not issued to ${IAN}`);
     lines.length = 0;
+    const usage = "Usage: steps verify FILE|URL [--email ADDR] [--issuer URL], e.g. --issuer https://steps.example.org/issuer";
     expect(await main(["verify", `${t.url}/badges/${award.id}`, "--email"], (s) => lines.push(s))).toBe(2);
-    expect(lines).toEqual(["Usage: steps verify FILE|URL [--email ADDR]"]);
+    expect(await main(["verify", `${t.url}/badges/${award.id}`, "--issuer", "not a url"], (s) => lines.push(s))).toBe(2);
+    expect(await main(["verify", `${t.url}/badges/${award.id}`, "--issuer", "a", "--issuer", "b"], (s) => lines.push(s))).toBe(2);
+    expect(lines).toEqual([usage, usage, usage]);
   });
 
   it("serves the issuer profile, its public keys, achievements and images", async () => {

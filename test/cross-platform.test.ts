@@ -133,9 +133,12 @@ describe("cross-platform: one roster, one server, Slack and Teams", () => {
         ["request_changes", { id: String(sub.id) }],
       ]);
 
-      const click = await t.post(cardClick(t.connector, max, "approve", card.actions[0].data));
+      const click = await t.post(cardClick(t.connector, max, "approve", card.actions[0].data, request.activityId));
       expect(click.status).toBe(200);
-      expect(((await click.json()) as { value: string }).value).toBe(`Approved by Max Mentor on Jun 16, 10:00 AM. #${sub.id} is decided.`);
+      // Max's card is replaced at once by the decided one.
+      const answered = (await click.json()) as { type: string; value: unknown };
+      expect(answered.type).toBe("application/vnd.microsoft.card.adaptive");
+      expect(cardOf({ body: { attachments: [{ content: answered.value }] } })).toMatchObject({ actions: [], fallbackText: expect.stringContaining("Approved by Max Mentor on Jun 16, 10:00 AM") });
 
       // The card is edited in place: same message, no buttons, who decided and when.
       const updates = t.connector.calls.filter((c) => c.kind === "update" && c.activityId === request.activityId);
@@ -265,13 +268,15 @@ describe("cross-platform: one roster, one server, Slack and Teams", () => {
     const niaId = t.member("nia", "nia@example.org");
     await t.post(teamsActivity(t.connector, { type: "conversationUpdate", from: niaId, membersAdded: [{ id: BOT_ID }] }));
     await t.post(teamsActivity(t.connector, { from: niaId, text: "pending" }));
-    const waiting = cardOf(teamsTo(chat(niaId)).at(-1)!);
+    const pendingCard = teamsTo(chat(niaId)).at(-1)!;
+    const waiting = cardOf(pendingCard);
     expect(waiting.fallbackText).toContain("Dee Intern completed Safety walk");
     const approve = waiting.actions.find((a) => a.verb === "approve");
     expect(approve.data).toEqual({ id: String(sub.id) });
     t.connector.calls.length = 0;
 
-    const click = await t.post(cardClick(t.connector, niaId, "approve", approve.data));
+    const click = await t.post(cardClick(t.connector, niaId, "approve", approve.data, pendingCard.activityId));
+    // The `pending` card holds other requests' buttons too: it stays, and Nia reads the outcome.
     expect(((await click.json()) as { value: string }).value).toBe(`Approved by Nia Mentor on Jun 16, 10:00 AM. #${sub.id} is decided.`);
     // No request card was ever delivered to edit, so the decided card comes to Nia as a new message.
     expect(t.connector.calls.filter((c) => c.kind === "update")).toEqual([]);

@@ -1,7 +1,10 @@
-import { readFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse } from "csv-parse/sync";
 import { describe, expect, it } from "vitest";
+import { main } from "../app/main.ts";
 import { uncoveredRecords } from "../src/program/coverage.ts";
 import { formatProgramErrors, loadProgramFile, parseProgramFile } from "../src/program/load.ts";
 import type { ProgramFile } from "../src/program/schema.ts";
@@ -109,6 +112,39 @@ describe("a malformed program file", () => {
       { line: 23, path: "playlists[0].tasks[1].colour", message: 'unknown key "colour"' },
       { line: 24, path: "playlists[0].tasks[1].hours", message: 'unknown key "hours"' },
     ]);
+  });
+
+  it("rejects dates that are not on the calendar, in `steps config check`", async () => {
+    const text = malformed
+      .replace("  name: Broken\n", "  name: Broken\n  organization: City\n")
+      .replace("time_zone: Mars/Olympus", "time_zone: America/Los_Angeles")
+      .replace("start: 2026-06-15", "start: 2026-02-29")
+      .replace("end: 2026-08-07", "end: 2026-13-45")
+      .replace("Parks_Basics", "parks-basics")
+      .replace("{ department: fire }", "{ department: parks }")
+      .replace("- slug: tree-count\n        title: Count more", "- slug: tree-survey\n        title: Count more")
+      .concat(
+        "events:\n  dated:\n",
+        '    - { slug: visit, title: Visit, at: "2026-02-30 10:00" }\n',
+        '    - { slug: talk, title: Talk, at: "2026-04-31T09:00" }\n',
+        '    - { slug: walk, title: Walk, at: "2026-4-3 09:00" }\n',
+        '    - { slug: leap, title: Leap day, at: "2028-02-29 09:00" }\n',
+      );
+    const dir = await mkdtemp(join(tmpdir(), "steps-dates-"));
+    try {
+      await writeFile(join(dir, "dates.yml"), text);
+      const lines: string[] = [];
+      expect(await main(["config", "check", join(dir, "dates.yml")], (s) => lines.push(s))).toBe(1);
+      expect(lines.join("\n").replaceAll(dir, "DIR").split("\n")).toEqual([
+        "DIR/dates.yml:5 program.start: no such date; use a real month and day, e.g. 2026-06-30",
+        "DIR/dates.yml:6 program.end: no such date; use a real month and day, e.g. 2026-06-30",
+        "DIR/dates.yml:25 events.dated[0].at: no such date; use a real month and day, e.g. 2026-06-17 18:00",
+        "DIR/dates.yml:26 events.dated[1].at: no such date; use a real month and day, e.g. 2026-06-17 18:00",
+        "DIR/dates.yml:27 events.dated[2].at: use YYYY-MM-DD HH:MM in the program's time zone",
+      ]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it("points a missing nested field at its parent's key", () => {

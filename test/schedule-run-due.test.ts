@@ -86,6 +86,34 @@ describe("missed ticks and the grace window", () => {
     expect((await h.tick("2026-06-25T16:21:00Z")).sent).toEqual([]);
   });
 
+  it("with a grace of 0, sends what is due in the run's own minute and skips only what is older", async () => {
+    h = await scheduleHarness(scheduleProgram({ events }), { graceMinutes: 0 });
+    // The very first run, at the instant the 1h reminder is due (`run-due --at` from a system cron job).
+    const atInstant = await h.tick("2026-06-25T15:30:00Z");
+    expect(atInstant.sent.map((s) => s.to).sort()).toEqual(INTERNS);
+    expect(atInstant.skipped).toEqual([]);
+    // A tick that fires a few seconds into its minute is still on time.
+    await h.tick("2026-06-25T16:14:00Z");
+    const late = await h.tick("2026-06-25T16:15:02.250Z");
+    expect(late.sent.map((s) => s.to).sort()).toEqual(INTERNS);
+  });
+
+  it("with a grace of 0, a missed tick's reminder is skipped", async () => {
+    h = await scheduleHarness(scheduleProgram({ events }), { graceMinutes: 0 });
+    await h.tick("2026-06-25T16:13:00Z");
+    const back = await h.tick("2026-06-25T16:16:00Z");
+    expect(back.skipped).toEqual(["reminder:visit:2026-06-25T16:30:00.000Z:15m"]);
+    expect(back.sent).toEqual([]);
+  });
+
+  it("a reminder exactly as late as the grace window allows is still sent", async () => {
+    h = await scheduleHarness(scheduleProgram({ events }), { graceMinutes: 10 });
+    await h.tick("2026-06-25T15:00:00Z");
+    const back = await h.tick("2026-06-25T15:40:00Z");
+    expect(back.skipped).toEqual([]);
+    expect(back.sent.map((s) => s.to).sort()).toEqual(INTERNS);
+  });
+
   it("a restarted process reads the last run from the database", async () => {
     h = await scheduleHarness(scheduleProgram({ events }), { graceMinutes: 10 });
     await h.tick("2026-06-25T15:00:00Z");

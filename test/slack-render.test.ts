@@ -37,7 +37,7 @@ describe("Slack rendering", () => {
       ),
     );
     expect(out.blocks.map((b) => b.type)).toEqual(["header", "section", "section", "section", "section", "divider", "actions", "context"]);
-    expect(out.blocks[2]).toEqual({ type: "section", fields: [{ type: "mrkdwn", text: "*Intern*\nAna" }] });
+    expect(out.blocks[2]).toEqual({ type: "section", fields: [{ type: "mrkdwn", text: "*Intern*" }, { type: "plain_text", text: "Ana", emoji: true }] });
     expect((out.blocks[3]!.text as Text).text).toBe("*Fleet tour*\n▓▓▓▓▓░░░░░ 1/2 (50%)");
     expect((out.blocks[4]!.text as Text).text).toBe("<https://steps.test/badges/x|Badge>");
     expect(out.blocks[6]!.elements).toEqual([{ type: "button", action_id: "approve", text: { type: "plain_text", text: "Approve", emoji: true }, value: "7", style: "primary" }]);
@@ -64,7 +64,8 @@ describe("Slack rendering", () => {
     expect((out.blocks[0]!.text as Text).text.endsWith("…")).toBe(true);
     expect((out.blocks[1]!.text as Text).text).toHaveLength(3000);
     const sections = out.blocks.filter((b) => Array.isArray(b.fields));
-    expect(sections.map((b) => (b.fields as unknown[]).length)).toEqual([10, 10, 3]);
+    // Each field is its label and its value, side by side: 5 fields per section.
+    expect(sections.map((b) => (b.fields as unknown[]).length)).toEqual([10, 10, 10, 10, 6]);
     for (const b of sections) for (const f of b.fields as Text[]) expect(f.text.length).toBeLessThanOrEqual(LIMITS.fieldText);
     const actions = out.blocks.filter((b) => b.type === "actions");
     expect(actions.map((b) => (b.elements as unknown[]).length)).toEqual([25, 5]);

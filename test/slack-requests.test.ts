@@ -93,6 +93,16 @@ describe("Slack requests: commands", () => {
     expect(s.fake.of("chat.postMessage")).toEqual([]);
   });
 
+  it("stores the `&`, `<` and `>` a person typed, which Slack sends as entities, and shows them once escaped to the mentor", async () => {
+    // Typed: done safety-walk Fence <broken> & gate open
+    await s.send.command(users.ana, "done safety-walk Fence &lt;broken&gt; &amp; gate open");
+    const [dm] = await s.waitFor("chat.postMessage");
+    const ana = await person("ana@example.org");
+    expect((await s.steps.store.submissionsOf(ana.id))[0]!.note).toBe("Fence <broken> & gate open");
+    expect(textOf(dm!.body)).toContain('{"type":"plain_text","text":"Fence &lt;broken&gt; &amp; gate open","emoji":true}');
+    expect(textOf(dm!.body)).not.toContain("&amp;lt;");
+  });
+
   it("answers an over-long command with the grammar's own reply", async () => {
     await s.send.command(users.ana, `done interview-staff ${"y".repeat(5000)}`);
     expect(await lastReply()).toContain("commands must be under");
@@ -155,14 +165,17 @@ describe("Slack requests: buttons", () => {
     expect(await lastReply()).toContain("you are not their mentor");
     await nothingDecided(sub.id);
 
-    await s.send.submitChanges(users.max, view.private_metadata, "Add a photo of the <!here> site");
+    // Slack sends the `<`, `>` and `&` a person types as entities; Steps stores what was typed and escapes it once.
+    await s.send.submitChanges(users.max, view.private_metadata, "Add a photo of the &lt;!here&gt; site &amp; fence");
     const [update] = await s.waitFor("chat.update");
     expect(textOf(update!.body)).toContain("Changes requested by Max Mentor");
-    expect(textOf(update!.body)).toContain("Reason: Add a photo of the &lt;!here&gt; site");
+    const reason = '{"type":"mrkdwn","text":"*Reason*"},{"type":"plain_text","text":"Add a photo of the &lt;!here&gt; site &amp; fence","emoji":true}';
+    expect(textOf(update!.body)).toContain(reason);
     const dm = (await s.waitFor("chat.postMessage")).find((c) => c.body.channel === `D${users.ana}`)!;
     expect(textOf(dm.body)).toContain("Max Mentor sent back Safety walk");
+    expect(textOf(dm.body)).toContain(reason);
     const decision = (await s.steps.store.decisionsOf([sub.id]))[0]!;
-    expect(decision).toMatchObject({ decision: "changes_requested", reason: "Add a photo of the <!here> site" });
+    expect(decision).toMatchObject({ decision: "changes_requested", reason: "Add a photo of the <!here> site & fence" });
   });
 });
 

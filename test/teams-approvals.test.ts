@@ -26,24 +26,37 @@ beforeEach(() => {
   t.connector.calls.length = 0;
 });
 
-/** The intern types `done safety-walk` in personal chat; returns their Teams id and the submission id. */
+/** The intern types `done safety-walk` in personal chat; returns their Teams id, the submission id and the message holding its request card. */
 async function submit(name: string) {
   const intern = t.member(name, `${name}@example.org`);
   await t.post(teamsActivity(t.connector, { from: intern, text: "done safety-walk" }));
   const person = (await t.steps.store.personByEmail(`${name}@example.org`))!;
   const id = (await t.steps.store.submissionsOf(person.id)).at(-1)!.id;
-  return { intern, id };
+  const request = t.connector.messages().find((c) => cardOf(c).actions.some((a) => a.data?.id === String(id)))?.activityId;
+  return { intern, id, request };
 }
 
 const chat = (userId: string) => `a:personal-${userId}`;
 const sentTo = (userId: string) => t.connector.messages().filter((c) => c.conversationId === chat(userId));
 
-async function click(from: string, verb: string, data: Record<string, unknown>) {
-  const res = await t.post(cardClick(t.connector, from, verb, data));
+async function answer(from: string, verb: string, data: Record<string, unknown>, card?: string) {
+  const res = await t.post(cardClick(t.connector, from, verb, data, card));
   expect(res.status).toBe(200);
-  const body = (await res.json()) as { statusCode: number; type: string; value: string };
+  return (await res.json()) as { statusCode: number; type: string; value: unknown };
+}
+
+/** A click answered with a message: Teams shows it to the clicker and leaves the card as it is. */
+async function click(from: string, verb: string, data: Record<string, unknown>, card?: string) {
+  const body = await answer(from, verb, data, card);
   expect(body).toMatchObject({ statusCode: 200, type: "application/vnd.microsoft.activity.message" });
-  return body.value;
+  return body.value as string;
+}
+
+/** A click on a request card that decides: Teams replaces the clicker's card with the one answered, at once. */
+async function clickToDecide(from: string, verb: string, data: Record<string, unknown>, card: string | undefined) {
+  const body = await answer(from, verb, data, card);
+  expect(body).toMatchObject({ statusCode: 200, type: "application/vnd.microsoft.card.adaptive", value: { type: "AdaptiveCard" } });
+  return cardOf({ body: { attachments: [{ content: body.value }] } });
 }
 
 async function outboxRow(key: string) {
@@ -75,15 +88,16 @@ describe("Teams approvals", () => {
     const request = sentTo(max)[0]!;
     t.connector.calls.length = 0;
 
-    expect(await click(max, "approve", { id: String(id) })).toMatch(new RegExp(`^Approved by Max Mentor on Jun 16, 10:00 AM\\. #${id} is decided\\.`));
+    const decided = await clickToDecide(max, "approve", { id: String(id) }, request.activityId);
+    expect(decided.actions).toEqual([]);
+    expect(decided.fallbackText).toContain("Approved by Max Mentor on Jun 16, 10:00 AM");
     expect((await t.steps.store.decisionOf(id))?.decision).toBe("approved");
 
     const updates = t.connector.calls.filter((c) => c.kind === "update");
     expect(updates).toHaveLength(1);
     expect(updates[0]).toMatchObject({ conversationId: chat(max), activityId: request.activityId });
-    const edited = cardOf(updates[0]!);
-    expect(edited.actions).toEqual([]);
-    expect(edited.fallbackText).toContain("Approved by Max Mentor on Jun 16, 10:00 AM");
+    // Everyone's copy becomes the card the clicker already sees.
+    expect(cardOf(updates[0]!)).toEqual(decided);
 
     expect(sentTo(intern).map((c) => cardOf(c).fallbackText)).toEqual(
       expect.arrayContaining([`Max Mentor approved Safety walk (#${id}).`, expect.stringContaining("You earned the Public Works Explorer badge")]),
@@ -96,10 +110,12 @@ describe("Teams approvals", () => {
   });
 
   it("makes a double click one decision", async () => {
-    const { id } = await submit("cal");
-    const answers = await Promise.all([click(max, "approve", { id: String(id) }), click(max, "approve", { id: String(id) })]);
-    expect(answers.filter((a) => a.includes("is decided"))).toHaveLength(1);
-    expect(answers.filter((a) => a.includes("was already decided"))).toHaveLength(1);
+    const { id, request } = await submit("cal");
+    const answers = await Promise.all([clickToDecide(max, "approve", { id: String(id) }, request), clickToDecide(max, "approve", { id: String(id) }, request)]);
+    // Both clicks show the one decision, without buttons.
+    expect(answers[0]).toEqual(answers[1]);
+    expect(answers[0]!.actions).toEqual([]);
+    expect(await t.steps.store.decisionsOf([id])).toHaveLength(1);
     expect(t.connector.calls.filter((c) => c.kind === "update")).toHaveLength(1);
   });
 
@@ -124,13 +140,15 @@ describe("Teams approvals", () => {
   });
 
   it("asks for a reason before requesting changes, then sends it to the intern", async () => {
-    const { intern, id } = await submit("gus");
-    expect(await click(fay, "request_changes", { id: String(id), reason: "  " })).toContain("Say what to change");
+    const { intern, id, request } = await submit("gus");
+    expect(await click(fay, "request_changes", { id: String(id), reason: "  " }, request)).toContain("Say what to change");
     expect(await t.steps.store.decisionOf(id)).toBeUndefined();
     t.connector.calls.length = 0;
-    expect(await click(fay, "request_changes", { id: String(id), reason: "Add the checklist photo" })).toMatch(/^Changes requested by Fay Mentor/);
+    const decided = await clickToDecide(fay, "request_changes", { id: String(id), reason: "Add the checklist photo" }, request);
+    expect(decided.actions).toEqual([]);
+    expect(decided.fallbackText).toMatch(/Changes requested by Fay Mentor on .*\nReason: Add the checklist photo/);
     expect(await t.steps.store.decisionOf(id)).toMatchObject({ decision: "changes_requested", reason: "Add the checklist photo" });
-    expect(sentTo(intern).map((c) => cardOf(c).fallbackText).join("\n")).toContain(`Fay Mentor sent back Safety walk (#${id}): Add the checklist photo`);
+    expect(sentTo(intern).map((c) => cardOf(c).fallbackText).join("\n")).toContain(`Fay Mentor sent back Safety walk (#${id}).\nReason: Add the checklist photo`);
     const [update] = t.connector.calls.filter((c) => c.kind === "update");
     expect(cardOf(update!).fallbackText).toContain("Changes requested by Fay Mentor");
     expect(cardOf(update!).fallbackText).toContain("Reason: Add the checklist photo");
@@ -154,6 +172,11 @@ describe("Teams proactive delivery", () => {
     const oli = t.member("oli", "oli@example.org");
     t.connector.notInstalled.add(oli);
     await t.post(teamsActivity(t.connector, { from: oli, text: "status", scope: "channel", mention: true }));
+    // His answer cannot go to a private chat, so the channel hears how to get one, and nothing of his progress.
+    const [note] = t.connector.messages();
+    expect(note).toMatchObject({ kind: "reply", conversationId: expect.stringMatching(/^19:general@thread\.tacv2;messageid=/) });
+    expect(cardOf(note!).fallbackText).toBe("I could not answer you in a private chat. Open Steps from Apps in Teams, then type your command there.");
+    t.connector.calls.length = 0;
     const { id } = await submit("ivy");
     const person = (await t.steps.store.personByEmail("oli@example.org"))!;
     const row = await outboxRow(`approval:${id}:${person.id}`);
@@ -162,12 +185,15 @@ describe("Teams proactive delivery", () => {
     expect(t.connector.calls.filter((c) => c.kind === "create-refused")).toHaveLength(1);
   });
 
-  it("opens a personal chat with someone who has the app but never wrote to it, and remembers it", async () => {
+  it("opens a personal chat with someone who has the app but wrote only in a channel, and remembers it", async () => {
     const pat = t.member("pat", "pat@example.org");
     await t.post(teamsActivity(t.connector, { from: pat, text: "status", scope: "channel", mention: true }));
     const { id } = await submit("jon");
     expect(t.connector.calls.filter((c) => c.kind === "create")).toHaveLength(1);
-    expect(sentTo(pat).map((c) => [c.kind, cardOf(c).fallbackText])).toEqual([["send", expect.stringContaining(`Jon Intern completed Safety walk`)]]);
+    expect(sentTo(pat).map((c) => [c.kind, cardOf(c).fallbackText])).toEqual([
+      ["send", expect.stringContaining("Only interns can see intern progress")],
+      ["send", expect.stringContaining(`Jon Intern completed Safety walk`)],
+    ]);
     const person = (await t.steps.store.personByEmail("pat@example.org"))!;
     const [identity] = await t.steps.store.identitiesOf([person.id]);
     expect(identity!.address).toMatchObject({ reference: { conversation: { id: chat(pat) } } });

@@ -41,17 +41,30 @@ describe("Teams commands", () => {
     expect(identity).toMatchObject({ platform: "teams", platformUserId: ana, address: { reference: { conversation: { id: "a:personal-29:ana" } } } });
   });
 
-  it("strips the @mention in a channel and answers in that channel without taking it for the person's chat", async () => {
+  it("in a channel, answers only an @mention of Steps, with the mention stripped, in the person's private chat", async () => {
     const ben = t.member("ben", "ben@example.org");
+    // Not for Steps: no answer, nothing recorded, not even who wrote it.
+    const chatter = await t.post(teamsActivity(t.connector, { from: ben, text: "done safety-walk", scope: "channel" }));
+    expect(chatter.status).toBe(200);
+    expect(t.connector.calls).toEqual([]);
+    expect(await t.steps.store.personByIdentity("teams", ben)).toBeUndefined();
+
     const res = await t.post(teamsActivity(t.connector, { from: ben, text: "done safety-walk", scope: "channel", mention: true }));
     expect(res.status).toBe(200);
-    const reply = t.connector.calls.find((c) => c.kind === "reply")!;
-    expect(reply.conversationId).toMatch(/^19:general@thread\.tacv2;messageid=/);
-    expect(cardOf(reply).fallbackText).toMatch(/^Recorded Safety walk \(#\d+\)\. Max Mentor will review it\./);
+    // Nothing in the channel; the answer opens Ben's 1:1 chat with Steps, as Slack answers only the person.
+    expect(t.connector.calls.filter((c) => c.kind === "reply")).toEqual([]);
+    expect(t.connector.calls.filter((c) => c.kind === "create")).toHaveLength(1);
+    const [answer] = t.connector.messages();
+    expect(answer).toMatchObject({ kind: "send", conversationId: "a:personal-29:ben" });
+    expect(cardOf(answer!).fallbackText).toMatch(/^Recorded Safety walk \(#\d+\)\. Max Mentor will review it\./);
     const person = (await t.steps.store.personByEmail("ben@example.org"))!;
-    expect((await t.steps.store.identitiesOf([person.id]))[0]!.address).toBeNull();
+    expect((await t.steps.store.identitiesOf([person.id]))[0]!.address).toMatchObject({ reference: { conversation: { id: "a:personal-29:ben" } } });
+
+    // The next one goes to the chat now remembered.
     t.connector.calls.length = 0;
-    expect(await say(ben, "steps tasks", { scope: "channel", mention: true })).toContain("safety-walk");
+    await t.post(teamsActivity(t.connector, { from: ben, text: "steps status", scope: "channel", mention: true }));
+    expect(t.connector.calls.map((c) => [c.kind, c.conversationId])).toEqual([["send", "a:personal-29:ben"]]);
+    expect(cardOf(t.connector.calls[0]!).fallbackText).toContain("Safety walk (safety-walk)");
   });
 
   it("matches by UPN when Teams gives no email", async () => {

@@ -26,9 +26,16 @@ describe("Adaptive Card rendering", () => {
   it("maps every block to card elements on schema 1.5", () => {
     const { card, text } = renderMessage(approval);
     expect(card).toMatchObject({ type: "AdaptiveCard", version: "1.5", $schema: "http://adaptivecards.io/schemas/adaptive-card.json" });
-    expect(card.body.map((e) => e.type)).toEqual(["TextBlock", "FactSet", "ColumnSet", "ActionSet", "TextBlock", "Input.Text", "ActionSet", "TextBlock"]);
+    expect(card.body.map((e) => e.type)).toEqual(["TextBlock", "RichTextBlock", "ColumnSet", "ActionSet", "TextBlock", "Input.Text", "ActionSet", "TextBlock"]);
     expect(card.body[0]).toEqual({ type: "TextBlock", text: "Safety walk", wrap: true, size: "Medium", weight: "Bolder" });
-    expect(card.body[1]).toEqual({ type: "FactSet", facts: [{ title: "Intern", value: "Ana \\*the\\* \\[best\\](https://evil.example)" }] });
+    // A field's value is a TextRun: no markdown, so it is shown exactly as written.
+    expect(card.body[1]).toEqual({
+      type: "RichTextBlock",
+      inlines: [
+        { type: "TextRun", text: "Intern: ", weight: "Bolder" },
+        { type: "TextRun", text: "Ana *the* [best](https://evil.example)" },
+      ],
+    });
     expect(JSON.stringify(card.body[2])).toContain("1.5/4 h (37%) · 1 h waiting");
     // The divider becomes a separator on what follows it.
     expect(card.body[3]).toEqual({ type: "ActionSet", separator: true, actions: [{ type: "Action.OpenUrl", title: "Badge", url: "https://steps.test/badges/abc" }] });

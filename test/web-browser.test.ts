@@ -1,15 +1,15 @@
-import { copyFileSync, existsSync, mkdirSync } from "node:fs";
+import { copyFileSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import web from "../adapters/web/index.ts";
 import { startServer, type RunningServer } from "../app/server.ts";
 import { isHours, requiredUnits } from "../src/program/program.ts";
 import { bootForTest } from "./support/boot.ts";
+import { launchChromium } from "./support/browser.ts";
 
 // A real browser against the whole app: the playground as someone trying Steps would use it.
 
-const CHROMIUM = "/usr/bin/chromium";
 const ARTIFACT = "test/artifacts/playground.png";
 
 let steps: Awaited<ReturnType<typeof bootForTest>>;
@@ -18,9 +18,6 @@ let browser: Browser;
 const asked: string[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`The browser test needs Debian's Chromium at ${CHROMIUM}. Install it with: apt-get install -y chromium (as root), then run the tests again.`);
-  }
   steps = await bootForTest({}, { now: () => new Date("2026-07-20T17:00:00Z") });
   // The scheduler's runDue is replaced by one that queues a reminder, so the clock control can be checked end to end.
   server = await serverWith(async (at) => {
@@ -29,11 +26,7 @@ beforeAll(async () => {
     const text = "Reminder: the Planning Commission meets tonight at 6 PM.";
     return steps.store.enqueue([{ key: `test-reminder:${at.toISOString()}`, recipient: `person:${emily.id}`, payload: { message: { text, blocks: [{ type: "text", text }] } } }]);
   });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
@@ -148,11 +141,12 @@ describe("the playground in a real browser", () => {
     const reason = request.getByLabel("What should change?");
     await reason.waitFor();
     expect(await reason.evaluate((el) => el === document.activeElement)).toBe(true);
-    await page.keyboard.type("Add which permit you followed");
+    await page.keyboard.type("Add which permit you followed: <b>A & B</b>, `not code`");
     await page.keyboard.press("Tab");
     await page.keyboard.press("Enter");
     await request.getByText(/Changes requested by Daniel Cho/).waitFor();
-    expect(await request.innerText()).toContain("Reason: Add which permit you followed");
+    // The reason is shown exactly as typed: not as HTML, not as code.
+    expect(await request.locator("dt:text-is('Reason') + dd").innerText()).toBe("Add which permit you followed: <b>A & B</b>, `not code`");
 
     await actAs(page, "Emily Tran");
     await page.locator("#dms").getByText("Daniel Cho sent back Shadow the permit counter").waitFor();

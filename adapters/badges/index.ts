@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import type { ServerResponse } from "node:http";
 import { dirname, extname, resolve } from "node:path";
 import { contentPolicy } from "../http.ts";
-import { achievementOf, CONTEXTS, issuerProfile } from "../../src/badges/credential.ts";
+import { achievementOf, CONTEXTS, issuerProfile, revocationList } from "../../src/badges/credential.ts";
 import { createBadgeIssuer } from "../../src/badges/issuer.ts";
 import { addToProfileUrl } from "../../src/badges/linkedin.ts";
 import type { AdapterContext, PlatformAdapter } from "../platform.ts";
@@ -68,13 +68,7 @@ const badges: PlatformAdapter = {
       switch (suffix) {
         case "/revocations":
           // Answered even before publication: it says only whether this one credential is revoked.
-          return json(res, 200, {
-            id: urls.status(award.id),
-            issuer: urls.issuer,
-            revokedCredentials: award.revokedAt
-              ? [{ id: urls.badge(award.id), revokedAt: award.revokedAt.toISOString(), revocationReason: award.revokedReason ?? "" }]
-              : [],
-          });
+          return json(res, 200, revocationList(urls.status(award.id), urls.issuer, award.revokedAt ? { id: urls.badge(award.id), reason: award.revokedReason } : null));
         case ".json":
           if (!award.published || !stored) return json(res, 404, { error: "this badge is not public" });
           return json(res, 200, stored.credential, "application/ld+json");

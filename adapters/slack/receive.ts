@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { Logger } from "../../src/log.ts";
 import type { ActionId } from "../../src/messages.ts";
 import type { Store } from "../../src/store.ts";
-import { LIMITS } from "./render.ts";
+import { decodeSlackText, LIMITS } from "./render.ts";
 import type { SlackJob } from "./work.ts";
 
 export const COMMAND = "/steps";
@@ -65,7 +65,7 @@ export function registerHandlers(deps: ReceiveDeps): void {
     const parsed = commandSchema.safeParse(body);
     if (!parsed.success) return log.warn("slack command ignored: unexpected payload", { issues: parsed.error.issues.length });
     const command = parsed.data;
-    await hand({ kind: "command", userId: command.user_id, text: command.text, responseUrl: command.response_url });
+    await hand({ kind: "command", userId: command.user_id, text: decodeSlackText(command.text), responseUrl: command.response_url });
   });
 
   app.action(ACTION_ID, async ({ ack, body, client }) => {
@@ -87,7 +87,7 @@ export function registerHandlers(deps: ReceiveDeps): void {
 
   app.view(CHANGES_MODAL, async ({ ack, body }) => {
     const parsed = submissionSchema.safeParse(body);
-    const reason = parsed.success ? parsed.data.view.state.values.reason.reason.value?.trim() : undefined;
+    const reason = parsed.success ? decodeSlackText(parsed.data.view.state.values.reason.reason.value ?? "").trim() : undefined;
     if (!parsed.success || !reason) {
       await ack({ response_action: "errors", errors: { reason: "Say what should change." } });
       return;

@@ -23,9 +23,22 @@ export interface Rendered {
   blocks: SlackBlock[];
 }
 
-/** Slack's three control characters; escaping them means user text can never become `<!channel>` or `<@U…>`. */
+/**
+ * Slack's three control characters; escaping them means user text can never become `<!channel>` or `<@U…>`.
+ * Slack decodes exactly these three entities for display in every text object, plain_text too, so all
+ * text is escaped once (https://docs.slack.dev/messaging/formatting-message-text#escaping).
+ */
 export function escape(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
+/**
+ * The inverse of `escape`, for text coming in: Slack sends the `&`, `<` and `>` a person types as
+ * `&amp;`, `&lt;` and `&gt;`. One pass, so a typed `&amp;lt;` stays `&lt;`. Steps stores what the
+ * person typed; each renderer escapes it once on the way out.
+ */
+export function decodeSlackText(text: string): string {
+  return text.replace(/&(amp|lt|gt);/g, (_, name: string) => (name === "amp" ? "&" : name === "lt" ? "<" : ">"));
 }
 
 /** Cuts to at most `max` characters, ending with "…" when something was dropped. */
@@ -47,7 +60,7 @@ export function escapeWithin(text: string, max: number): string {
   return `${cut}…`;
 }
 
-const plain = (text: string, max: number) => ({ type: "plain_text", text: truncate(text || " ", max), emoji: true });
+const plain = (text: string, max: number) => ({ type: "plain_text", text: escapeWithin(text || " ", max), emoji: true });
 const mrkdwn = (text: string) => ({ type: "mrkdwn", text });
 
 /** A link only for http(s) URLs; `|` and `>` would end Slack's `<url|label>` early. */
@@ -94,14 +107,11 @@ function renderBlock(block: Block): SlackBlock[] {
     case "progress":
       return [{ type: "section", text: mrkdwn(`*${escapeWithin(block.label, 1000)}*\n${bar(block.done, block.total)} ${escapeWithin(formatProgress(block), 1000)}`) }];
     case "fields": {
+      // Each label beside its value (Slack lays fields out in two columns). The value is plain_text: mrkdwn
+      // has no escape for `*`, `_`, `~`, backticks or a leading `>`, and a value is shown exactly as typed.
+      const cells = block.fields.flatMap((f) => [mrkdwn(`*${escapeWithin(f.label, 200)}*`), plain(f.value, LIMITS.fieldText)]);
       const out: SlackBlock[] = [];
-      for (let i = 0; i < block.fields.length; i += LIMITS.fieldsPerSection) {
-        const fields = block.fields.slice(i, i + LIMITS.fieldsPerSection).map((f) => {
-          const label = `*${escapeWithin(f.label, 200)}*\n`;
-          return mrkdwn(label + escapeWithin(f.value, LIMITS.fieldText - label.length));
-        });
-        out.push({ type: "section", fields });
-      }
+      for (let i = 0; i < cells.length; i += LIMITS.fieldsPerSection) out.push({ type: "section", fields: cells.slice(i, i + LIMITS.fieldsPerSection) });
       return out;
     }
     case "buttons": {

@@ -91,7 +91,9 @@ const teams: PlatformAdapter = {
     const appId = settings.MICROSOFT_APP_ID ?? "";
     if (!appId) log.warn("Teams: MICROSOFT_APP_ID is not set, so requests to /api/messages are NOT authenticated: only this computer may send them. Use this for local testing only.");
     const adapter = botAdapter(settings);
-    const onTurn = createTurnHandler({ core, store, log });
+    const channels = core.program.file.program.channels;
+    const transport = teamsTransport({ adapter, appId, store, channels: { announcements: channels.announcements.teams, coordinators: channels.coordinators.teams } });
+    const onTurn = createTurnHandler({ core, store, log, transport });
     const refuse = (res: ServerResponse, status: number, text: string) => void res.writeHead(status, { "content-type": "text/plain; charset=utf-8" }).end(text);
 
     routes.add("POST", "/api/messages", async (req, res) => {
@@ -104,9 +106,8 @@ const teams: PlatformAdapter = {
       await adapter.process(Object.assign(req, { body: read.activity }) as unknown as Request, responseShim(res), onTurn);
     });
 
-    const channels = core.program.file.program.channels;
     return {
-      transport: teamsTransport({ adapter, appId, store, channels: { announcements: channels.announcements.teams, coordinators: channels.coordinators.teams } }),
+      transport,
       // Nothing to wait for: botbuilder checks the credentials with each request and each send.
       health: () => "ok",
     };

@@ -73,7 +73,12 @@ function renderBlock(block: Exclude<Block, { type: "divider" }>): CardElement[] 
     case "context":
       return [{ ...textBlock(block.text), isSubtle: true, size: "Small" }];
     case "fields":
-      return [{ type: "FactSet", facts: block.fields.map((f) => ({ title: escapeMarkdown(truncate(f.label, 100)), value: escapeMarkdown(truncate(f.value, MAX_FACT)) })) }];
+      // TextRuns, not a FactSet: Teams reads a fact's value as markdown, which desktop and mobile parse differently
+      // (mobile shows the backslash of an escape). A TextRun has no markdown, so a value is shown exactly as typed.
+      return block.fields.map((f) => ({
+        type: "RichTextBlock",
+        inlines: [{ type: "TextRun", text: `${truncate(f.label, 100)}: `, weight: "Bolder" }, ...literalRuns(truncate(f.value, MAX_FACT))],
+      }));
     case "progress":
       return [
         {
@@ -129,6 +134,15 @@ function buttonElements(buttons: Button[]): CardElement[] {
     })),
   });
   return elements;
+}
+
+/**
+ * Adaptive Cards still expand `{{DATE(…)}}` and `{{TIME(…)}}` inside a TextRun; splitting the braces over
+ * two runs keeps a typed one as typed. A web address opens when clicked.
+ */
+function literalRuns(text: string): CardElement[] {
+  const open = /^https?:\/\/\S+$/i.test(text) ? { selectAction: { type: "Action.OpenUrl", url: text } } : {};
+  return text.split(/(?<=\{)(?=\{(?:DATE|TIME)\()/).map((part) => ({ type: "TextRun", text: part, ...open }));
 }
 
 function textBlock(text: string): CardElement {

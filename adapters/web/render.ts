@@ -89,8 +89,9 @@ function inline(text: string): string {
     .join("");
 }
 
+/** A field's value is what a person typed: shown exactly (the stylesheet keeps its spaces and line breaks), never as code. */
 function linkOrText(value: string): string {
-  return isWebUrl(value) ? `<a href="${escapeHtml(value)}" rel="noopener noreferrer">${escapeHtml(value)}</a>` : inline(value);
+  return isWebUrl(value) ? `<a href="${escapeHtml(value)}" rel="noopener noreferrer">${escapeHtml(value)}</a>` : escapeHtml(value);
 }
 
 /** Only http(s) becomes a link: a javascript: or data: URL in evidence stays text. */

@@ -133,8 +133,8 @@ export function buildCredential(input: CredentialInput): OpenBadgeCredential {
     type: ["VerifiableCredential", "OpenBadgeCredential"],
     name: playlist.badge.name,
     issuer: issuerProfile(program, baseUrl),
-    validFrom: award.awardedAt.toISOString(),
-    ...(input.validUntil ? { validUntil: input.validUntil.toISOString() } : {}),
+    validFrom: wholeSeconds(award.awardedAt),
+    ...(input.validUntil ? { validUntil: wholeSeconds(input.validUntil) } : {}),
     credentialSubject: {
       id: input.subjectId,
       type: ["AchievementSubject"],
@@ -142,8 +142,35 @@ export function buildCredential(input: CredentialInput): OpenBadgeCredential {
       achievement: achievementOf(playlist, baseUrl),
     },
     evidence: award.evidence.map((e) => evidenceOf(e, program.timeZone)),
-    // The 1EdTech Revocation List form: a URL answering {revokedCredentials: [{id, revocationReason}]}.
+    // A URL answering a 1EdTech revocation list (see revocationList below).
     credentialStatus: { id: urls.status(award.id), type: "1EdTechRevocationList" },
+  };
+}
+
+/**
+ * OB 3.0 §8.2 (VC-JWT): `nbf` MUST be `validFrom` and `exp` `validUntil`, and JWT times are whole
+ * seconds. A validFrom with milliseconds cannot equal any nbf, so a strict verifier would refuse the
+ * badge: the credential's instants are whole seconds (the clock may hand out any millisecond).
+ */
+export function wholeSeconds(at: Date): string {
+  return new Date(Math.floor(at.getTime() / 1000) * 1000).toISOString().replace(".000Z", "Z");
+}
+
+/**
+ * The document a credentialStatus of type 1EdTechRevocationList points at: 1EdTech Revocation List
+ * Status Method v1.0 (https://www.imsglobal.org/spec/vcrl/v1p0/), a RevocationList of the list's
+ * `id`, its `issuer` and `revokedCredential`, entries of {id, revoked, revocationReason}: "If the
+ * credential's id is in the list of revokedCredentials and the value of revoked is true or omitted,
+ * the issuer has revoked the credential." The property is multi-valued but named in the singular, as
+ * 1EdTech data models name them; 1EdTech's own validator (digital-credentials-public-validator,
+ * RevocationListProbe) reads `revokedCredential`. Steps used to write `revokedCredentials`, which
+ * that validator does not read, so a revoked Steps badge passed it.
+ */
+export function revocationList(listId: string, issuerId: string, revoked: { id: string; reason: string | null } | null) {
+  return {
+    id: listId,
+    issuer: issuerId,
+    revokedCredential: revoked ? [{ id: revoked.id, revoked: true, ...(revoked.reason ? { revocationReason: revoked.reason } : {}) }] : [],
   };
 }
 

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { CONTEXTS, credentialSchema, identityHash, type OpenBadgeCredential } from "./credential.ts";
 import { ALG } from "./keys.ts";
 
-export type CheckName = "format" | "signature" | "claims" | "dates" | "recipient" | "revocation";
+export type CheckName = "format" | "issuer" | "signature" | "claims" | "dates" | "recipient" | "revocation";
 
 export interface Check {
   name: CheckName;
@@ -15,6 +15,8 @@ export interface Check {
 export interface Verification {
   ok: boolean;
   checks: Check[];
+  /** Worth a look, not a failure: parts of the credential hosted away from its issuer. */
+  warnings: string[];
 }
 
 export type Fetch = (url: string) => Promise<Response>;
@@ -24,21 +26,31 @@ export interface VerifyOptions {
   fetch: Fetch;
   /** When given, the credential must name this address (re-hashed with its salt). */
   email?: string;
+  /** When given, the credential's issuer must be this URL: a name is only what the issuer calls itself. */
+  issuer?: string;
 }
 
 const jwksSchema = z.object({ keys: z.array(z.looseObject({ kty: z.string(), kid: z.string().optional() })) });
-const revocationListSchema = z.object({
-  revokedCredentials: z.array(z.object({ id: z.string(), revocationReason: z.string().optional(), revokedAt: z.string().optional() })),
-});
+const revokedEntry = z.object({ id: z.string(), revoked: z.boolean().optional(), revocationReason: z.string().optional() });
+/**
+ * The 1EdTech Revocation List Status Method's RevocationList (see revocationList in credential.ts):
+ * entries under `revokedCredential`. `revokedCredentials`, as the spec's prose says it and as
+ * earlier implementations (Steps among them) wrote it, is read too: missing a revocation is the
+ * failure that matters in a verifier.
+ */
+const revocationListSchema = z
+  .looseObject({ id: z.string().optional(), revokedCredential: z.array(revokedEntry).optional(), revokedCredentials: z.array(revokedEntry).optional() })
+  .refine((l) => l.id !== undefined || l.revokedCredential !== undefined || l.revokedCredentials !== undefined, "not a revocation list");
 
-const ORDER: CheckName[] = ["format", "signature", "claims", "dates", "recipient", "revocation"];
+const ORDER: CheckName[] = ["format", "issuer", "signature", "claims", "dates", "recipient", "revocation"];
 
 /** Checks a VC-JWT the way OB 3.0 §8.2.4 asks, and says which check failed and why. */
 export async function verifyCredential(jwt: string, options: VerifyOptions): Promise<Verification> {
   const checks: Check[] = [];
+  let warnings: string[] = [];
   const done = (): Verification => {
     for (const name of ORDER) if (!checks.some((c) => c.name === name)) checks.push({ name, ok: null, detail: "not checked" });
-    return { ok: checks.every((c) => c.ok !== false), checks };
+    return { ok: checks.every((c) => c.ok !== false), checks, warnings };
   };
 
   const parsed = parse(jwt.trim());
@@ -46,6 +58,10 @@ export async function verifyCredential(jwt: string, options: VerifyOptions): Pro
   if (!parsed.credential) return done();
   const { credential, payload, kid } = parsed;
 
+  // Before anything is fetched: an unexpected issuer's key set is not worth asking for.
+  checks.push(issuer(credential, options.issuer));
+  if (checks.at(-1)!.ok === false) return done();
+  warnings = elsewhere(credential);
   checks.push(await signature(jwt.trim(), kid, credential, options.fetch));
   if (checks.at(-1)!.ok === false) return done();
   checks.push(claims(payload, credential));
@@ -83,6 +99,29 @@ function parse(jwt: string): { check: Check; credential?: OpenBadgeCredential; p
   return { check: { name: "format", ok: true, detail: `OpenBadgeCredential "${credential.name}"` }, credential, payload, kid: header.kid };
 }
 
+/** The issuer is its URL: the name in the credential is whatever the issuer chose to call itself. */
+function issuer(c: OpenBadgeCredential, expected: string | undefined): Check {
+  const id = c.issuer.id;
+  if (expected === undefined) return { name: "issuer", ok: null, detail: `${id}, which calls itself "${c.issuer.name}" (use --issuer URL to require the issuer you expect)` };
+  return new URL(id).href === new URL(expected).href
+    ? { name: "issuer", ok: true, detail: `${id}, as required` }
+    : { name: "issuer", ok: false, detail: `issued by ${id}, not by ${expected}` };
+}
+
+/** What the credential points at on another host than its issuer's: possible, but someone else answers for it. */
+function elsewhere(c: OpenBadgeCredential): string[] {
+  const host = new URL(c.issuer.id).host;
+  const parts: [string, string | undefined][] = [
+    ["credential id", c.id],
+    ["revocation list", c.credentialStatus?.id],
+    ["achievement", c.credentialSubject.achievement.id],
+  ];
+  return parts.flatMap(([what, url]) => {
+    const other = url ? new URL(url).host : "";
+    return other && other !== host ? [`the ${what} ${url} is on ${other}, not on the issuer's host ${host}`] : [];
+  });
+}
+
 async function signature(jwt: string, kid: string, credential: OpenBadgeCredential, fetch: Fetch): Promise<Check> {
   const fail = (detail: string): Check => ({ name: "signature", ok: false, detail });
   // Only a key the issuer itself publishes counts, whatever the token claims.
@@ -102,11 +141,12 @@ async function signature(jwt: string, kid: string, credential: OpenBadgeCredenti
   } catch {
     return fail(`the signature does not match the issuer's key ${kid}: the credential was changed or signed by someone else`);
   }
-  return { name: "signature", ok: true, detail: `signed by ${credential.issuer.name} (${kid})` };
+  return { name: "signature", ok: true, detail: `signed with the issuer's published key ${kid}` };
 }
 
 function claims(payload: Record<string, unknown>, c: OpenBadgeCredential): Check {
-  const at = (iso: string) => Math.floor(new Date(iso).getTime() / 1000);
+  // Exactly, as OB 3.0 §8.2 says: a validFrom with milliseconds matches no nbf.
+  const at = (iso: string) => Date.parse(iso) / 1000;
   const expected: [string, unknown][] = [
     ["iss", c.issuer.id],
     ["jti", c.id],
@@ -141,8 +181,8 @@ async function revocation(c: OpenBadgeCredential, fetch: Fetch): Promise<Check> 
     const response = await fetch(status.id);
     if (!response.ok) return { name: "revocation", ok: false, detail: `could not check revocation: ${status.id} answered ${response.status}` };
     const list = revocationListSchema.parse(await response.json());
-    const entry = list.revokedCredentials.find((r) => r.id === c.id);
-    if (entry) return { name: "revocation", ok: false, detail: `revoked${entry.revokedAt ? ` on ${entry.revokedAt}` : ""}: ${entry.revocationReason ?? "no reason given"}` };
+    const entry = [...(list.revokedCredential ?? []), ...(list.revokedCredentials ?? [])].find((r) => r.id === c.id && r.revoked !== false);
+    if (entry) return { name: "revocation", ok: false, detail: `revoked: ${entry.revocationReason ?? "no reason given"}` };
   } catch (error) {
     return { name: "revocation", ok: false, detail: `could not check revocation at ${status.id}: ${error instanceof Error ? error.message : String(error)}` };
   }

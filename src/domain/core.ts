@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { addToProfileUrl } from "../badges/linkedin.ts";
 import { StepsError } from "../errors.ts";
+import type { Message } from "../messages.ts";
 import { isHours, requiredUnits, type Program } from "../program/program.ts";
 import type { Playlist, Task } from "../program/schema.ts";
 import type { Award, Decision, Person, Store, Submission } from "../store.ts";
@@ -165,11 +166,15 @@ export function createCore(options: CoreOptions) {
     }
   }
 
-  function decisionNotices(intern: Person, s: Submission, d: Decision, decider: Person): Parameters<Store["enqueue"]>[0] {
+  function taskOf(s: Submission): { task: Task; playlist: Playlist | undefined } {
     const found = program.task(s.task);
     // A task removed from the file since it was recorded still gets its outcome, under its slug.
     const task = found?.task ?? { slug: s.task, title: s.task, description: "", requirement: "once" as const, evidence: "none" as const, approver: "mentor" as const };
-    const playlist = found?.playlist ?? program.playlist(s.playlist);
+    return { task, playlist: found?.playlist ?? program.playlist(s.playlist) };
+  }
+
+  function decisionNotices(intern: Person, s: Submission, d: Decision, decider: Person): Parameters<Store["enqueue"]>[0] {
+    const { task, playlist } = taskOf(s);
     const items: Parameters<Store["enqueue"]>[0] = [
       { key: `outcome:${s.id}`, recipient: `person:${intern.id}`, payload: { message: views.outcomeForIntern(task, s, d, decider, tz) } },
     ];
@@ -181,6 +186,16 @@ export function createCore(options: CoreOptions) {
       });
     }
     return items;
+  }
+
+  /** A decided approval request as everyone it was sent to sees it once edited: for a platform that shows the clicker the new version at once. */
+  async function decidedRequest(submissionId: number): Promise<Message | undefined> {
+    const [s, d] = await Promise.all([store.submission(submissionId), store.decisionOf(submissionId)]);
+    if (!s || !d) return undefined;
+    const { task, playlist } = taskOf(s);
+    const [intern, decider] = await Promise.all([store.personById(s.personId), store.personById(d.deciderId)]);
+    if (!playlist || !intern || !decider) return undefined;
+    return views.decidedRequest(intern, task, playlist, s, d, decider, tz);
   }
 
   /** Awards the playlist's badge once every requirement is approved; the unique key makes it once. */
@@ -246,7 +261,7 @@ export function createCore(options: CoreOptions) {
     return subs.map((s) => ({ submission: s, intern: interns.get(s.personId)!, ...program.task(s.task) }));
   }
 
-  return { program, store, now, options, done, logHours, decide, progressOf, pendingFor, badgeUrl, requireRole, queued };
+  return { program, store, now, options, done, logHours, decide, decidedRequest, progressOf, pendingFor, badgeUrl, requireRole, queued };
 }
 
 export type CoreApi = ReturnType<typeof createCore>;

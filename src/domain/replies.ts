@@ -96,15 +96,20 @@ export async function replyFor(core: CoreApi, person: Person, command: Command):
       const intern = await store.personByEmail(command.email);
       const award = intern && (await store.awardsOf(intern.id)).find((a) => a.playlist === command.playlist);
       if (!intern || !award) throw new StepsError("unknown_badge", `${command.email} has no \`${command.playlist}\` badge.`);
-      if (award.revokedAt) return views.message(`${intern.name}'s ${command.playlist} badge was already revoked on ${formatDay(award.revokedAt, tz)}: ${award.revokedReason}`);
+      if (award.revokedAt) {
+        const already = `${intern.name}'s ${command.playlist} badge was already revoked on ${formatDay(award.revokedAt, tz)}`;
+        return views.message(`${already}: ${award.revokedReason}`, { type: "text", text: `${already}.` }, views.reasonField(award.revokedReason ?? ""));
+      }
       const name = program.playlist(award.playlist)?.badge.name ?? award.playlist;
       await store.transaction(async (tx) => {
         await tx.updateAward(award.id, { revokedAt: core.now(), revokedReason: command.reason });
-        const text = `Your ${name} badge was revoked by ${person.name}: ${command.reason}`;
-        await tx.enqueue([{ key: `award:${award.id}:revoked`, recipient: `person:${intern.id}`, payload: { message: views.message(text) } }]);
+        const revoked = `Your ${name} badge was revoked by ${person.name}`;
+        const message = views.message(`${revoked}: ${command.reason}`, { type: "text", text: `${revoked}.` }, views.reasonField(command.reason));
+        await tx.enqueue([{ key: `award:${award.id}:revoked`, recipient: `person:${intern.id}`, payload: { message } }]);
       });
       core.queued();
-      return views.message(`Revoked ${intern.name}'s ${command.playlist} badge: ${command.reason}. Its page and \`steps verify\` now say so.`);
+      const done = `Revoked ${intern.name}'s ${command.playlist} badge`;
+      return views.message(`${done}: ${command.reason}`, { type: "text", text: `${done}. Its page and \`steps verify\` now say so.` }, views.reasonField(command.reason));
     }
     case "remind": {
       await store.setRemindersOff(person.id, !command.on);

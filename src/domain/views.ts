@@ -11,6 +11,11 @@ export function message(text: string, ...blocks: Block[]): Message {
   return { text, blocks: blocks.length ? blocks : [{ type: "text", text }] };
 }
 
+/** What a person typed goes in a field: every platform shows a field's value exactly as written. */
+export function reasonField(reason: string): Block {
+  return { type: "fields", fields: [{ label: "Reason", value: reason }] };
+}
+
 export function progressBlocks(p: PlaylistProgress): Block[] {
   const status = p.complete ? "badge earned" : `${p.percent}%`;
   return [
@@ -71,7 +76,8 @@ export function decidedRequest(
     text: `${task.title} for ${intern.name}: ${verdict}`,
     blocks: [
       submissionFields(intern, task, playlist, s),
-      { type: "text", text: verdict + (d.reason ? `\nReason: ${d.reason}` : "") },
+      { type: "text", text: verdict },
+      ...(d.reason ? [reasonField(d.reason)] : []),
       { type: "context", text: `Submission #${s.id}` },
     ],
   };
@@ -88,7 +94,7 @@ export function outcomeForIntern(task: Task, s: Submission, d: Decision, decider
     return message(text);
   }
   const text = `${decider.name} sent back ${task.title} (#${s.id}): ${d.reason}`;
-  return message(text, { type: "text", text }, {
+  return message(text, { type: "text", text: `${decider.name} sent back ${task.title} (#${s.id}).` }, reasonField(d.reason ?? ""), {
     type: "context",
     text: `Fix it, then type \`done ${task.slug}\` again. ${formatMoment(d.decidedAt, timeZone)}`,
   });

@@ -9,11 +9,18 @@ const slug = z
 
 const clockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "use 24-hour HH:MM, e.g. 09:00");
 
-const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "use YYYY-MM-DD");
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+// The shape is checked first; the day itself only when the shape is right, so one mistake gives one error.
+const isoDate = z
+  .string()
+  .regex(DAY, "use YYYY-MM-DD")
+  .refine((v) => !DAY.test(v) || isCalendarDay(v), "no such date; use a real month and day, e.g. 2026-06-30");
 
+const DATE_TIME = /^\d{4}-\d{2}-\d{2}[T ]([01]\d|2[0-3]):[0-5]\d$/;
 const localDateTime = z
   .string()
-  .regex(/^\d{4}-\d{2}-\d{2}[T ]([01]\d|2[0-3]):[0-5]\d$/, "use YYYY-MM-DD HH:MM in the program's time zone");
+  .regex(DATE_TIME, "use YYYY-MM-DD HH:MM in the program's time zone")
+  .refine((v) => !DATE_TIME.test(v) || isCalendarDay(v.slice(0, 10)), "no such date; use a real month and day, e.g. 2026-06-17 18:00");
 
 const timeZone = z.string().refine(isTimeZone, "not an IANA time zone, e.g. America/Los_Angeles");
 
@@ -154,6 +161,13 @@ export type DatedEvent = ProgramFile["events"]["dated"][number];
 export type Audience = WeeklyEvent["audience"];
 export type IcsSource = ProgramFile["events"]["ics"][number];
 
+/** YYYY-MM-DD names a day on the calendar: 2026-02-30 and 2026-13-45 do not. */
+function isCalendarDay(day: string): boolean {
+  const [year, month, date] = day.split("-").map(Number) as [number, number, number];
+  const utc = new Date(Date.UTC(year, month - 1, date));
+  return utc.getUTCMonth() === month - 1 && utc.getUTCDate() === date;
+}
+
 function isTimeZone(zone: string): boolean {
   try {
     new Intl.DateTimeFormat("en-US", { timeZone: zone });
@@ -176,7 +190,7 @@ function checkReferences(value: unknown, ctx: Issues): void {
 
   const program = asRecord(file.program);
   const start = program.start, end = program.end;
-  const isDay = (v: unknown): v is string => typeof v === "string" && /^\d{4}-\d{2}-\d{2}$/.test(v);
+  const isDay = (v: unknown): v is string => typeof v === "string" && DAY.test(v) && isCalendarDay(v);
   if (isDay(start) && isDay(end) && end < start) issue(["program", "end"], "ends before the program starts");
 
   const departments = new Set<string>();

@@ -1,4 +1,4 @@
-import { differenceInCalendarDays, subHours, subMinutes } from "date-fns";
+import { differenceInCalendarDays, startOfMinute, subHours, subMinutes } from "date-fns";
 import { buildDigest, digestMessage } from "../domain/digest.ts";
 import type { Logger } from "../log.ts";
 import type { Message } from "../messages.ts";
@@ -14,14 +14,14 @@ export interface RunDueOptions {
   log: Logger;
   /** Events from the program file and its calendars, already loaded. */
   events: ScheduledEvent[];
-  /** What fell due this long before a run is still sent; older is skipped. */
+  /** What fell due up to this long before a run's minute is still sent; older is skipped. */
   graceMinutes: number;
   /** Called when something was queued, so it goes out now rather than at the next beat. */
   onQueued?: () => void;
 }
 
 export interface RunDueResult {
-  /** Queued now: (from, at]. */
+  /** Queued now: what fell due from `from` (the grace window's start, or after the last run) up to `at`. */
   from: Date;
   at: Date;
   queued: number;
@@ -59,7 +59,7 @@ export function createRunDue(options: RunDueOptions): RunDue {
 
   function moments(from: Date, to: Date, people: () => Promise<Person[]>): Moment[] {
     const found: Moment[] = [];
-    const inWindow = (at: Date) => at > from && at <= to;
+    const inWindow = (at: Date) => at >= from && at <= to;
     for (const event of events) {
       const reach = Math.max(0, ...event.reminders.map(leadReachMs));
       for (const startAt of event.starts(from, new Date(to.getTime() + reach))) {
@@ -124,10 +124,13 @@ export function createRunDue(options: RunDueOptions): RunDue {
   return async function runDue(at) {
     const stored = await store.getSetting<string>(lastRunKey);
     const lastRun = stored ? new Date(stored) : null;
-    const graceStart = new Date(at.getTime() - graceMs);
+    // Schedules are set in minutes and a tick fires just after its minute: lateness counts from the run's
+    // minute, so with a grace of 0 what is due in that minute is still sent, and only older is skipped.
+    const graceStart = new Date(startOfMinute(at).getTime() - graceMs);
     // An instant before the last run (`run-due --at` in the past, the playground's clock) reruns its own grace window.
-    const from = lastRun && lastRun > graceStart && lastRun <= at ? lastRun : graceStart;
-    const missedFrom = lastRun && lastRun < graceStart ? new Date(Math.max(lastRun.getTime(), subMinutes(at, MAX_LOOKBACK_DAYS * 1440).getTime())) : from;
+    const covered = lastRun && lastRun <= at ? lastRun : null;
+    const from = covered && covered > graceStart ? covered : graceStart;
+    const missedFrom = covered && covered < graceStart ? new Date(Math.max(covered.getTime(), subMinutes(at, MAX_LOOKBACK_DAYS * 1440).getTime())) : from;
 
     let everyone: Promise<Person[]> | undefined;
     const people = () => (everyone ??= Promise.all((["intern", "mentor", "coordinator"] as const).map((r) => store.peopleByRole(r))).then((l) => l.flat()));
@@ -135,7 +138,9 @@ export function createRunDue(options: RunDueOptions): RunDue {
     let queued = 0;
     const skipped: string[] = [];
     for (const moment of moments(missedFrom, at, people)) {
-      if (moment.at <= from) {
+      // The last run queued it.
+      if (covered && moment.at <= covered) continue;
+      if (moment.at < graceStart) {
         // Never sent late as if on time: a reminder an hour after the fact misleads.
         log.warn("skipped: fell due while Steps was not running, longer ago than the grace window", { what: moment.id, dueAt: moment.at.toISOString(), graceMinutes: options.graceMinutes });
         skipped.push(moment.id);

@@ -28,6 +28,8 @@ export interface ActivityOptions {
   value?: unknown;
   membersAdded?: { id: string }[];
   id?: string;
+  /** The message the activity answers: for a card click, the message holding the card. */
+  replyToId?: string;
 }
 
 /** A Bot Framework activity as Teams posts it to /api/messages, pointing back at the fake connector. */
@@ -51,13 +53,14 @@ export function teamsActivity(connector: Pick<FakeConnector, "url">, o: Activity
     ...(o.name ? { name: o.name } : {}),
     ...(o.value !== undefined ? { value: o.value } : {}),
     ...(o.membersAdded ? { membersAdded: o.membersAdded } : {}),
+    ...(o.replyToId ? { replyToId: o.replyToId } : {}),
     channelData: { tenant: { id: TENANT }, ...(channel ? { team: { id: "19:team@thread.tacv2" }, channel: { id: TEAM_CHANNEL } } : {}) },
   };
 }
 
-/** An Action.Execute click on a card button, as Teams invokes it. */
-export function cardClick(connector: Pick<FakeConnector, "url">, from: string, verb: string, data: Record<string, unknown>): Record<string, unknown> {
-  return teamsActivity(connector, { type: "invoke", name: "adaptiveCard/action", from, value: { action: { type: "Action.Execute", verb, data } } });
+/** An Action.Execute click on a card button, as Teams invokes it; replyToId is the message holding the card. */
+export function cardClick(connector: Pick<FakeConnector, "url">, from: string, verb: string, data: Record<string, unknown>, replyToId?: string): Record<string, unknown> {
+  return teamsActivity(connector, { type: "invoke", name: "adaptiveCard/action", from, value: { action: { type: "Action.Execute", verb, data } }, replyToId });
 }
 
 export interface TeamsRig {
