@@ -3,6 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createSlackFetch } from "../adapters/slack/http.ts";
 import { readSlackVars, slackClientOptions } from "../adapters/slack/index.ts";
 import { slackTransport } from "../adapters/slack/transport.ts";
+import { OUTBOX_LEASE_MS } from "../src/delivery/dispatcher.ts";
 import { DeliveryError } from "../src/delivery/transport.ts";
 import { silentLogger } from "../src/log.ts";
 import type { Message } from "../src/messages.ts";
@@ -91,5 +92,17 @@ describe("Slack transport", () => {
     await s.settle();
     const rows = await s.steps.store.digestRows(new Date(0));
     expect(rows.failedDeliveries.map((f) => [f.key.split(":")[0], f.lastError])).toEqual([["approval", "slack: users_not_found"]]);
+  });
+
+  it("keeps a message queued, not failed, when this instance's token is refused", async () => {
+    const max = (await s.steps.store.personByEmail("max@example.org"))!;
+    await s.steps.store.enqueue([{ key: "t:token", recipient: `person:${max.id}`, payload: { message: hello } }]);
+    s.fake.set({ failures: { "users.lookupByEmail": "invalid_auth" } });
+    expect(await s.steps.dispatcher.drain()).toBe(1);
+    expect((await s.steps.store.digestRows(new Date(0))).failedDeliveries).toEqual([]);
+    s.fake.set({});
+    const later = new Date(s.steps.now().getTime() + OUTBOX_LEASE_MS);
+    const [waiting] = await s.steps.store.claimDue(later, 10, 0);
+    expect(waiting).toMatchObject({ key: "t:token", status: "sending", attempts: 1, lastError: "slack: invalid_auth" });
   });
 });

@@ -19,24 +19,23 @@ const PERMANENT = new Set([
   "is_archived",
   "cannot_dm_bot",
   "user_disabled",
-  "account_inactive",
-  "invalid_auth",
-  "not_authed",
-  "token_revoked",
-  "missing_scope",
   "msg_too_long",
   "invalid_blocks",
   "message_not_found",
   "cant_update_message",
 ]);
 
-/** Slack's failure → the dispatcher's vocabulary: when to retry, or never. */
+/** Errors of this instance's token, not of the message: another instance, or this one with the token fixed, can send it. */
+const LOCAL = new Set(["invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive", "missing_scope"]);
+
+/** Slack's failure → the dispatcher's vocabulary: when to retry, never, or from an instance set up otherwise. */
 export function deliveryError(error: unknown): Error {
   if (error instanceof webApi.WebAPIRateLimitedError) {
     return new DeliveryError(`slack rate limited: retry after ${error.retryAfter} s`, { retryAfterMs: error.retryAfter * 1000 });
   }
   if (error instanceof webApi.WebAPIPlatformError) {
-    return new DeliveryError(`slack: ${error.data.error}`, { permanent: PERMANENT.has(error.data.error) });
+    const code = error.data.error;
+    return new DeliveryError(`slack: ${code}`, LOCAL.has(code) ? { local: true } : { permanent: PERMANENT.has(code) });
   }
   return error instanceof Error ? error : new Error(String(error));
 }

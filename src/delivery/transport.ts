@@ -19,7 +19,17 @@ export interface Transport {
 export class DeliveryError extends Error {
   constructor(
     message: string,
-    readonly options: { retryAfterMs?: number; permanent?: boolean } = {},
+    readonly options: {
+      retryAfterMs?: number;
+      permanent?: boolean;
+      /**
+       * The message is fine but this instance cannot send it as it is set up
+       * (a refused token, a missing scope, not the person's platform): it
+       * waits for another instance, or for this one once fixed, and never
+       * counts as failed.
+       */
+      local?: boolean;
+    } = {},
   ) {
     super(message);
     this.name = "DeliveryError";
