@@ -93,9 +93,12 @@ describe("steps run-due", () => {
 
   it("with Slack configured, sends what it queues", { timeout: 120_000 }, async () => {
     const { vars, slackVars, fake } = await cliSetup();
-    const run = await cli(["run-due", "--at", "2026-06-16T09:00:00-07:00"], { ...vars, ...slackVars });
+    const run = await cli(["run-due", "--at", "2026-06-16T09:00:00-07:00"], { ...vars, ...slackVars, SLACK_DEDUP_HISTORY: "1" });
     expect(run.code).toBe(0);
-    expect(fake.of("chat.postMessage")).toHaveLength(queuedIn(run.out));
+    const posts = fake.of("chat.postMessage");
+    expect(posts).toHaveLength(queuedIn(run.out));
+    // SLACK_DEDUP_HISTORY: each direct message carries its outbox id, and only that.
+    for (const post of posts) expect(post.body.metadata).toEqual({ event_type: "steps_outbox", event_payload: { outbox: expect.stringMatching(/^\d+$/) } });
   });
 
   it("refuses an --at that is not an ISO-8601 instant", async () => {

@@ -2,7 +2,7 @@ import type { Logger } from "../log.ts";
 import type { ClaimedItem, DeliveryRef, Identity, Person, SentMark, Store } from "../store.ts";
 import type { Clock } from "../time.ts";
 import { coalesce } from "./coalesce.ts";
-import { DeliveryError, type Transport } from "./transport.ts";
+import { DeliveryError, type Outgoing, type Transport } from "./transport.ts";
 
 export interface DispatcherOptions {
   store: Store;
@@ -11,7 +11,11 @@ export interface DispatcherOptions {
   /** Give up after this many attempts and list the message in the digest. */
   maxAttempts?: number;
   batchSize?: number;
-  /** How long a claimed item is ours before another instance may take it over. */
+  /**
+   * How long a claimed item is ours before another instance may take it over.
+   * Renewed while its batch is being sent, so it runs out only when this
+   * process dies or stalls.
+   */
   leaseMs?: number;
   /** Messages sent at once within one batch. */
   concurrency?: number;
@@ -20,7 +24,8 @@ export interface DispatcherOptions {
 export type Dispatcher = ReturnType<typeof createDispatcher>;
 
 export const DISPATCH_CONCURRENCY = 8;
-export const OUTBOX_LEASE_MS = 60_000;
+/** Short: after a crash, what the process had claimed waits this long (and a beat) for another instance. */
+export const OUTBOX_LEASE_MS = 10_000;
 
 /**
  * Sends what the outbox holds. Items are claimed in the database before they
@@ -72,11 +77,12 @@ export function createDispatcher(options: DispatcherOptions) {
     const personId = Number(item.recipient.slice("person:".length));
     const person = recipients.people.get(personId);
     if (!person) throw new DeliveryError(`person ${personId} is no longer on the roster`, { permanent: true });
+    const outgoing: Outgoing = { id: String(item.id), queuedAt: item.createdAt, resumed: item.resumed };
     const known = recipients.identities.get(personId) ?? [];
     // The platform the person used last is where they will see it (identitiesOf orders them so).
     for (const identity of known) {
       const transport = transports.find((t) => t.platform === identity.platform);
-      if (transport) return [await transport.sendToPerson(person, identity, message)];
+      if (transport) return [await transport.sendToPerson(person, identity, message, outgoing)];
     }
     // They talk to Steps where this instance does not run (a `run-due` with
     // fewer platforms, `steps as`): an instance that does will send it.
@@ -86,7 +92,7 @@ export function createDispatcher(options: DispatcherOptions) {
     const anyone = transports.find((t) => t.reachesEveryone);
     if (anyone) {
       try {
-        const ref = await anyone.sendToPerson(person, undefined, message);
+        const ref = await anyone.sendToPerson(person, undefined, message, outgoing);
         // The transport has just found them and saved who they are there: this
         // batch's next messages to them need not look them up again. Only a
         // saving: if it cannot be read they are looked up again, and the
@@ -132,6 +138,25 @@ export function createDispatcher(options: DispatcherOptions) {
     }
   }
 
+  /**
+   * Keeps the batch's leases from running out while it is being sent (a slow
+   * or rate-limited platform can take longer than a lease): only a process
+   * that dies or stalls loses its claims.
+   */
+  function heartbeat(held: Map<number, ClaimedItem>): () => void {
+    let renewing = false;
+    const timer = setInterval(() => {
+      if (renewing || held.size === 0) return;
+      renewing = true;
+      store
+        .renewLeases([...held.values()], new Date(now().getTime() + leaseMs))
+        .catch((error: unknown) => log.warn("outbox leases not renewed", { error: String(error) }))
+        .finally(() => (renewing = false));
+    }, leaseMs / 3);
+    timer.unref();
+    return () => clearInterval(timer);
+  }
+
   /** Sends everything due now; returns how many items were handled. */
   async function drain(): Promise<number> {
     // Without any platform (run-due before its adapters start, or with none
@@ -141,18 +166,32 @@ export function createDispatcher(options: DispatcherOptions) {
     for (;;) {
       const batch = await store.claimDue(now(), batchSize, leaseMs);
       if (batch.length === 0) return total;
-      const recipients = await recipientsOf(batch);
-      // One recipient's messages go in order (an outcome before its badge);
-      // different recipients' go side by side.
-      const byRecipient = new Map<string, ClaimedItem[]>();
-      for (const item of batch) byRecipient.set(item.recipient, [...(byRecipient.get(item.recipient) ?? []), item]);
-      const queues = [...byRecipient.values()];
-      let next = 0;
-      await Promise.all(
-        Array.from({ length: Math.min(concurrency, queues.length) }, async () => {
-          while (next < queues.length) for (const item of queues[next++]!) await handle(item, recipients);
-        }),
-      );
+      const held = new Map(batch.map((item) => [item.id, item]));
+      const stop = heartbeat(held);
+      try {
+        const recipients = await recipientsOf(batch);
+        // One recipient's messages go in order (an outcome before its badge);
+        // different recipients' go side by side.
+        const byRecipient = new Map<string, ClaimedItem[]>();
+        for (const item of batch) byRecipient.set(item.recipient, [...(byRecipient.get(item.recipient) ?? []), item]);
+        const queues = [...byRecipient.values()];
+        let next = 0;
+        // Every worker runs to its end before the leases stop being renewed, even when one fails.
+        const workers = await Promise.allSettled(
+          Array.from({ length: Math.min(concurrency, queues.length) }, async () => {
+            while (next < queues.length) {
+              for (const item of queues[next++]!) {
+                await handle(item, recipients);
+                held.delete(item.id);
+              }
+            }
+          }),
+        );
+        const failed = workers.find((w) => w.status === "rejected");
+        if (failed) throw failed.reason;
+      } finally {
+        stop();
+      }
       total += batch.length;
     }
   }
