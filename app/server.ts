@@ -19,8 +19,12 @@ export interface RunningServer {
 }
 
 const HEALTH_TIMEOUT_MS = 2_000;
-/** How often every instance looks for retries and what another instance left behind. */
-export const OUTBOX_BEAT_MS = 15_000;
+/**
+ * How often every instance looks for retries and what another instance left
+ * behind: what a crashed instance had claimed is taken over within its lease
+ * (OUTBOX_LEASE_MS) and one beat, 15 s in all.
+ */
+export const OUTBOX_BEAT_MS = 5_000;
 
 export interface ServerOptions {
   port?: number;

@@ -132,6 +132,8 @@ export const outbox = pgTable(
       .notNull()
       .default("queued"),
     attempts: integer("attempts").notNull().default(0),
+    /** Counts claims: a claim's number is its token, so a process whose lease ran out can no longer renew or settle the item. */
+    claims: integer("claims").notNull().default(0),
     nextAttemptAt: ts("next_attempt_at").notNull().defaultNow(),
     lastError: text("last_error"),
     /** Where it landed, per platform, so it can be updated in place later. */

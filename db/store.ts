@@ -1,6 +1,7 @@
 import { and, desc, eq, gte, inArray, like, lt, sql, type SQL } from "drizzle-orm";
 import type {
   Award,
+  Claim,
   Decision,
   DeliveryRef,
   DigestRows,
@@ -302,16 +303,18 @@ function makeStore(db: Db | Tx, inTransaction: boolean): Store {
     async claimDue(now, limit, leaseMs) {
       // Dates go in as ISO text: postgres.js does not serialise Date in raw SQL.
       // SKIP LOCKED lets several instances claim disjoint batches; the lease
-      // makes an item claimed by a process that died due again later.
+      // makes an item claimed by a process that died due again later, and an
+      // item claimed while still 'sending' is such a takeover (resumed).
       const result = await db.execute(sql`
-        update outbox set status = 'sending', attempts = attempts + 1,
-          next_attempt_at = ${new Date(now.getTime() + leaseMs).toISOString()}::timestamptz
-        where id in (
-          select id from outbox
+        with due as (
+          select id, status = 'sending' as resumed from outbox
           where status in ('queued', 'sending') and next_attempt_at <= ${now.toISOString()}::timestamptz
           order by id limit ${limit}
           for update skip locked)
-        returning id, key, recipient, payload, status, attempts, next_attempt_at, last_error, delivered, created_at`);
+        update outbox set status = 'sending', attempts = outbox.attempts + 1, claims = outbox.claims + 1,
+          next_attempt_at = ${new Date(now.getTime() + leaseMs).toISOString()}::timestamptz
+        from due where outbox.id = due.id
+        returning outbox.id, key, recipient, payload, status, attempts, claims, next_attempt_at, last_error, delivered, created_at, due.resumed`);
       // UPDATE … RETURNING gives no order; messages go out in the order they were queued.
       const items = rowsOf(result).map((r) => ({
         id: Number(r.id),
@@ -320,29 +323,46 @@ function makeStore(db: Db | Tx, inTransaction: boolean): Store {
         payload: r.payload as OutboxItem["payload"],
         status: r.status as OutboxItem["status"],
         attempts: Number(r.attempts),
+        claims: Number(r.claims),
         nextAttemptAt: new Date(r.next_attempt_at as string),
         lastError: (r.last_error as string | null) ?? null,
         delivered: (r.delivered as DeliveryRef[] | null) ?? null,
         createdAt: new Date(r.created_at as string),
+        resumed: Boolean(r.resumed),
       }));
       return items.sort((a, b) => a.id - b.id);
+    },
+    async renewLeases(claims, until) {
+      if (claims.length === 0) return;
+      const rows = JSON.stringify(claims.map((c) => ({ id: c.id, claims: c.claims })));
+      await db.execute(sql`
+        update outbox set next_attempt_at = ${until.toISOString()}::timestamptz
+        from jsonb_to_recordset(${rows}::jsonb) as c(id bigint, claims integer)
+        where outbox.id = c.id and outbox.claims = c.claims and outbox.status = 'sending'
+          and outbox.id = any(${sql.param(claims.map((c) => c.id))})`);
     },
     async markSent(marks) {
       if (marks.length === 0) return;
       // One statement for the lot: one write and one commit however many were sent.
       // The id list lets the planner use the key: it guesses 100 rows for the
       // JSON and would otherwise read the whole outbox to join them.
-      const rows = JSON.stringify(marks.map((m) => ({ id: m.id, delivered: m.delivered, at: m.at.toISOString() })));
+      const rows = JSON.stringify(marks.map((m) => ({ id: m.id, claims: m.claims, delivered: m.delivered, at: m.at.toISOString() })));
       await db.execute(sql`
         update outbox set status = 'sent', delivered = v.delivered, sent_at = v.at, last_error = null
-        from jsonb_to_recordset(${rows}::jsonb) as v(id bigint, delivered jsonb, at timestamptz)
-        where outbox.id = v.id and outbox.id = any(${sql.param(marks.map((m) => m.id))})`);
+        from jsonb_to_recordset(${rows}::jsonb) as v(id bigint, claims integer, delivered jsonb, at timestamptz)
+        where outbox.id = v.id and outbox.claims = v.claims and outbox.id = any(${sql.param(marks.map((m) => m.id))})`);
     },
-    async markRetry(id, error, nextAttemptAt) {
-      await db.update(outbox).set({ status: "queued", lastError: error, nextAttemptAt }).where(eq(outbox.id, id));
+    async markRetry(claim, error, nextAttemptAt) {
+      await db.update(outbox).set({ status: "queued", lastError: error, nextAttemptAt }).where(held(claim));
     },
-    async markFailed(id, error) {
-      await db.update(outbox).set({ status: "failed", lastError: error }).where(eq(outbox.id, id));
+    async markFailed(claim, error) {
+      await db.update(outbox).set({ status: "failed", lastError: error }).where(held(claim));
+    },
+    async release(claim, reason, nextAttemptAt) {
+      await db
+        .update(outbox)
+        .set({ status: "queued", attempts: sql`${outbox.attempts} - 1`, lastError: reason, nextAttemptAt })
+        .where(held(claim));
     },
     async deliveredUnder(prefix) {
       const rows = await db
@@ -396,6 +416,11 @@ function submissionFromRow(r: Record<string, unknown>): Submission {
     status: r.status as Submission["status"],
     createdAt: new Date(r.created_at as string | Date),
   };
+}
+
+/** The row of a claim that still holds it. */
+function held(claim: Claim): SQL | undefined {
+  return and(eq(outbox.id, claim.id), eq(outbox.claims, claim.claims));
 }
 
 function escapeLike(value: string): string {

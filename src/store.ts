@@ -89,15 +89,34 @@ export interface OutboxItem {
   payload: OutboxPayload;
   status: "queued" | "sending" | "sent" | "failed" | "skipped";
   attempts: number;
+  claims: number;
   nextAttemptAt: Date;
   lastError: string | null;
   delivered: DeliveryRef[] | null;
   createdAt: Date;
 }
 
-/** An outbox item that went out: where it landed and when. */
-export interface SentMark {
+/**
+ * One claim of one outbox item. Every claim counts up `claims`, so only the
+ * latest claim holds the item: a process whose lease ran out can neither
+ * renew it nor settle it over the instance that took it over.
+ */
+export interface Claim {
   id: number;
+  claims: number;
+}
+
+/** An outbox item as claimed by this instance. */
+export interface ClaimedItem extends OutboxItem {
+  /**
+   * The item was still being sent under an earlier claim whose lease ran out:
+   * that process died or stalled, perhaps after the platform had accepted it.
+   */
+  resumed: boolean;
+}
+
+/** An outbox item that went out: where it landed and when. */
+export interface SentMark extends Claim {
   delivered: DeliveryRef[];
   at: Date;
 }
@@ -175,10 +194,15 @@ export interface Store {
   /** Queues messages; an item whose key already exists is left as it is. */
   enqueue(items: { key: string; recipient: Recipient; payload: OutboxPayload; notBefore?: Date }[]): Promise<number>;
   /** Claims due items for a lease so that no other instance sends them meanwhile. */
-  claimDue(now: Date, limit: number, leaseMs: number): Promise<OutboxItem[]>;
+  claimDue(now: Date, limit: number, leaseMs: number): Promise<ClaimedItem[]>;
+  /** Extends the leases of these claims, those still held, to that instant. */
+  renewLeases(claims: Claim[], until: Date): Promise<void>;
+  /** Settle claims still held; a claim taken over meanwhile is left to the instance that holds it. */
   markSent(marks: SentMark[]): Promise<void>;
-  markRetry(id: number, error: string, nextAttemptAt: Date): Promise<void>;
-  markFailed(id: number, error: string): Promise<void>;
+  markRetry(claim: Claim, error: string, nextAttemptAt: Date): Promise<void>;
+  markFailed(claim: Claim, error: string): Promise<void>;
+  /** Hands a claimed item back untried, its attempt not counted, due again at that instant. */
+  release(claim: Claim, reason: string, nextAttemptAt: Date): Promise<void>;
   deliveredUnder(keyPrefix: string): Promise<DeliveryRef[]>;
 
   /** Records a platform delivery id; false when it was seen before. */

@@ -1,10 +1,14 @@
-import { afterEach, describe, expect, it } from "vitest";
-import { createDispatcher } from "../src/delivery/dispatcher.ts";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { createDispatcher, OUTBOX_LEASE_MS } from "../src/delivery/dispatcher.ts";
 import { DeliveryError, type Transport } from "../src/delivery/transport.ts";
 import { silentLogger } from "../src/log.ts";
 import type { Message } from "../src/messages.ts";
 import type { SentMark } from "../src/store.ts";
-import { harness, type Harness } from "./support/harness.ts";
+import { resetDb } from "./support/db.ts";
+import { harness, recordingTransport, type Harness, type Sent } from "./support/harness.ts";
+
+// Starting the database can take long on a busy machine: not in a test's time.
+beforeAll(() => resetDb());
 
 let h: Harness;
 afterEach(async () => {
@@ -93,5 +97,46 @@ describe("dispatcher", () => {
     expect(log).toEqual([`${b!.email} good`]);
     const failed = (await h.store.digestRows(new Date(0))).failedDeliveries;
     expect(failed.map((f) => [f.key, f.lastError])).toEqual([["t:bad", "no such user"]]);
+  });
+
+  it("leaves the outbox untouched while no platform is registered, as in `run-due` before its adapters start", async () => {
+    h = await harness();
+    const [ana, ben] = await h.store.peopleByRole("intern");
+    await h.store.enqueue([ana!, ben!].map((p) => ({ key: `t:${p.id}`, recipient: `person:${p.id}` as const, payload: { message: message("hi") } })));
+    const dispatcher = createDispatcher({ store: h.store, now: () => new Date("2026-06-16T17:00:00Z"), log: silentLogger });
+    expect(await dispatcher.drain()).toBe(0);
+    const untouched = await h.store.claimDue(new Date("2026-06-16T17:00:00Z"), 10, 0);
+    expect(untouched.map((i) => [i.key, i.attempts, i.resumed, i.lastError])).toEqual([
+      [`t:${ana!.id}`, 1, false, null],
+      [`t:${ben!.id}`, 1, false, null],
+    ]);
+  });
+
+  it("leaves a message for someone who uses Steps only elsewhere to an instance with that platform, and never to a stand-in", async () => {
+    h = await harness();
+    const [ana, ben] = await h.store.peopleByRole("intern");
+    // Ana talks to Steps on Slack; Ben never wrote to it.
+    await h.store.saveIdentity({ platform: "slack", platformUserId: "U0ANA", personId: ana!.id, address: {} });
+    await h.store.enqueue([ana!, ben!].map((p) => ({ key: `t:${p.id}`, recipient: `person:${p.id}` as const, payload: { message: message("hi") } })));
+    const at = new Date("2026-06-16T17:00:00Z");
+    // This instance runs Teams and a console that prints what it would send to anyone (`steps as`).
+    const printed: Sent[] = [];
+    const here = createDispatcher({ store: h.store, now: () => at, log: silentLogger });
+    const teams: Transport = { ...jitteryTransport([]), platform: "teams", reachesEveryone: false };
+    here.register(teams);
+    here.register({ ...recordingTransport(printed), platform: "console" });
+    expect(await here.drain()).toBe(2);
+    expect(printed.map((s) => s.to)).toEqual([ben!.email]);
+    const [waiting] = await h.store.claimDue(new Date(at.getTime() + OUTBOX_LEASE_MS), 10, 0);
+    expect(waiting).toMatchObject({ key: `t:${ana!.id}`, attempts: 1, lastError: `${ana!.email} uses Steps on slack, which the instance that tried does not run` });
+    await h.store.release(waiting!, waiting!.lastError!, new Date(0));
+
+    // An instance with Slack sends it.
+    const log: string[] = [];
+    const withSlack = createDispatcher({ store: h.store, now: () => at, log: silentLogger });
+    withSlack.register({ ...jitteryTransport(log), platform: "slack" });
+    expect(await withSlack.drain()).toBe(1);
+    expect(log).toEqual([`${ana!.email} hi`]);
+    expect((await h.store.digestRows(new Date(0))).failedDeliveries).toEqual([]);
   });
 });

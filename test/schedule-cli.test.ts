@@ -2,15 +2,20 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { discoverAdapters } from "../app/adapters.ts";
+import { boot } from "../app/boot.ts";
 import { main } from "../app/main.ts";
 import { startScheduler } from "../app/scheduler.ts";
 import { startServer } from "../app/server.ts";
+import { readEnv } from "../src/config.ts";
 import { createLogger, silentLogger } from "../src/log.ts";
 import { toPlainText } from "../src/messages.ts";
 import type { AdapterContext, PlatformAdapter } from "../adapters/platform.ts";
 import { bootForTest } from "./support/boot.ts";
 import { copyPgliteTemplate, freshDb } from "./support/db.ts";
+import { startFakeSlack } from "./support/fake-slack.ts";
 import { recordingTransport, type Sent } from "./support/harness.ts";
+import { until } from "./support/until.ts";
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -30,24 +35,72 @@ async function cli(args: string[], vars: Record<string, string>) {
   }
 }
 
+/** A data folder (or PostgreSQL database) for the CLI, with the sample roster. */
+async function cliVars(): Promise<Record<string, string>> {
+  const dataDir = mkdtempSync(join(tmpdir(), "steps-cli-"));
+  cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+  const vars: Record<string, string> = { DATA_DIR: dataDir, LOG_LEVEL: "error", ROSTER_FILE: "programs/summer-steps-roster.csv" };
+  if (process.env.DATABASE_URL) {
+    const db = await freshDb();
+    cleanups.push(() => db.close());
+    vars.DATABASE_URL = db.url!;
+  } else {
+    copyPgliteTemplate(join(dataDir, "db"));
+  }
+  return vars;
+}
+
+/** cliVars, and Slack settings pointing at a fake that knows everyone on the sample roster. */
+async function cliSetup() {
+  const vars = await cliVars();
+  const emails = readFileSync("programs/summer-steps-roster.csv", "utf8").trim().split("\n").slice(1).map((line) => line.split(",")[0]!);
+  const fake = await startFakeSlack({ emails: Object.fromEntries(emails.map((email, i) => [`U${i}`, email])) });
+  cleanups.push(() => fake.close());
+  const slackVars = { SLACK_BOT_TOKEN: "xoxb-test", SLACK_SIGNING_SECRET: "a-signing-secret", SLACK_API_URL: fake.apiUrl };
+  return { vars, slackVars, fake };
+}
+
+function queuedIn(out: string): number {
+  const queued = Number(/^Queued (\d+) messages/.exec(out)?.[1]);
+  expect(queued).toBeGreaterThan(0);
+  return queued;
+}
+
 describe("steps run-due", () => {
   it("queues what is due at --at, once however often it runs", async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), "steps-cli-"));
-    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
-    const vars: Record<string, string> = { DATA_DIR: dataDir, LOG_LEVEL: "error", ROSTER_FILE: "programs/summer-steps-roster.csv" };
-    if (process.env.DATABASE_URL) {
-      const db = await freshDb();
-      cleanups.push(() => db.close());
-      vars.DATABASE_URL = db.url!;
-    } else {
-      copyPgliteTemplate(join(dataDir, "db"));
-    }
+    const vars = await cliVars();
     // Jun 16, 09:00 PDT: the day-before reminder of the sample program's Jun 17 council meeting.
     const first = await cli(["run-due", "--at", "2026-06-16T09:00:00-07:00"], vars);
     expect(first.code).toBe(0);
     expect(first.out).toMatch(/^Queued [1-9]\d* messages due by 2026-06-16T16:00:00.000Z; skipped 0 missed by more than the grace window\.\nNo chat platform is configured here/);
     const again = await cli(["run-due", "--at", "2026-06-16T16:00:00Z"], vars);
     expect(again.out).toMatch(/^Queued 0 messages/);
+  });
+
+  it("without a chat platform, leaves what it queues for `steps serve`, which sends it", { timeout: 120_000 }, async () => {
+    const { vars, slackVars, fake } = await cliSetup();
+    const run = await cli(["run-due", "--at", "2026-06-16T09:00:00-07:00"], vars);
+    expect(run.out).toContain("No chat platform is configured here, so nothing was sent: `steps serve` sends what is queued.");
+    const queued = queuedIn(run.out);
+    // `steps serve`, now with Slack configured.
+    const steps = await boot(readEnv({ ...vars, ...slackVars, PORT: "0", HOST: "127.0.0.1" }), silentLogger);
+    cleanups.push(() => steps.close());
+    const server = await startServer(steps, await discoverAdapters());
+    cleanups.push(() => server.close());
+    await until(() => fake.of("chat.postMessage").length === queued, () => `${queued} messages are posted; saw ${fake.of("chat.postMessage").length}`);
+    await steps.dispatcher.idle();
+    const rows = await steps.db.db.query.outbox.findMany();
+    expect(rows.map((r) => [r.status, r.lastError])).toEqual(rows.map(() => ["sent", null]));
+  });
+
+  it("with Slack configured, sends what it queues", { timeout: 120_000 }, async () => {
+    const { vars, slackVars, fake } = await cliSetup();
+    const run = await cli(["run-due", "--at", "2026-06-16T09:00:00-07:00"], { ...vars, ...slackVars, SLACK_DEDUP_HISTORY: "1" });
+    expect(run.code).toBe(0);
+    const posts = fake.of("chat.postMessage");
+    expect(posts).toHaveLength(queuedIn(run.out));
+    // SLACK_DEDUP_HISTORY: each direct message carries its outbox id, and only that.
+    for (const post of posts) expect(post.body.metadata).toEqual({ event_type: "steps_outbox", event_payload: { outbox: expect.stringMatching(/^\d+$/) } });
   });
 
   it("refuses an --at that is not an ISO-8601 instant", async () => {

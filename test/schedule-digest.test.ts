@@ -25,7 +25,7 @@ async function week() {
   await h.dispatcher.drain();
   await h.store.enqueue([{ key: "test:failed", recipient: `person:${cal!.id}`, payload: { message: { text: "hi", blocks: [] } } }]);
   const [item] = await h.store.claimDue(new Date("2026-06-21T17:00:00Z"), 10, 60_000);
-  await h.store.markFailed(item!.id, "cal@example.org has not started a chat with Steps yet");
+  await h.store.markFailed(item!, "cal@example.org has not started a chat with Steps yet");
   h.sent.length = 0;
   return { ana: ana!, ben: ben!, cal: cal!, cora: cora!, stale: stale.submission };
 }

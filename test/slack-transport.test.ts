@@ -2,9 +2,10 @@ import { webApi } from "@slack/bolt";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createSlackFetch } from "../adapters/slack/http.ts";
 import { readSlackVars, slackClientOptions } from "../adapters/slack/index.ts";
-import { slackTransport } from "../adapters/slack/transport.ts";
+import { HISTORY_WINDOW, OUTBOX_EVENT, slackTransport } from "../adapters/slack/transport.ts";
+import { OUTBOX_LEASE_MS } from "../src/delivery/dispatcher.ts";
 import { DeliveryError } from "../src/delivery/transport.ts";
-import { silentLogger } from "../src/log.ts";
+import { createLogger, silentLogger } from "../src/log.ts";
 import type { Message } from "../src/messages.ts";
 import { ANNOUNCE, slackStack, users, type SlackStack } from "./support/slack.ts";
 
@@ -91,5 +92,62 @@ describe("Slack transport", () => {
     await s.settle();
     const rows = await s.steps.store.digestRows(new Date(0));
     expect(rows.failedDeliveries.map((f) => [f.key.split(":")[0], f.lastError])).toEqual([["approval", "slack: users_not_found"]]);
+  });
+
+  it("keeps a message queued, not failed, when this instance's token is refused", async () => {
+    const max = (await s.steps.store.personByEmail("max@example.org"))!;
+    await s.steps.store.enqueue([{ key: "t:token", recipient: `person:${max.id}`, payload: { message: hello } }]);
+    s.fake.set({ failures: { "users.lookupByEmail": "invalid_auth" } });
+    expect(await s.steps.dispatcher.drain()).toBe(1);
+    expect((await s.steps.store.digestRows(new Date(0))).failedDeliveries).toEqual([]);
+    s.fake.set({});
+    const later = new Date(s.steps.now().getTime() + OUTBOX_LEASE_MS);
+    const [waiting] = await s.steps.store.claimDue(later, 10, 0);
+    expect(waiting).toMatchObject({ key: "t:token", status: "sending", attempts: 1, lastError: "slack: invalid_auth" });
+  });
+
+  it("with SLACK_DEDUP_HISTORY, tags direct messages with their outbox id alone, and finds one a dead process had posted before posting it again", async () => {
+    const client = new webApi.WebClient("xoxb-test", { slackApiUrl: s.fake.apiUrl, retryConfig: { retries: 0 } });
+    const t = slackTransport({ client, store: s.steps.store, program: s.steps.program, log: silentLogger, dedupHistory: true });
+    const max = (await s.steps.store.personByEmail("max@example.org"))!;
+    const queuedAt = new Date();
+    const first = await t.sendToPerson(max, undefined, hello, { id: "41", queuedAt, resumed: false });
+    expect(s.fake.of("chat.postMessage").map((c) => c.body.metadata)).toEqual([{ event_type: OUTBOX_EVENT, event_payload: { outbox: "41" } }]);
+    expect(s.fake.of("conversations.history")).toEqual([]);
+    // The process that posted it died before marking it sent: the next one finds it.
+    expect(await t.sendToPerson(max, undefined, hello, { id: "41", queuedAt, resumed: true })).toEqual(first);
+    // Its DM's latest messages, since a little before it was queued.
+    expect(s.fake.of("conversations.history").map((c) => c.body)).toMatchObject([
+      { channel: `D${users.max}`, oldest: ((queuedAt.getTime() - 60_000) / 1000).toFixed(6), limit: String(HISTORY_WINDOW), include_all_metadata: "true" },
+    ]);
+    // One it had not posted yet is posted.
+    await t.sendToPerson(max, undefined, hello, { id: "42", queuedAt, resumed: true });
+    expect(s.fake.of("chat.postMessage").map((c) => c.body.metadata)).toEqual([41, 42].map((id) => ({ event_type: OUTBOX_EVENT, event_payload: { outbox: String(id) } })));
+  });
+
+  it("without SLACK_DEDUP_HISTORY, sends no metadata and reads no history", async () => {
+    const t = strictTransport();
+    const max = (await s.steps.store.personByEmail("max@example.org"))!;
+    await t.sendToPerson(max, undefined, hello, { id: "41", queuedAt: new Date(), resumed: true });
+    expect(s.fake.of("chat.postMessage").map((c) => c.body.metadata)).toEqual([undefined]);
+    expect(s.fake.of("conversations.history")).toEqual([]);
+  });
+
+  it("posts a resumed message anyway when the history cannot be read, and the log says which scope is missing", async () => {
+    s.fake.set({ failures: { "conversations.history": "missing_scope" } });
+    const lines: string[] = [];
+    const client = new webApi.WebClient("xoxb-test", { slackApiUrl: s.fake.apiUrl, retryConfig: { retries: 0 } });
+    const t = slackTransport({ client, store: s.steps.store, program: s.steps.program, log: createLogger("warn", (l) => lines.push(l)), dedupHistory: true });
+    const max = (await s.steps.store.personByEmail("max@example.org"))!;
+    await t.sendToPerson(max, undefined, hello, { id: "41", queuedAt: new Date(), resumed: true });
+    expect(s.fake.of("chat.postMessage")).toHaveLength(1);
+    expect(lines.map((l) => (JSON.parse(l) as { message: string }).message)).toEqual([
+      "slack: could not look for a message before sending it again (slack: missing_scope): SLACK_DEDUP_HISTORY needs the im:history scope, add it to the app and reinstall it",
+    ]);
+  });
+
+  it("refuses a SLACK_DEDUP_HISTORY other than 0 or 1", () => {
+    expect(() => readSlackVars({ SLACK_DEDUP_HISTORY: "yes" })).toThrow(/SLACK_DEDUP_HISTORY/);
+    expect(readSlackVars({ SLACK_DEDUP_HISTORY: "1" }).SLACK_DEDUP_HISTORY).toBe("1");
   });
 });

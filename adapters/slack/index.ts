@@ -18,6 +18,7 @@ const varsSchema = z.object({
   SLACK_BOT_TOKEN: z.preprocess(blankIsUnset, z.string().startsWith("xoxb-", "must be a bot token (xoxb-…)").optional()),
   SLACK_APP_TOKEN: z.preprocess(blankIsUnset, z.string().startsWith("xapp-", "must be an app-level token (xapp-…)").optional()),
   SLACK_API_URL: z.preprocess(blankIsUnset, z.url().optional()),
+  SLACK_DEDUP_HISTORY: z.preprocess(blankIsUnset, z.enum(["0", "1"]).optional()),
 });
 
 export type SlackVars = z.infer<typeof varsSchema>;
@@ -55,9 +56,9 @@ function boltLogger(log: Logger, initial: LogLevel): BoltLogger {
  * of the Retry-After already waited: time in which the rate limit would have
  * allowed sends, so a rate-limited fan-out reached about half the allowed rate
  * (bench/fanout.ts). A 25 ms first delay keeps it at the limit; errors other
- * than 429 still back off. maxRetryTime keeps one send well inside the
- * dispatcher's 60 s lease, so no other instance claims it again meanwhile
- * (the default policy could hold it about 30 minutes).
+ * than 429 still back off. maxRetryTime keeps one send from holding up the
+ * messages behind it for long (the default policy could hold it about 30
+ * minutes; the dispatcher renews its lease meanwhile).
  */
 export const SLACK_RETRY: webApi.RetryOptions = { retries: 10, factor: 2, minTimeout: 25, maxTimeout: 5_000, randomize: true, maxRetryTime: 30_000 };
 
@@ -135,7 +136,7 @@ const slack = {
     });
     notReady = () => (connection.ready() ? undefined : connection.health());
     return {
-      transport: slackTransport({ client: app.client, store: ctx.store, program: ctx.core.program, log: ctx.log, refreshHome: work.refreshHome }),
+      transport: slackTransport({ client: app.client, store: ctx.store, program: ctx.core.program, log: ctx.log, refreshHome: work.refreshHome, dedupHistory: vars.SLACK_DEDUP_HISTORY === "1" }),
       work: work.run,
       async idle() {
         while (inFlight.size > 0) await Promise.allSettled([...inFlight]);

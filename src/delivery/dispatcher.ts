@@ -1,8 +1,8 @@
 import type { Logger } from "../log.ts";
-import type { DeliveryRef, Identity, OutboxItem, Person, SentMark, Store } from "../store.ts";
+import type { ClaimedItem, DeliveryRef, Identity, Person, SentMark, Store } from "../store.ts";
 import type { Clock } from "../time.ts";
 import { coalesce } from "./coalesce.ts";
-import { DeliveryError, type Transport } from "./transport.ts";
+import { DeliveryError, type Outgoing, type Transport } from "./transport.ts";
 
 export interface DispatcherOptions {
   store: Store;
@@ -11,7 +11,11 @@ export interface DispatcherOptions {
   /** Give up after this many attempts and list the message in the digest. */
   maxAttempts?: number;
   batchSize?: number;
-  /** How long a claimed item is ours before another instance may take it over. */
+  /**
+   * How long a claimed item is ours before another instance may take it over.
+   * Renewed while its batch is being sent, so it runs out only when this
+   * process dies or stalls.
+   */
   leaseMs?: number;
   /** Messages sent at once within one batch. */
   concurrency?: number;
@@ -20,6 +24,8 @@ export interface DispatcherOptions {
 export type Dispatcher = ReturnType<typeof createDispatcher>;
 
 export const DISPATCH_CONCURRENCY = 8;
+/** Short: after a crash, what the process had claimed waits this long (and a beat) for another instance. */
+export const OUTBOX_LEASE_MS = 10_000;
 
 /**
  * Sends what the outbox holds. Items are claimed in the database before they
@@ -29,7 +35,7 @@ export function createDispatcher(options: DispatcherOptions) {
   const { store, now, log } = options;
   const maxAttempts = options.maxAttempts ?? 5;
   const batchSize = options.batchSize ?? 50;
-  const leaseMs = options.leaseMs ?? 60_000;
+  const leaseMs = options.leaseMs ?? OUTBOX_LEASE_MS;
   const concurrency = options.concurrency ?? DISPATCH_CONCURRENCY;
   const transports: Transport[] = [];
   // Messages finish one by one; their marks share a statement (and a commit) with those that finish meanwhile.
@@ -43,7 +49,7 @@ export function createDispatcher(options: DispatcherOptions) {
     identities: Map<number, Identity[]>;
   }
 
-  async function recipientsOf(batch: OutboxItem[]): Promise<Recipients> {
+  async function recipientsOf(batch: ClaimedItem[]): Promise<Recipients> {
     const ids = [...new Set(batch.filter((i) => i.recipient.startsWith("person:")).map((i) => Number(i.recipient.slice("person:".length))))];
     const [people, identities] = await Promise.all([store.peopleByIds(ids), store.identitiesOf(ids)]);
     const byPerson = new Map<number, Identity[]>();
@@ -51,7 +57,7 @@ export function createDispatcher(options: DispatcherOptions) {
     return { people: new Map(people.map((p) => [p.id, p])), identities: byPerson };
   }
 
-  async function deliver(item: OutboxItem, recipients: Recipients): Promise<DeliveryRef[]> {
+  async function deliver(item: ClaimedItem, recipients: Recipients): Promise<DeliveryRef[]> {
     const { message, updates } = item.payload;
     if (updates) {
       const refs = await store.deliveredUnder(updates);
@@ -71,15 +77,22 @@ export function createDispatcher(options: DispatcherOptions) {
     const personId = Number(item.recipient.slice("person:".length));
     const person = recipients.people.get(personId);
     if (!person) throw new DeliveryError(`person ${personId} is no longer on the roster`, { permanent: true });
+    const outgoing: Outgoing = { id: String(item.id), queuedAt: item.createdAt, resumed: item.resumed };
+    const known = recipients.identities.get(personId) ?? [];
     // The platform the person used last is where they will see it (identitiesOf orders them so).
-    for (const identity of recipients.identities.get(personId) ?? []) {
+    for (const identity of known) {
       const transport = transports.find((t) => t.platform === identity.platform);
-      if (transport) return [await transport.sendToPerson(person, identity, message)];
+      if (transport) return [await transport.sendToPerson(person, identity, message, outgoing)];
+    }
+    // They talk to Steps where this instance does not run (a `run-due` with
+    // fewer platforms, `steps as`): an instance that does will send it.
+    if (known.length > 0) {
+      throw new DeliveryError(`${person.email} uses Steps on ${[...new Set(known.map((i) => i.platform))].join(" and ")}, which the instance that tried does not run`, { local: true });
     }
     const anyone = transports.find((t) => t.reachesEveryone);
     if (anyone) {
       try {
-        const ref = await anyone.sendToPerson(person, undefined, message);
+        const ref = await anyone.sendToPerson(person, undefined, message, outgoing);
         // The transport has just found them and saved who they are there: this
         // batch's next messages to them need not look them up again. Only a
         // saving: if it cannot be read they are looked up again, and the
@@ -96,47 +109,89 @@ export function createDispatcher(options: DispatcherOptions) {
         throw new DeliveryError(`${person.email} was not found on ${anyone.platform} (${error.message}) and has not started a chat with Steps on ${others.join(" or ")} yet`, { permanent: true });
       }
     }
-    throw new DeliveryError(`${person.email} has not started a chat with Steps on ${transports.map((t) => t.platform).join(" or ") || "any platform"} yet`, {
-      permanent: true,
-    });
+    throw new DeliveryError(`${person.email} has not started a chat with Steps on ${transports.map((t) => t.platform).join(" or ")} yet`, { permanent: true });
   }
 
-  async function handle(item: OutboxItem, recipients: Recipients): Promise<void> {
+  async function handle(item: ClaimedItem, recipients: Recipients): Promise<void> {
     try {
       const refs = await deliver(item, recipients);
-      await markSent({ id: item.id, delivered: refs, at: now() });
+      await markSent({ id: item.id, claims: item.claims, delivered: refs, at: now() });
     } catch (error) {
       const e = error instanceof DeliveryError ? error : null;
       const text = error instanceof Error ? error.message : String(error);
+      if (e?.options.local) {
+        // Not at once, or this instance's next pass would claim it again; the
+        // wait doubles each time it is handed back (claims minus attempts).
+        const waitMs = Math.min(15 * 60_000, leaseMs * 2 ** (item.claims - item.attempts));
+        log.warn("delivery waits for an instance that can send it", { key: item.key, reason: text, inMs: waitMs });
+        await store.release(item, text, new Date(now().getTime() + waitMs));
+        return;
+      }
       if (e?.options.permanent || item.attempts >= maxAttempts) {
         log.warn("delivery failed for good", { key: item.key, error: text });
-        await store.markFailed(item.id, text);
+        await store.markFailed(item, text);
         return;
       }
       const backoff = e?.options.retryAfterMs ?? Math.min(15 * 60_000, 2 ** item.attempts * 1_000);
       log.info("delivery will be retried", { key: item.key, error: text, inMs: backoff });
-      await store.markRetry(item.id, text, new Date(now().getTime() + backoff));
+      await store.markRetry(item, text, new Date(now().getTime() + backoff));
     }
+  }
+
+  /**
+   * Keeps the batch's leases from running out while it is being sent (a slow
+   * or rate-limited platform can take longer than a lease): only a process
+   * that dies or stalls loses its claims.
+   */
+  function heartbeat(held: Map<number, ClaimedItem>): () => void {
+    let renewing = false;
+    const timer = setInterval(() => {
+      if (renewing || held.size === 0) return;
+      renewing = true;
+      store
+        .renewLeases([...held.values()], new Date(now().getTime() + leaseMs))
+        .catch((error: unknown) => log.warn("outbox leases not renewed", { error: String(error) }))
+        .finally(() => (renewing = false));
+    }, leaseMs / 3);
+    timer.unref();
+    return () => clearInterval(timer);
   }
 
   /** Sends everything due now; returns how many items were handled. */
   async function drain(): Promise<number> {
+    // Without any platform (run-due before its adapters start, or with none
+    // configured) there is nothing to send with: the outbox waits, untouched.
+    if (transports.length === 0) return 0;
     let total = 0;
     for (;;) {
       const batch = await store.claimDue(now(), batchSize, leaseMs);
       if (batch.length === 0) return total;
-      const recipients = await recipientsOf(batch);
-      // One recipient's messages go in order (an outcome before its badge);
-      // different recipients' go side by side.
-      const byRecipient = new Map<string, OutboxItem[]>();
-      for (const item of batch) byRecipient.set(item.recipient, [...(byRecipient.get(item.recipient) ?? []), item]);
-      const queues = [...byRecipient.values()];
-      let next = 0;
-      await Promise.all(
-        Array.from({ length: Math.min(concurrency, queues.length) }, async () => {
-          while (next < queues.length) for (const item of queues[next++]!) await handle(item, recipients);
-        }),
-      );
+      const held = new Map(batch.map((item) => [item.id, item]));
+      const stop = heartbeat(held);
+      try {
+        const recipients = await recipientsOf(batch);
+        // One recipient's messages go in order (an outcome before its badge);
+        // different recipients' go side by side.
+        const byRecipient = new Map<string, ClaimedItem[]>();
+        for (const item of batch) byRecipient.set(item.recipient, [...(byRecipient.get(item.recipient) ?? []), item]);
+        const queues = [...byRecipient.values()];
+        let next = 0;
+        // Every worker runs to its end before the leases stop being renewed, even when one fails.
+        const workers = await Promise.allSettled(
+          Array.from({ length: Math.min(concurrency, queues.length) }, async () => {
+            while (next < queues.length) {
+              for (const item of queues[next++]!) {
+                await handle(item, recipients);
+                held.delete(item.id);
+              }
+            }
+          }),
+        );
+        const failed = workers.find((w) => w.status === "rejected");
+        if (failed) throw failed.reason;
+      } finally {
+        stop();
+      }
       total += batch.length;
     }
   }

@@ -26,6 +26,8 @@ export interface FakeSlackOptions {
    * in whole seconds until a call is allowed again, as Slack's header is.
    */
   bucket?: Record<string, { perSecond: number; burst?: number }>;
+  /** Method → how long Slack takes to answer, after it has accepted (and recorded) the call. */
+  latencyMs?: Record<string, number>;
 }
 
 /**
@@ -39,9 +41,30 @@ export async function startFakeSlack(initial: FakeSlackOptions = {}, { port = 0 
   const counts = new Map<string, { start: number; n: number }>();
   const buckets = new Map<string, { tokens: number; at: number }>();
   const rejected = new Map<string, number>();
-  let ts = 1_750_000_000;
+  // Message timestamps are Slack's: seconds of the real clock, made unique by a counter.
   let seq = 0;
-  const nextTs = () => `${ts}.${String(++seq).padStart(6, "0")}`;
+  const nextTs = () => `${Math.floor(Date.now() / 1000)}.${String(++seq).padStart(6, "0")}`;
+  /** Calls accepted but not answered while a method is held: Slack has done the work, the caller does not know yet. */
+  const holding = new Map<string, number>();
+  const held: { method: string; answer: () => void }[] = [];
+
+  /** A channel's messages as conversations.history returns them: newest first, metadata only when asked for. */
+  function history(body: Record<string, unknown>): Record<string, unknown> {
+    const oldest = Number(body.oldest ?? 0);
+    const limit = Math.min(Number(body.limit ?? 100), 999);
+    const withMetadata = body.include_all_metadata === true || body.include_all_metadata === "true";
+    const posted = calls
+      .filter((c) => c.method === "chat.postMessage" && c.response.ok && c.body.channel === body.channel && Number(c.response.ts) > oldest)
+      .reverse();
+    const messages = posted.slice(0, limit).map((c) => ({
+      type: "message",
+      ts: c.response.ts,
+      text: c.body.text,
+      bot_id: "BBOT",
+      ...(withMetadata && c.body.metadata ? { metadata: c.body.metadata } : {}),
+    }));
+    return { ok: true, messages, has_more: posted.length > limit };
+  }
 
   /** Seconds to wait before this method may be called again; 0 when the call is allowed now. */
   function bucketWait(method: string): number {
@@ -90,6 +113,8 @@ export async function startFakeSlack(initial: FakeSlackOptions = {}, { port = 0 
       }
       case "conversations.open":
         return { ok: true, channel: { id: `D${String(body.users)}` } };
+      case "conversations.history":
+        return history(body);
       case "chat.postMessage":
         return { ok: true, channel: body.channel, ts: nextTs(), message: { text: body.text } };
       case "chat.update":
@@ -120,8 +145,15 @@ export async function startFakeSlack(initial: FakeSlackOptions = {}, { port = 0 
     }
     const response = reply(method, body);
     calls.push({ method, body, response, at: Date.now() });
-    res.writeHead(200, { "content-type": "application/json" });
-    res.end(JSON.stringify(response));
+    const answer = () => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify(response));
+    };
+    const holdAfter = holding.get(method);
+    if (holdAfter !== undefined && calls.filter((c) => c.method === method).length > holdAfter) return void held.push({ method, answer });
+    const latency = options.latencyMs?.[method];
+    if (latency) setTimeout(answer, latency);
+    else answer();
   });
   await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -135,6 +167,15 @@ export async function startFakeSlack(initial: FakeSlackOptions = {}, { port = 0 
     of: (method: string) => calls.filter((c) => c.method === method),
     /** How many calls of this method were answered 429 (they are not in `calls`). */
     rejected: (method: string) => rejected.get(method) ?? 0,
+    /** Calls of this method after the first `after` are accepted and recorded but not answered until `answerHeld`. */
+    hold: (method: string, after = 0) => void holding.set(method, after),
+    /** How many calls of this method are accepted and waiting for their answer. */
+    held: (method: string) => held.filter((h) => h.method === method).length,
+    /** Answers every held call (a caller that has gone never reads it) and stops holding. */
+    answerHeld: () => {
+      holding.clear();
+      for (const h of held.splice(0)) h.answer();
+    },
     clear: () => {
       calls.splice(0);
       rejected.clear();
