@@ -19,7 +19,6 @@ import { boot, ProgramFileError } from "./boot.ts";
 import { consoleTransport } from "./console-transport.ts";
 import { startScheduler } from "./scheduler.ts";
 import { startServer } from "./server.ts";
-import { startWorkThread, wantsWorkThread } from "./work-thread.ts";
 
 const usage = `Usage: steps <command>
 
@@ -99,15 +98,13 @@ async function verify(args: string[], out: (s: string) => void): Promise<number>
 
 async function serve(log: Logger): Promise<number> {
   const steps = await boot(readEnv(), log);
-  const workThread = wantsWorkThread(steps.env) ? await startWorkThread(steps.env, log) : undefined;
-  const server = await startServer(steps, await discoverAdapters(), { offload: workThread?.offload });
+  const server = await startServer(steps, await discoverAdapters());
   const scheduler = startScheduler(steps);
   await new Promise<void>((resolve) => {
     for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => resolve());
   });
   await scheduler.stop();
   await server.close();
-  await workThread?.close();
   await steps.close();
   return 0;
 }
