@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import type { AdapterContext, PlatformAdapter, RouteHandler, Routes, RunningAdapter } from "../src/platform.ts";
 import { listenHost } from "../src/config.ts";
+import { INBOX_BEAT_MS } from "../src/inbox.ts";
 import type { Steps } from "./boot.ts";
 
 export interface RunningServer {
@@ -19,7 +20,6 @@ export interface ServerOptions {
   port?: number;
   host?: string;
   retryEveryMs?: number;
-  offload?: AdapterContext["offload"];
 }
 
 export interface StartedAdapter {
@@ -32,10 +32,10 @@ function configuredPlatforms(steps: Steps, adapters: PlatformAdapter[]): string[
 }
 
 /** Starts the configured adapters and gives their transports to the dispatcher; routes go to the caller's table. */
-export async function startAdapters(steps: Steps, adapters: PlatformAdapter[], routes: Routes, roles: Pick<AdapterContext, "offload" | "worker"> = {}): Promise<StartedAdapter[]> {
+export async function startAdapters(steps: Steps, adapters: PlatformAdapter[], routes: Routes): Promise<StartedAdapter[]> {
   const { env, log } = steps;
   const configured = configuredPlatforms(steps, adapters);
-  const context: AdapterContext = { env, core: steps.core, store: steps.store, dispatcher: steps.dispatcher, routes, log, now: steps.now, runDue: steps.runDue, configured, ...roles };
+  const context: AdapterContext = { env, core: steps.core, store: steps.store, dispatcher: steps.dispatcher, inbox: steps.inbox, routes, log, now: steps.now, runDue: steps.runDue, configured };
   const running: StartedAdapter[] = [];
   for (const adapter of adapters) {
     const started = await adapter.start(context);
@@ -55,14 +55,15 @@ export async function startServer(steps: Steps, adapters: PlatformAdapter[], opt
   add("GET", "/healthz", async (_req, res) => {
     try {
       await withTimeout(steps.store.ping(), HEALTH_TIMEOUT_MS);
-      send(res, 200, { ok: true, database: steps.db.kind });
+      const parts = Object.fromEntries(running.filter((r) => r.adapter.health).map((r) => [r.name, r.adapter.health!()]));
+      send(res, 200, { ok: true, database: steps.db.kind, ...parts });
     } catch (error) {
       log.warn("health check failed", { error: String(error) });
       send(res, 503, { ok: false, error: "database unavailable" });
     }
   });
 
-  const running = await startAdapters(steps, adapters, { add }, { offload: options.offload });
+  const running = await startAdapters(steps, adapters, { add });
   const configured = configuredPlatforms(steps, adapters);
 
   const server = createServer((req, res) => void route(req, res));
@@ -83,6 +84,10 @@ export async function startServer(steps: Steps, adapters: PlatformAdapter[], opt
   const timer = setInterval(() => void steps.dispatcher.kick(), options.retryEveryMs ?? OUTBOX_BEAT_MS);
   timer.unref();
   void steps.dispatcher.kick();
+  // Requests left by an instance that died, or due for another attempt.
+  const inboxTimer = setInterval(() => void steps.inbox.kick(), INBOX_BEAT_MS);
+  inboxTimer.unref();
+  void steps.inbox.kick();
   log.info("Steps is listening", { url: `http://localhost:${port}`, adapters: running.map((r) => r.name), database: steps.db.kind });
 
   return {
@@ -91,6 +96,9 @@ export async function startServer(steps: Steps, adapters: PlatformAdapter[], opt
     adapters: running.map((r) => r.name),
     async close() {
       clearInterval(timer);
+      clearInterval(inboxTimer);
+      // Requests being worked on finish with the adapters that answer them.
+      await steps.inbox.idle();
       for (const r of running) await r.adapter.close?.();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

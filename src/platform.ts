@@ -3,6 +3,7 @@ import type { Env } from "./config.ts";
 import type { Core } from "./domain/core.ts";
 import type { Dispatcher } from "./delivery/dispatcher.ts";
 import type { Transport } from "./delivery/transport.ts";
+import type { Inbox } from "./inbox.ts";
 import type { Logger } from "./log.ts";
 import type { Store } from "./store.ts";
 import type { Clock } from "./time.ts";
@@ -19,6 +20,8 @@ export interface AdapterContext {
   core: Core;
   store: Store;
   dispatcher: Dispatcher;
+  /** Where an adapter records each request before acknowledging it, and registers the handler that works it off. */
+  inbox: Inbox;
   routes: Routes;
   log: Logger;
   now: Clock;
@@ -26,21 +29,12 @@ export interface AdapterContext {
   runDue?: (at: Date) => Promise<unknown>;
   /** Names of the other platforms that are configured: the playground stays off beside a real chat platform. */
   configured: string[];
-  /**
-   * Hands an adapter's work after the ack to the work thread, whose instance of
-   * the same adapter runs it with work(); unset when there is none (PGlite, or
-   * WORK_THREAD=off), or false when the thread is gone: the adapter then does
-   * the work itself.
-   */
-  offload?: (adapter: string, job: unknown) => boolean;
-  /** Set in the work thread: run offloaded jobs and deliveries, but receive nothing from a platform here. */
-  worker?: boolean;
 }
 
 export interface RunningAdapter {
   transport?: Transport;
-  /** Runs a job another instance's adapter offloaded (see AdapterContext.offload). */
-  work?(job: unknown): Promise<void>;
+  /** "ok", or why the platform cannot be reached now (e.g. Slack's socket is disconnected): /healthz reports it. */
+  health?(): string;
   close?(): Promise<void>;
 }
 

@@ -1,10 +1,9 @@
-import { App, HTTPReceiver, LogLevel, webApi, type Logger as BoltLogger } from "@slack/bolt";
+import { App, HTTPReceiver, LogLevel, SocketModeReceiver, webApi, type Logger as BoltLogger } from "@slack/bolt";
 import { z } from "zod";
 import type { Env } from "../../src/config.ts";
 import type { Logger } from "../../src/log.ts";
 import type { PlatformAdapter } from "../../src/platform.ts";
-import { createSlackFetch } from "./http.ts";
-import { registerHandlers } from "./receive.ts";
+import { HANDLER, intakeReceiver } from "./receive.ts";
 import { slackTransport } from "./transport.ts";
 import { slackWork } from "./work.ts";
 
@@ -59,10 +58,14 @@ function boltLogger(log: Logger, initial: LogLevel): BoltLogger {
  */
 export const SLACK_RETRY: webApi.RetryOptions = { retries: 10, factor: 2, minTimeout: 25, maxTimeout: 5_000, randomize: true, maxRetryTime: 30_000 };
 
-/** The Web API client's settings; Bolt also answers response_urls with this fetch. */
-export function slackClientOptions(vars: SlackVars, fetchFn: typeof fetch): webApi.WebClientOptions {
-  // SLACK_API_URL points the client at a proxy or a test fake.
-  return { retryConfig: SLACK_RETRY, fetch: fetchFn, ...(vars.SLACK_API_URL ? { slackApiUrl: vars.SLACK_API_URL.replace(/\/?$/, "/") } : {}) };
+/** SLACK_API_URL points the clients at a proxy or a test fake. */
+function apiUrl(vars: SlackVars): { slackApiUrl?: string } {
+  return vars.SLACK_API_URL ? { slackApiUrl: vars.SLACK_API_URL.replace(/\/?$/, "/") } : {};
+}
+
+/** The Web API client's settings. */
+export function slackClientOptions(vars: SlackVars): webApi.WebClientOptions {
+  return { retryConfig: SLACK_RETRY, ...apiUrl(vars) };
 }
 
 const slack: PlatformAdapter = {
@@ -78,39 +81,39 @@ const slack: PlatformAdapter = {
     const vars = readSlackVars(ctx.env.raw);
     const logLevel = ctx.env.LOG_LEVEL === "debug" ? LogLevel.DEBUG : LogLevel.INFO;
     const logger = boltLogger(ctx.log, logLevel);
-    const http = createSlackFetch();
-    const clientOptions = slackClientOptions(vars, http.fetch);
     const socketMode = Boolean(vars.SLACK_APP_TOKEN);
-    // Steps keeps its state in the database: Bolt's in-memory conversation store would only cost a rejected lookup per request.
-    const common = { token: vars.SLACK_BOT_TOKEN, clientOptions, logger, logLevel, convoStore: false as const };
-    let app: App;
+    let receiver: HTTPReceiver | SocketModeReceiver;
     if (socketMode) {
-      app = new App({ ...common, appToken: vars.SLACK_APP_TOKEN, socketMode: true });
+      // The socket's own client asks apps.connections.open for the WebSocket URL, with its own retries.
+      receiver = new SocketModeReceiver({ appToken: vars.SLACK_APP_TOKEN!, logger, logLevel, installerOptions: { clientOptions: apiUrl(vars) } });
     } else {
       // Bolt's own receiver checks the signature and the 5-minute timestamp window; we only hand it the request.
-      const receiver = new HTTPReceiver({ signingSecret: vars.SLACK_SIGNING_SECRET!, endpoints: EVENTS_PATH, logger });
-      app = new App({ ...common, receiver });
+      receiver = new HTTPReceiver({ signingSecret: vars.SLACK_SIGNING_SECRET!, endpoints: EVENTS_PATH, logger });
       ctx.routes.add("POST", EVENTS_PATH, receiver.requestListener);
     }
-    app.error(async (error) => ctx.log.error("slack listener failed", { error: error.message }));
-    const work = slackWork({ client: app.client, fetch: http.fetch, core: ctx.core, store: ctx.store, log: ctx.log });
-    registerHandlers({
-      app,
-      store: ctx.store,
-      log: ctx.log,
-      hand: async (job) => {
-        if (!ctx.offload?.(slack.name, job)) await work.run(job);
-      },
+    const socket = receiver instanceof SocketModeReceiver ? receiver.client : undefined;
+    let connected = false;
+    socket?.on("connected", () => (connected = true));
+    for (const lost of ["close", "disconnected"]) socket?.on(lost, () => (connected = false));
+    const app = new App({
+      token: vars.SLACK_BOT_TOKEN,
+      clientOptions: slackClientOptions(vars),
+      logger,
+      logLevel,
+      // Steps keeps its state in the database: Bolt's in-memory conversation store would only cost a rejected lookup per request.
+      convoStore: false,
+      receiver: intakeReceiver(receiver, { inbox: ctx.inbox, log: ctx.log }),
     });
-    // A work thread only runs offloaded work: the serving thread holds the socket.
-    if (socketMode && !ctx.worker) await app.start();
+    const work = slackWork({ client: app.client, core: ctx.core, store: ctx.store, log: ctx.log });
+    ctx.inbox.register(HANDLER, work.run);
+    if (socket) await app.start();
     ctx.log.info("Slack is ready", { mode: socketMode ? "socket" : "http", path: socketMode ? undefined : EVENTS_PATH });
     return {
       transport: slackTransport({ client: app.client, store: ctx.store, program: ctx.core.program, log: ctx.log, refreshHome: work.refreshHome }),
-      work: work.run,
+      // Over HTTP Slack reaches us; over the socket we must hold the connection.
+      health: socket && (() => (connected ? "ok" : "socket disconnected: Slack requests wait until it reconnects")),
       async close() {
-        if (socketMode && !ctx.worker) await app.stop();
-        http.close();
+        if (socket) await app.stop();
       },
     };
   },

@@ -1,10 +1,11 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { CloudAdapter, ConfigurationBotFrameworkAuthentication, type Request, type Response } from "botbuilder";
+import { ConfigurationBotFrameworkAuthentication, type Request, type Response } from "botbuilder";
 import { z } from "zod";
 import type { Env } from "../../src/config.ts";
 import type { PlatformAdapter } from "../../src/platform.ts";
 import { createTurnHandler } from "./receive.ts";
 import { teamsTransport } from "./transport.ts";
+import { HANDLER, ReplayingAdapter, teamsWork } from "./work.ts";
 
 // Everything botbuilder-specific lives in this folder, so moving to another
 // Teams SDK replaces this folder and nothing else.
@@ -39,8 +40,8 @@ export function readTeamsEnv(env: Env): TeamsEnv {
 const activityShape = z.looseObject({ type: z.string().min(1), serviceUrl: z.string().min(1).optional() });
 
 /** botbuilder checks every request's JWT and signs every outgoing call; an empty app id turns both off. */
-export function botAdapter(settings: TeamsEnv): CloudAdapter {
-  return new CloudAdapter(
+export function botAdapter(settings: TeamsEnv): ReplayingAdapter {
+  return new ReplayingAdapter(
     new ConfigurationBotFrameworkAuthentication({
       MicrosoftAppId: settings.MICROSOFT_APP_ID ?? "",
       MicrosoftAppPassword: settings.MICROSOFT_APP_PASSWORD ?? "",
@@ -56,13 +57,14 @@ const MAX_BODY = 1_000_000;
 const teams: PlatformAdapter = {
   name: "teams",
   configured: (env) => Boolean(env.raw.MICROSOFT_APP_ID) || env.raw.TEAMS === "1",
-  async start({ env, core, store, routes, log }) {
+  async start({ env, core, store, inbox, routes, log }) {
     if (!teams.configured(env)) return null;
     const settings = readTeamsEnv(env);
     const appId = settings.MICROSOFT_APP_ID ?? "";
     if (!appId) log.warn("Teams: MICROSOFT_APP_ID is not set, so requests to /api/messages are NOT authenticated. Use this for local testing only.");
     const adapter = botAdapter(settings);
-    const onTurn = createTurnHandler({ core, store, log });
+    const onTurn = createTurnHandler({ core, store, inbox, log });
+    inbox.register(HANDLER, teamsWork({ adapter, appId, store, log }));
 
     routes.add("POST", "/api/messages", async (req, res) => {
       const body = await readActivity(req);

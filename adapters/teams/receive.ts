@@ -1,18 +1,20 @@
-import { ActivityTypes, TurnContext } from "botbuilder";
+import { randomUUID } from "node:crypto";
+import { ActivityTypes, type TurnContext } from "botbuilder";
 import { z } from "zod";
-import { answer, errorReply } from "../../src/chat.ts";
+import { errorReply } from "../../src/chat.ts";
 import type { Core } from "../../src/domain/core.ts";
 import { StepsError } from "../../src/errors.ts";
+import type { Inbox } from "../../src/inbox.ts";
 import type { Logger } from "../../src/log.ts";
-import { toPlainText, type Message } from "../../src/messages.ts";
+import { toPlainText } from "../../src/messages.ts";
 import type { Store } from "../../src/store.ts";
-import { conversationOf, personFor } from "./identity.ts";
-import { cardActivity } from "./render.ts";
-import { TEAM_CHANNEL_SETTING } from "./transport.ts";
+import { personFor } from "./identity.ts";
+import { HANDLER } from "./work.ts";
 
 export interface ReceiveDeps {
   core: Core;
   store: Store;
+  inbox: Inbox;
   log: Logger;
 }
 
@@ -29,46 +31,18 @@ const cardAction = z.object({
   ]),
 });
 
-/** One incoming turn: typed commands, installs, and card button clicks. */
-export function createTurnHandler({ core, store, log }: ReceiveDeps) {
-  async function onMessage(context: TurnContext): Promise<void> {
+/**
+ * One incoming turn. Typed commands and installs are recorded in the inbox
+ * before Teams gets its 200, and worked off afterwards (work.ts); a card
+ * button click is answered in its own response, which shows the clicker the
+ * outcome at once.
+ */
+export function createTurnHandler({ core, store, inbox, log }: ReceiveDeps) {
+  async function record(context: TurnContext): Promise<void> {
     const { activity } = context;
-    // Teams re-sends an activity it got no timely answer for; answer each once.
-    if (activity.id && !(await store.firstReceipt(`teams:${activity.conversation.id}:${activity.id}`))) return;
-    // The grammar itself drops a leading `steps`; only the @mention is Teams' business.
-    const text = TurnContext.removeRecipientMention(activity) ?? activity.text ?? "";
-    let reply: Message;
-    try {
-      reply = await answer(core, await personFor(context, store), text, log);
-    } catch (error) {
-      reply = errorReply(error, log);
-    }
-    await context.sendActivity(cardActivity(reply));
-  }
-
-  async function onConversationUpdate(context: TurnContext): Promise<void> {
-    const { activity } = context;
-    if (!activity.membersAdded?.some((m) => m.id === activity.recipient.id)) return;
-    if (activity.conversation.conversationType === "channel") {
-      const reference = conversationOf(activity);
-      // A channel reference names the channel itself, not the thread the event came from.
-      const channelId = reference.conversation!.id.split(";")[0]!;
-      await store.setSetting(TEAM_CHANNEL_SETTING, { ...reference, conversation: { ...reference.conversation, id: channelId } });
-      log.info("Teams channel remembered for announcements", { channel: channelId });
-      const text = "Steps is here. Badge announcements for the program will be posted in this team.";
-      await context.sendActivity(cardActivity({ text, blocks: [{ type: "text", text }] }));
-      return;
-    }
-    if (activity.conversation.conversationType !== "personal") return;
-    let reply: Message;
-    try {
-      const person = await personFor(context, store);
-      const text = `Hi ${person.name}, Steps is ready. Type \`help\` to see what you can do.`;
-      reply = { text, blocks: [{ type: "text", text }] };
-    } catch (error) {
-      reply = errorReply(error, log);
-    }
-    await context.sendActivity(cardActivity(reply));
+    // Teams re-sends an activity it got no timely answer for, with the same id: recorded once.
+    const key = `teams:${activity.conversation.id}:${activity.id ?? randomUUID()}`;
+    await inbox.record(HANDLER, key, activity);
   }
 
   async function onCardAction(context: TurnContext): Promise<void> {
@@ -92,9 +66,8 @@ export function createTurnHandler({ core, store, log }: ReceiveDeps) {
   async function route(context: TurnContext): Promise<void> {
     switch (context.activity.type) {
       case ActivityTypes.Message:
-        return onMessage(context);
       case ActivityTypes.ConversationUpdate:
-        return onConversationUpdate(context);
+        return record(context);
       case ActivityTypes.Invoke:
         if (context.activity.name === "adaptiveCard/action") return onCardAction(context);
     }
@@ -104,7 +77,7 @@ export function createTurnHandler({ core, store, log }: ReceiveDeps) {
     try {
       await route(context);
     } catch (error) {
-      // Rethrown so Teams gets a 500 and tries again; the receipt keeps a retried command from running twice.
+      // Rethrown so Teams gets a 500 and tries again (the database could not record it); the inbox key keeps a retried command from running twice.
       log.error("Teams turn failed", { type: context.activity.type, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
       throw error;
     }

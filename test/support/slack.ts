@@ -6,9 +6,7 @@ import { stringify } from "yaml";
 import slackAdapter from "../../adapters/slack/index.ts";
 import { startServer } from "../../app/server.ts";
 import { importRoster } from "../../src/domain/roster.ts";
-import { startWorkThread, wantsWorkThread } from "../../app/work-thread.ts";
-import { readEnv } from "../../src/config.ts";
-import { silentLogger, type Logger } from "../../src/log.ts";
+import type { Logger } from "../../src/log.ts";
 import { bootForTest } from "./boot.ts";
 import { slackSender, startFakeSlack, type FakeSlackOptions } from "./fake-slack.ts";
 import { rosterCsv, testProgram } from "./program.ts";
@@ -42,7 +40,7 @@ const emails: Record<string, string> = {
  * The whole app (real server, real Bolt, real database) with the test program
  * and roster, Slack configured, and the Web API pointed at a recording fake.
  */
-export async function slackStack(options: { fake?: FakeSlackOptions; now?: () => Date; log?: Logger; workThread?: boolean } = {}) {
+export async function slackStack(options: { fake?: FakeSlackOptions; now?: () => Date; log?: Logger; vars?: Record<string, string> } = {}) {
   const fake = await startFakeSlack({ emails, ...options.fake });
   const dir = mkdtempSync(join(tmpdir(), "steps-slack-"));
   const file = testProgram().file;
@@ -56,24 +54,24 @@ export async function slackStack(options: { fake?: FakeSlackOptions; now?: () =>
       SLACK_SIGNING_SECRET: SECRET,
       SLACK_BOT_TOKEN: "xoxb-test-token",
       SLACK_API_URL: fake.apiUrl,
+      ...options.vars,
     },
     { now: options.now ?? (() => new Date("2026-06-16T17:00:00Z")), log: options.log },
   );
-  // As `steps serve` starts one: only where WORK_THREAD's default (PostgreSQL) says so. Its clock is the real one.
-  const workThread = options.workThread && wantsWorkThread(steps.env) ? await startWorkThread(readEnv({ ...steps.env.raw, LOG_LEVEL: "error" }), silentLogger) : undefined;
-  let handed = 0;
-  const offload = workThread && ((adapter: string, job: unknown) => (workThread.offload(adapter, job) ? (handed++, true) : false));
-  const server = await startServer(steps, [slackAdapter], { retryEveryMs: 60_000, offload });
+  const server = await startServer(steps, [slackAdapter], { retryEveryMs: 60_000 });
   const send = slackSender(`${server.url}/slack/events`, SECRET, fake);
+  /** Every request acknowledged so far is worked off, and the messages it queued are sent. */
+  const idle = async () => {
+    await steps.inbox.idle();
+    await steps.dispatcher.idle();
+  };
 
   return {
     fake,
     steps,
     server,
     send,
-    workThread,
-    /** Jobs the work thread took. */
-    handed: () => handed,
+    idle,
     /** Waits until the fake has seen `count` calls of that method (work continues after the ack). */
     async waitFor(method: string, count = 1, timeoutMs = 5_000) {
       const until = Date.now() + timeoutMs;
@@ -81,25 +79,21 @@ export async function slackStack(options: { fake?: FakeSlackOptions; now?: () =>
         if (Date.now() > until) throw new Error(`timed out waiting for ${count} × ${method}; saw ${fake.calls.map((c) => c.method).join(", ")}`);
         await new Promise((r) => setTimeout(r, 10));
       }
-      await steps.dispatcher.idle();
+      await idle();
       return fake.of(method);
     },
     /** Empties the database (roster reloaded) and the fake, so one booted stack serves a whole file. */
     async reset(fakeOptions: Partial<FakeSlackOptions> = {}) {
-      await steps.dispatcher.idle();
-      await steps.db.db.execute(sql`truncate people, identities, submissions, decisions, awards, outbox, receipts, settings restart identity cascade`);
+      await idle();
+      await steps.db.db.execute(sql`truncate people, identities, submissions, decisions, awards, outbox, inbox, settings restart identity cascade`);
       await importRoster(steps.store, steps.program, rosterCsv);
       fake.clear();
       fake.set(fakeOptions);
     },
-    /** Lets in-flight work and deliveries finish. */
-    async settle(ms = 150) {
-      await new Promise((r) => setTimeout(r, ms));
-      await steps.dispatcher.idle();
-    },
+    /** Lets in-flight work and deliveries finish: everything acknowledged is in the inbox, whose runs started before the ack. */
+    settle: idle,
     async close() {
       await server.close();
-      await workThread?.close();
       await steps.close().catch(() => {});
       await fake.close();
       rmSync(dir, { recursive: true, force: true });
