@@ -17,20 +17,12 @@ import { slackSender, startFakeSlack, type FakeSlack } from "./support/fake-slac
 import { testProgram } from "./support/program.ts";
 import { SECRET, slackStack, textOf, users, type SlackStack } from "./support/slack.ts";
 import { cardOf, teamsActivity, teamsRig, type TeamsRig } from "./support/teams.ts";
+import { until } from "./support/wait.ts";
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterAll(async () => {
   while (cleanups.length) await cleanups.pop()!().catch(() => {});
 });
-
-/** Polls an observable condition: a fake's call count, a row's status. */
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 const INTERNS = 40;
 const KILL_AFTER = 10;

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { slackPayloads } from "./support/fake-slack.ts";
 import { startFakeSocket, type FakeSocket } from "./support/fake-socket.ts";
 import { ANNOUNCE, slackStack, textOf, users, type SlackStack } from "./support/slack.ts";
+import { until } from "./support/wait.ts";
 
 // Socket Mode end to end: Bolt's own Socket Mode client against a local
 // WebSocket that speaks Slack's side of the protocol.
@@ -19,15 +20,6 @@ afterAll(async () => {
 
 const slackHealth = async () => ((await (await fetch(`${s.server.url}/healthz`)).json()) as { slack?: string }).slack;
 const submissionsOf = async (email: string) => s.steps.store.submissionsOf((await s.steps.store.personByEmail(email))!.id);
-
-/** Polls an observable condition (the reconnect waits ~5 s by the client's own backoff). */
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe("Slack over Socket Mode", () => {
   it("runs done → approve → badge over the socket, reconnects when asked and when dropped, and loses or repeats nothing", async () => {
@@ -50,6 +42,7 @@ describe("Slack over Socket Mode", () => {
     expect(textOf(update!.body)).toContain("Approved by Max Mentor");
 
     // Slack recycles the connection: it says so, the app reconnects, and /healthz tells meanwhile.
+    // (The client waits about 5 s before it reconnects.)
     socket.refresh();
     await until("/healthz reports the socket down", async () => (await slackHealth()) !== "ok");
     expect(await slackHealth()).toMatch(/^socket disconnected/);
