@@ -66,8 +66,11 @@ export function createTurnHandler({ core, store, inbox, log }: ReceiveDeps) {
   async function route(context: TurnContext): Promise<void> {
     switch (context.activity.type) {
       case ActivityTypes.Message:
-      case ActivityTypes.ConversationUpdate:
         return record(context);
+      case ActivityTypes.ConversationUpdate:
+        // Only the bot's own install is acted on; people joining a team are not worth a row.
+        if (context.activity.membersAdded?.some((m) => m.id === context.activity.recipient.id)) return record(context);
+        return;
       case ActivityTypes.Invoke:
         if (context.activity.name === "adaptiveCard/action") return onCardAction(context);
     }

@@ -54,9 +54,9 @@ export function teamsWork({ adapter, appId, store, log }: WorkDeps): InboxHandle
     await context.sendActivity(cardActivity(reply));
   }
 
-  async function onConversationUpdate(context: TurnContext): Promise<void> {
+  /** The bot was added (receive.ts records nothing else): to a team's channel, or to a person's chat. */
+  async function onInstall(context: TurnContext): Promise<void> {
     const { activity } = context;
-    if (!activity.membersAdded?.some((m) => m.id === activity.recipient.id)) return;
     if (activity.conversation.conversationType === "channel") {
       const reference = conversationOf(activity);
       // A channel reference names the channel itself, not the thread the event came from.
@@ -85,7 +85,7 @@ export function teamsWork({ adapter, appId, store, log }: WorkDeps): InboxHandle
     if (!parsed.success) return log.error("teams activity dropped: not one this version records", { key: request.key });
     // The checks above are the ones this file relies on; the activity is botbuilder's own type.
     await adapter.replay(appId, parsed.data as unknown as Partial<Activity>, (context) =>
-      context.activity.type === ActivityTypes.Message ? onMessage(context, request) : onConversationUpdate(context),
+      context.activity.type === ActivityTypes.Message ? onMessage(context, request) : onInstall(context),
     );
   };
 }
