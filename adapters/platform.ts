@@ -2,6 +2,7 @@ import type { Env } from "../src/config.ts";
 import type { Core } from "../src/domain/core.ts";
 import type { Dispatcher } from "../src/delivery/dispatcher.ts";
 import type { Transport } from "../src/delivery/transport.ts";
+import type { Inbox } from "../src/inbox.ts";
 import type { Logger } from "../src/log.ts";
 import type { Store } from "../src/store.ts";
 import type { Clock } from "../src/time.ts";
@@ -15,6 +16,8 @@ export interface AdapterContext {
   core: Core;
   store: Store;
   dispatcher: Dispatcher;
+  /** Where an adapter records each request before acknowledging it, and registers the handler that works it off. */
+  inbox: Inbox;
   routes: Routes;
   log: Logger;
   now: Clock;
@@ -22,15 +25,6 @@ export interface AdapterContext {
   runDue?: (at: Date) => Promise<unknown>;
   /** Names of the other platforms that are configured: the playground stays off beside a real chat platform. */
   configured: string[];
-  /**
-   * Hands an adapter's work after the ack to the work thread, whose instance of
-   * the same adapter runs it with work(); unset when there is none (PGlite, or
-   * WORK_THREAD=off), or false when the thread is gone: the adapter then does
-   * the work itself.
-   */
-  offload?: (adapter: string, job: unknown) => boolean;
-  /** Set in the work thread: run offloaded jobs and deliveries, but receive nothing from a platform here. */
-  worker?: boolean;
 }
 
 /**
@@ -43,8 +37,6 @@ export interface Health {
 
 export interface RunningAdapter extends Partial<Health> {
   transport?: Transport;
-  /** Runs a job another instance's adapter offloaded (see AdapterContext.offload). */
-  work?(job: unknown): Promise<void>;
   /** Resolves once the work of the requests answered so far has finished (a platform may want its answer before the work is done). */
   idle?(): Promise<void>;
   close?(): Promise<void>;

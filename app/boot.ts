@@ -5,8 +5,9 @@ import { createStore } from "../db/store.ts";
 import { createBadgeIssuer, type BadgeIssuer } from "../src/badges/issuer.ts";
 import { publicUrl, type Env } from "../src/config.ts";
 import { createDispatcher, type Dispatcher } from "../src/delivery/dispatcher.ts";
-import { createCore, type Core } from "../src/domain/core.ts";
+import { createCore, type Core, type CoreOptions } from "../src/domain/core.ts";
 import { importRoster } from "../src/domain/roster.ts";
+import { createInbox, type Inbox } from "../src/inbox.ts";
 import type { Logger } from "../src/log.ts";
 import { createProgram, type Program } from "../src/program/program.ts";
 import { formatProgramErrors, loadProgramFile } from "../src/program/load.ts";
@@ -23,6 +24,8 @@ export interface Steps {
   core: Core;
   badges: BadgeIssuer;
   dispatcher: Dispatcher;
+  /** Platform requests, recorded before they are acknowledged and worked off by any instance. */
+  inbox: Inbox;
   /** Queues the reminders and digests due at that instant. */
   runDue: RunDue;
   now: Clock;
@@ -52,7 +55,10 @@ export async function boot(env: Env, log: Logger, options: { now?: Clock; db?: D
     await db.close();
     throw error;
   });
-  const core = createCore({ program, store, now, baseUrl: publicUrl(env), onQueued: () => void dispatcher.kick(), onAward: badges.issue });
+  const coreOptions: CoreOptions = { program, store, now, baseUrl: publicUrl(env), onQueued: () => void dispatcher.kick(), onAward: badges.issue };
+  const core = createCore(coreOptions);
+  // A request's change and its answer commit together: the inbox runs the core inside its transaction and sends what it queued after.
+  const inbox = createInbox({ store, now, log, coreIn: (tx) => createCore({ ...coreOptions, store: tx, onQueued: undefined }), onChanged: () => void dispatcher.kick() });
   await seedRoster(env, program, store, log);
   const events = await loadEvents(program, dirname(env.PROGRAM_FILE));
   for (const error of events.errors) log.error("calendar skipped", { error });
@@ -65,10 +71,12 @@ export async function boot(env: Env, log: Logger, options: { now?: Clock; db?: D
     core,
     badges,
     dispatcher,
+    inbox,
     runDue,
     now,
     log,
     async close() {
+      await inbox.idle();
       await dispatcher.idle();
       await db.close();
     },

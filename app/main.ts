@@ -19,7 +19,6 @@ import { boot, ProgramFileError } from "./boot.ts";
 import { consoleTransport } from "./console-transport.ts";
 import { startScheduler } from "./scheduler.ts";
 import { startServer } from "./server.ts";
-import { startWorkThread, wantsWorkThread } from "./work-thread.ts";
 
 const usage = `Usage: steps <command>
 
@@ -145,14 +144,12 @@ async function serve(log: Logger): Promise<number> {
   for (const signal of signals) process.once(signal, stop);
   try {
     const steps = await boot(readEnv(), log);
-    const workThread = wantsWorkThread(steps.env) ? await startWorkThread(steps.env, log) : undefined;
-    const server = await startServer(steps, adapters, { offload: workThread?.offload });
+    const server = await startServer(steps, adapters);
     const scheduler = startScheduler(steps);
     server.watch("scheduler", scheduler);
     await stopped;
     await scheduler.stop();
     await server.close();
-    await workThread?.close();
     await steps.close();
     return 0;
   } finally {

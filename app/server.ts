@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import { contentPolicy, send, type RouteHandler, type Routes } from "../adapters/http.ts";
 import type { AdapterContext, Health, PlatformAdapter, RunningAdapter } from "../adapters/platform.ts";
 import { listenHost } from "../src/config.ts";
+import { INBOX_BEAT_MS } from "../src/inbox.ts";
 import type { Steps } from "./boot.ts";
 
 export interface RunningServer {
@@ -30,7 +31,6 @@ export interface ServerOptions {
   port?: number;
   host?: string;
   retryEveryMs?: number;
-  offload?: AdapterContext["offload"];
 }
 
 export interface StartedAdapter {
@@ -54,10 +54,10 @@ const SECURITY_HEADERS = {
 };
 
 /** Starts the configured adapters and gives their transports to the dispatcher; routes go to the caller's table. */
-export async function startAdapters(steps: Steps, adapters: PlatformAdapter[], routes: Routes, roles: Pick<AdapterContext, "offload" | "worker"> = {}): Promise<StartedAdapter[]> {
+export async function startAdapters(steps: Steps, adapters: PlatformAdapter[], routes: Routes): Promise<StartedAdapter[]> {
   const { env, log } = steps;
   const configured = configuredPlatforms(steps, adapters);
-  const context: AdapterContext = { env, core: steps.core, store: steps.store, dispatcher: steps.dispatcher, routes, log, now: steps.now, runDue: steps.runDue, configured, ...roles };
+  const context: AdapterContext = { env, core: steps.core, store: steps.store, dispatcher: steps.dispatcher, inbox: steps.inbox, routes, log, now: steps.now, runDue: steps.runDue, configured };
   const running: StartedAdapter[] = [];
   for (const adapter of adapters) {
     const started = await adapter.start(context);
@@ -93,7 +93,7 @@ export async function startServer(steps: Steps, adapters: PlatformAdapter[], opt
     send(res, database === "ok" ? 200 : 503, { ok: database === "ok", parts: report });
   });
 
-  const running = await startAdapters(steps, adapters, { add }, { offload: options.offload });
+  const running = await startAdapters(steps, adapters, { add });
   // A platform on for local testing only does not open the port to other machines.
   const exposed = adapters.filter((a) => a.configured(env) && !a.localOnly?.(env)).map((a) => a.name);
   for (const r of running) if (r.adapter.health) parts.set(r.name, r.adapter as Health);
@@ -119,6 +119,10 @@ export async function startServer(steps: Steps, adapters: PlatformAdapter[], opt
   const timer = setInterval(() => void steps.dispatcher.kick(), options.retryEveryMs ?? OUTBOX_BEAT_MS);
   timer.unref();
   void steps.dispatcher.kick();
+  // Requests left by an instance that died, or due for another attempt.
+  const inboxTimer = setInterval(() => void steps.inbox.kick(), INBOX_BEAT_MS);
+  inboxTimer.unref();
+  void steps.inbox.kick();
   log.info("Steps is listening", { url: `http://localhost:${port}`, adapters: running.map((r) => r.name), database: steps.db.kind });
 
   return {
@@ -127,13 +131,16 @@ export async function startServer(steps: Steps, adapters: PlatformAdapter[], opt
     adapters: running.map((r) => r.name),
     routes: routes.map(({ method, path }) => ({ method, path })),
     async idle() {
+      await steps.inbox.idle();
       for (const r of running) await r.adapter.idle?.();
       await steps.dispatcher.idle();
     },
     watch: (name, part) => void parts.set(name, part),
     async close() {
       clearInterval(timer);
+      clearInterval(inboxTimer);
       // Work already acknowledged to a platform is finished, not cut off.
+      await steps.inbox.idle();
       for (const r of running) await r.adapter.idle?.();
       for (const r of running) await r.adapter.close?.();
       await new Promise<void>((resolve) => {

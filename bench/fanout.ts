@@ -1,6 +1,5 @@
 import { webApi } from "@slack/bolt";
 import { count, ne, sql } from "drizzle-orm";
-import { createSlackFetch } from "../adapters/slack/http.ts";
 import slackAdapter, { readSlackVars, slackClientOptions } from "../adapters/slack/index.ts";
 import { boot } from "../app/boot.ts";
 import { outbox } from "../db/schema.ts";
@@ -95,14 +94,12 @@ async function fanOut(fake: FakeSlack, vars: DatabaseVars): Promise<Figures> {
 
 /** The same posts, the same client settings and concurrency, nothing of Steps around them. */
 async function bare(fake: FakeSlack): Promise<Figures> {
-  const http = createSlackFetch();
-  const client = new webApi.WebClient("xoxb-bench", { ...slackClientOptions(readSlackVars({ SLACK_API_URL: fake.apiUrl }), http.fetch), logger: quietSlackLogger });
+  const client = new webApi.WebClient("xoxb-bench", { ...slackClientOptions(readSlackVars({ SLACK_API_URL: fake.apiUrl })), logger: quietSlackLogger });
   resetLimit(fake);
   const channels = Array.from({ length: INTERNS }, (_, i) => `DB${i}`);
   const run = await runConcurrent(channels, DISPATCH_CONCURRENCY, async (channel) => {
     await client.chat.postMessage({ channel, text: "STEPS lunch-and-learn in one hour", unfurl_links: false });
   });
-  http.close();
   return { messages: fake.of(METHOD).length, seconds: run.seconds, rejected: fake.rejected(METHOD) };
 }
 

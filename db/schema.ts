@@ -147,11 +147,36 @@ export const outbox = pgTable(
   ],
 );
 
-/** Platform deliveries already handled (Slack event ids, Teams activity ids). */
-export const receipts = pgTable("receipts", {
-  key: text("key").primaryKey(),
-  receivedAt: createdAt(),
-});
+/**
+ * Every request a platform sends (a command, a click, an event) is recorded
+ * here before it is acknowledged, under a key its redeliveries share, and then
+ * worked off by any instance with the outbox's claim and lease.
+ */
+export const inbox = pgTable(
+  "inbox",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    /** The platform's own id for the request (Slack event_id or trigger_id, Teams activity id). */
+    key: text("key").notNull(),
+    /** The adapter that works it off. */
+    handler: text("handler").notNull(),
+    payload: jsonb("payload").notNull(),
+    status: text("status", { enum: ["queued", "working", "done", "failed"] })
+      .notNull()
+      .default("queued"),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: ts("next_attempt_at").notNull(),
+    lastError: text("last_error"),
+    /** The answer, stored in the transaction that made the change, so a retry answers without changing anything again. */
+    reply: jsonb("reply"),
+    createdAt: createdAt(),
+    doneAt: ts("done_at"),
+  },
+  (t) => [
+    uniqueIndex("inbox_key_key").on(t.key),
+    index("inbox_due_idx").on(t.nextAttemptAt).where(sql`${t.status} in ('queued', 'working')`),
+  ],
+);
 
 /** Small named values the server keeps: the badge issuer key, for instance. */
 export const settings = pgTable("settings", {

@@ -1,4 +1,4 @@
-import { and, desc, eq, gte, inArray, like, lt, sql, type SQL } from "drizzle-orm";
+import { and, desc, eq, gte, inArray, isNull, like, lt, sql, type SQL } from "drizzle-orm";
 import type {
   Award,
   Claim,
@@ -6,13 +6,14 @@ import type {
   DeliveryRef,
   DigestRows,
   Identity,
+  InboxItem,
   OutboxItem,
   Person,
   Store,
   Submission,
 } from "../src/store.ts";
 import type { Db } from "./client.ts";
-import { awards, decisions, identities, outbox, people, receipts, settings, submissions } from "./schema.ts";
+import { awards, decisions, identities, inbox, outbox, people, settings, submissions } from "./schema.ts";
 
 const personColumns = {
   id: people.id,
@@ -27,10 +28,14 @@ const personColumns = {
 type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
 
 export function createStore(db: Db): Store {
-  return makeStore(db, false);
+  return makeStore(db);
 }
 
-function makeStore(db: Db | Tx, inTransaction: boolean): Store {
+/** The two durable queues: what the bot sends (outbox) and what platforms sent it (inbox). */
+type Queue = "outbox" | "inbox";
+const WORKING: Record<Queue, string> = { outbox: "sending", inbox: "working" };
+
+function makeStore(db: Db | Tx): Store {
   /**
    * Sends the lock and the reads in one round trip. The server runs them in
    * order and each read takes its snapshot after the lock is granted, so it
@@ -58,10 +63,41 @@ function makeStore(db: Db | Tx, inTransaction: boolean): Store {
   const identitiesByPerson = once(() =>
     db.select().from(identities).where(sql`${identities.personId} = any(${placeholder("ids")})`).orderBy(desc(identities.updatedAt)).prepare("identities_of"),
   );
+  /**
+   * Claims due items of a queue for a lease. SKIP LOCKED lets several
+   * instances claim disjoint batches; the lease makes an item claimed by a
+   * process that died due again later. Dates go in as ISO text: postgres.js
+   * does not serialise Date in raw SQL. The statuses are literals so that the
+   * planner can use the partial index on due items.
+   */
+  async function claim(queue: Queue, now: Date, limit: number, leaseMs: number, only: SQL = sql`true`) {
+    const table = sql.identifier(queue);
+    const working = sql.raw(`'${WORKING[queue]}'`);
+    const result = await db.execute(sql`
+      update ${table} set status = ${working}, attempts = attempts + 1,
+        next_attempt_at = ${new Date(now.getTime() + leaseMs).toISOString()}::timestamptz
+      where id in (
+        select id from ${table}
+        where status in ('queued', ${working}) and next_attempt_at <= ${now.toISOString()}::timestamptz and ${only}
+        order by id limit ${limit}
+        for update skip locked)
+      returning *`);
+    // UPDATE … RETURNING gives no order; items are handled in the order they came.
+    return rowsOf(result).sort((a, b) => Number(a.id) - Number(b.id));
+  }
+
+  async function retryLater(queue: Queue, id: number, error: string, nextAttemptAt: Date) {
+    await db.execute(sql`update ${sql.identifier(queue)} set status = 'queued', last_error = ${error}, next_attempt_at = ${nextAttemptAt.toISOString()}::timestamptz where id = ${id}`);
+  }
+
+  async function giveUp(queue: Queue, id: number, error: string) {
+    await db.execute(sql`update ${sql.identifier(queue)} set status = 'failed', last_error = ${error} where id = ${id}`);
+  }
+
   const store: Store = {
     transaction(fn) {
-      if (inTransaction) return fn(store);
-      return (db as Db).transaction((tx) => fn(makeStore(tx, true)));
+      // Inside a transaction drizzle opens a savepoint: a nested call that throws undoes only its own work.
+      return (db as Db).transaction((tx) => fn(makeStore(tx)));
     },
 
     async lockPerson(personId) {
@@ -372,10 +408,42 @@ function makeStore(db: Db | Tx, inTransaction: boolean): Store {
       return rows.flatMap((r) => (r.delivered as DeliveryRef[] | null) ?? []);
     },
 
-    async firstReceipt(key) {
-      const rows = await db.insert(receipts).values({ key }).onConflictDoNothing().returning({ key: receipts.key });
+    async inboxAdd(item) {
+      const rows = await db
+        .insert(inbox)
+        .values({ key: item.key, handler: item.handler, payload: item.payload, nextAttemptAt: item.at })
+        .onConflictDoNothing()
+        .returning({ id: inbox.id });
       return rows.length === 1;
     },
+    async inboxClaim(handlers, now, limit, leaseMs) {
+      const rows = await claim("inbox", now, limit, leaseMs, sql`handler = any(${sql.param(handlers)})`);
+      return rows.map((r) => ({
+        id: Number(r.id),
+        key: r.key as string,
+        handler: r.handler as string,
+        payload: r.payload,
+        attempts: Number(r.attempts),
+        reply: (r.reply as InboxItem["reply"]) ?? null,
+      }));
+    },
+    async inboxRenew(ids, until) {
+      if (ids.length === 0) return;
+      await db.execute(sql`update inbox set next_attempt_at = ${until.toISOString()}::timestamptz where id = any(${sql.param(ids)}) and status = 'working'`);
+    },
+    async inboxAnswer(id, reply) {
+      const rows = await db
+        .update(inbox)
+        .set({ reply })
+        .where(and(eq(inbox.id, id), isNull(inbox.reply)))
+        .returning({ id: inbox.id });
+      return rows.length === 1;
+    },
+    async inboxDone(id, at) {
+      await db.update(inbox).set({ status: "done", doneAt: at, lastError: null }).where(eq(inbox.id, id));
+    },
+    inboxRetry: (id, error, nextAttemptAt) => retryLater("inbox", id, error, nextAttemptAt),
+    inboxFailed: (id, error) => giveUp("inbox", id, error),
 
     async getSetting<T>(key: string) {
       const [row] = await db.select().from(settings).where(eq(settings.key, key));

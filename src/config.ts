@@ -15,8 +15,6 @@ const envSchema = z.object({
   ROSTER_FILE: z.string().default("programs/summer-steps-roster.csv"),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
   REMINDER_GRACE_MINUTES: z.coerce.number().int().min(0).max(24 * 60).default(30),
-  /** Unset: on with PostgreSQL, off with PGlite (one process only). See app/work-thread.ts. */
-  WORK_THREAD: z.enum(["on", "off"]).optional(),
 });
 
 export type Env = z.infer<typeof envSchema> & { raw: Record<string, string | undefined> };

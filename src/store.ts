@@ -96,6 +96,20 @@ export interface OutboxItem {
   createdAt: Date;
 }
 
+/** A platform request recorded in the inbox, claimed to be worked off. */
+export interface InboxItem {
+  id: number;
+  key: string;
+  /** The adapter that works it off. */
+  handler: string;
+  /** The adapter's job, as it recorded it: validated again when read back. */
+  payload: unknown;
+  /** This claim included. */
+  attempts: number;
+  /** The answer, once the job's change has committed; a retry sends this instead of changing anything again. */
+  reply: Message | null;
+}
+
 /**
  * One claim of one outbox item. Every claim counts up `claims`, so only the
  * latest claim holds the item: a process whose lease ran out can neither
@@ -148,7 +162,7 @@ export interface DigestRows {
 }
 
 export interface Store {
-  /** Runs fn in one transaction; nested calls join the outer one. */
+  /** Runs fn in one transaction; a nested call runs in a savepoint of the outer one, so when it throws only its own work is undone. */
   transaction<T>(fn: (store: Store) => Promise<T>): Promise<T>;
   /**
    * Serialises work on one person's records until the transaction ends, and
@@ -205,8 +219,17 @@ export interface Store {
   release(claim: Claim, reason: string, nextAttemptAt: Date): Promise<void>;
   deliveredUnder(keyPrefix: string): Promise<DeliveryRef[]>;
 
-  /** Records a platform delivery id; false when it was seen before. */
-  firstReceipt(key: string): Promise<boolean>;
+  /** Records a platform request, due at `at`: one insert, and false when its key was recorded before (a retry, a redelivery). */
+  inboxAdd(item: { key: string; handler: string; payload: unknown; at: Date }): Promise<boolean>;
+  /** Claims due requests of these handlers for a lease, as claimDue does for the outbox. */
+  inboxClaim(handlers: string[], now: Date, limit: number, leaseMs: number): Promise<InboxItem[]>;
+  /** Extends the lease on requests still being worked on. */
+  inboxRenew(ids: number[], until: Date): Promise<void>;
+  /** Stores a request's answer unless one is stored; false when another run stored it first. */
+  inboxAnswer(id: number, reply: Message): Promise<boolean>;
+  inboxDone(id: number, at: Date): Promise<void>;
+  inboxRetry(id: number, error: string, nextAttemptAt: Date): Promise<void>;
+  inboxFailed(id: number, error: string): Promise<void>;
 
   getSetting<T>(key: string): Promise<T | undefined>;
   /** Stores the value unless the key exists; returns whichever value is stored. */

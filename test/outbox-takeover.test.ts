@@ -2,7 +2,6 @@ import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { webApi } from "@slack/bolt";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { createSlackFetch } from "../adapters/slack/http.ts";
 import { readSlackVars, slackClientOptions } from "../adapters/slack/index.ts";
 import { HISTORY_WINDOW, OUTBOX_EVENT, slackTransport } from "../adapters/slack/transport.ts";
 import { OUTBOX_BEAT_MS } from "../app/server.ts";
@@ -159,7 +158,7 @@ describe("a crash mid fan-out (300 interns, a slow Slack)", () => {
     for (const row of left) expect(row.nextAttemptAt.getTime()).toBeLessThanOrEqual(killedAt + leaseMs);
 
     fake.answerHeld();
-    const client = new webApi.WebClient("xoxb-test", slackClientOptions(readSlackVars({ SLACK_API_URL: fake.apiUrl }), createSlackFetch().fetch));
+    const client = new webApi.WebClient("xoxb-test", slackClientOptions(readSlackVars({ SLACK_API_URL: fake.apiUrl })));
     const second = createDispatcher({ store: h.store, now: () => new Date(), log: silentLogger, leaseMs });
     second.register(slackTransport({ client, store: h.store, program: testProgram(), log: silentLogger, dedupHistory }));
     // As a server does: a beat no longer than the lease.

@@ -2,7 +2,7 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { discoverAdapters } from "../app/adapters.ts";
+import { adapters } from "../app/adapters.ts";
 import { boot } from "../app/boot.ts";
 import { main } from "../app/main.ts";
 import { startScheduler } from "../app/scheduler.ts";
@@ -85,7 +85,7 @@ describe("steps run-due", () => {
     // `steps serve`, now with Slack configured.
     const steps = await boot(readEnv({ ...vars, ...slackVars, PORT: "0", HOST: "127.0.0.1" }), silentLogger);
     cleanups.push(() => steps.close());
-    const server = await startServer(steps, await discoverAdapters());
+    const server = await startServer(steps, adapters);
     cleanups.push(() => server.close());
     await until(() => fake.of("chat.postMessage").length === queued, () => `${queued} messages are posted; saw ${fake.of("chat.postMessage").length}`);
     await steps.dispatcher.idle();

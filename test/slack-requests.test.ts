@@ -232,12 +232,14 @@ describe("Slack requests: App Home and event retries", () => {
 });
 
 describe("Slack requests: database down", () => {
-  it("acknowledges, answers with the generic message, and shows no database error", async () => {
+  it("acknowledges nothing it could not record: a 500, so Slack retries an event and tells the person a command failed", async () => {
     await s.steps.db.close();
-    const res = await s.send.command(users.ana, "done safety-walk");
-    expect(res.status).toBe(200);
-    const reply = await lastReply();
-    expect(reply).toContain("Steps could not do that just now. Nothing was lost; please try again in a minute.");
-    expect(reply).not.toMatch(/sql|database|connect|pglite|postgres/i);
+    const command = await s.send.command(users.ana, "done safety-walk");
+    const click = await s.send.click(users.max, "approve", "1");
+    const event = await s.send.event({ type: "app_home_opened", user: users.ana, channel: `D${users.ana}`, tab: "home", event_ts: "1.1" }, "EvDown");
+    expect([command.status, click.status, event.status]).toEqual([500, 500, 500]);
+    expect(await command.text()).not.toMatch(/sql|database|connect|pglite|postgres/i);
+    await s.settle();
+    expect(writes()).toEqual([]);
   });
 });

@@ -1,6 +1,5 @@
 import { webApi } from "@slack/bolt";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createSlackFetch } from "../adapters/slack/http.ts";
 import { readSlackVars, slackClientOptions } from "../adapters/slack/index.ts";
 import { HISTORY_WINDOW, OUTBOX_EVENT, slackTransport } from "../adapters/slack/transport.ts";
 import { OUTBOX_LEASE_MS } from "../src/delivery/dispatcher.ts";
@@ -65,7 +64,7 @@ describe("Slack transport", () => {
   });
 
   it("tries a rate-limited post again soon after Retry-After, not seconds later", async () => {
-    const client = new webApi.WebClient("xoxb-test", slackClientOptions(readSlackVars({ SLACK_API_URL: s.fake.apiUrl }), createSlackFetch().fetch));
+    const client = new webApi.WebClient("xoxb-test", slackClientOptions(readSlackVars({ SLACK_API_URL: s.fake.apiUrl })));
     const t = slackTransport({ client, store: s.steps.store, program: s.steps.program, log: silentLogger });
     s.fake.set({ bucket: { "chat.postMessage": { perSecond: 1 } } });
     await Promise.all([t.sendToChannel("announcements", hello), t.sendToChannel("announcements", hello)]);

@@ -350,7 +350,7 @@ describe("mailbox", () => {
 });
 
 function context(vars: Record<string, string>) {
-  return { env: readEnv({ ...vars }), core: steps.core, store: steps.store, dispatcher: steps.dispatcher, routes: { add() {} }, log: silentLogger, now: steps.now, configured: [] as string[] };
+  return { env: readEnv({ ...vars }), core: steps.core, store: steps.store, dispatcher: steps.dispatcher, inbox: steps.inbox, routes: { add() {} }, log: silentLogger, now: steps.now, configured: [] as string[] };
 }
 
 /** The same database and core, seen with other environment variables. */

@@ -1,11 +1,10 @@
-import { App, LogLevel, webApi, type Logger as BoltLogger } from "@slack/bolt";
+import { App, LogLevel, SocketModeReceiver, webApi, type Logger as BoltLogger, type Receiver } from "@slack/bolt";
 import { z } from "zod";
 import type { Env } from "../../src/config.ts";
 import { silentLogger, type Logger } from "../../src/log.ts";
-import type { PlatformAdapter } from "../platform.ts";
+import type { AdapterContext, PlatformAdapter, RunningAdapter } from "../platform.ts";
 import { CONNECT_BACKOFF, connectSlack, type Backoff, type Check } from "./connect.ts";
-import { createSlackFetch } from "./http.ts";
-import { registerHandlers } from "./receive.ts";
+import { HANDLER, intakeReceiver } from "./receive.ts";
 import { slackReceiver } from "./receiver.ts";
 import { slackTransport } from "./transport.ts";
 import { slackWork } from "./work.ts";
@@ -62,10 +61,14 @@ function boltLogger(log: Logger, initial: LogLevel): BoltLogger {
  */
 export const SLACK_RETRY: webApi.RetryOptions = { retries: 10, factor: 2, minTimeout: 25, maxTimeout: 5_000, randomize: true, maxRetryTime: 30_000 };
 
-/** The Web API client's settings; Bolt also answers response_urls with this fetch. */
-export function slackClientOptions(vars: SlackVars, fetchFn: typeof fetch): webApi.WebClientOptions {
-  // SLACK_API_URL points the client at a proxy or a test fake.
-  return { retryConfig: SLACK_RETRY, fetch: fetchFn, ...(vars.SLACK_API_URL ? { slackApiUrl: vars.SLACK_API_URL.replace(/\/?$/, "/") } : {}) };
+/** SLACK_API_URL points the clients at a proxy or a test fake. */
+function apiUrl(vars: SlackVars): { slackApiUrl?: string } {
+  return vars.SLACK_API_URL ? { slackApiUrl: vars.SLACK_API_URL.replace(/\/?$/, "/") } : {};
+}
+
+/** The Web API client's settings. */
+export function slackClientOptions(vars: SlackVars): webApi.WebClientOptions {
+  return { retryConfig: SLACK_RETRY, ...apiUrl(vars) };
 }
 
 /** How long the start-up check waits for Slack's answer before it counts as unreachable. */
@@ -81,71 +84,62 @@ const slack = {
     return Boolean(raw.SLACK_BOT_TOKEN && (raw.SLACK_SIGNING_SECRET || raw.SLACK_APP_TOKEN));
   },
 
-  async start(ctx) {
+  async start(ctx: AdapterContext): Promise<RunningAdapter | null> {
     if (!slack.configured(ctx.env)) return null;
     const { backoff } = this;
     const vars = readSlackVars(ctx.env.raw);
     const logLevel = ctx.env.LOG_LEVEL === "debug" ? LogLevel.DEBUG : LogLevel.INFO;
     const logger = boltLogger(ctx.log, logLevel);
-    const http = createSlackFetch();
-    const clientOptions = slackClientOptions(vars, http.fetch);
     const socketMode = Boolean(vars.SLACK_APP_TOKEN);
-    // Steps keeps its state in the database: Bolt's in-memory conversation store would only cost a rejected lookup per request.
-    // Bolt checks the token (auth.test) in init(), which connect.ts calls and retries, not in the constructor where a failure went unhandled.
-    const common = { token: vars.SLACK_BOT_TOKEN, clientOptions, logger, logLevel, convoStore: false as const, deferInitialization: true };
-    let app: App;
     // Why Slack's requests cannot be taken yet; set from the connection after its first check, which the server waits for.
     let notReady = (): string | undefined => "connecting";
+    let receiver: Receiver;
     if (socketMode) {
-      app = new App({ ...common, appToken: vars.SLACK_APP_TOKEN, socketMode: true });
+      // The socket's own client asks apps.connections.open for the WebSocket URL, with its own retries.
+      receiver = new SocketModeReceiver({ appToken: vars.SLACK_APP_TOKEN!, logger, logLevel, installerOptions: { clientOptions: apiUrl(vars) } });
     } else {
       // Bolt checks the signature and the 5-minute timestamp window; Steps' route awaits all of it.
-      const receiver = slackReceiver({ signingSecret: vars.SLACK_SIGNING_SECRET!, logger, notReady: () => notReady() });
-      app = new App({ ...common, receiver });
-      ctx.routes.add("POST", EVENTS_PATH, receiver.handle);
+      const http = slackReceiver({ signingSecret: vars.SLACK_SIGNING_SECRET!, logger, notReady: () => notReady() });
+      ctx.routes.add("POST", EVENTS_PATH, http.handle);
+      receiver = http;
     }
+    const socket = receiver instanceof SocketModeReceiver ? receiver.client : undefined;
+    let connected = false;
+    socket?.on("connected", () => (connected = true));
+    for (const lost of ["close", "disconnected"]) socket?.on(lost, () => (connected = false));
+    const clientOptions = slackClientOptions(vars);
+    const app = new App({
+      token: vars.SLACK_BOT_TOKEN,
+      clientOptions,
+      logger,
+      logLevel,
+      // Steps keeps its state in the database: Bolt's in-memory conversation store would only cost a rejected lookup per request.
+      convoStore: false,
+      // Bolt checks the token (auth.test) in init(), which connect.ts calls and retries, not in the constructor where a failure went unhandled.
+      deferInitialization: true,
+      receiver: intakeReceiver(receiver, { inbox: ctx.inbox, log: ctx.log }),
+    });
     app.error(async (error) => ctx.log.error("slack listener failed", { error: error.message }));
-    // Bolt answers Slack before the listener's work is done: each request is
-    // counted until it is, so that closing can let acknowledged work finish.
-    const inFlight = new Set<Promise<void>>();
-    app.use(({ next }) => {
-      const done: Promise<void> = next().finally(() => inFlight.delete(done));
-      inFlight.add(done);
-      return done;
-    });
-    const work = slackWork({ client: app.client, fetch: http.fetch, core: ctx.core, store: ctx.store, log: ctx.log });
-    registerHandlers({
-      app,
-      store: ctx.store,
-      log: ctx.log,
-      hand: async (job) => {
-        if (!ctx.offload?.(slack.name, job)) await work.run(job);
-      },
-    });
+    const work = slackWork({ client: app.client, core: ctx.core, store: ctx.store, log: ctx.log });
+    ctx.inbox.register(HANDLER, work.run);
     // Bolt's init() calls auth.test with the app's client, whose retries (30 s, a warning each) suit sending
     // messages. A client without them asks first; connect.ts waits between tries and logs what changes.
     const probe = new webApi.WebClient(vars.SLACK_BOT_TOKEN, { ...clientOptions, retryConfig: { retries: 0 }, timeout: CHECK_TIMEOUT_MS, logger: boltLogger(silentLogger, logLevel) });
     const checks: Check[] = [{ setting: "SLACK_BOT_TOKEN", run: () => probe.auth.test().then(() => app.init()) }];
-    // A work thread only runs offloaded work: the serving thread holds the socket.
-    if (socketMode && !ctx.worker) checks.push({ setting: "SLACK_APP_TOKEN", run: () => app.start() });
+    if (socket) checks.push({ setting: "SLACK_APP_TOKEN", run: () => app.start() });
     const connection = await connectSlack(checks, {
-      // The work thread checks too (its deliveries need the token) but leaves the telling to the serving thread.
-      log: ctx.worker ? silentLogger : ctx.log,
+      log: ctx.log,
       backoff,
       readyFields: { mode: socketMode ? "socket" : "http", path: socketMode ? undefined : EVENTS_PATH },
     });
     notReady = () => (connection.ready() ? undefined : connection.health());
     return {
       transport: slackTransport({ client: app.client, store: ctx.store, program: ctx.core.program, log: ctx.log, refreshHome: work.refreshHome, dedupHistory: vars.SLACK_DEDUP_HISTORY === "1" }),
-      work: work.run,
-      async idle() {
-        while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
-      },
-      health: connection.health,
+      // Over HTTP Slack reaches us; over the socket we must hold the connection.
+      health: () => (connection.ready() && socket && !connected ? "socket disconnected: Slack requests wait until it reconnects" : connection.health()),
       async close() {
         connection.close();
-        if (socketMode && !ctx.worker && connection.ready()) await app.stop();
-        http.close();
+        if (socket && connection.ready()) await app.stop();
       },
     };
   },

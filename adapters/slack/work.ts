@@ -4,16 +4,15 @@ import { answer, errorReply } from "../../src/chat.ts";
 import type { Core } from "../../src/domain/core.ts";
 import { homeView } from "../../src/domain/home.ts";
 import { act } from "../../src/domain/replies.ts";
+import { isStepsError } from "../../src/errors.ts";
+import type { InboxHandler, InboxJob } from "../../src/inbox.ts";
 import type { Logger } from "../../src/log.ts";
 import { ACTION_IDS, type Message } from "../../src/messages.ts";
 import type { Account, Person, Store } from "../../src/store.ts";
 import { addressOf, rememberAddress, slackAccount } from "./identity.ts";
 import { LIMITS, render } from "./render.ts";
 
-/**
- * The work after an ack, as plain data: what receive.ts hands over, here or
- * to the work thread's instance of this adapter (AdapterContext.offload).
- */
+/** A Slack request as receive.ts records it in the inbox, checked again when it is read back. */
 const jobSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("command"), userId: z.string(), text: z.string(), responseUrl: z.string().optional() }),
   z.object({ kind: z.literal("click"), userId: z.string(), action: z.enum(ACTION_IDS), value: z.string(), responseUrl: z.string().optional() }),
@@ -25,56 +24,43 @@ export type SlackJob = z.infer<typeof jobSchema>;
 
 export interface WorkDeps {
   client: webApi.WebClient;
-  fetch: typeof fetch;
   core: Core;
   store: Store;
   log: Logger;
 }
 
 export interface SlackWork {
-  /** Runs a job; failures are logged, never thrown (the request was acked long ago). */
-  run(job: unknown): Promise<void>;
+  /** Works off a recorded request: throws when it should be tried again (Slack or the database down). */
+  run: InboxHandler;
   refreshHome(person: Person, userId: string): Promise<void>;
 }
 
-// Work after the ack takes turns, a few at a time: with every request's work
-// in flight at once, each new request waits behind all their callbacks
-// before it can be acked.
-const WORK_CONCURRENCY = 8;
+/** Slack answers a response_url at once; one that hangs is tried again later rather than holding the request. */
+const RESPONSE_TIMEOUT_MS = 10_000;
 
 export function slackWork(deps: WorkDeps): SlackWork {
   const { client, core, store, log } = deps;
-  const turns = limiter(WORK_CONCURRENCY);
-
-  /** Resolves the Slack user, runs fn, and turns any failure into the reply to show. */
-  async function asPerson(userId: string, fn: (person: Person) => Promise<Message>): Promise<{ reply: Message; account?: Account }> {
-    let account: Account | undefined;
-    try {
-      account = await slackAccount(store, client, userId);
-      return { reply: await fn(account.person), account };
-    } catch (error) {
-      return { reply: errorReply(error, log), account };
-    }
-  }
 
   async function refreshHome(person: Person, userId: string): Promise<void> {
     const view = render(await homeView(core, person), LIMITS.homeBlocks);
     await client.views.publish({ user_id: userId, view: { type: "home", blocks: view.blocks as never } });
   }
 
-  /** The actor's own Home tab shows the change too, if they ever opened it. */
+  /** The actor's own Home tab shows the change too, if they ever opened it. A stale tab is not worth answering twice over. */
   async function refreshIfOpened(account: Account | undefined, userId: string): Promise<void> {
-    if (account && addressOf(account.address).home) await refreshHome(account.person, userId);
+    if (!account || !addressOf(account.address).home) return;
+    await refreshHome(account.person, userId).catch((error: unknown) => log.warn("slack home refresh failed", { error: String(error) }));
   }
 
   /** Ephemeral reply where Slack gave a response_url (messages), else a direct message (Home tab, modals). */
   async function tell(userId: string, message: Message, responseUrl?: string): Promise<void> {
     const rendered = render(message);
     if (responseUrl) {
-      const res = await deps.fetch(responseUrl, {
+      const res = await fetch(responseUrl, {
         method: "POST",
         headers: { "content-type": "application/json" },
         body: JSON.stringify({ response_type: "ephemeral", replace_original: false, ...rendered }),
+        signal: AbortSignal.timeout(RESPONSE_TIMEOUT_MS),
       });
       if (!res.ok) throw new Error(`response_url answered ${res.status}`);
       return;
@@ -88,6 +74,7 @@ export function slackWork(deps: WorkDeps): SlackWork {
     try {
       account = await slackAccount(store, client, userId);
     } catch (error) {
+      if (!isStepsError(error)) throw error;
       const text = errorReply(error, log).text;
       await client.views.publish({ user_id: userId, view: { type: "home", blocks: render({ text, blocks: [{ type: "text", text }] }).blocks as never } });
       return;
@@ -97,39 +84,41 @@ export function slackWork(deps: WorkDeps): SlackWork {
     await refreshHome(account.person, userId);
   }
 
-  async function perform(job: SlackJob): Promise<void> {
+  /** The request's change, which the inbox runs once, in one transaction with storing the answer. */
+  function change(job: Exclude<SlackJob, { kind: "home" }>, person: Person): (core: Core) => Promise<Message> {
+    return async (core) => {
+      if (job.kind === "command") return answer(core, person, job.text, log);
+      try {
+        if (job.kind === "click") return await act(core, { action: job.action, value: job.value, personId: person.id });
+        return await act(core, { action: "request_changes", value: job.value, personId: person.id, reason: job.reason });
+      } catch (error) {
+        return errorReply(error, log);
+      }
+    };
+  }
+
+  async function perform(job: SlackJob, request: InboxJob): Promise<void> {
     if (job.kind === "home") return home(job.userId, job.channel);
-    const { reply, account } = await asPerson(job.userId, (p) => {
-      if (job.kind === "command") return answer(core, p, job.text, log);
-      if (job.kind === "click") return act(core, { action: job.action, value: job.value, personId: p.id });
-      return act(core, { action: "request_changes", value: job.value, personId: p.id, reason: job.reason });
-    });
+    let account: Account | undefined;
+    let reply: Message;
+    try {
+      account = await slackAccount(store, client, job.userId);
+      reply = await request.once(change(job, account.person));
+    } catch (error) {
+      // Not on the roster: said so. Anything else (Slack or the database down) is tried again later.
+      if (!isStepsError(error)) throw error;
+      reply = errorReply(error, log);
+    }
     await tell(job.userId, reply, job.responseUrl);
     await refreshIfOpened(account, job.userId);
   }
 
   return {
     refreshHome,
-    run: (raw) =>
-      turns(async () => {
-        const job = jobSchema.parse(raw);
-        await perform(job);
-      }).catch((error: unknown) => log.error("slack work failed", { error: error instanceof Error ? (error.stack ?? error.message) : String(error) })),
-  };
-}
-
-/** Runs at most n of the given tasks at once, the rest in the order they came. */
-function limiter(n: number): (task: () => Promise<void>) => Promise<void> {
-  let running = 0;
-  const waiting: (() => void)[] = [];
-  return async (task) => {
-    if (running >= n) await new Promise<void>((resolve) => waiting.push(resolve));
-    running++;
-    try {
-      await task();
-    } finally {
-      running--;
-      waiting.shift()?.();
-    }
+    async run(request) {
+      const job = jobSchema.safeParse(request.payload);
+      if (!job.success) return log.error("slack request dropped: not a job this version knows", { key: request.key });
+      await perform(job.data, request);
+    },
   };
 }

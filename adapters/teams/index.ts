@@ -1,11 +1,12 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { CloudAdapter, ConfigurationBotFrameworkAuthentication, type Request, type Response } from "botbuilder";
+import { ConfigurationBotFrameworkAuthentication, type Request, type Response } from "botbuilder";
 import { z } from "zod";
 import type { Env } from "../../src/config.ts";
 import type { PlatformAdapter } from "../platform.ts";
 import { isLoopbackUrl, refusal } from "../local-only.ts";
 import { createTurnHandler } from "./receive.ts";
 import { teamsTransport } from "./transport.ts";
+import { HANDLER, ReplayingAdapter, teamsWork } from "./work.ts";
 
 // Everything botbuilder-specific lives in this folder, so moving to another
 // Teams SDK replaces this folder and nothing else.
@@ -62,8 +63,8 @@ const activityShape = z.looseObject({
 });
 
 /** botbuilder checks every request's JWT and signs every outgoing call; an empty app id turns both off. */
-export function botAdapter(settings: TeamsEnv): CloudAdapter {
-  return new CloudAdapter(
+export function botAdapter(settings: TeamsEnv): ReplayingAdapter {
+  return new ReplayingAdapter(
     new ConfigurationBotFrameworkAuthentication({
       MicrosoftAppId: settings.MICROSOFT_APP_ID ?? "",
       MicrosoftAppPassword: settings.MICROSOFT_APP_PASSWORD ?? "",
@@ -85,7 +86,7 @@ const teams: PlatformAdapter = {
   name: "teams",
   configured: (env) => Boolean(env.raw.MICROSOFT_APP_ID) || env.raw.TEAMS === "1",
   localOnly: (env) => !env.raw.MICROSOFT_APP_ID && env.raw.TEAMS === "1",
-  async start({ env, core, store, routes, log }) {
+  async start({ env, core, store, inbox, routes, log }) {
     if (!teams.configured(env)) return null;
     const settings = readTeamsEnv(env);
     const appId = settings.MICROSOFT_APP_ID ?? "";
@@ -93,7 +94,8 @@ const teams: PlatformAdapter = {
     const adapter = botAdapter(settings);
     const channels = core.program.file.program.channels;
     const transport = teamsTransport({ adapter, appId, store, channels: { announcements: channels.announcements.teams, coordinators: channels.coordinators.teams } });
-    const onTurn = createTurnHandler({ core, store, log, transport });
+    const onTurn = createTurnHandler({ core, store, inbox, log });
+    inbox.register(HANDLER, teamsWork({ adapter, appId, store, log, transport }));
     const refuse = (res: ServerResponse, status: number, text: string) => void res.writeHead(status, { "content-type": "text/plain; charset=utf-8" }).end(text);
 
     routes.add("POST", "/api/messages", async (req, res) => {

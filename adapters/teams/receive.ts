@@ -1,23 +1,24 @@
+import { randomUUID } from "node:crypto";
 import { ActivityTypes, TurnContext } from "botbuilder";
 import { z } from "zod";
-import { answer, errorReply } from "../../src/chat.ts";
-import type { Transport } from "../../src/delivery/transport.ts";
+import { errorReply } from "../../src/chat.ts";
 import type { Core } from "../../src/domain/core.ts";
 import { act } from "../../src/domain/replies.ts";
 import { StepsError } from "../../src/errors.ts";
+import type { Inbox } from "../../src/inbox.ts";
 import type { Logger } from "../../src/log.ts";
-import { toPlainText, type Message } from "../../src/messages.ts";
-import type { Person, Store } from "../../src/store.ts";
-import { conversationOf, personFor, PLATFORM, tenantOf, type TeamsAddress } from "./identity.ts";
-import { CARD_CONTENT_TYPE, cardActivity, renderMessage } from "./render.ts";
-import { TEAM_CHANNEL_SETTING, type TeamsDeliveryRef } from "./transport.ts";
+import { toPlainText } from "../../src/messages.ts";
+import type { Store } from "../../src/store.ts";
+import { personFor, PLATFORM } from "./identity.ts";
+import { CARD_CONTENT_TYPE, renderMessage } from "./render.ts";
+import type { TeamsDeliveryRef } from "./transport.ts";
+import { HANDLER } from "./work.ts";
 
 export interface ReceiveDeps {
   core: Core;
   store: Store;
+  inbox: Inbox;
   log: Logger;
-  /** Answers to a command typed in a channel go to the person's 1:1 chat through it. */
-  transport: Pick<Transport, "sendToPerson">;
 }
 
 /** An invoke answer Teams shows the clicker as a short message, the card left as it is. */
@@ -36,72 +37,21 @@ const cardAction = z.object({
   ]),
 });
 
-/** One incoming turn: typed commands, installs, and card button clicks. */
-export function createTurnHandler({ core, store, log, transport }: ReceiveDeps) {
-  async function onMessage(context: TurnContext): Promise<void> {
+/**
+ * One incoming turn. Typed commands and installs are recorded in the inbox
+ * before Teams gets its 200, and worked off afterwards (work.ts); a card
+ * button click is answered in its own response, which shows the clicker the
+ * outcome at once.
+ */
+export function createTurnHandler({ core, store, inbox, log }: ReceiveDeps) {
+  async function record(context: TurnContext): Promise<void> {
     const { activity } = context;
-    const personal = activity.conversation?.conversationType === "personal";
     // In a channel or group chat (where Teams may deliver every message), only one that @mentions Steps is for it.
-    if (!personal && !TurnContext.getMentions(activity).some((m) => m.mentioned?.id === activity.recipient?.id)) return;
-    // Teams re-sends an activity it got no timely answer for; answer each once.
-    if (activity.id && !(await store.firstReceipt(`teams:${activity.conversation.id}:${activity.id}`))) return;
-    // The grammar itself drops a leading `steps`; only the @mention is Teams' business.
-    const text = TurnContext.removeRecipientMention(activity) ?? activity.text ?? "";
-    let person: Person;
-    try {
-      person = await personFor(context, store);
-    } catch (error) {
-      await context.sendActivity(cardActivity(errorReply(error, log)));
-      return;
-    }
-    let reply: Message;
-    try {
-      reply = await answer(core, person, text, log);
-    } catch (error) {
-      reply = errorReply(error, log);
-    }
-    if (personal) await context.sendActivity(cardActivity(reply));
-    else await answerPrivately(context, person, reply);
-  }
-
-  /** A command typed in a channel is answered in the person's 1:1 chat, as Slack answers only the person. */
-  async function answerPrivately(context: TurnContext, person: Person, reply: Message): Promise<void> {
-    const { activity } = context;
-    const identity = (await store.identitiesOf([person.id])).find((i) => i.platform === PLATFORM);
-    // Someone known only from channels has no 1:1 chat yet: this message's service and tenant open one.
-    const address: Partial<TeamsAddress> = { serviceUrl: activity.serviceUrl, tenantId: tenantOf(context), ...(identity?.address as Partial<TeamsAddress> | null) };
-    try {
-      await transport.sendToPerson(person, identity && { ...identity, address }, reply);
-    } catch (error) {
-      log.warn("Teams: could not answer in the person's chat", { error: error instanceof Error ? error.message : String(error) });
-      const text = "I could not answer you in a private chat. Open Steps from Apps in Teams, then type your command there.";
-      await context.sendActivity(cardActivity({ text, blocks: [{ type: "text", text }] }));
-    }
-  }
-
-  async function onConversationUpdate(context: TurnContext): Promise<void> {
-    const { activity } = context;
-    if (!activity.membersAdded?.some((m) => m.id === activity.recipient.id)) return;
-    if (activity.conversation.conversationType === "channel") {
-      const reference = conversationOf(activity);
-      // A channel reference names the channel itself, not the thread the event came from.
-      const channelId = reference.conversation!.id.split(";")[0]!;
-      await store.setSetting(TEAM_CHANNEL_SETTING, { ...reference, conversation: { ...reference.conversation, id: channelId } });
-      log.info("Teams channel remembered for announcements", { channel: channelId });
-      const text = "Steps is here. Badge announcements for the program will be posted in this team.";
-      await context.sendActivity(cardActivity({ text, blocks: [{ type: "text", text }] }));
-      return;
-    }
-    if (activity.conversation.conversationType !== "personal") return;
-    let reply: Message;
-    try {
-      const person = await personFor(context, store);
-      const text = `Hi ${person.name}, Steps is ready. Type \`help\` to see what you can do.`;
-      reply = { text, blocks: [{ type: "text", text }] };
-    } catch (error) {
-      reply = errorReply(error, log);
-    }
-    await context.sendActivity(cardActivity(reply));
+    const personal = activity.conversation?.conversationType === "personal";
+    if (activity.type === ActivityTypes.Message && !personal && !TurnContext.getMentions(activity).some((m) => m.mentioned?.id === activity.recipient?.id)) return;
+    // Teams re-sends an activity it got no timely answer for, with the same id: recorded once.
+    const key = `teams:${activity.conversation.id}:${activity.id ?? randomUUID()}`;
+    await inbox.record(HANDLER, key, activity);
   }
 
   async function onCardAction(context: TurnContext): Promise<void> {
@@ -136,9 +86,11 @@ export function createTurnHandler({ core, store, log, transport }: ReceiveDeps) 
   async function route(context: TurnContext): Promise<void> {
     switch (context.activity.type) {
       case ActivityTypes.Message:
-        return onMessage(context);
+        return record(context);
       case ActivityTypes.ConversationUpdate:
-        return onConversationUpdate(context);
+        // Only the bot's own install is acted on; people joining a team are not worth a row.
+        if (context.activity.membersAdded?.some((m) => m.id === context.activity.recipient.id)) return record(context);
+        return;
       case ActivityTypes.Invoke:
         if (context.activity.name === "adaptiveCard/action") return onCardAction(context);
     }
@@ -148,7 +100,7 @@ export function createTurnHandler({ core, store, log, transport }: ReceiveDeps) 
     try {
       await route(context);
     } catch (error) {
-      // Rethrown so Teams gets a 500 and tries again; the receipt keeps a retried command from running twice.
+      // Rethrown so Teams gets a 500 and tries again (the database could not record it); the inbox key keeps a retried command from running twice.
       log.error("Teams turn failed", { type: context.activity.type, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
       throw error;
     }

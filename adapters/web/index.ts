@@ -23,8 +23,6 @@ const web: PlatformAdapter = {
   // No credentials: the playground never counts as a configured chat platform.
   configured: () => false,
   async start(ctx) {
-    // The playground's messages live in the memory of the thread that serves its pages.
-    if (ctx.worker) return null;
     const parsed = envSchema.safeParse(Object.fromEntries(Object.entries(ctx.env.raw).filter(([k, v]) => k in envSchema.shape && v !== "")));
     if (!parsed.success) throw new Error(`Invalid environment:\n${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("\n")}`);
     const vars = parsed.data;

@@ -4,7 +4,6 @@ import { App, HTTPReceiver } from "@slack/bolt";
 import slackAdapter from "../../adapters/slack/index.ts";
 import { boot } from "../../app/boot.ts";
 import { startServer } from "../../app/server.ts";
-import { startWorkThread, wantsWorkThread } from "../../app/work-thread.ts";
 import { readEnv } from "../../src/config.ts";
 import { createLogger } from "../../src/log.ts";
 import { quietSlackLogger } from "./quiet-logger.ts";
@@ -31,13 +30,10 @@ if (mode === "bare") {
   const env = readEnv(process.env);
   const log = createLogger("warn");
   const steps = await boot(env, log, { db: { maxConnections: Number(process.env.BENCH_CONNECTIONS ?? 10) } });
-  // As `steps serve` does: on PostgreSQL the work after the ack runs in a work thread unless WORK_THREAD=off.
-  const workThread = wantsWorkThread(env) ? await startWorkThread(env, log) : undefined;
-  const server = await startServer(steps, [slackAdapter], { port: 0, host: "127.0.0.1", offload: workThread?.offload });
+  const server = await startServer(steps, [slackAdapter], { port: 0, host: "127.0.0.1" });
   console.log(JSON.stringify({ url: `${server.url}/slack/events` }));
   close = async () => {
     await server.close();
-    await workThread?.close();
     await steps.close();
   };
 }

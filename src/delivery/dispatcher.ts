@@ -1,5 +1,6 @@
 import type { Logger } from "../log.ts";
 import type { ClaimedItem, DeliveryRef, Identity, Person, SentMark, Store } from "../store.ts";
+import { pump, retryDelay } from "../queue.ts";
 import type { Clock } from "../time.ts";
 import { coalesce } from "./coalesce.ts";
 import { DeliveryError, type Outgoing, type Transport } from "./transport.ts";
@@ -40,8 +41,6 @@ export function createDispatcher(options: DispatcherOptions) {
   const transports: Transport[] = [];
   // Messages finish one by one; their marks share a statement (and a commit) with those that finish meanwhile.
   const markSent = coalesce((marks: SentMark[]) => store.markSent(marks));
-  let running: Promise<number> | null = null;
-  let again = false;
 
   /** Who a batch is for, looked up once per batch rather than once per message. */
   interface Recipients {
@@ -132,7 +131,7 @@ export function createDispatcher(options: DispatcherOptions) {
         await store.markFailed(item, text);
         return;
       }
-      const backoff = e?.options.retryAfterMs ?? Math.min(15 * 60_000, 2 ** item.attempts * 1_000);
+      const backoff = retryDelay(item.attempts, e?.options.retryAfterMs);
       log.info("delivery will be retried", { key: item.key, error: text, inMs: backoff });
       await store.markRetry(item, text, new Date(now().getTime() + backoff));
     }
@@ -196,6 +195,8 @@ export function createDispatcher(options: DispatcherOptions) {
     }
   }
 
+  const runs = pump("dispatcher", drain, log);
+
   return {
     register(transport: Transport) {
       transports.push(transport);
@@ -204,35 +205,7 @@ export function createDispatcher(options: DispatcherOptions) {
       return transports.map((t) => t.platform);
     },
     drain,
-    /**
-     * Drains soon without waiting; overlapping kicks share one run and one
-     * more pass, so a burst of changes costs a couple of claims, not one each.
-     */
-    kick(): Promise<number> {
-      if (running) {
-        again = true;
-        return running;
-      }
-      running = (async () => {
-        let n = 0;
-        do {
-          again = false;
-          n += await drain();
-        } while (again);
-        return n;
-      })()
-        .catch((error) => {
-          log.error("dispatcher failed", { error: String(error) });
-          return 0;
-        })
-        .finally(() => {
-          running = null;
-        });
-      return running;
-    },
-    /** Resolves once nothing is in flight: tests and the CLI wait on this. */
-    async idle(): Promise<void> {
-      while (running) await running;
-    },
+    kick: runs.kick,
+    idle: runs.idle,
   };
 }

@@ -79,7 +79,7 @@ afterAll(async () => {
 export async function resetDb(): Promise<DbHandle> {
   shared ??= freshDb({ onQuery: () => queryCount++ });
   const handle = await shared;
-  await handle.db.execute(sql`truncate people, identities, submissions, decisions, awards, outbox, receipts, settings restart identity cascade`);
+  await handle.db.execute(sql`truncate people, identities, submissions, decisions, awards, outbox, inbox, settings restart identity cascade`);
   return handle;
 }
 

@@ -4,6 +4,8 @@ import type { AddressInfo } from "node:net";
 
 export interface SlackCall {
   method: string;
+  /** The request path: for a response_url, `/respond/<id>` tells which interaction it answers. */
+  path: string;
   /** Form fields or JSON body; fields Slack sends as JSON strings (blocks, view) are parsed. */
   body: Record<string, unknown>;
   /** What the fake answered. */
@@ -28,6 +30,8 @@ export interface FakeSlackOptions {
   bucket?: Record<string, { perSecond: number; burst?: number }>;
   /** Method → how long Slack takes to answer, after it has accepted (and recorded) the call. */
   latencyMs?: Record<string, number>;
+  /** What apps.connections.open answers for Socket Mode: a local WebSocket (test/support/fake-socket.ts). */
+  socketUrl?: string;
 }
 
 /**
@@ -126,6 +130,8 @@ export async function startFakeSlack(initial: FakeSlackOptions = {}, { port = 0 
         return { ok: true, view: { id: `V${++seq}` } };
       case "response_url":
         return { ok: true };
+      case "apps.connections.open":
+        return options.socketUrl ? { ok: true, url: options.socketUrl } : { ok: false, error: "not_allowed_token_type" };
       default:
         return { ok: false, error: "unknown_method" };
     }
@@ -144,7 +150,7 @@ export async function startFakeSlack(initial: FakeSlackOptions = {}, { port = 0 
       return;
     }
     const response = reply(method, body);
-    calls.push({ method, body, response, at: Date.now() });
+    calls.push({ method, path, body, response, at: Date.now() });
     const answer = () => {
       res.writeHead(200, { "content-type": "application/json" });
       res.end(JSON.stringify(response));
@@ -228,13 +234,84 @@ export function slackHeaders(secret: string, body: string, contentType: string, 
 }
 
 export interface SlackSender {
-  command(userId: string, text: string, extra?: { responseUrl?: string; timestamp?: number; secret?: string }): Promise<Response>;
+  /** triggerId: Slack's id for the interaction, the same when a command is sent again. */
+  command(userId: string, text: string, extra?: { responseUrl?: string; timestamp?: number; secret?: string; triggerId?: string }): Promise<Response>;
   /** responseUrl null: a click on the Home tab, where Slack gives no response_url. */
   click(userId: string, action: string, value: string, extra?: { responseUrl?: string | null }): Promise<Response>;
   submitChanges(userId: string, privateMetadata: string, reason: string | null): Promise<Response>;
   event(event: Record<string, unknown>, eventId: string, retryNum?: number): Promise<Response>;
   raw(body: string, contentType: string, headers?: Record<string, string>): Promise<Response>;
 }
+
+// Slack's ids are unique per interaction, even for two in the same millisecond.
+let n = 0;
+const unique = () => `${Date.now()}.${String(++n).padStart(6, "0")}`;
+
+/**
+ * What Slack sends for each kind of request: over HTTP as a form (a command's
+ * fields, or a `payload` field) or JSON (events), over Socket Mode as the
+ * payload of an envelope. A retry or redelivery repeats the same payload.
+ */
+export const slackPayloads = {
+  command(userId: string, text: string, responseUrl: string, triggerId = `trig.${userId}.${unique()}`): Record<string, string> {
+    return {
+      token: "legacy",
+      team_id: "T1",
+      channel_id: "C0GENERAL",
+      user_id: userId,
+      user_name: userId.toLowerCase(),
+      command: "/steps",
+      text,
+      api_app_id: "A1",
+      response_url: responseUrl,
+      trigger_id: triggerId,
+    };
+  },
+  /** responseUrl null: a click on the Home tab, where Slack gives no response_url. */
+  click(userId: string, action: string, value: string, responseUrl: string | null): Record<string, unknown> {
+    return {
+      type: "block_actions",
+      team: { id: "T1" },
+      user: { id: userId },
+      api_app_id: "A1",
+      trigger_id: `trig.${userId}.${unique()}`,
+      ...(responseUrl === null
+        ? { container: { type: "view", view_id: "VHOME" }, view: { id: "VHOME", type: "home" } }
+        : { container: { type: "message", channel_id: `D${userId}`, message_ts: "1.000001" }, channel: { id: `D${userId}` }, response_url: responseUrl }),
+      actions: [{ type: "button", action_id: action, block_id: "b1", value, action_ts: unique() }],
+    };
+  },
+  /** Each call is a modal of its own (a view id and hash), as each click on Request changes opens one. */
+  submitChanges(userId: string, privateMetadata: string, reason: string | null): Record<string, unknown> {
+    return {
+      type: "view_submission",
+      team: { id: "T1" },
+      user: { id: userId },
+      api_app_id: "A1",
+      trigger_id: `trig.${userId}.${unique()}`,
+      view: {
+        id: `V${unique()}`,
+        hash: `${unique()}.h`,
+        type: "modal",
+        callback_id: "request_changes",
+        private_metadata: privateMetadata,
+        state: { values: { reason: { reason: { type: "plain_text_input", value: reason } } } },
+      },
+    };
+  },
+  event(event: Record<string, unknown>, eventId: string): Record<string, unknown> {
+    return {
+      token: "legacy",
+      team_id: "T1",
+      api_app_id: "A1",
+      type: "event_callback",
+      event_id: eventId,
+      event_time: Math.floor(Date.now() / 1000),
+      authorizations: [{ team_id: "T1", user_id: "UBOT", is_bot: true }],
+      event,
+    };
+  },
+};
 
 /** Sends what Slack sends to the events URL: slash commands, block_actions, view_submission, events. */
 export function slackSender(eventsUrl: string, secret: string, fake: FakeSlack): SlackSender {
@@ -244,68 +321,19 @@ export function slackSender(eventsUrl: string, secret: string, fake: FakeSlack):
   const formType = "application/x-www-form-urlencoded";
   return {
     command(userId, text, extra = {}) {
-      const body = form({
-        token: "legacy",
-        team_id: "T1",
-        channel_id: "C0GENERAL",
-        user_id: userId,
-        user_name: userId.toLowerCase(),
-        command: "/steps",
-        text,
-        api_app_id: "A1",
-        response_url: extra.responseUrl ?? fake.responseUrl(),
-        trigger_id: `trig.${userId}.${Date.now()}`,
-      });
+      const body = form(slackPayloads.command(userId, text, extra.responseUrl ?? fake.responseUrl(), extra.triggerId));
       return post(body, formType, {}, { secret: extra.secret, timestamp: extra.timestamp });
     },
     click(userId, action, value, extra = {}) {
-      const payload = {
-        type: "block_actions",
-        team: { id: "T1" },
-        user: { id: userId },
-        api_app_id: "A1",
-        trigger_id: `trig.${userId}.${Date.now()}`,
-        ...(extra.responseUrl === null
-          ? { container: { type: "view", view_id: "VHOME" }, view: { id: "VHOME", type: "home" } }
-          : {
-              container: { type: "message", channel_id: `D${userId}`, message_ts: "1.000001" },
-              channel: { id: `D${userId}` },
-              response_url: extra.responseUrl ?? fake.responseUrl(),
-            }),
-        actions: [{ type: "button", action_id: action, block_id: "b1", value, action_ts: `${Date.now() / 1000}` }],
-      };
+      const payload = slackPayloads.click(userId, action, value, extra.responseUrl === null ? null : (extra.responseUrl ?? fake.responseUrl()));
       return post(form({ payload: JSON.stringify(payload) }), formType);
     },
     submitChanges(userId, privateMetadata, reason) {
-      const payload = {
-        type: "view_submission",
-        team: { id: "T1" },
-        user: { id: userId },
-        api_app_id: "A1",
-        trigger_id: `trig.${userId}.${Date.now()}`,
-        view: {
-          id: "V1",
-          type: "modal",
-          callback_id: "request_changes",
-          private_metadata: privateMetadata,
-          state: { values: { reason: { reason: { type: "plain_text_input", value: reason } } } },
-        },
-      };
-      return post(form({ payload: JSON.stringify(payload) }), formType);
+      return post(form({ payload: JSON.stringify(slackPayloads.submitChanges(userId, privateMetadata, reason)) }), formType);
     },
     event(event, eventId, retryNum) {
-      const body = JSON.stringify({
-        token: "legacy",
-        team_id: "T1",
-        api_app_id: "A1",
-        type: "event_callback",
-        event_id: eventId,
-        event_time: Math.floor(Date.now() / 1000),
-        authorizations: [{ team_id: "T1", user_id: "UBOT", is_bot: true }],
-        event,
-      });
       const headers: Record<string, string> = retryNum ? { "x-slack-retry-num": String(retryNum), "x-slack-retry-reason": "http_timeout" } : {};
-      return post(body, "application/json", headers);
+      return post(JSON.stringify(slackPayloads.event(event, eventId)), "application/json", headers);
     },
     raw(body, contentType, headers = {}) {
       return fetch(eventsUrl, { method: "POST", body, headers: { "content-type": contentType, ...headers } });

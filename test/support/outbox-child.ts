@@ -5,7 +5,6 @@
 // shared between processes: each store call is a statement the process sends
 // to the database, and once it is killed it sends no more.
 import { webApi } from "@slack/bolt";
-import { createSlackFetch } from "../../adapters/slack/http.ts";
 import { readSlackVars, slackClientOptions } from "../../adapters/slack/index.ts";
 import { slackTransport } from "../../adapters/slack/transport.ts";
 import { createDispatcher } from "../../src/delivery/dispatcher.ts";
@@ -43,7 +42,7 @@ const store = new Proxy({} as Store, {
     }),
 });
 
-const client = new webApi.WebClient("xoxb-test", slackClientOptions(readSlackVars({ SLACK_API_URL: settings.apiUrl }), createSlackFetch().fetch));
+const client = new webApi.WebClient("xoxb-test", slackClientOptions(readSlackVars({ SLACK_API_URL: settings.apiUrl })));
 const dispatcher = createDispatcher({ store, now: () => new Date(), log: silentLogger, leaseMs: settings.leaseMs });
 dispatcher.register(slackTransport({ client, store, program: testProgram(), log: silentLogger, dedupHistory: settings.dedupHistory }));
 await dispatcher.drain();

@@ -6,9 +6,7 @@ import { stringify } from "yaml";
 import slackAdapter from "../../adapters/slack/index.ts";
 import { startServer } from "../../app/server.ts";
 import { importRoster } from "../../src/domain/roster.ts";
-import { startWorkThread, wantsWorkThread } from "../../app/work-thread.ts";
-import { readEnv } from "../../src/config.ts";
-import { silentLogger, type Logger } from "../../src/log.ts";
+import type { Logger } from "../../src/log.ts";
 import { bootForTest } from "./boot.ts";
 import { slackSender, startFakeSlack, type FakeSlackOptions } from "./fake-slack.ts";
 import { rosterCsv, testProgram } from "./program.ts";
@@ -42,7 +40,7 @@ const emails: Record<string, string> = {
  * The whole app (real server, real Bolt, real database) with the test program
  * and roster, Slack configured, and the Web API pointed at a recording fake.
  */
-export async function slackStack(options: { fake?: FakeSlackOptions; now?: () => Date; log?: Logger; workThread?: boolean } = {}) {
+export async function slackStack(options: { fake?: FakeSlackOptions; now?: () => Date; log?: Logger; vars?: Record<string, string> } = {}) {
   const fake = await startFakeSlack({ emails, ...options.fake });
   const dir = mkdtempSync(join(tmpdir(), "steps-slack-"));
   const file = testProgram().file;
@@ -56,40 +54,39 @@ export async function slackStack(options: { fake?: FakeSlackOptions; now?: () =>
       SLACK_SIGNING_SECRET: SECRET,
       SLACK_BOT_TOKEN: "xoxb-test-token",
       SLACK_API_URL: fake.apiUrl,
+      ...options.vars,
     },
     { now: options.now ?? (() => new Date("2026-06-16T17:00:00Z")), log: options.log },
   );
-  // As `steps serve` starts one: only where WORK_THREAD's default (PostgreSQL) says so. Its clock is the real one.
-  const workThread = options.workThread && wantsWorkThread(steps.env) ? await startWorkThread(readEnv({ ...steps.env.raw, LOG_LEVEL: "error" }), silentLogger) : undefined;
-  let handed = 0;
-  const offload = workThread && ((adapter: string, job: unknown) => (workThread.offload(adapter, job) ? (handed++, true) : false));
-  const server = await startServer(steps, [slackAdapter], { retryEveryMs: 60_000, offload });
+  const server = await startServer(steps, [slackAdapter], { retryEveryMs: 60_000 });
   const send = slackSender(`${server.url}/slack/events`, SECRET, fake);
+  /** Every request acknowledged so far is worked off, and the messages it queued are sent. */
+  const idle = async () => {
+    await steps.inbox.idle();
+    await steps.dispatcher.idle();
+  };
 
   return {
     fake,
     steps,
     server,
     send,
-    workThread,
-    /** Jobs the work thread took. */
-    handed: () => handed,
-    /** Waits until the fake has seen `count` calls of that method (work continues after the ack), and returns them all. */
+    idle,
+    /** Waits until the fake has seen `count` calls of that method (work continues after the ack). */
     async waitFor(method: string, count = 1, timeoutMs = 5_000) {
       await server.idle();
-      // Work handed to the work thread is not the server's to wait for: that is looked for until it shows.
       const until = Date.now() + timeoutMs;
       while (fake.of(method).length < count) {
         if (Date.now() > until) throw new Error(`timed out waiting for ${count} × ${method}; saw ${fake.calls.map((c) => c.method).join(", ")}`);
         await new Promise((r) => setTimeout(r, 10));
       }
-      await steps.dispatcher.idle();
+      await idle();
       return fake.of(method);
     },
     /** Empties the database (roster reloaded) and the fake, so one booted stack serves a whole file. */
     async reset(fakeOptions: Partial<FakeSlackOptions> = {}) {
       await server.idle();
-      await steps.db.db.execute(sql`truncate people, identities, submissions, decisions, awards, outbox, receipts, settings restart identity cascade`);
+      await steps.db.db.execute(sql`truncate people, identities, submissions, decisions, awards, outbox, inbox, settings restart identity cascade`);
       await importRoster(steps.store, steps.program, rosterCsv);
       fake.clear();
       fake.set(fakeOptions);
@@ -102,7 +99,6 @@ export async function slackStack(options: { fake?: FakeSlackOptions; now?: () =>
     settle: () => server.idle(),
     async close() {
       await server.close();
-      await workThread?.close();
       await steps.close().catch(() => {});
       await fake.close();
       rmSync(dir, { recursive: true, force: true });

@@ -67,7 +67,7 @@ export interface TeamsRig {
   steps: Steps;
   server: RunningServer;
   connector: FakeConnector;
-  /** POSTs an activity to /api/messages and waits for the outbox to settle. */
+  /** POSTs an activity to /api/messages and waits for the inbox and the outbox to settle. */
   post(activity: Record<string, unknown>, headers?: Record<string, string>): Promise<Response>;
   /** Registers a Teams user on the fake connector with the email a member look-up returns. */
   member(name: string, email: string, upnOnly?: boolean): string;
@@ -93,6 +93,7 @@ export async function teamsRig(vars: Record<string, string> = {}, options: { now
     connector,
     async post(activity, headers = {}) {
       const res = await postActivity(server.url, activity, headers);
+      await steps.inbox.idle();
       await steps.dispatcher.idle();
       return res;
     },
