@@ -48,6 +48,14 @@ const homeOpenedSchema = z.object({
   event: z.object({ type: z.literal(HOME_OPENED), user: z.string().min(1), channel: z.string().min(1).optional(), tab: z.string().optional() }),
 });
 
+/** A request Steps could not record: answered 500 (Steps' fault, not the sender's), so Slack tries again. */
+export class NotRecorded extends Error {
+  constructor(key: string) {
+    super(`${key} was not recorded`);
+    this.name = "NotRecorded";
+  }
+}
+
 /**
  * Bolt's receiver checks the signature (HTTP) or holds the socket (Socket
  * Mode); each request then goes to the intake below instead of Bolt's
@@ -78,7 +86,7 @@ export function createIntake(deps: ReceiveDeps): (event: ReceiverEvent) => Promi
     } catch (error) {
       // No ack: over HTTP Slack gets an error (and retries an event), over the socket the envelope is sent again.
       log.error("slack request not recorded, so not acknowledged", { key, error: String(error) });
-      throw error;
+      throw new NotRecorded(key);
     }
     await ack();
   }

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { finished } from "node:stream/promises";
 import { defaultBodyLimit, HTTPModuleFunctions as http, HTTPResponseAck, isRawBodyError, type App, type BufferedIncomingMessage, type Logger, type Receiver } from "@slack/bolt";
 import { z } from "zod";
+import { NotRecorded } from "./receive.ts";
 
 /**
  * What Slack posts to the events URL, checked before Bolt reads it: Bolt takes
@@ -95,9 +96,10 @@ export function slackReceiver(options: ReceiverOptions): Receiver & { handle(req
           retryReason: http.extractRetryReasonFromHTTPRequest(req),
         });
       } catch (error) {
-        // Listeners' own errors go to app.error; what is left is Bolt choking on the body before anything ran.
+        // A request that could not be recorded is ours to retry (500); anything else is a body nothing could read (400).
         if (res.headersSent) throw error;
         ack.ack();
+        if (error instanceof NotRecorded) return http.buildNoBodyResponse(res, 500);
         logger.warn(`request refused: ${error instanceof Error ? error.message : String(error)}`);
         return http.buildNoBodyResponse(res, 400);
       }
