@@ -102,10 +102,24 @@ function holds(holder: LockHolder, lockFile: string): boolean {
   if (holder.pid === process.pid) return held.has(lockFile);
   try {
     process.kill(holder.pid, 0);
-    return true;
   } catch (error) {
     // EPERM: alive, but another user's.
     return hasCode(error, "EPERM");
+  }
+  return !isZombie(holder.pid);
+}
+
+/**
+ * A killed process stays in the process table until its parent reaps it, and
+ * in a container whose first process is not an init (no `docker run --init`)
+ * nobody may ever reap it: it answers signals but holds nothing.
+ */
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return /^[ZX]/.test(stat.slice(stat.lastIndexOf(")") + 2));
+  } catch {
+    return false; // not Linux, or gone since: the signal's answer stands
   }
 }
 

@@ -29,8 +29,8 @@ export function readEnv(raw: Record<string, string | undefined> = process.env): 
 }
 
 /**
- * With no chat platform to answer (or only one on for local testing, like
- * TEAMS=1), nothing needs to reach the server from outside, and what it serves
+ * With no chat platform to answer (or only one on for local testing, without
+ * credentials), nothing needs to reach the server from outside, and what it serves
  * then has no login: listen on loopback unless HOST says otherwise.
  */
 export function listenHost(env: Env, configuredPlatforms: readonly string[]): string {

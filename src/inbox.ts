@@ -54,7 +54,7 @@ export type Inbox = ReturnType<typeof createInbox>;
 
 export function createInbox(options: InboxOptions) {
   const { store, now, log } = options;
-  // About 17 minutes of retries with the doubling backoff: inside the 30 minutes a Slack response_url stays valid.
+  // About 17 minutes of retries with the doubling backoff: inside the 30 minutes a platform's reply address (a response URL) stays valid.
   const maxAttempts = options.maxAttempts ?? 10;
   const leaseMs = options.leaseMs ?? INBOX_LEASE_MS;
   const concurrency = options.concurrency ?? 8;

@@ -8,6 +8,7 @@ import { stringify } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import slackAdapter from "../adapters/slack/index.ts";
 import { boot } from "../app/boot.ts";
+import { DataDirInUse } from "../db/lock.ts";
 import { startServer } from "../app/server.ts";
 import { readEnv } from "../src/config.ts";
 import { INBOX_LEASE_MS } from "../src/inbox.ts";
@@ -112,8 +113,17 @@ describe("the inbox keeps every acknowledged request", () => {
     expect(status.every((s) => s === 200 || s === "no answer")).toBe(true);
 
     // Started again on the same database. Its clock is a lease ahead, so what the dead process had claimed is due at once.
-    const steps = await boot(readEnv(folder.vars), silentLogger, { now: () => new Date(Date.now() + INBOX_LEASE_MS) });
-    cleanups.push(() => steps.close());
+    // The killed server's own process may outlive the wrapper we waited for by an instant: its lock names it until then.
+    let steps: Awaited<ReturnType<typeof boot>> | undefined;
+    await until("the killed server's lock is free", async () => {
+      steps = await boot(readEnv(folder.vars), silentLogger, { now: () => new Date(Date.now() + INBOX_LEASE_MS) }).catch((error) => {
+        if (error instanceof DataDirInUse) return undefined;
+        throw error;
+      });
+      return steps !== undefined;
+    });
+    if (!steps) throw new Error("unreachable: until() returned");
+    cleanups.push(() => steps!.close());
     const restarted = await startServer(steps, [slackAdapter]);
     cleanups.push(() => restarted.close());
     await steps.inbox.kick();

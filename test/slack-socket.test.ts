@@ -18,7 +18,7 @@ afterAll(async () => {
   await socket?.close();
 });
 
-const slackHealth = async () => ((await (await fetch(`${s.server.url}/healthz`)).json()) as { slack?: string }).slack;
+const slackHealth = async () => ((await (await fetch(`${s.server.url}/healthz`)).json()) as { parts: { slack?: string } }).parts.slack;
 const submissionsOf = async (email: string) => s.steps.store.submissionsOf((await s.steps.store.personByEmail(email))!.id);
 
 describe("Slack over Socket Mode", () => {

@@ -42,14 +42,17 @@ describe("npm start", () => {
       child.stderr.on("data", (chunk: Buffer) => {
         log += chunk.toString();
         const listening = log.split("\n").find((line) => line.includes('"Steps is listening"'));
-        if (listening) resolve((JSON.parse(listening) as { url: string }).url.replace("localhost", "127.0.0.1"));
+        if (!listening) return;
+        const said = JSON.parse(listening) as { url: string; database: string };
+        expect(said.database).toBe(database ? "postgres" : "pglite");
+        resolve(said.url.replace("localhost", "127.0.0.1"));
       });
       void exited.then((code) => reject(new Error(`npm start exited (${code}):\n${log}`)));
     });
     try {
       const health = await fetch(`${url}/healthz`);
       expect(health.status).toBe(200);
-      expect(await health.json()).toEqual({ ok: true, database: database ? "postgres" : "pglite" });
+      expect(await health.json()).toEqual({ ok: true, parts: { database: "ok", scheduler: "ok" } });
       const page = await fetch(`${url}/`, { headers: { accept: "text/html" } });
       expect(page.status).toBe(200);
       expect(await page.text()).toContain("playground");

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import teamsAdapter, { NOT_LOCAL, SERVICE_URL_NOT_LOCAL } from "../adapters/teams/index.ts";
 import { startServer } from "../app/server.ts";
 import { readEnv } from "../src/config.ts";
+import { bootForTest } from "./support/boot.ts";
 import { nonLoopbackAddress, rawRequest } from "./support/http.ts";
 import { cardOf, teamsActivity, teamsRig, type TeamsRig } from "./support/teams.ts";
 
@@ -24,7 +25,7 @@ beforeEach(() => {
 
 const port = () => (t.server.server.address() as AddressInfo).port;
 
-/** Posts an activity with exactly these headers and this source address, then lets the outbox settle. */
+/** Posts an activity with exactly these headers and this source address, then lets the inbox and the outbox settle. */
 async function send(activity: Record<string, unknown>, o: { host?: string; headers?: Record<string, string>; from?: string } = {}) {
   const host = o.host ?? "127.0.0.1";
   const res = await rawRequest(`http://${host}:${port()}/api/messages`, {
@@ -33,6 +34,7 @@ async function send(activity: Record<string, unknown>, o: { host?: string; heade
     body: JSON.stringify(activity),
     localAddress: o.from,
   });
+  await t.steps.inbox.idle();
   await t.steps.dispatcher.idle();
   return res;
 }
@@ -47,15 +49,20 @@ async function untouched(email: string) {
 
 describe("local Teams mode (TEAMS=1, no app id)", () => {
   it("listens only on this computer when HOST is unset, and on every interface with an app id", async () => {
-    // The same database and core, started with other settings.
+    // A Steps of its own, started with other settings: a second Teams adapter on the rig's would take over its inbox work.
+    const steps = await bootForTest();
     const listening = async (vars: Record<string, string>) => {
-      const server = await startServer({ ...t.steps, env: readEnv({ PORT: "0", ...vars }) }, [teamsAdapter], { retryEveryMs: 3_600_000 });
+      const server = await startServer({ ...steps, env: readEnv({ PORT: "0", ...vars }) }, [teamsAdapter], { retryEveryMs: 3_600_000 });
       const { address } = server.server.address() as AddressInfo;
       await server.close();
       return address;
     };
-    expect(await listening({ TEAMS: "1" })).toBe("127.0.0.1");
-    expect(await listening({ MICROSOFT_APP_ID: "app-1", MICROSOFT_APP_PASSWORD: "secret" })).toBe("0.0.0.0");
+    try {
+      expect(await listening({ TEAMS: "1" })).toBe("127.0.0.1");
+      expect(await listening({ MICROSOFT_APP_ID: "app-1", MICROSOFT_APP_PASSWORD: "secret" })).toBe("0.0.0.0");
+    } finally {
+      await steps.close();
+    }
   });
 
   it("refuses a request from another machine, through a proxy, to another host name, or from a web page", async () => {
@@ -97,15 +104,16 @@ describe("local Teams mode (TEAMS=1, no app id)", () => {
       `http://127.0.0.1.nip.io:${connectorPort}`,
       `http://localhost.example:${connectorPort}`,
       "file:///etc/passwd",
-      "not a url",
       ...(address ? [`http://${address}:${connectorPort}`] : []),
     ];
     for (const serviceUrl of urls) {
       const res = await send({ ...activity("done safety-walk"), serviceUrl });
       expect([res.status, res.body], serviceUrl).toEqual([403, SERVICE_URL_NOT_LOCAL]);
     }
+    // Not an address at all: not an activity.
+    expect((await send({ ...activity("done safety-walk"), serviceUrl: "not a url" })).status).toBe(400);
     const { serviceUrl: _, ...none } = activity("done safety-walk");
-    expect((await send(none)).status).toBe(403);
+    expect((await send(none)).status).toBe(400);
     await untouched("ben@example.org");
 
     for (const host of ["127.0.0.1", "localhost"]) {

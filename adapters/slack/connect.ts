@@ -34,10 +34,12 @@ function platformError(error: unknown): string | undefined {
 
 /** A few words on why Slack did not answer, without addresses (/healthz is public). */
 function unreachableReason(error: unknown): string {
-  const e = error as { code?: unknown; statusCode?: unknown; original?: { code?: unknown; name?: unknown } };
+  const e = error as { code?: unknown; statusCode?: unknown; original?: { code?: unknown; name?: unknown; cause?: { code?: unknown } } };
   if (e?.code === webApi.ErrorCode.HTTPError) return `HTTP ${String(e.statusCode)}`;
   if (e?.original?.name === "TimeoutError" || e?.original?.name === "AbortError") return "no answer in time";
-  if (typeof e?.original?.code === "string") return e.original.code;
+  // fetch wraps the socket's error (ECONNREFUSED, ENOTFOUND) as its cause.
+  const code = e?.original?.code ?? e?.original?.cause?.code;
+  if (typeof code === "string") return code;
   return platformError(error) ?? "no answer";
 }
 
