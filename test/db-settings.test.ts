@@ -70,7 +70,7 @@ describe.runIf(onPostgres)("database settings for poolers", () => {
 
     const on = await createDb(database.url, { ...dbOptionsFrom(readEnv({})), maxConnections: 1 });
     cleanups.push(() => on.close());
-    await on.db.execute(sql`truncate people, identities, submissions, decisions, awards, outbox, receipts, settings restart identity cascade`);
+    await on.db.execute(sql`truncate people, identities, submissions, decisions, awards, outbox, inbox, settings restart identity cascade`);
     await workDay(on);
     expect((await preparedStatements(on)).length).toBeGreaterThan(0);
   });

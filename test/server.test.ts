@@ -50,7 +50,11 @@ describe("server", () => {
     cleanups.push(() => steps.close(), () => server.close());
     let failing = true;
     const runs: boolean[] = [];
+    // The first run waits until /healthz has been read before any run: it runs every second.
+    let firstRead!: () => void;
+    const read = new Promise<void>((resolve) => (firstRead = resolve));
     const runDue = async (at: Date) => {
+      await read;
       runs.push(failing);
       if (failing) throw new Error("database gone");
       return steps.runDue(at);
@@ -61,6 +65,7 @@ describe("server", () => {
     server.watch("scheduler", scheduler);
     const part = async () => ((await (await fetch(`${server.url}/healthz`)).json()) as { parts: { scheduler: string } }).parts.scheduler;
     expect(await part()).toBe("ok");
+    firstRead();
     await eventually(async () => runs.length > 0 && /^the run at .+ failed \(see the log\); the next one tries again$/.test(await part()));
     failing = false;
     await eventually(async () => runs.includes(false) && (await part()) === "ok");
