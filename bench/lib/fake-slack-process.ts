@@ -7,17 +7,24 @@ import { startFakeSlack } from "../../test/support/fake-slack.ts";
 // port takes commands: POST /set (options), POST /clear, and GET
 // /wait?for=<n>, which answers once n mentor messages and n replies have
 // arrived (or after 120 s): the bench waits on one request instead of asking
-// every few milliseconds, which cost both processes CPU the app needs.
+// every few milliseconds, which cost both processes CPU the app needs. GET
+// /arrivals lists when each mentor message carrying a note `bench-n<N>`
+// arrived, as [N, epoch ms] pairs, for end-to-end latency.
 
 const fake = await startFakeSlack();
 
 /** Counted as calls arrive, from where the last look stopped: never a scan of them all. */
 let seen = { next: 0, mentorDms: 0, replies: 0, notRecorded: 0, example: undefined as string | undefined };
+let arrivals: [number, number][] = [];
 function counts() {
   for (; seen.next < fake.calls.length; seen.next++) {
     const c = fake.calls[seen.next]!;
     // Bench mentors are Slack users UM<n>, so their DM channels are DUM<n>.
-    if (c.method === "chat.postMessage" && String(c.body.channel).startsWith("DUM")) seen.mentorDms++;
+    if (c.method === "chat.postMessage" && String(c.body.channel).startsWith("DUM")) {
+      seen.mentorDms++;
+      const n = /bench-n(\d+)/.exec(JSON.stringify(c.body))?.[1];
+      if (n) arrivals.push([Number(n), c.at]);
+    }
     if (c.method !== "response_url") continue;
     seen.replies++;
     const text = String(c.body.text);
@@ -51,8 +58,9 @@ const control = createServer((req, res) => {
     if (url.pathname === "/clear") {
       fake.clear();
       seen = { next: 0, mentorDms: 0, replies: 0, notRecorded: 0, example: undefined };
+      arrivals = [];
     }
-    const answer = url.pathname === "/wait" ? await arrived(Number(url.searchParams.get("for"))) : counts();
+    const answer = url.pathname === "/wait" ? await arrived(Number(url.searchParams.get("for"))) : url.pathname === "/arrivals" ? (counts(), arrivals) : counts();
     res.writeHead(200, { "content-type": "application/json" });
     res.end(JSON.stringify(answer));
   });

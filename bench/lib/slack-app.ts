@@ -29,7 +29,7 @@ if (mode === "bare") {
   // Warnings and errors reach the bench's stderr: a failed delivery is worth seeing.
   const env = readEnv(process.env);
   const log = createLogger("warn");
-  const steps = await boot(env, log, { db: { maxConnections: Number(process.env.BENCH_CONNECTIONS ?? 10) } });
+  const steps = await boot(env, log);
   const server = await startServer(steps, [slackAdapter], { port: 0, host: "127.0.0.1" });
   console.log(JSON.stringify({ url: `${server.url}/slack/events` }));
   close = async () => {
