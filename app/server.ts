@@ -33,13 +33,9 @@ export interface ServerOptions {
   retryEveryMs?: number;
 }
 
-export interface StartedAdapter {
+interface StartedAdapter {
   name: string;
   adapter: RunningAdapter;
-}
-
-function configuredPlatforms(steps: Steps, adapters: PlatformAdapter[]): string[] {
-  return adapters.filter((a) => a.configured(steps.env)).map((a) => a.name);
 }
 
 /**
@@ -54,9 +50,9 @@ const SECURITY_HEADERS = {
 };
 
 /** Starts the configured adapters and gives their transports to the dispatcher; routes go to the caller's table. */
-export async function startAdapters(steps: Steps, adapters: PlatformAdapter[], routes: Routes): Promise<StartedAdapter[]> {
+async function startAdapters(steps: Steps, adapters: PlatformAdapter[], routes: Routes): Promise<StartedAdapter[]> {
   const { env, log } = steps;
-  const configured = configuredPlatforms(steps, adapters);
+  const configured = adapters.filter((a) => a.configured(env)).map((a) => a.name);
   const context: AdapterContext = { env, core: steps.core, store: steps.store, dispatcher: steps.dispatcher, inbox: steps.inbox, routes, log, now: steps.now, runDue: steps.runDue, configured };
   const running: StartedAdapter[] = [];
   for (const adapter of adapters) {

@@ -34,7 +34,7 @@ export class DataDirInUse extends Error {
   }
 }
 
-/** Lock files this process holds: the module is loaded once per thread, and PGlite runs only on the main one. */
+/** Lock files this process holds: a lock naming our own pid is ours only if it is in here (see holds). */
 const held = new Set<string>();
 
 /** Takes the (existing) folder's lock or throws DataDirInUse; the function returned gives it back (also done at exit). */

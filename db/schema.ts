@@ -156,7 +156,7 @@ export const inbox = pgTable(
   "inbox",
   {
     id: bigserial("id", { mode: "number" }).primaryKey(),
-    /** The platform's own id for the request (Slack event_id or trigger_id, Teams activity id). */
+    /** The platform's own id for the request (Slack event_id, trigger_id, click or modal view ids; Teams conversation and activity id). */
     key: text("key").notNull(),
     /** The adapter that works it off. */
     handler: text("handler").notNull(),

@@ -31,10 +31,6 @@ export function createStore(db: Db): Store {
   return makeStore(db);
 }
 
-/** The two durable queues: what the bot sends (outbox) and what platforms sent it (inbox). */
-type Queue = "outbox" | "inbox";
-const WORKING: Record<Queue, string> = { outbox: "sending", inbox: "working" };
-
 function makeStore(db: Db | Tx): Store {
   /**
    * Sends the lock and the reads in one round trip. The server runs them in
@@ -63,37 +59,6 @@ function makeStore(db: Db | Tx): Store {
   const identitiesByPerson = once(() =>
     db.select().from(identities).where(sql`${identities.personId} = any(${placeholder("ids")})`).orderBy(desc(identities.updatedAt)).prepare("identities_of"),
   );
-  /**
-   * Claims due items of a queue for a lease. SKIP LOCKED lets several
-   * instances claim disjoint batches; the lease makes an item claimed by a
-   * process that died due again later. Dates go in as ISO text: postgres.js
-   * does not serialise Date in raw SQL. The statuses are literals so that the
-   * planner can use the partial index on due items.
-   */
-  async function claim(queue: Queue, now: Date, limit: number, leaseMs: number, only: SQL = sql`true`) {
-    const table = sql.identifier(queue);
-    const working = sql.raw(`'${WORKING[queue]}'`);
-    const result = await db.execute(sql`
-      update ${table} set status = ${working}, attempts = attempts + 1,
-        next_attempt_at = ${new Date(now.getTime() + leaseMs).toISOString()}::timestamptz
-      where id in (
-        select id from ${table}
-        where status in ('queued', ${working}) and next_attempt_at <= ${now.toISOString()}::timestamptz and ${only}
-        order by id limit ${limit}
-        for update skip locked)
-      returning *`);
-    // UPDATE … RETURNING gives no order; items are handled in the order they came.
-    return rowsOf(result).sort((a, b) => Number(a.id) - Number(b.id));
-  }
-
-  async function retryLater(queue: Queue, id: number, error: string, nextAttemptAt: Date) {
-    await db.execute(sql`update ${sql.identifier(queue)} set status = 'queued', last_error = ${error}, next_attempt_at = ${nextAttemptAt.toISOString()}::timestamptz where id = ${id}`);
-  }
-
-  async function giveUp(queue: Queue, id: number, error: string) {
-    await db.execute(sql`update ${sql.identifier(queue)} set status = 'failed', last_error = ${error} where id = ${id}`);
-  }
-
   const store: Store = {
     transaction(fn) {
       // Inside a transaction drizzle opens a savepoint: a nested call that throws undoes only its own work.
@@ -417,7 +382,22 @@ function makeStore(db: Db | Tx): Store {
       return rows.length === 1;
     },
     async inboxClaim(handlers, now, limit, leaseMs) {
-      const rows = await claim("inbox", now, limit, leaseMs, sql`handler = any(${sql.param(handlers)})`);
+      // As claimDue for the outbox: SKIP LOCKED gives instances disjoint
+      // batches, the lease makes a dead process's request due again. The
+      // statuses are literals so that the planner can use the partial index on
+      // due items; dates go in as ISO text (postgres.js, raw SQL).
+      const result = await db.execute(sql`
+        update inbox set status = 'working', attempts = attempts + 1,
+          next_attempt_at = ${new Date(now.getTime() + leaseMs).toISOString()}::timestamptz
+        where id in (
+          select id from inbox
+          where status in ('queued', 'working') and next_attempt_at <= ${now.toISOString()}::timestamptz
+            and handler = any(${sql.param(handlers)})
+          order by id limit ${limit}
+          for update skip locked)
+        returning *`);
+      // UPDATE … RETURNING gives no order; requests are worked off in the order they came.
+      const rows = rowsOf(result).sort((a, b) => Number(a.id) - Number(b.id));
       return rows.map((r) => ({
         id: Number(r.id),
         key: r.key as string,
@@ -442,8 +422,12 @@ function makeStore(db: Db | Tx): Store {
     async inboxDone(id, at) {
       await db.update(inbox).set({ status: "done", doneAt: at, lastError: null }).where(eq(inbox.id, id));
     },
-    inboxRetry: (id, error, nextAttemptAt) => retryLater("inbox", id, error, nextAttemptAt),
-    inboxFailed: (id, error) => giveUp("inbox", id, error),
+    async inboxRetry(id, error, nextAttemptAt) {
+      await db.update(inbox).set({ status: "queued", lastError: error, nextAttemptAt }).where(eq(inbox.id, id));
+    },
+    async inboxFailed(id, error) {
+      await db.update(inbox).set({ status: "failed", lastError: error }).where(eq(inbox.id, id));
+    },
 
     async getSetting<T>(key: string) {
       const [row] = await db.select().from(settings).where(eq(settings.key, key));

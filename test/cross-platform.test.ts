@@ -62,7 +62,7 @@ const teamsTo = (conversationId: string) => t.connector.messages().filter((c) =>
 const slackTo = (channel: string) => fake.of("chat.postMessage").filter((c) => c.body.channel === channel);
 
 /** Slack work goes on after the ack: once every request's work and every delivery is done, `find` must find it. */
-async function until<T>(what: string, find: () => T | undefined | null | false | Promise<T | undefined | null | false>): Promise<T> {
+async function afterAllWork<T>(what: string, find: () => T | undefined | null | false | Promise<T | undefined | null | false>): Promise<T> {
   await t.server.idle();
   const found = await find();
   if (!found) throw new Error(`no ${what} once all work was done; Slack saw ${fake.calls.map((c) => c.method).join(", ")}; Teams saw ${t.connector.calls.map((c) => c.kind).join(", ")}`);
@@ -119,12 +119,12 @@ describe("cross-platform: one roster, one server, Slack and Teams", () => {
     for (const [n, task] of TASKS.entries()) {
       const res = await slack.command(SLACK_USERS.ana, `done ${task.slug}`);
       expect(res.status).toBe(200);
-      const reply = await until("the ephemeral answer", () => fake.of("response_url")[n]);
+      const reply = await afterAllWork("the ephemeral answer", () => fake.of("response_url")[n]);
       const sub = await submissionOf("ana@example.org", task.slug);
       expect(textOf(reply.body)).toContain(`Recorded ${task.title} (#${sub.id}). Max Mentor will review it.`);
 
       // The request reaches Max proactively, as a new message in his chat, with the two buttons.
-      const request = await until("the mentor's card", () => teamsTo(chat(max))[n]);
+      const request = await afterAllWork("the mentor's card", () => teamsTo(chat(max))[n]);
       expect(request.kind).toBe("send");
       const card = cardOf(request);
       expect(card.fallbackText).toContain(`Ana Intern completed ${task.title}`);
@@ -148,7 +148,7 @@ describe("cross-platform: one roster, one server, Slack and Teams", () => {
       expect(cardOf(updates[0]!).fallbackText).toContain("Approved by Max Mentor on Jun 16, 10:00 AM");
 
       // Ana hears about it on Slack, in her DM.
-      const told = await until("the intern's DM", () => slackTo(dm(SLACK_USERS.ana)).find((c) => textOf(c.body).includes(`approved ${task.title}`)));
+      const told = await afterAllWork("the intern's DM", () => slackTo(dm(SLACK_USERS.ana)).find((c) => textOf(c.body).includes(`approved ${task.title}`)));
       expect(textOf(told.body)).toContain(`Max Mentor approved ${task.title} (#${sub.id}).`);
     }
 
@@ -180,7 +180,7 @@ describe("cross-platform: one roster, one server, Slack and Teams", () => {
     expect(hidden.status).toBe(200);
     expect(hidden.html).toContain("its owner has not made it public");
     await slack.command(SLACK_USERS.ana, "badge publish public-works");
-    await until("the publish answer", () => fake.of("response_url").find((c) => textOf(c.body).includes("public")));
+    await afterAllWork("the publish answer", () => fake.of("response_url").find((c) => textOf(c.body).includes("public")));
     const shown = await badgePage(id!);
     expect(shown.status).toBe(200);
     expect(shown.html).toContain("Ana Intern");
@@ -197,7 +197,7 @@ describe("cross-platform: one roster, one server, Slack and Teams", () => {
       expect(cardOf(reply).fallbackText).toContain(`Recorded ${task.title} (#${sub.id}). Fay Mentor will review it.`);
 
       // Fay never wrote to Steps: found on Slack by her roster email, asked in a DM with buttons.
-      const request = await until("the mentor's DM", () => slackTo(dm(SLACK_USERS.fay))[n]);
+      const request = await afterAllWork("the mentor's DM", () => slackTo(dm(SLACK_USERS.fay))[n]);
       expect(textOf(request.body)).toContain(`Cal Intern completed ${task.title}`);
       const buttons = (request.body.blocks as { type: string; elements?: { action_id: string; value: string; text: { text: string } }[] }[]).find((b) => b.type === "actions")!.elements!;
       expect(buttons.map((b) => [b.text.text, b.value])).toEqual([
@@ -207,19 +207,19 @@ describe("cross-platform: one roster, one server, Slack and Teams", () => {
 
       const click = await slack.click(SLACK_USERS.fay, buttons[0]!.action_id, buttons[0]!.value);
       expect(click.status).toBe(200);
-      const update = await until("the edited request", () => fake.of("chat.update").find((c: SlackCall) => c.body.ts === request.response.ts));
+      const update = await afterAllWork("the edited request", () => fake.of("chat.update").find((c: SlackCall) => c.body.ts === request.response.ts));
       expect(update.body.channel).toBe(dm(SLACK_USERS.fay));
       expect(textOf(update.body)).toContain("Approved by Fay Mentor on Jun 16, 10:00 AM");
       expect((update.body.blocks as { type: string }[]).some((b) => b.type === "actions")).toBe(false);
 
       // Cal hears about it on Teams, proactively.
-      const told = await until("the intern's card", () => teamsTo(chat(cal)).find((c) => c.kind === "send" && cardOf(c).fallbackText.includes(`approved ${task.title}`)));
+      const told = await afterAllWork("the intern's card", () => teamsTo(chat(cal)).find((c) => c.kind === "send" && cardOf(c).fallbackText.includes(`approved ${task.title}`)));
       expect(cardOf(told).fallbackText).toContain(`Fay Mentor approved ${task.title} (#${sub.id}).`);
     }
     expect(fake.of("users.lookupByEmail").map((c) => c.body.email)).toEqual(["fay@example.org"]);
     expect(fake.of("chat.update")).toHaveLength(TASKS.length);
 
-    await until("the badge card", () => teamsTo(chat(cal)).find((c) => cardOf(c).fallbackText.includes("You earned")));
+    await afterAllWork("the badge card", () => teamsTo(chat(cal)).find((c) => cardOf(c).fallbackText.includes("You earned")));
     await expectAnnouncedOnce("Cal Intern");
     const badgeCards = teamsTo(chat(cal)).filter((c) => cardOf(c).fallbackText.includes("You earned the Public Works Explorer badge"));
     expect(badgeCards).toHaveLength(1);
@@ -253,12 +253,12 @@ describe("cross-platform: one roster, one server, Slack and Teams", () => {
 
   it("a mentor on Teams who never installed the app is listed for coordinators, then decides from `pending` once they do", async () => {
     await slack.command(SLACK_USERS.dee, "done safety-walk");
-    await until("the ephemeral answer", () => fake.of("response_url")[0]);
+    await afterAllWork("the ephemeral answer", () => fake.of("response_url")[0]);
     const sub = await submissionOf("dee@example.org", "safety-walk");
     const nia = (await t.steps.store.personByEmail("nia@example.org"))!;
     // Slack reaches anyone by email, so it is tried; Nia has no Slack account either.
     const key = `approval:${sub.id}:${nia.id}`;
-    const row = await until("the failed request", () => t.steps.db.db.select().from(outbox).where(eq(outbox.key, key)).then(([r]) => r?.status === "failed" && r));
+    const row = await afterAllWork("the failed request", () => t.steps.db.db.select().from(outbox).where(eq(outbox.key, key)).then(([r]) => r?.status === "failed" && r));
     expect(row.lastError).toBe("nia@example.org was not found on slack (slack: users_not_found) and has not started a chat with Steps on teams yet");
     expect(t.connector.messages()).toEqual([]);
     const digest = await buildDigest(t.steps.program, t.steps.store, clock);
@@ -281,7 +281,7 @@ describe("cross-platform: one roster, one server, Slack and Teams", () => {
     // No request card was ever delivered to edit, so the decided card comes to Nia as a new message.
     expect(t.connector.calls.filter((c) => c.kind === "update")).toEqual([]);
     expect(teamsTo(chat(niaId)).map((c) => cardOf(c).fallbackText)).toEqual([expect.stringContaining("Approved by Nia Mentor on Jun 16, 10:00 AM")]);
-    const told = await until("the intern's DM", () => slackTo(dm(SLACK_USERS.dee)).find((c) => textOf(c.body).includes("approved Safety walk")));
+    const told = await afterAllWork("the intern's DM", () => slackTo(dm(SLACK_USERS.dee)).find((c) => textOf(c.body).includes("approved Safety walk")));
     expect(textOf(told.body)).toContain(`Nia Mentor approved Safety walk (#${sub.id}).`);
     expect((await recorded("dee@example.org")).decisions).toHaveLength(1);
     // The one failure was logged, and it is the only thing logged.

@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { createDb, type DbHandle } from "../db/client.ts";
 import { createStore } from "../db/store.ts";
 import { freshDb, onPostgres } from "./support/db.ts";
+import { until } from "./support/wait.ts";
 
 /**
  * A PostgreSQL backend can go away under a running transaction: a server
@@ -36,7 +37,7 @@ describe.runIf(onPostgres)("a PostgreSQL backend lost under a transaction", () =
   const terminate = async (pid: number) => void (await admin`select pg_terminate_backend(${pid})`);
   /** Ends that backend once it is running a statement, as a failover or an administrator would. */
   async function terminateWhileBusy(pid: number): Promise<void> {
-    while ((await admin`select 1 from pg_stat_activity where pid = ${pid} and state = 'active'`).length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    await until(`backend ${pid} runs a statement`, async () => (await admin`select 1 from pg_stat_activity where pid = ${pid} and state = 'active'`).length > 0);
     await terminate(pid);
   }
 

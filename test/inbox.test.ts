@@ -8,6 +8,7 @@ import { toPlainText } from "../src/messages.ts";
 import type { Clock } from "../src/time.ts";
 import { resetDb } from "./support/db.ts";
 import { harness, type Harness } from "./support/harness.ts";
+import { until } from "./support/wait.ts";
 
 let h: Harness;
 // Opening the file's database is the slow part: a hook may take longer than a test.
@@ -75,7 +76,7 @@ describe("the inbox", () => {
     await running;
     const [claimed] = await rows();
     const firstLease = new Date(claimed!.next_attempt_at).getTime();
-    while (new Date((await rows())[0]!.next_attempt_at).getTime() <= firstLease) await new Promise((r) => setTimeout(r, 50));
+    await until("the lease is renewed", async () => new Date((await rows())[0]!.next_attempt_at).getTime() > firstLease);
     const b = instance(() => new Date(), leaseMs);
     const tookOver: string[] = [];
     b.register("test", async (job) => void tookOver.push(job.key));
@@ -101,7 +102,7 @@ describe("the inbox", () => {
     await a.record("test", "k1", {});
     const b = instance(() => new Date(Date.now() + INBOX_LEASE_MS));
     b.register("test", handler(Promise.resolve()));
-    while ((await rows())[0]!.status !== "working") await new Promise((r) => setTimeout(r, 20));
+    await until("the first instance has claimed it", async () => (await rows())[0]!.status === "working");
     expect(await b.drain()).toBe(1);
     release();
     await a.idle();

@@ -15,7 +15,7 @@ import { resetDb } from "./support/db.ts";
 import { harness, recordingTransport, type Harness, type Sent } from "./support/harness.ts";
 import type { ChildSettings, StoreAnswer, StoreCall } from "./support/outbox-child.ts";
 import { testProgram } from "./support/program.ts";
-import { until } from "./support/until.ts";
+import { until } from "./support/wait.ts";
 
 // Starting the database can take long on a busy machine: not in a test's time.
 beforeAll(() => resetDb());
@@ -66,9 +66,9 @@ describe("outbox leases", () => {
     first.register(slow);
     const claimedAt = Date.now();
     const sending = first.drain();
-    await until(() => started.length === 2, "both sends started");
+    await until("both sends started", () => started.length === 2);
     // Long past the lease the claims would have had without renewal.
-    await until(() => Date.now() > claimedAt + 2 * leaseMs, "two leases passed");
+    await until("two leases passed", () => Date.now() > claimedAt + 2 * leaseMs);
     const sent: Sent[] = [];
     const second = createDispatcher({ store: h.store, now: () => new Date(), log: silentLogger, leaseMs });
     second.register(recordingTransport(sent));
@@ -144,7 +144,7 @@ describe("a crash mid fan-out (300 interns, a slow Slack)", () => {
     });
     let exitedEarly = false;
     void exited.then(() => (exitedEarly = true));
-    await until(() => fake!.held("chat.postMessage") === DISPATCH_CONCURRENCY || exitedEarly, () => `eight posts are in flight: ${fake!.of("chat.postMessage").length} posted, ${fake!.held("chat.postMessage")} held`, 90_000);
+    await until(() => `eight posts are in flight: ${fake!.of("chat.postMessage").length} posted, ${fake!.held("chat.postMessage")} held`, () => fake!.held("chat.postMessage") === DISPATCH_CONCURRENCY || exitedEarly, 90_000);
     expect(exitedEarly, stderr).toBe(false);
 
     child.kill("SIGKILL");
@@ -164,7 +164,7 @@ describe("a crash mid fan-out (300 interns, a slow Slack)", () => {
     // As a server does: a beat no longer than the lease.
     const beat = setInterval(() => void second.kick(), leaseMs / 2);
     cleanups.push(() => clearInterval(beat));
-    await until(async () => (await outbox()).filter((r) => r.status === "sent").length === interns, "every reminder is marked sent", 60_000);
+    await until("every reminder is marked sent", async () => (await outbox()).filter((r) => r.status === "sent").length === interns, 60_000);
     clearInterval(beat);
     await second.idle();
 

@@ -15,7 +15,7 @@ import { bootForTest } from "./support/boot.ts";
 import { copyPgliteTemplate, freshDb } from "./support/db.ts";
 import { startFakeSlack } from "./support/fake-slack.ts";
 import { recordingTransport, type Sent } from "./support/harness.ts";
-import { until } from "./support/until.ts";
+import { until } from "./support/wait.ts";
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -87,7 +87,7 @@ describe("steps run-due", () => {
     cleanups.push(() => steps.close());
     const server = await startServer(steps, adapters);
     cleanups.push(() => server.close());
-    await until(() => fake.of("chat.postMessage").length === queued, () => `${queued} messages are posted; saw ${fake.of("chat.postMessage").length}`);
+    await until(() => `${queued} messages are posted; saw ${fake.of("chat.postMessage").length}`, () => fake.of("chat.postMessage").length === queued);
     await steps.dispatcher.idle();
     const rows = await steps.db.db.query.outbox.findMany();
     expect(rows.map((r) => [r.status, r.lastError])).toEqual(rows.map(() => ["sent", null]));

@@ -7,19 +7,12 @@ import { startScheduler } from "../app/scheduler.ts";
 import { createLogger, silentLogger } from "../src/log.ts";
 import type { PlatformAdapter } from "../adapters/platform.ts";
 import { bootForTest } from "./support/boot.ts";
+import { until } from "./support/wait.ts";
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
-
-async function eventually(check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error("timed out");
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe("server", () => {
   it("answers /healthz with each part's state, and 503 only while the database does not answer; HEAD alike without the body", async () => {
@@ -66,9 +59,9 @@ describe("server", () => {
     const part = async () => ((await (await fetch(`${server.url}/healthz`)).json()) as { parts: { scheduler: string } }).parts.scheduler;
     expect(await part()).toBe("ok");
     firstRead();
-    await eventually(async () => runs.length > 0 && /^the run at .+ failed \(see the log\); the next one tries again$/.test(await part()));
+    await until("the failed run shows in /healthz", async () => runs.length > 0 && /^the run at .+ failed \(see the log\); the next one tries again$/.test(await part()));
     failing = false;
-    await eventually(async () => runs.includes(false) && (await part()) === "ok");
+    await until("a run succeeds and /healthz says ok", async () => runs.includes(false) && (await part()) === "ok");
   });
 
   it("loads the sample roster on first start and never shows a database error to a person", async () => {

@@ -10,6 +10,7 @@ import type { Logger } from "../../src/log.ts";
 import { bootForTest } from "./boot.ts";
 import { slackSender, startFakeSlack, type FakeSlackOptions } from "./fake-slack.ts";
 import { rosterCsv, testProgram } from "./program.ts";
+import { until } from "./wait.ts";
 
 export const SECRET = "8f742231b10e8888abcd99yyyzzz85a5";
 export const ANNOUNCE = "C0ANNOUNCE";
@@ -60,27 +61,16 @@ export async function slackStack(options: { fake?: FakeSlackOptions; now?: () =>
   );
   const server = await startServer(steps, [slackAdapter], { retryEveryMs: 60_000 });
   const send = slackSender(`${server.url}/slack/events`, SECRET, fake);
-  /** Every request acknowledged so far is worked off, and the messages it queued are sent. */
-  const idle = async () => {
-    await steps.inbox.idle();
-    await steps.dispatcher.idle();
-  };
-
   return {
     fake,
     steps,
     server,
     send,
-    idle,
     /** Waits until the fake has seen `count` calls of that method (work continues after the ack). */
     async waitFor(method: string, count = 1, timeoutMs = 5_000) {
       await server.idle();
-      const until = Date.now() + timeoutMs;
-      while (fake.of(method).length < count) {
-        if (Date.now() > until) throw new Error(`timed out waiting for ${count} × ${method}; saw ${fake.calls.map((c) => c.method).join(", ")}`);
-        await new Promise((r) => setTimeout(r, 10));
-      }
-      await idle();
+      await until(() => `Slack sees ${count} × ${method}; saw ${fake.calls.map((c) => c.method).join(", ")}`, () => fake.of(method).length >= count, timeoutMs);
+      await server.idle();
       return fake.of(method);
     },
     /** Empties the database (roster reloaded) and the fake, so one booted stack serves a whole file. */
