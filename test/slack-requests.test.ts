@@ -93,28 +93,9 @@ describe("Slack requests: commands", () => {
     expect(s.fake.of("chat.postMessage")).toEqual([]);
   });
 
-  it("stores the `&`, `<` and `>` a person typed, which Slack sends as entities, and shows them once escaped to the mentor", async () => {
-    // Typed: done safety-walk Fence <broken> & gate open
-    await s.send.command(users.ana, "done safety-walk Fence &lt;broken&gt; &amp; gate open");
-    const [dm] = await s.waitFor("chat.postMessage");
-    const ana = await person("ana@example.org");
-    expect((await s.steps.store.submissionsOf(ana.id))[0]!.note).toBe("Fence <broken> & gate open");
-    expect(textOf(dm!.body)).toContain('{"type":"plain_text","text":"Fence &lt;broken&gt; &amp; gate open","emoji":true}');
-    expect(textOf(dm!.body)).not.toContain("&amp;lt;");
-  });
-
   it("answers an over-long command with the grammar's own reply", async () => {
     await s.send.command(users.ana, `done interview-staff ${"y".repeat(5000)}`);
     expect(await lastReply()).toContain("commands must be under");
-  });
-
-  it("escapes user text so a note can never mention @channel or a person", async () => {
-    await s.send.command(users.ana, "done interview-staff <!channel> ping <@U0CORA> & co");
-    const [request] = await s.waitFor("chat.postMessage");
-    const text = textOf(request!.body);
-    expect(text).toContain("&lt;!channel&gt; ping &lt;@U0CORA&gt; &amp; co");
-    expect(text).not.toContain("<!channel>");
-    expect(text).not.toContain("<@U0CORA>");
   });
 });
 

@@ -84,15 +84,6 @@ describe("Slack transport", () => {
     expect(s.fake.of("chat.postMessage").map((c) => c.body.channel)).toEqual([1, 2, 3].map(() => `D${users.max}`));
   });
 
-  it("a permanent failure is recorded on the outbox item, not retried", async () => {
-    s.fake.set({ failures: { "users.lookupByEmail": "users_not_found" } });
-    await s.send.command(users.ana, "done safety-walk");
-    await s.waitFor("users.lookupByEmail");
-    await s.settle();
-    const rows = await s.steps.store.digestRows(new Date(0));
-    expect(rows.failedDeliveries.map((f) => [f.key.split(":")[0], f.lastError])).toEqual([["approval", "slack: users_not_found"]]);
-  });
-
   it("keeps a message queued, not failed, when this instance's token is refused", async () => {
     const max = (await s.steps.store.personByEmail("max@example.org"))!;
     await s.steps.store.enqueue([{ key: "t:token", recipient: `person:${max.id}`, payload: { message: hello } }]);

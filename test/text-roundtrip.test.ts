@@ -1,34 +1,18 @@
-import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { decodeSlackText, escape, render as renderSlack, type SlackBlock } from "../adapters/slack/render.ts";
-import { renderMessage as renderTeams, type CardElement } from "../adapters/teams/render.ts";
+import { decodeSlackText, escape, render as renderSlack } from "../adapters/slack/render.ts";
+import { renderMessage as renderTeams } from "../adapters/teams/render.ts";
 import { renderMessage as renderWeb } from "../adapters/web/render.ts";
 import type { Message } from "../src/messages.ts";
 import { launchChromium } from "./support/browser.ts";
 import { harness, type Harness } from "./support/harness.ts";
+import { playgroundPage, slackFields, teamsFields, webSeen } from "./support/shows.ts";
 
 // What a person types, through Slack's encoding, Steps' decoding, the database
 // (the submission, and the queued message as JSON) and each platform's renderer,
-// is shown to the reader exactly as typed. Each platform is modelled as documented:
-//
-// - Slack sends the `&`, `<` and `>` a person types as `&amp;`, `&lt;`, `&gt;`, and a
-//   client decodes exactly those three entities in every text object
-//   (https://docs.slack.dev/messaging/formatting-message-text#escaping). In mrkdwn it also
-//   applies `*bold*`, `_italic_`, `~strike~`, code and a leading `>`, which cannot be
-//   escaped, so a typed value must be in a plain_text object, where none applies.
-// - Teams reads TextBlock and FactSet text as markdown, which desktop and mobile parse
-//   differently; a TextRun has none. Adaptive Cards still expand `{{DATE(…)}}` and
-//   `{{TIME(…)}}` in every text, TextRuns included (AdaptiveCards
-//   source/nodejs/adaptivecards/src/text-formatters.ts): the model applies those two.
-// - The playground: what the browser shows, `innerText` with the page's own stylesheet.
-
-const AC_DATE = /\{{2}DATE\((\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:Z|(?:(?:-|\+)\d{2}:\d{2})))(?:, ?(COMPACT|LONG|SHORT))?\)\}{2}/g;
-const AC_TIME = /\{{2}TIME\((\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:Z|(?:(?:-|\+)\d{2}:\d{2})))\)\}{2}/g;
-/** What a Teams client shows for a TextRun's text: the date functions expanded (to any text that is not the source). */
-const teamsShows = (run: string) => run.replace(AC_DATE, "[date]").replace(AC_TIME, "[time]");
-const slackShows = (text: string) => text.replace(/&(amp|lt|gt);/g, (_, n: string) => ({ amp: "&", lt: "<", gt: ">" })[n]!);
+// is shown to the reader exactly as typed. Each platform is modelled as documented,
+// in test/support/shows.ts (shared with the adapter contract, test/contract/).
 
 /** Text a person might type: every character that means something on some platform, and anything else. */
 const typed = fc
@@ -53,40 +37,16 @@ let browser: Browser;
 let page: Page;
 beforeAll(async () => {
   [h, browser] = await Promise.all([harness(), launchChromium()]);
-  page = await browser.newPage();
-  await page.setContent(`<!doctype html><style>${readFileSync("adapters/web/public/app.css", "utf8")}</style><main id="m"></main>`);
+  page = await playgroundPage(browser);
 });
 afterAll(async () => {
   await h?.close();
   await browser?.close();
 });
 
-function slackValue(message: Message, label: string): string | undefined {
-  const cells = renderSlack(message).blocks.flatMap((b: SlackBlock) => (b.fields as { type: string; text: string }[] | undefined) ?? []);
-  const at = cells.findIndex((c) => c.type === "mrkdwn" && c.text === `*${label}*`);
-  const value = cells[at + 1];
-  return at >= 0 && value?.type === "plain_text" ? slackShows(value.text) : undefined;
-}
-
-function teamsValue(message: Message, label: string): string | undefined {
-  const inlines = renderTeams(message)
-    .card.body.filter((e) => e.type === "RichTextBlock")
-    .map((e) => e.inlines as CardElement[])
-    .find((runs) => runs[0]?.text === `${label}: `);
-  return inlines?.slice(1).map((run) => teamsShows(run.text as string)).join("");
-}
-
-async function webValue(message: Message, label: string): Promise<string | null> {
-  return page.evaluate(
-    ([html, label]) => {
-      const main = document.getElementById("m")!;
-      main.innerHTML = html;
-      const dt = [...main.querySelectorAll("dt")].find((d) => d.textContent === label);
-      return dt?.nextElementSibling instanceof HTMLElement ? dt.nextElementSibling.innerText : null;
-    },
-    [renderWeb(message, { personId: 1, key: "m" }), label] as const,
-  );
-}
+const slackValue = (message: Message, label: string) => slackFields(renderSlack(message).blocks).find((f) => f.label === label)?.value;
+const teamsValue = (message: Message, label: string) => teamsFields(renderTeams(message).card.body).find((f) => f.label === label)?.value;
+const webValue = async (message: Message, label: string) => (await webSeen(page, renderWeb(message, { personId: 1, key: "m" }))).fields.find((f) => f.label === label)?.value;
 
 describe("what a person types is shown exactly as typed, on every platform", () => {
   it("Slack's encoding decodes back to the typed text, in one pass", () => {

@@ -26,7 +26,8 @@ export const users = {
   stranger: "U0STRANGER",
 } as const;
 
-const emails: Record<string, string> = {
+/** Each Slack user's email, as users.info and users.lookupByEmail report it. */
+export const emails: Record<string, string> = {
   [users.cora]: "cora@example.org",
   [users.max]: "max@example.org",
   [users.fay]: "fay@example.org",

@@ -1,0 +1,225 @@
+import { eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Steps } from "../../app/boot.ts";
+import { outbox } from "../../db/schema.ts";
+import { ACTION_IDS, formatProgress, type Block, type Message } from "../../src/messages.ts";
+import type { Person } from "../../src/store.ts";
+import type { SeenButton, SeenMessage } from "../support/shows.ts";
+
+// The one shape every platform adapter keeps, checked the same way for each
+// (test/contract/<platform>.test.ts): a driver drives the adapter as its
+// platform does and says what the platform received; this suite judges it.
+// A new adapter gets the whole suite by writing a driver.
+
+export interface Seen extends SeenMessage {
+  /** The platform's limits the message breaks, in the platform's words (cited in the driver); empty when it fits. */
+  overLimits: string[];
+  buttons: (SeenButton & { press(): Promise<void> })[];
+}
+
+export interface Delivery {
+  seen: Seen;
+  /** The message as the platform shows it now, and how many times it was updated in place. */
+  now(): Promise<{ seen: Seen; updates: number }>;
+}
+
+export interface ContractRig {
+  steps: Steps;
+  /** An intern and their mentor, both reachable here. */
+  intern: Person;
+  mentor: Person;
+  /** The intern types `done <task> <note>` (a task their mentor approves) in the platform's chat, sent as the platform sends typed text; resolves once its work is done. */
+  submit(note: string): Promise<void>;
+  /** The messages delivered to this person in private, as the platform received them, oldest first. */
+  deliveries(person: Person): Promise<Delivery[]>;
+  /**
+   * A roster person this platform has no way to: no account, or the app never
+   * installed. `reachable` only on a platform that reaches everyone on the
+   * roster (the playground), where they get the message after all.
+   */
+  stranger(): Promise<{ person: Person; reachable: boolean }>;
+  close(): Promise<void>;
+}
+
+export interface ContractDriver {
+  name: string;
+  start(): Promise<ContractRig>;
+}
+
+type Kind = Block["type"];
+type Of<K extends Kind> = Extract<Block, { type: K }>;
+
+/**
+ * One block of every kind of the neutral union. Keyed by kind, so a new kind
+ * in src/messages.ts fails the typecheck here until it has a sample and a check.
+ * The divider sits between blocks: a separator is drawn above what follows it.
+ */
+const samples: { [K in Kind]: Of<K> } = {
+  header: { type: "header", text: "Every kind of block" },
+  text: { type: "text", text: "A paragraph in Steps' own words." },
+  fields: { type: "fields", fields: [{ label: "Intern", value: "Ana" }, { label: "Task", value: "Safety walk (safety-walk)" }] },
+  progress: { type: "progress", label: "Field hours", done: 7.5, total: 20, unit: "hours", note: "2 h waiting for approval" },
+  divider: { type: "divider" },
+  link: { type: "link", label: "See the badge", url: "https://steps.test/badges/abc" },
+  // Every action there is, every style.
+  buttons: { type: "buttons", buttons: ACTION_IDS.map((action, i) => ({ type: "button", action, label: `Button ${i + 1}`, value: String(100 + i), ...(i === 0 ? { style: "primary" } : i === 1 ? { style: "danger" } : {}) })) },
+  context: { type: "context", text: "Submission #7, small print" },
+};
+
+/** How each kind must show: its words as text, its fields literal, its links and buttons working. */
+const shows: { [K in Kind]: (seen: Seen, block: Of<K>) => void } = {
+  header: (seen, b) => expect(seen.text).toContain(b.text),
+  text: (seen, b) => expect(seen.text).toContain(b.text),
+  context: (seen, b) => expect(seen.text).toContain(b.text),
+  fields: (seen, b) => {
+    for (const f of b.fields) expect(seen.fields).toContainEqual(f);
+  },
+  progress: (seen, b) => {
+    expect(seen.text).toContain(b.label);
+    expect(seen.text).toContain(formatProgress(b));
+  },
+  divider: (seen) => expect(seen.rules).toBeGreaterThanOrEqual(1),
+  link: (seen, b) => expect(seen.links).toContainEqual({ label: b.label, url: b.url }),
+  buttons: (seen, b) => expect(seen.buttons.map(({ label, action, value }) => ({ label, action, value }))).toEqual(b.buttons.map(({ label, action, value }) => ({ label, action, value }))),
+};
+
+const kinds = Object.keys(samples) as Kind[];
+
+/** Text that means something on some platform: HTML, an entity, Markdown emphasis, a Slack mention and @channel. */
+export const HOSTILE_NOTE = "<b>&amp; *bold* <@U123> <!channel>";
+
+export function adapterContract(driver: ContractDriver): void {
+  describe(`adapter contract: ${driver.name}`, () => {
+    let rig: ContractRig;
+    beforeAll(async () => {
+      rig = await driver.start();
+    });
+    afterAll(() => rig?.close());
+
+    let sent = 0;
+    /** Queues a message for a person, as the core does, and sends it as the dispatcher does; returns the outbox row. */
+    async function send(person: Person, message: Message) {
+      const key = `contract:${++sent}`;
+      await rig.steps.store.enqueue([{ key, recipient: `person:${person.id}`, payload: { message } }]);
+      await rig.steps.dispatcher.drain();
+      await rig.steps.dispatcher.idle();
+      const [row] = await rig.steps.db.db.select().from(outbox).where(eq(outbox.key, key));
+      return row!;
+    }
+
+    /** Sends a message and returns it as the platform received it. */
+    async function deliver(message: Message): Promise<Delivery> {
+      const before = (await rig.deliveries(rig.mentor)).length;
+      expect((await send(rig.mentor, message)).status).toBe("sent");
+      const after = await rig.deliveries(rig.mentor);
+      expect(after).toHaveLength(before + 1);
+      return after.at(-1)!;
+    }
+
+    let request: Promise<Delivery> | undefined;
+    /** The intern's hostile note, submitted once; the mentor's approval request as delivered. */
+    function approvalRequest(): Promise<Delivery> {
+      request ??= (async () => {
+        const before = (await rig.deliveries(rig.mentor)).length;
+        await rig.submit(HOSTILE_NOTE);
+        const after = await rig.deliveries(rig.mentor);
+        expect(after).toHaveLength(before + 1);
+        return after.at(-1)!;
+      })();
+      return request;
+    }
+
+    it("renders every kind of block in the neutral message union, within the platform's limits", async () => {
+      const { seen } = await deliver({ text: "Every kind", blocks: kinds.map((k) => samples[k]) });
+      for (const kind of kinds) shows[kind](seen, samples[kind] as never);
+      expect(seen.overLimits).toEqual([]);
+    });
+
+    it("keeps a message far past every limit within them, and still delivers it", async () => {
+      const long = "Long words ".repeat(600);
+      const blocks = kinds.flatMap((k): Block[] => {
+        const b = samples[k];
+        switch (b.type) {
+          case "header":
+          case "text":
+          case "context":
+            return Array.from({ length: 20 }, () => ({ ...b, text: long }));
+          case "fields":
+            return [{ type: "fields", fields: Array.from({ length: 30 }, (_, i) => ({ label: `Field ${i} ${long}`, value: long })) }];
+          case "progress":
+            return Array.from({ length: 20 }, () => ({ ...b, label: long, note: long }));
+          case "link":
+            return Array.from({ length: 20 }, () => ({ ...b, label: long }));
+          case "buttons":
+            return [{ type: "buttons", buttons: Array.from({ length: 40 }, (_, i) => ({ ...b.buttons[i % b.buttons.length]!, label: long, value: "9".repeat(3000) })) }];
+          case "divider":
+            return Array.from({ length: 20 }, () => b);
+        }
+      });
+      const { seen } = await deliver({ text: long.repeat(10), blocks });
+      expect(seen.overLimits).toEqual([]);
+    });
+
+    it("shows what a person typed as literal text, never as markup or a mention", async () => {
+      const { seen } = await approvalRequest();
+      const [submission] = await rig.steps.store.submissionsOf(rig.intern.id);
+      expect(submission!.note).toBe(HOSTILE_NOTE);
+      expect(seen.fields).toContainEqual({ label: "Note", value: HOSTILE_NOTE });
+      expect(seen.overLimits).toEqual([]);
+    });
+
+    it("decides a submission from an Approve click sent as the platform sends it", async () => {
+      const { seen } = await approvalRequest();
+      const [submission] = await rig.steps.store.submissionsOf(rig.intern.id);
+      expect(seen.buttons.map((b) => [b.action, b.value])).toEqual([
+        ["approve", String(submission!.id)],
+        ["request_changes", String(submission!.id)],
+      ]);
+      await seen.buttons.find((b) => b.action === "approve")!.press();
+      expect(await rig.steps.store.decisionOf(submission!.id)).toMatchObject({ decision: "approved", deciderId: rig.mentor.id });
+    });
+
+    it("updates the decided request in place, without its buttons, rather than sending it again", async () => {
+      const delivered = await approvalRequest();
+      const [submission] = await rig.steps.store.submissionsOf(rig.intern.id);
+      if (!(await rig.steps.store.decisionOf(submission!.id))) await delivered.seen.buttons.find((b) => b.action === "approve")!.press();
+      const before = (await rig.deliveries(rig.mentor)).length;
+      const { seen, updates } = await delivered.now();
+      expect(updates).toBe(1);
+      expect(seen.buttons).toEqual([]);
+      expect(seen.text).toContain(`Approved by ${rig.mentor.name}`);
+      expect(seen.fields).toContainEqual({ label: "Note", value: HOSTILE_NOTE });
+      expect(seen.overLimits).toEqual([]);
+      expect(await rig.deliveries(rig.mentor)).toHaveLength(before);
+    });
+
+    it("records a person it cannot reach as a failed delivery, and goes on sending the rest", async () => {
+      const thrown: unknown[] = [];
+      const record = (error: unknown) => thrown.push(error);
+      process.on("unhandledRejection", record);
+      process.on("uncaughtException", record);
+      try {
+        const { person, reachable } = await rig.stranger();
+        const hello: Message = { text: "Hello", blocks: [{ type: "text", text: "Hello" }] };
+        const row = await send(person, hello);
+        if (reachable) {
+          // A platform that reaches everyone on the roster reaches someone it has never seen.
+          expect(row.status).toBe("sent");
+          expect(await rig.deliveries(person)).toHaveLength(1);
+        } else {
+          // Failed at the first attempt: only a permanent DeliveryError does that (anything else is retried).
+          expect(row).toMatchObject({ status: "failed", attempts: 1, lastError: expect.stringMatching(/./) });
+          expect(await rig.deliveries(person)).toEqual([]);
+          const digest = await rig.steps.store.digestRows(new Date(0));
+          expect(digest.failedDeliveries).toContainEqual(expect.objectContaining({ key: row.key, lastError: row.lastError }));
+        }
+        // The dispatcher is still working: the next message goes out.
+        expect((await deliver(hello)).seen.text).toContain("Hello");
+      } finally {
+        process.off("unhandledRejection", record);
+        process.off("uncaughtException", record);
+      }
+      expect(thrown).toEqual([]);
+    });
+  });
+}

@@ -1,0 +1,16 @@
+import { existsSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { adapters } from "../../app/adapters.ts";
+
+/** Adapters that deliver no messages, so have no contract to keep, and why. */
+const SENDS_NOTHING: Record<string, string> = {
+  badges: "serves the public badge pages; it has no transport",
+};
+
+describe("adapter contract", () => {
+  it("is run by every adapter in app/adapters.ts that delivers messages", () => {
+    const missing = adapters.map((a) => a.name).filter((name) => !(name in SENDS_NOTHING) && !existsSync(`test/contract/${name}.test.ts`));
+    // A new platform writes a driver in test/contract/<name>.test.ts, as slack.test.ts does.
+    expect(missing).toEqual([]);
+  });
+});
