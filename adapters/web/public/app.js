@@ -51,10 +51,13 @@ function showProblem(message) {
 function updateFeed(list, messages, label, quiet) {
   const byId = new Map([...list.querySelectorAll(":scope > li.msg")].map((li) => [li.dataset.id, li]));
   if (messages.length) list.querySelector(":scope > li.empty")?.remove();
+  const decided = list.closest(".pane").querySelector("[data-decided]");
   for (const m of messages) {
     const old = byId.get(String(m.id));
     if (!old) {
       list.prepend(fromHtml(m.html));
+      // "No more requests" is no longer true.
+      decided.textContent = "";
       if (!quiet) announce(`${label}: ${m.text}`);
     } else if (old.dataset.rev !== String(m.rev)) {
       const hadFocus = old.contains(document.activeElement);
