@@ -20,7 +20,10 @@ export interface AdapterContext {
   inbox: Inbox;
   routes: Routes;
   log: Logger;
+  /** The program clock: what an adapter shows is dated by it. */
   now: Clock;
+  /** Moves the program clock: the playground walks through a program in minutes. */
+  moveClock(at: Date): void;
   /** Sends what is due at that instant (reminders, digests); set once the scheduler is running. */
   runDue?: (at: Date) => Promise<unknown>;
   /** Names of the other platforms that are configured: the playground stays off beside a real chat platform. */

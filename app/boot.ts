@@ -14,7 +14,7 @@ import { formatProgramErrors, loadProgramFile } from "../src/program/load.ts";
 import { loadEvents } from "../src/schedule/events.ts";
 import { createRunDue, type RunDue } from "../src/schedule/run-due.ts";
 import type { Store } from "../src/store.ts";
-import { systemClock, type Clock } from "../src/time.ts";
+import { programClock, systemClock, type Clock } from "../src/time.ts";
 
 export interface Steps {
   env: Env;
@@ -28,7 +28,10 @@ export interface Steps {
   inbox: Inbox;
   /** Queues the reminders and digests due at that instant. */
   runDue: RunDue;
+  /** The program clock: what is shown and what falls due follow it. */
   now: Clock;
+  /** Moves the program clock (the playground's "Run due reminders" at a chosen time). */
+  moveClock(at: Date): void;
   log: Logger;
   close(): Promise<void>;
 }
@@ -44,12 +47,16 @@ export async function readProgram(path: string): Promise<Program> {
 
 /** Opens everything the server and the CLI share, in dependency order. */
 export async function boot(env: Env, log: Logger, options: { now?: Clock; db?: DbOptions } = {}): Promise<Steps> {
-  const now = options.now ?? systemClock;
+  // The real clock (injected by tests) times delivery, leases and retries, and dates signed
+  // credentials so they verify; the program clock, which the playground may move, dates what people see.
+  const real = options.now ?? systemClock;
+  const clock = programClock(real);
+  const now = clock.now;
   const program = await readProgram(env.PROGRAM_FILE);
   const db = await createDb(env.DATABASE_URL, { ...dbOptionsFrom(env), ...options.db });
   const store = createStore(db.db);
-  const dispatcher = createDispatcher({ store, now, log });
-  const badges = createBadgeIssuer({ program, store, baseUrl: publicUrl(env), raw: env.raw });
+  const dispatcher = createDispatcher({ store, now: real, log });
+  const badges = createBadgeIssuer({ program, store, baseUrl: publicUrl(env), raw: env.raw, now: real });
   // The issuer key exists before any award's transaction needs it.
   await badges.keys().catch(async (error: unknown) => {
     await db.close();
@@ -58,7 +65,7 @@ export async function boot(env: Env, log: Logger, options: { now?: Clock; db?: D
   const coreOptions: CoreOptions = { program, store, now, baseUrl: publicUrl(env), onQueued: () => void dispatcher.kick(), onAward: badges.issue };
   const core = createCore(coreOptions);
   // A request's change and its answer commit together: the inbox runs the core inside its transaction and sends what it queued after.
-  const inbox = createInbox({ store, now, log, coreIn: (tx) => createCore({ ...coreOptions, store: tx, onQueued: undefined }), onChanged: () => void dispatcher.kick() });
+  const inbox = createInbox({ store, now: real, log, coreIn: (tx) => createCore({ ...coreOptions, store: tx, onQueued: undefined }), onChanged: () => void dispatcher.kick() });
   await seedRoster(env, program, store, log);
   const events = await loadEvents(program, dirname(env.PROGRAM_FILE));
   for (const error of events.errors) log.error("calendar skipped", { error });
@@ -74,6 +81,7 @@ export async function boot(env: Env, log: Logger, options: { now?: Clock; db?: D
     inbox,
     runDue,
     now,
+    moveClock: clock.moveTo,
     log,
     async close() {
       await inbox.idle();

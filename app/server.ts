@@ -53,7 +53,7 @@ const SECURITY_HEADERS = {
 async function startAdapters(steps: Steps, adapters: PlatformAdapter[], routes: Routes): Promise<StartedAdapter[]> {
   const { env, log } = steps;
   const configured = adapters.filter((a) => a.configured(env)).map((a) => a.name);
-  const context: AdapterContext = { env, core: steps.core, store: steps.store, dispatcher: steps.dispatcher, inbox: steps.inbox, routes, log, now: steps.now, runDue: steps.runDue, configured };
+  const context: AdapterContext = { env, core: steps.core, store: steps.store, dispatcher: steps.dispatcher, inbox: steps.inbox, routes, log, now: steps.now, moveClock: steps.moveClock, runDue: steps.runDue, configured };
   const running: StartedAdapter[] = [];
   for (const adapter of adapters) {
     const started = await adapter.start(context);

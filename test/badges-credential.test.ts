@@ -183,6 +183,17 @@ describe("badge credentials", () => {
     expect(failed(await verify(t, jwt, "dee.intern@example.org"))).toEqual([["revocation", "revoked: issued by mistake"]]);
   });
 
+  it("dates the credential by the real clock, not the program clock the playground moved, so it verifies now", async () => {
+    const t = await setup();
+    // Six weeks ahead: the award is dated there, as people see it; the signature is not.
+    t.steps.moveClock(new Date("2026-07-29T18:00:00Z"));
+    const award = await t.earn(IVY);
+    expect(award.awardedAt.toISOString()).toBe("2026-07-29T18:00:00.000Z");
+    const { credential, jwt } = await signedOf(t, award.id);
+    expect(credential.validFrom).toBe("2026-06-17T18:00:00Z");
+    expect(failed(await verify(t, jwt))).toEqual([]);
+  });
+
   it("issues validFrom in whole seconds, equal to nbf whatever the clock's milliseconds, and refuses an nbf that is not validFrom exactly", async () => {
     const t = shared;
     t.setTime("2026-06-17T18:00:00.678Z");

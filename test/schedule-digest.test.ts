@@ -31,6 +31,19 @@ async function week() {
 }
 
 describe("weekly coordinator digest", () => {
+  it("counts as this week's only badges earned up to the digest's time: a December badge is not in a June digest", async () => {
+    h = await scheduleHarness(program());
+    const [cal, fay] = await Promise.all([h.person("cal@example.org"), h.person("fay@example.org")]);
+    h.setTime("2026-12-02T17:00:00Z");
+    const tour = await h.core.done(cal!, "station-tour", null, null);
+    expect((await h.core.decide(fay!, tour.submission.id, "approved", null)).award).toBeDefined();
+    const june = await buildDigest(h.core.program, h.store, new Date("2026-06-22T15:00:00Z"));
+    expect(june.badges).toEqual([]);
+    expect(june.departments.map((d) => d.badges)).toEqual(june.departments.map(() => 0));
+    // The same badge is this week's in its own week.
+    expect((await buildDigest(h.core.program, h.store, new Date("2026-12-07T16:00:00Z"))).badges.map((b) => b.name)).toEqual(["Cal Intern"]);
+  });
+
   it("goes to every coordinator and the coordinators' channel once, at Monday 08:00 program time, even with reminders off", async () => {
     h = await scheduleHarness(program());
     const { cora, stale } = await week();

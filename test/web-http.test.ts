@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { isLoopbackAddress } from "../adapters/local-only.ts";
 import { CROSS_SITE, NO_TOKEN, REFUSED } from "../adapters/web/http.ts";
 import web from "../adapters/web/index.ts";
@@ -156,6 +156,9 @@ describe("commands and buttons", () => {
 });
 
 describe("clock", () => {
+  // The tests here move the program clock; the rest of the file runs at the injected time.
+  afterEach(() => steps.moveClock(new Date("2026-06-22T17:00:00Z")));
+
   it("is refused with the reason while no scheduler runs, and bad times are 400s", async () => {
     const withoutScheduler: PlatformAdapter = { ...web, start: (ctx) => web.start({ ...ctx, runDue: undefined }) };
     const bare = await startServer(steps, [withoutScheduler]);
@@ -182,6 +185,30 @@ describe("clock", () => {
       await post("/playground/clock", { at: "2026-06-22T09:00:00Z" }, undefined, scheduled.url);
       expect(asked.map((d) => d.toISOString())).toEqual(["2026-06-22T16:00:00.000Z", "2026-06-22T09:00:00.000Z"]);
       expect(await (await fetch(scheduled.url)).text()).toContain('<button type="submit">Run due reminders</button>');
+    } finally {
+      await scheduled.close();
+    }
+  });
+
+  it("moves the program clock: what falls due, and what happens after, is dated and shown at the chosen time", async () => {
+    const ana = ids.ana!;
+    const reminder = { text: "Reminder: budget hearing at 6 PM.", blocks: [{ type: "text" as const, text: "Reminder: budget hearing at 6 PM." }] };
+    const withScheduler: PlatformAdapter = { ...web, start: (ctx) => web.start({ ...ctx, runDue: (at) => steps.store.enqueue([{ key: `test-clock:${at.toISOString()}`, recipient: `person:${ana}`, payload: { message: reminder } }]) }) };
+    const scheduled = await startServer(steps, [withScheduler]);
+    // Delivered through the first web transport registered: the file's main server.
+    const inbox = async (personId: number) =>
+      ((await (await fetch(`${server.url}/playground/inbox?personId=${personId}`)).json()) as { messages: { at: string; text: string; html: string }[] }).messages.at(-1)!;
+    try {
+      expect((await post("/playground/clock", { at: "2026-07-21T09:00" }, undefined, scheduled.url)).status).toBe(200);
+      const due = await inbox(ana);
+      expect([due.text, due.at]).toEqual([reminder.text, "2026-07-21T16:00:00.000Z"]);
+      expect(due.html).toContain("Jul 21, 9:00 AM");
+
+      // Afterwards the program goes on from there: a submission and its approval request.
+      await post("/playground/command", { personId: ana, text: "done invoice-processing" }, undefined, scheduled.url);
+      expect((await steps.store.submissionsOf(ana)).at(-1)!.createdAt.toISOString()).toBe("2026-07-21T16:00:00.000Z");
+      const request = await inbox(ids.priya!);
+      expect([request.text.split("\n")[0], request.at]).toEqual([expect.stringContaining("Ana Torres completed"), "2026-07-21T16:00:00.000Z"]);
     } finally {
       await scheduled.close();
     }
@@ -350,7 +377,7 @@ describe("mailbox", () => {
 });
 
 function context(vars: Record<string, string>) {
-  return { env: readEnv({ ...vars }), core: steps.core, store: steps.store, dispatcher: steps.dispatcher, inbox: steps.inbox, routes: { add() {} }, log: silentLogger, now: steps.now, configured: [] as string[] };
+  return { env: readEnv({ ...vars }), core: steps.core, store: steps.store, dispatcher: steps.dispatcher, inbox: steps.inbox, routes: { add() {} }, log: silentLogger, now: steps.now, moveClock: steps.moveClock, configured: [] as string[] };
 }
 
 /** The same database and core, seen with other environment variables. */

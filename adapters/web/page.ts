@@ -91,7 +91,7 @@ export function renderPage(d: PageData): string {
 <main class="panes">
   <section class="pane" id="chat" aria-labelledby="chat-title">
     <h2 id="chat-title">Chat as ${name}</h2>
-    <ol class="transcript" role="log" aria-live="polite" aria-label="Conversation with Steps" tabindex="0">${chat}</ol>
+    <div class="transcript" role="log" aria-live="polite" aria-label="Conversation with Steps" tabindex="0"><ol class="lines">${chat}</ol></div>
     <form class="command" method="post" action="/playground/command">
       <input type="hidden" name="personId" value="${viewer}">${token}
       <label for="command">Command</label>
@@ -102,6 +102,7 @@ export function renderPage(d: PageData): string {
   <section class="pane" id="dms" aria-labelledby="dms-title">
     <h2 id="dms-title">Direct messages to ${name}</h2>
     ${feed("inbox", d.person ? d.mailbox.inbox(viewer) : [], viewer, d.timeZone, d.token, "No direct messages yet. Approval requests, outcomes, reminders and digests appear here.")}
+    <p class="status" role="status" tabindex="-1" data-decided></p>
   </section>
   <section class="pane" id="channel" aria-labelledby="channel-title">
     <h2 id="channel-title">Channels</h2>
@@ -109,6 +110,7 @@ export function renderPage(d: PageData): string {
     ${feed("announcements", d.mailbox.channel("announcements"), viewer, d.timeZone, d.token, "No announcements yet. Badges earned are announced here.")}
     <h3 class="channel-name">#coordinators</h3>
     ${feed("coordinators", d.mailbox.channel("coordinators"), viewer, d.timeZone, d.token, "Nothing for coordinators yet.")}
+    <p class="status" role="status" tabindex="-1" data-decided></p>
   </section>
 </main>
 <p class="visually-hidden" id="announcer" role="status" aria-live="polite"></p>

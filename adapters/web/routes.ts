@@ -142,6 +142,8 @@ export function playgroundRoutes(ctx: AdapterContext, mailbox: Mailbox, assets: 
     if (!runDue) throw new HttpError(501, CLOCK_MISSING);
     const at = LOCAL_TIME.test(body.at) ? programTime(body.at, program.timeZone) : new Date(body.at);
     const before = mailbox.posted;
+    // Moved first, so what falls due is dated, and shown, at that time (and what follows after it).
+    ctx.moveClock(at);
     await runDue(at);
     // runDue may already have kicked the dispatcher; counting what reached the panes covers both.
     await dispatcher.drain();

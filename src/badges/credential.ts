@@ -121,6 +121,8 @@ export interface CredentialInput {
   /** A per-badge pseudonym: the JWT's required `sub` claim without exposing who the intern is. */
   subjectId: string;
   baseUrl: string;
+  /** When it is signed, by the real clock: the award's date follows the program clock, which may be moved. */
+  issuedAt: Date;
   validUntil?: Date;
 }
 
@@ -133,7 +135,7 @@ export function buildCredential(input: CredentialInput): OpenBadgeCredential {
     type: ["VerifiableCredential", "OpenBadgeCredential"],
     name: playlist.badge.name,
     issuer: issuerProfile(program, baseUrl),
-    validFrom: wholeSeconds(award.awardedAt),
+    validFrom: wholeSeconds(input.issuedAt),
     ...(input.validUntil ? { validUntil: wholeSeconds(input.validUntil) } : {}),
     credentialSubject: {
       id: input.subjectId,

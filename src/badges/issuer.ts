@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import type { Program } from "../program/program.ts";
 import type { Award, Store } from "../store.ts";
+import { systemClock, type Clock } from "../time.ts";
 import { badgeUrls, buildCredential, storedCredentialSchema, type StoredCredential } from "./credential.ts";
 import { loadIssuerKeys, publicJwks, type IssuerKeys } from "./keys.ts";
 import { signCredential } from "./sign.ts";
@@ -11,6 +12,8 @@ export interface BadgeIssuerOptions {
   baseUrl: string;
   /** The environment: BADGE_PRIVATE_KEY is read from here. */
   raw: Record<string, string | undefined>;
+  /** The real clock (tests inject theirs), never the program's: a credential dated ahead of it would not verify yet. */
+  now?: Clock;
 }
 
 export type BadgeIssuer = ReturnType<typeof createBadgeIssuer>;
@@ -42,6 +45,7 @@ export function createBadgeIssuer(options: BadgeIssuerOptions) {
       salt: randomBytes(16).toString("hex"),
       subjectId: `urn:uuid:${randomUUID()}`,
       baseUrl,
+      issuedAt: (options.now ?? systemClock)(),
       validUntil: extra.validUntil,
     });
     const { signing } = await keys();

@@ -22,7 +22,7 @@ export interface Digest {
  */
 export async function buildDigest(program: Program, store: Store, at: Date, scope: { mentorId?: number } = {}): Promise<Digest> {
   const settings = program.file.digest;
-  const rows = mentorScope(await store.digestRows(subDays(at, 7)), scope.mentorId);
+  const rows = notAfter(mentorScope(await store.digestRows(subDays(at, 7)), scope.mentorId), at);
   const mentorIds = rows.pending.map((p) => p.mentorId).filter((id): id is number => id !== null);
   // Recipients of failed messages are looked up with the mentors: one query either way.
   const failedIds = rows.failedDeliveries.filter((f) => f.recipient.startsWith("person:")).map((f) => Number(f.recipient.slice("person:".length)));
@@ -97,6 +97,14 @@ function mentorScope(rows: DigestRows, mentorId: number | undefined): DigestRows
     awardsSince: rows.awardsSince.filter((a) => mine.has(a.personId)),
     failedDeliveries: [],
   };
+}
+
+/**
+ * "This week" ends at the digest's own time: a badge earned after it (the clock moved back,
+ * or a digest run for an earlier date) belongs to a later week, not to this one.
+ */
+function notAfter(rows: DigestRows, at: Date): DigestRows {
+  return { ...rows, awardsSince: rows.awardsSince.filter((a) => a.awardedAt <= at) };
 }
 
 /** The program's first midnight and its last, in its own time zone (not the server's). */

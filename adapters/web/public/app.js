@@ -9,7 +9,8 @@ const personId = Number(document.body.dataset.personId);
 // The server refuses posts without this page's token (another site's page cannot read it).
 const token = document.body.dataset.token;
 const announcer = document.getElementById("announcer");
-const transcript = document.querySelector(".transcript");
+// The conversation: a list inside the live log (a list cannot itself be the log).
+const lines = document.querySelector(".transcript > ol");
 let version = Number(document.body.dataset.version);
 
 function fromHtml(html) {
@@ -31,27 +32,32 @@ async function post(path, body) {
   return data;
 }
 
-function addLines(lines) {
-  for (const html of lines) transcript.append(fromHtml(html));
-  transcript.lastElementChild?.scrollIntoView({ block: "nearest" });
+function addLines(html) {
+  for (const line of html) lines.append(fromHtml(line));
+  lines.lastElementChild?.scrollIntoView({ block: "nearest" });
 }
 
 function showProblem(message) {
   const li = document.createElement("li");
   li.className = "line problem";
-  li.setAttribute("role", "alert");
-  li.textContent = message;
-  transcript.append(li);
+  // The alert is inside the item: a list item must stay a list item.
+  const alert = li.appendChild(document.createElement("p"));
+  alert.setAttribute("role", "alert");
+  alert.textContent = message;
+  lines.append(li);
 }
 
 /** Inserts new messages (newest first) and replaces edited ones, leaving the rest (and the focus in them) alone. */
 function updateFeed(list, messages, label, quiet) {
   const byId = new Map([...list.querySelectorAll(":scope > li.msg")].map((li) => [li.dataset.id, li]));
   if (messages.length) list.querySelector(":scope > li.empty")?.remove();
+  const decided = list.closest(".pane").querySelector("[data-decided]");
   for (const m of messages) {
     const old = byId.get(String(m.id));
     if (!old) {
       list.prepend(fromHtml(m.html));
+      // "No more requests" is no longer true.
+      decided.textContent = "";
       if (!quiet) announce(`${label}: ${m.text}`);
     } else if (old.dataset.rev !== String(m.rev)) {
       const hadFocus = old.contains(document.activeElement);
@@ -123,18 +129,38 @@ document.addEventListener("submit", async (event) => {
   const button = event.submitter;
   const reason = form.elements.reason?.value.trim();
   const body = { personId, action: button.value, value: form.elements.namedItem("value").value, ...(reason ? { reason } : {}) };
+  // Captured now: the card is replaced when its edit arrives.
+  const decided = form.closest("li.msg");
+  const feed = decided?.parentElement;
   for (const b of form.querySelectorAll("button")) b.disabled = true;
   try {
     const data = await post("/playground/action", body);
     // The conversation log is live, so the reply is read out from there.
     addLines(data.lines);
     await refresh(true);
+    if (feed) focusAfterDecision(feed, decided.dataset.id);
   } catch (error) {
     showProblem(error.message);
   } finally {
     for (const b of form.querySelectorAll("button")) b.disabled = false;
   }
 });
+
+/**
+ * The clicked button is gone once the card is edited, and focus would fall back to the top of the page:
+ * it moves on to the next card that still asks for a decision, or to a message saying none is left.
+ */
+function focusAfterDecision(list, id) {
+  const cards = [...list.querySelectorAll(":scope > li.msg")];
+  const at = cards.findIndex((li) => li.dataset.id === id);
+  // Older cards (below) first, then newer ones.
+  const order = [...cards.slice(at + 1), ...cards.slice(0, Math.max(at, 0)).reverse()];
+  const next = order.map((li) => li.querySelector(".m-actions button:not(:disabled)")).find(Boolean);
+  if (next) return next.focus();
+  const status = list.closest(".pane").querySelector("[data-decided]");
+  status.textContent = "No more requests to decide here.";
+  status.focus();
+}
 
 document.getElementById("clock").addEventListener("submit", async (event) => {
   event.preventDefault();
