@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { commandHelp, parseCommand, type Command } from "../src/commands/grammar.ts";
 import { StepsError, type ErrorCode } from "../src/errors.ts";
+import { plainCommand, spellCommands } from "../src/messages.ts";
 
 function command(text: string): Command {
   const result = parseCommand(text);
@@ -9,10 +10,11 @@ function command(text: string): Command {
   return result.command;
 }
 
+/** The error as a platform where commands are typed as they are shows it. */
 function error(text: string): { code: ErrorCode; message: string } {
   const result = parseCommand(text);
   if (result.ok) throw new Error(`expected an error for ${JSON.stringify(text)}, got ${JSON.stringify(result.command)}`);
-  return { code: result.error.code, message: result.error.message };
+  return { code: result.error.code, message: spellCommands(result.error.message, plainCommand) };
 }
 
 describe("parseCommand: commands", () => {
@@ -132,8 +134,8 @@ describe("parseCommand: errors", () => {
     ["changes abc fix it", "bad_command", "`abc` isn't a submission number. Use the number from the request, e.g. `changes 42`; type `pending` to see them."],
     ["changes 42", "reason_required", "Say what to change so your intern knows what to fix, e.g. `changes 42 add a photo of your notes`."],
     ["changes #42 “ ”", "reason_required", "Say what to change so your intern knows what to fix, e.g. `changes 42 add a photo of your notes`."],
-    ["badge", "bad_command", "To see your badges, type `badges`. To turn on a badge: `badge publish <playlist>`."],
-    ["badge onboarding", "bad_command", "To see your badges, type `badges`. To turn on a badge: `badge publish <playlist>`."],
+    ["badge", "bad_command", "To see your badges, type `badges`. To make a badge page public, type `badge publish <playlist>`."],
+    ["badge onboarding", "bad_command", "To see your badges, type `badges`. To make a badge page public, type `badge publish <playlist>`."],
     ["badge publish", "bad_command", "Say which playlist: `badge publish <playlist>`, e.g. `badge publish onboarding`."],
     ["badge publish onboarding now", "bad_command", "Give just one playlist after `badge publish`: `badge publish <playlist>`."],
     [
@@ -176,6 +178,11 @@ describe("parseCommand: errors", () => {
       code: "bad_command",
       message: "That message is 5,020 characters; commands must be under 4,000. Shorten your note or send a link instead.",
     });
+  });
+
+  it("marks commands for each platform to spell, and leaves what the person typed as typed", () => {
+    const result = parseCommand("xyzzy");
+    expect(!result.ok && result.error.message).toBe("I don't know `xyzzy`. Type <cmd>help</cmd> for all commands.");
   });
 
   it("shortens a long unknown word in the reply", () => {

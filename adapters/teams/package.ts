@@ -4,6 +4,7 @@ import { pathToFileURL } from "node:url";
 import { zipSync } from "fflate";
 import { z } from "zod";
 import { commandHelp } from "../../src/commands/grammar.ts";
+import { spellCommands } from "../../src/messages.ts";
 import { packageFile } from "../../src/files.ts";
 
 // `npm run teams:package`: the Teams app package (manifest + icons) that an
@@ -23,7 +24,8 @@ export function commandList(): { title: string; description: string }[] {
   return chosen.map((c) => ({
     // The words before the first placeholder: what Teams puts in the compose box.
     title: /^[a-z]+(?: [a-z]+(?=\s|$))*/.exec(c.usage)![0].slice(0, 32),
-    description: c.summary.replaceAll("`", "").slice(0, 128),
+    // Plain words: the list shows no markdown, and a command here is typed as it is.
+    description: spellCommands(c.summary, (command) => command).replaceAll("`", "").slice(0, 128),
   }));
 }
 

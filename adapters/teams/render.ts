@@ -1,4 +1,4 @@
-import { formatProgress, toPlainText, type Block, type Button, type Message } from "../../src/messages.ts";
+import { formatProgress, plainCommand, spellCommands, toPlainText, type Block, type Button, type Message } from "../../src/messages.ts";
 
 // Neutral messages as Adaptive Cards. Pure: no botbuilder, no I/O, so the
 // shape can be tested by value and reused unchanged by another Teams SDK.
@@ -154,7 +154,7 @@ function textBlock(text: string): CardElement {
  * turn it into links, emphasis or lists; the core's `command` spans become bold.
  */
 export function formatText(text: string): string {
-  return text
+  return spellCommands(text, plainCommand)
     .split("`")
     .map((part, i, parts) => {
       const escaped = escapeMarkdown(part);

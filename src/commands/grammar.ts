@@ -29,11 +29,11 @@ export type ParseResult = { ok: true; command: Command } | { ok: false; error: S
 
 export const commandHelp: { usage: string; summary: string; roles: Role[] }[] = [
   { usage: "done <task> [note or link]", summary: "Mark a task done, with an optional note or link to your work.", roles: ["intern"] },
-  { usage: "log <hours> <task> [note]", summary: "Log time on an hours task, e.g. `log 1h30m shadow-day`.", roles: ["intern"] },
+  { usage: "log <hours> <task> [note]", summary: "Log time on an hours task, e.g. <cmd>log 1h30m shadow-day</cmd>.", roles: ["intern"] },
   { usage: "status", summary: "See your progress toward each badge.", roles: ["intern", "mentor", "coordinator"] },
   { usage: "tasks [playlist]", summary: "List your tasks, or the tasks in one playlist.", roles: ["intern", "mentor", "coordinator"] },
   { usage: "pending", summary: "See submissions waiting for your approval.", roles: ["mentor", "coordinator"] },
-  { usage: "approve <number>", summary: "Approve a submission, e.g. `approve 42`.", roles: ["mentor", "coordinator"] },
+  { usage: "approve <number>", summary: "Approve a submission, e.g. <cmd>approve 42</cmd>.", roles: ["mentor", "coordinator"] },
   { usage: "changes <number> <reason>", summary: "Send a submission back with what to change.", roles: ["mentor", "coordinator"] },
   { usage: "digest", summary: "Get this week's summary of your interns now.", roles: ["mentor", "coordinator"] },
   { usage: "badges", summary: "See the badges you have earned.", roles: ["intern", "mentor", "coordinator"] },
@@ -100,13 +100,13 @@ function parse(raw: string): Command {
 
 function done(rest: string): Command {
   const [word, after] = take(rest);
-  if (word === "") fail("Say which task: `done <task>`, e.g. `done interview-staff`.");
+  if (word === "") fail("Say which task: <cmd>done <task></cmd>, e.g. <cmd>done interview-staff</cmd>.");
   const task = slug(word, "task");
   return { kind: "done", task, ...noteAndLink(after) };
 }
 
 function log(rest: string): Command {
-  const usage = "`log <hours> <task>`, e.g. `log 2h shadow-day`";
+  const usage = "<cmd>log <hours> <task></cmd>, e.g. <cmd>log 2h shadow-day</cmd>";
   let [first, afterFirst] = take(rest);
   if (first === "") fail(`Say how long and which task: ${usage}.`);
   let [second, afterSecond] = take(afterFirst);
@@ -123,11 +123,11 @@ function log(rest: string): Command {
     if (swapped !== undefined) [minutes, taskWord] = [swapped, first];
   }
   if (minutes === undefined) {
-    throw new StepsError("bad_hours", `${show(first)} isn't an amount of time. Use hours or minutes, e.g. \`log 2h shadow-day\` or \`log 90m shadow-day\`.`);
+    throw new StepsError("bad_hours", `${show(first)} isn't an amount of time. Use hours or minutes, e.g. <cmd>log 2h shadow-day</cmd> or <cmd>log 90m shadow-day</cmd>.`);
   }
-  if (minutes <= 0) throw new StepsError("bad_hours", "Log more than 0 minutes, e.g. `log 30m shadow-day`.");
+  if (minutes <= 0) throw new StepsError("bad_hours", "Log more than 0 minutes, e.g. <cmd>log 30m shadow-day</cmd>.");
   if (minutes > MAX_MINUTES) {
-    throw new StepsError("bad_hours", "One entry can be at most 24 hours. Log each day separately, e.g. `log 8h shadow-day`.");
+    throw new StepsError("bad_hours", "One entry can be at most 24 hours. Log each day separately, e.g. <cmd>log 8h shadow-day</cmd>.");
   }
   if (taskWord === "") fail(`Say which task: ${usage}.`);
   return { kind: "log", minutes, task: slug(taskWord, "task"), ...noteAndLink(afterSecond) };
@@ -142,20 +142,20 @@ function tasks(rest: string): Command {
 
 function approve(rest: string): Command {
   const [word, after] = take(rest);
-  if (word === "") fail("Say which submission: `approve <number>`, e.g. `approve 42`. Type `pending` to see the numbers.");
+  if (word === "") fail("Say which submission: <cmd>approve <number></cmd>, e.g. <cmd>approve 42</cmd>. Type <cmd>pending</cmd> to see the numbers.");
   const submissionId = submissionNumber(word, "approve");
   // Approving with a comment would silently drop the comment, so refuse rather than guess.
-  if (after !== "") fail("`approve` takes only the submission number, e.g. `approve 42`. To ask for changes, use `changes 42 <reason>`.");
+  if (after !== "") fail("<cmd>approve</cmd> takes only the submission number, e.g. <cmd>approve 42</cmd>. To ask for changes, use <cmd>changes 42 <reason></cmd>.");
   return { kind: "approve", submissionId };
 }
 
 function changes(rest: string): Command {
   const [word, after] = take(rest);
-  if (word === "") fail("Say which submission and why: `changes <number> <reason>`, e.g. `changes 42 add a photo of your notes`.");
+  if (word === "") fail("Say which submission and why: <cmd>changes <number> <reason></cmd>, e.g. <cmd>changes 42 add a photo of your notes</cmd>.");
   const submissionId = submissionNumber(word, "changes");
   const reason = text(after, "reason");
   if (reason === undefined) {
-    throw new StepsError("reason_required", `Say what to change so your intern knows what to fix, e.g. \`changes ${submissionId} add a photo of your notes\`.`);
+    throw new StepsError("reason_required", `Say what to change so your intern knows what to fix, e.g. <cmd>changes ${submissionId} add a photo of your notes</cmd>.`);
   }
   return { kind: "changes", submissionId, reason };
 }
@@ -163,16 +163,16 @@ function changes(rest: string): Command {
 function badge(rest: string): Command {
   const [word, after] = take(rest);
   if (trimPunctuation(word.toLowerCase()) !== "publish") {
-    fail("To see your badges, type `badges`. To turn on a badge: `badge publish <playlist>`.");
+    fail("To see your badges, type <cmd>badges</cmd>. To make a badge page public, type <cmd>badge publish <playlist></cmd>.");
   }
   const [playlist, extra] = take(after);
-  if (playlist === "") fail("Say which playlist: `badge publish <playlist>`, e.g. `badge publish onboarding`.");
+  if (playlist === "") fail("Say which playlist: <cmd>badge publish <playlist></cmd>, e.g. <cmd>badge publish onboarding</cmd>.");
   nothingAfter("badge publish <playlist>", extra);
   return { kind: "badge_publish", playlist: slug(playlist, "playlist") };
 }
 
 function revoke(rest: string): Command {
-  const usage = "`revoke <email> <playlist> <reason>`, e.g. `revoke sam@example.org onboarding issued by mistake`";
+  const usage = "<cmd>revoke <email> <playlist> <reason></cmd>, e.g. <cmd>revoke sam@example.org onboarding issued by mistake</cmd>";
   const [emailWord, afterEmail] = take(rest);
   const [playlistWord, afterPlaylist] = take(afterEmail);
   if (emailWord === "" || playlistWord === "") fail(`Say whose badge, which playlist and why: ${usage}.`);
@@ -188,7 +188,7 @@ function revoke(rest: string): Command {
 function remind(rest: string): Command {
   const [word, after] = take(rest);
   const value = trimPunctuation(word.toLowerCase());
-  if ((value !== "on" && value !== "off") || after !== "") fail("Say `remind on` or `remind off`.");
+  if ((value !== "on" && value !== "off") || after !== "") fail("Say <cmd>remind on</cmd> or <cmd>remind off</cmd>.");
   return { kind: "remind", on: value === "on" };
 }
 
@@ -201,8 +201,8 @@ function unknownVerb(verb: string, typed: string): never {
   const [suggestion] = closest(verb, VERBS, 1);
   const hint = suggestion === "badge" ? "badges" : suggestion;
   const message = hint
-    ? `Did you mean \`${hint}\`? Type \`help\` for all commands.`
-    : `I don't know ${show(typed)}. Type \`help\` for all commands.`;
+    ? `Did you mean <cmd>${hint}</cmd>? Type <cmd>help</cmd> for all commands.`
+    : `I don't know ${show(typed)}. Type <cmd>help</cmd> for all commands.`;
   throw new StepsError("bad_command", message, { input: verb, suggestions: hint ? [hint] : [] });
 }
 
@@ -240,9 +240,9 @@ function take(text: string): [string, string] {
 function nothingAfter(usage: string, rest: string): void {
   if (rest === "") return;
   const placeholder = /<([^>]+)>$/.exec(usage);
-  if (!placeholder) fail(`\`${usage}\` doesn't take anything more. Type \`${usage}\`.`);
+  if (!placeholder) fail(`<cmd>${usage}</cmd> doesn't take anything more. Type <cmd>${usage}</cmd>.`);
   const words = usage.slice(0, placeholder.index).trim();
-  fail(`Give just one ${placeholder[1]} after \`${words}\`: \`${usage}\`.`);
+  fail(`Give just one ${placeholder[1]} after <cmd>${words}</cmd>: <cmd>${usage}</cmd>.`);
 }
 
 const SLUG = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
@@ -250,7 +250,7 @@ const SLUG = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 function slug(word: string, what: "task" | "playlist"): string {
   const value = trimPunctuation(unquote(word).toLowerCase()).replace(/_/g, "-");
   if (!SLUG.test(value)) {
-    const list = what === "task" ? "`tasks`" : "`tasks` or `help`";
+    const list = what === "task" ? "<cmd>tasks</cmd>" : "<cmd>tasks</cmd> or <cmd>help</cmd>";
     fail(`${show(word)} isn't a ${what} name. Names look like \`interview-staff\`; type ${list} to see them.`);
   }
   return value;
@@ -260,7 +260,7 @@ function submissionNumber(word: string, verb: string): number {
   const digits = trimPunctuation(unquote(word)).replace(/^#/, "");
   const id = /^\d+$/.test(digits) ? Number(digits) : NaN;
   if (!Number.isSafeInteger(id) || id <= 0) {
-    fail(`${show(word)} isn't a submission number. Use the number from the request, e.g. \`${verb} 42\`; type \`pending\` to see them.`);
+    fail(`${show(word)} isn't a submission number. Use the number from the request, e.g. <cmd>${verb} 42</cmd>; type <cmd>pending</cmd> to see them.`);
   }
   return id;
 }
@@ -270,7 +270,7 @@ function emailAddress(word: string): string {
   const mailto = /^<mailto:([^|>]+)(?:\|[^>]*)?>$/i.exec(word);
   const value = trimPunctuation(unquote(mailto?.[1] ?? word)).toLowerCase();
   if (!/^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/.test(value)) {
-    fail(`${show(word)} isn't an email address. Start with the intern's email, e.g. \`revoke sam@example.org onboarding issued by mistake\`.`);
+    fail(`${show(word)} isn't an email address. Start with the intern's email, e.g. <cmd>revoke sam@example.org onboarding issued by mistake</cmd>.`);
   }
   return value;
 }

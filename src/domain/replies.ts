@@ -30,7 +30,7 @@ export async function replyFor(core: CoreApi, person: Person, command: Command):
       const progress = await core.progressOf(person);
       const blocks: Block[] = progress.flatMap((p, i) => [...(i ? [{ type: "divider" } as const] : []), ...views.progressBlocks(p)]);
       const summary = progress.map((p) => `${p.playlist.title} ${p.percent}%`).join(", ");
-      return views.message(`Your progress: ${summary}`, ...blocks, { type: "context", text: "Type `done <task>` when you finish a task." });
+      return views.message(`Your progress: ${summary}`, ...blocks, { type: "context", text: "Type <cmd>done <task></cmd> when you finish a task." });
     }
     case "tasks": {
       const playlists = command.playlist
@@ -45,7 +45,7 @@ export async function replyFor(core: CoreApi, person: Person, command: Command):
       ]);
       return views.message(`Tasks: ${playlists.map((p) => p.title).join(", ")}`, ...blocks, {
         type: "context",
-        text: "Type `done <task>`, or `log <hours> <task>` for hours.",
+        text: "Type <cmd>done <task></cmd>, or <cmd>log <hours> <task></cmd> for hours.",
       });
     }
     case "pending": {
@@ -72,7 +72,7 @@ export async function replyFor(core: CoreApi, person: Person, command: Command):
     }
     case "badges": {
       const awards = await store.awardsOf(person.id);
-      if (awards.length === 0) return views.message("No badges yet. Type `status` to see how close you are.");
+      if (awards.length === 0) return views.message("No badges yet. Type <cmd>status</cmd> to see how close you are.");
       const blocks = awards.map((a): Block => ({
         type: "link",
         label: `${program.playlist(a.playlist)?.badge.name ?? a.playlist} — ${formatDay(a.awardedAt, tz)}${a.revokedAt ? " (revoked)" : a.published ? "" : " (unlisted)"}`,
@@ -83,7 +83,7 @@ export async function replyFor(core: CoreApi, person: Person, command: Command):
     case "badge_publish": {
       core.requireRole(person, ["intern"], "publish badges: each intern publishes their own");
       const award = (await store.awardsOf(person.id)).find((a) => a.playlist === command.playlist);
-      if (!award) throw new StepsError("unknown_badge", `You have no badge for \`${command.playlist}\`. Type \`badges\` to see yours.`);
+      if (!award) throw new StepsError("unknown_badge", `You have no badge for \`${command.playlist}\`. Type <cmd>badges</cmd> to see yours.`);
       const name = program.playlist(award.playlist)?.badge.name ?? award.playlist;
       const link: Block = { type: "link", label: "Badge page", url: core.badgeUrl(award) };
       const say = (text: string) => views.message(text, { type: "text", text }, link);
@@ -113,7 +113,7 @@ export async function replyFor(core: CoreApi, person: Person, command: Command):
     }
     case "remind": {
       await store.setRemindersOff(person.id, !command.on);
-      return views.message(command.on ? "Reminders are on." : "Reminders are off. Type `remind on` to get them again.");
+      return views.message(command.on ? "Reminders are on." : "Reminders are off. Type <cmd>remind on</cmd> to get them again.");
     }
     case "help":
       return helpMessage(person);
@@ -128,7 +128,7 @@ export async function act(core: CoreApi, action: Action): Promise<Message> {
   switch (action.action) {
     case "approve":
     case "request_changes":
-      if (!Number.isSafeInteger(id) || id <= 0) throw new StepsError("unknown_submission", "That button is out of date. Type `pending` to see what is waiting.");
+      if (!Number.isSafeInteger(id) || id <= 0) throw new StepsError("unknown_submission", "That button is out of date. Type <cmd>pending</cmd> to see what is waiting.");
       return replyFor(core, person, action.action === "approve" ? { kind: "approve", submissionId: id } : { kind: "changes", submissionId: id, reason: action.reason ?? "" });
     case "publish_badge":
       return replyFor(core, person, { kind: "badge_publish", playlist: action.value });

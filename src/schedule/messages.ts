@@ -10,7 +10,7 @@ export function reminderMessage(event: ScheduledEvent, start: Date, timeZone: st
     blocks: [
       { type: "header", text: `Reminder: ${event.title}` },
       { type: "fields", fields: [{ label: "When", value: when }, ...(event.place ? [{ label: "Where", value: event.place }] : [])] },
-      { type: "context", text: "Type `remind off` to stop reminders." },
+      { type: "context", text: "Type <cmd>remind off</cmd> to stop reminders." },
     ],
   };
 }
@@ -22,7 +22,7 @@ export function nudgeMessage(waiting: { submission: Submission; intern: Person |
     blocks: [
       { type: "header", text: `Waiting over 48 hours for your approval (${waiting.length})` },
       { type: "text", text: lines.join("\n") },
-      { type: "context", text: "Type `pending` to review them, or `approve <id>`." },
+      { type: "context", text: "Type <cmd>pending</cmd> to review them, or <cmd>approve <number></cmd>." },
     ],
   };
 }
