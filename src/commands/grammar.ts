@@ -27,20 +27,40 @@ export type Command =
 
 export type ParseResult = { ok: true; command: Command } | { ok: false; error: StepsError };
 
-export const commandHelp: { usage: string; summary: string; roles: Role[] }[] = [
-  { usage: "done <task> [note or link]", summary: "Mark a task done, with an optional note or link to your work.", roles: ["intern"] },
-  { usage: "log <hours> <task> [note]", summary: "Log time on an hours task, e.g. <cmd>log 1h30m shadow-day</cmd>.", roles: ["intern"] },
-  { usage: "status", summary: "See your progress toward each badge.", roles: ["intern", "mentor", "coordinator"] },
-  { usage: "tasks [playlist]", summary: "List your tasks, or the tasks in one playlist.", roles: ["intern", "mentor", "coordinator"] },
-  { usage: "pending", summary: "See submissions waiting for your approval.", roles: ["mentor", "coordinator"] },
-  { usage: "approve <number>", summary: "Approve a submission, e.g. <cmd>approve 42</cmd>.", roles: ["mentor", "coordinator"] },
-  { usage: "changes <number> <reason>", summary: "Send a submission back with what to change.", roles: ["mentor", "coordinator"] },
-  { usage: "digest", summary: "Get this week's summary of your interns now.", roles: ["mentor", "coordinator"] },
-  { usage: "badges", summary: "See the badges you have earned.", roles: ["intern", "mentor", "coordinator"] },
-  { usage: "badge publish <playlist>", summary: "Make your badge page public, with your name and your work, so you can share it.", roles: ["intern"] },
-  { usage: "revoke <email> <playlist> <reason>", summary: "Take back a badge that was issued by mistake.", roles: ["coordinator"] },
-  { usage: "remind on|off", summary: "Turn event and deadline reminders on or off.", roles: ["intern", "mentor", "coordinator"] },
-  { usage: "help [command]", summary: "Show these commands, or more about one.", roles: ["intern", "mentor", "coordinator"] },
+/** Real names to show in examples: the loaded program's, or the sample program's where no program is at hand. */
+export interface Examples {
+  task: string;
+  /** An hours task, if the program has one. */
+  hoursTask?: string;
+  playlist: string;
+}
+
+/** Slugs of programs/summer-steps.yml, for texts written before any program is loaded (parse errors, the Teams command list). */
+export const SAMPLE_EXAMPLES: Examples = { task: "interview-staff", hoursTask: "field-hours", playlist: "steps" };
+
+export interface CommandHelp {
+  /** What a person types after `help` to read about it. */
+  name: string;
+  usage: string;
+  summary: string;
+  example: (e: Examples) => string | undefined;
+  roles: Role[];
+}
+
+export const commandHelp: CommandHelp[] = [
+  { name: "done", usage: "done <task> [note or link]", summary: "Mark a task done, with an optional note or link to your work.", example: (e) => `done ${e.task} https://docs.example.org/my-notes`, roles: ["intern"] },
+  { name: "log", usage: "log <hours> <task> [note]", summary: "Log time on an hours task.", example: (e) => e.hoursTask && `log 1h30m ${e.hoursTask}`, roles: ["intern"] },
+  { name: "status", usage: "status", summary: "See your progress toward each badge.", example: () => "status", roles: ["intern"] },
+  { name: "tasks", usage: "tasks [playlist]", summary: "List your tasks, or the tasks in one playlist.", example: (e) => `tasks ${e.playlist}`, roles: ["intern", "mentor", "coordinator"] },
+  { name: "pending", usage: "pending", summary: "See submissions waiting for your approval.", example: () => "pending", roles: ["mentor", "coordinator"] },
+  { name: "approve", usage: "approve <number>", summary: "Approve a submission.", example: () => "approve 42", roles: ["mentor", "coordinator"] },
+  { name: "changes", usage: "changes <number> <reason>", summary: "Send a submission back with what to change.", example: () => "changes 42 add a photo of your notes", roles: ["mentor", "coordinator"] },
+  { name: "digest", usage: "digest", summary: "Get this week's summary of your interns now.", example: () => "digest", roles: ["mentor", "coordinator"] },
+  { name: "badges", usage: "badges", summary: "See the badges you have earned.", example: () => "badges", roles: ["intern"] },
+  { name: "badge publish", usage: "badge publish <playlist>", summary: "Make your badge page public, with your name and your work, so you can share it.", example: (e) => `badge publish ${e.playlist}`, roles: ["intern"] },
+  { name: "revoke", usage: "revoke <email> <playlist> <reason>", summary: "Take back a badge that was issued by mistake.", example: (e) => `revoke sam@example.org ${e.playlist} issued by mistake`, roles: ["coordinator"] },
+  { name: "remind", usage: "remind on|off", summary: "Turn event and deadline reminders on or off.", example: () => "remind off", roles: ["intern", "mentor", "coordinator"] },
+  { name: "help", usage: "help [command]", summary: "Show these commands, or more about one.", example: () => "help done", roles: ["intern", "mentor", "coordinator"] },
 ];
 
 const VERBS = ["done", "log", "status", "tasks", "pending", "approve", "changes", "digest", "badges", "badge", "revoke", "remind", "help"];
@@ -106,7 +126,7 @@ function done(rest: string): Command {
 }
 
 function log(rest: string): Command {
-  const usage = "<cmd>log <hours> <task></cmd>, e.g. <cmd>log 2h shadow-day</cmd>";
+  const usage = "<cmd>log <hours> <task></cmd>, e.g. <cmd>log 2h field-hours</cmd>";
   let [first, afterFirst] = take(rest);
   if (first === "") fail(`Say how long and which task: ${usage}.`);
   let [second, afterSecond] = take(afterFirst);
@@ -123,11 +143,11 @@ function log(rest: string): Command {
     if (swapped !== undefined) [minutes, taskWord] = [swapped, first];
   }
   if (minutes === undefined) {
-    throw new StepsError("bad_hours", `${show(first)} isn't an amount of time. Use hours or minutes, e.g. <cmd>log 2h shadow-day</cmd> or <cmd>log 90m shadow-day</cmd>.`);
+    throw new StepsError("bad_hours", `${show(first)} isn't an amount of time. Use hours or minutes, e.g. <cmd>log 2h field-hours</cmd> or <cmd>log 90m field-hours</cmd>.`);
   }
-  if (minutes <= 0) throw new StepsError("bad_hours", "Log more than 0 minutes, e.g. <cmd>log 30m shadow-day</cmd>.");
+  if (minutes <= 0) throw new StepsError("bad_hours", "Log more than 0 minutes, e.g. <cmd>log 30m field-hours</cmd>.");
   if (minutes > MAX_MINUTES) {
-    throw new StepsError("bad_hours", "One entry can be at most 24 hours. Log each day separately, e.g. <cmd>log 8h shadow-day</cmd>.");
+    throw new StepsError("bad_hours", "One entry can be at most 24 hours. Log each day separately, e.g. <cmd>log 8h field-hours</cmd>.");
   }
   if (taskWord === "") fail(`Say which task: ${usage}.`);
   return { kind: "log", minutes, task: slug(taskWord, "task"), ...noteAndLink(afterSecond) };
@@ -166,13 +186,13 @@ function badge(rest: string): Command {
     fail("To see your badges, type <cmd>badges</cmd>. To make a badge page public, type <cmd>badge publish <playlist></cmd>.");
   }
   const [playlist, extra] = take(after);
-  if (playlist === "") fail("Say which playlist: <cmd>badge publish <playlist></cmd>, e.g. <cmd>badge publish onboarding</cmd>.");
+  if (playlist === "") fail("Say which playlist: <cmd>badge publish <playlist></cmd>, e.g. <cmd>badge publish steps</cmd>.");
   nothingAfter("badge publish <playlist>", extra);
   return { kind: "badge_publish", playlist: slug(playlist, "playlist") };
 }
 
 function revoke(rest: string): Command {
-  const usage = "<cmd>revoke <email> <playlist> <reason></cmd>, e.g. <cmd>revoke sam@example.org onboarding issued by mistake</cmd>";
+  const usage = "<cmd>revoke <email> <playlist> <reason></cmd>, e.g. <cmd>revoke sam@example.org steps issued by mistake</cmd>";
   const [emailWord, afterEmail] = take(rest);
   const [playlistWord, afterPlaylist] = take(afterEmail);
   if (emailWord === "" || playlistWord === "") fail(`Say whose badge, which playlist and why: ${usage}.`);
@@ -270,7 +290,7 @@ function emailAddress(word: string): string {
   const mailto = /^<mailto:([^|>]+)(?:\|[^>]*)?>$/i.exec(word);
   const value = trimPunctuation(unquote(mailto?.[1] ?? word)).toLowerCase();
   if (!/^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/.test(value)) {
-    fail(`${show(word)} isn't an email address. Start with the intern's email, e.g. <cmd>revoke sam@example.org onboarding issued by mistake</cmd>.`);
+    fail(`${show(word)} isn't an email address. Start with the intern's email, e.g. <cmd>revoke sam@example.org steps issued by mistake</cmd>.`);
   }
   return value;
 }

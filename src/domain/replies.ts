@@ -1,7 +1,7 @@
-import { commandHelp, type Command } from "../commands/grammar.ts";
+import { commandHelp, type Command, type Examples } from "../commands/grammar.ts";
 import { StepsError } from "../errors.ts";
 import type { Action, Block, Message } from "../messages.ts";
-import { isHours } from "../program/program.ts";
+import { isHours, type Program } from "../program/program.ts";
 import type { Person } from "../store.ts";
 import { formatDay } from "../time.ts";
 import type { CoreApi } from "./core.ts";
@@ -71,6 +71,7 @@ export async function replyFor(core: CoreApi, person: Person, command: Command):
       return digestMessage(program, await buildDigest(program, store, core.now(), person.role === "mentor" ? { mentorId: person.id } : {}));
     }
     case "badges": {
+      core.requireRole(person, ["intern"], "earn badges");
       const awards = await store.awardsOf(person.id);
       if (awards.length === 0) return views.message("No badges yet. Type <cmd>status</cmd> to see how close you are.");
       const blocks = awards.map((a): Block => ({
@@ -116,7 +117,7 @@ export async function replyFor(core: CoreApi, person: Person, command: Command):
       return views.message(command.on ? "Reminders are on." : "Reminders are off. Type <cmd>remind on</cmd> to get them again.");
     }
     case "help":
-      return helpMessage(person);
+      return command.topic === undefined ? helpMessage(person) : commandHelpMessage(program, person, command.topic);
   }
 }
 
@@ -147,8 +148,42 @@ function requirementText(r: import("../program/schema.ts").Requirement): string 
 
 function helpMessage(person: Person): Message {
   const mine = commandHelp.filter((c) => c.roles.includes(person.role));
-  return views.message(`Steps commands for ${person.role}s`, {
-    type: "fields",
-    fields: mine.map((c) => ({ label: c.usage, value: c.summary })),
-  });
+  return views.message(
+    `Steps commands for ${person.role}s`,
+    ...mine.map((c): Block => ({ type: "text", text: `<cmd>${c.usage}</cmd> — ${c.summary}` })),
+    { type: "context", text: `Type <cmd>help <command></cmd> for more about one, e.g. <cmd>help ${mine[0]!.name}</cmd>.` },
+  );
+}
+
+/** One command's usage, what it does and an example with this program's own names. */
+function commandHelpMessage(program: Program, person: Person, topic: string): Message {
+  const asked = topic.replace(/^\/?steps\s+/, "");
+  const found = commandHelp.find((c) => c.name === asked) ?? commandHelp.find((c) => c.name.split(" ")[0] === asked.split(" ")[0]);
+  const mine = commandHelp.filter((c) => c.roles.includes(person.role));
+  if (!found) {
+    const names = mine.map((c) => `<cmd>${c.name}</cmd>`).join(", ");
+    throw new StepsError("bad_command", `There is no command \`${asked}\`. Your commands are ${names}.`);
+  }
+  if (!found.roles.includes(person.role)) {
+    const who = found.roles.map((r) => `${r}s`).join(" and ");
+    throw new StepsError("wrong_role", `<cmd>${found.name}</cmd> is only for ${who}. Type <cmd>help</cmd> to see your commands.`);
+  }
+  const example = found.example(examplesFrom(program));
+  return views.message(
+    `${found.usage}: ${found.summary}`,
+    { type: "text", text: `<cmd>${found.usage}</cmd>` },
+    { type: "text", text: found.summary },
+    ...(example ? [{ type: "context", text: `Example: <cmd>${example}</cmd>` } as const] : []),
+  );
+}
+
+/** Examples name this program's first tasks and playlist, so an intern can type them as they are. */
+function examplesFrom(program: Program): Examples {
+  const tasks = program.file.playlists.flatMap((p) => p.tasks);
+  const hoursTask = tasks.find(isHours)?.slug;
+  return {
+    task: (tasks.find((t) => !isHours(t)) ?? tasks[0]!).slug,
+    ...(hoursTask !== undefined && { hoursTask }),
+    playlist: program.file.playlists[0]!.slug,
+  };
 }
