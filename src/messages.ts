@@ -24,7 +24,7 @@ export type Block =
   | { type: "header"; text: string }
   | { type: "text"; text: string }
   | { type: "fields"; fields: { label: string; value: string }[] }
-  | { type: "progress"; label: string; done: number; total: number; unit?: "tasks" | "hours"; note?: string }
+  | { type: "progress"; label: string; done: number; total: number; unit?: "tasks" | "hours" | "percent"; note?: string }
   | { type: "link"; label: string; url: string }
   | { type: "buttons"; buttons: Button[] }
   | { type: "context"; text: string }
@@ -92,8 +92,11 @@ export function toPlainText(message: Message): string {
 }
 
 export function formatProgress(p: Extract<Block, { type: "progress" }>): string {
-  const amount = p.unit === "hours" ? `${trimHours(p.done)}/${trimHours(p.total)} h` : `${p.done}/${p.total}`;
-  return `${amount} (${percent(p.done, p.total)}%)${p.note ? ` · ${p.note}` : ""}`;
+  const amount =
+    p.unit === "percent"
+      ? `${percent(p.done, p.total)}%`
+      : `${p.unit === "hours" ? `${trimHours(p.done)}/${trimHours(p.total)} h` : `${p.done}/${p.total}`} (${percent(p.done, p.total)}%)`;
+  return `${amount}${p.note ? ` · ${p.note}` : ""}`;
 }
 
 function trimHours(h: number): string {

@@ -66,6 +66,7 @@ describe("parseCommand: commands", () => {
     ["changes 42 add a photo of your notes", { kind: "changes", submissionId: 42, reason: "add a photo of your notes" }],
     ["changes #7 ‘needs a date’", { kind: "changes", submissionId: 7, reason: "needs a date" }],
     ["digest", { kind: "digest" }],
+    ["digest full", { kind: "digest", full: true }],
     ["badges", { kind: "badges" }],
     ["badge publish onboarding", { kind: "badge_publish", playlist: "onboarding" }],
     ["Badge Publish Onboarding!", { kind: "badge_publish", playlist: "onboarding" }],
@@ -117,7 +118,7 @@ describe("parseCommand: errors", () => {
     ["log 1h75m shadow-day", "bad_hours", "`1h75m` isn't an amount of time. Use hours or minutes, e.g. `log 2h field-hours` or `log 90m field-hours`."],
     ["status please", "bad_command", "`status` doesn't take anything more. Type `status`."],
     ["pending now", "bad_command", "`pending` doesn't take anything more. Type `pending`."],
-    ["digest x", "bad_command", "`digest` doesn't take anything more. Type `digest`."],
+    ["digest x", "bad_command", "Type `digest` for this week's summary, or `digest full` for every line of it."],
     ["badges x", "bad_command", "`badges` doesn't take anything more. Type `badges`."],
     ["tasks career readiness", "bad_command", "Give just one playlist after `tasks`: `tasks <playlist>`."],
     ["approve", "bad_command", "Say which submission: `approve <number>`, e.g. `approve 42`. Type `pending` to see the numbers."],
@@ -216,6 +217,7 @@ describe("commandHelp", () => {
       "<email>": "sam@example.org",
       "on|off": "on",
       "[command]": "done",
+      "[full]": "full",
     };
     for (const { usage } of commandHelp) {
       const text = usage.replace(/<[^>]+>|\[[^\]]+\]|on\|off/g, (placeholder) => filled[placeholder] ?? placeholder);

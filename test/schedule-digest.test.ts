@@ -71,7 +71,7 @@ describe("weekly coordinator digest", () => {
     expect(toPlainText(await answer(h.core, ana, "digest", silentLogger))).toBe("Only mentors and coordinators can see a digest.");
     // A mentor's digest covers their own interns only.
     const max = toPlainText(await answer(h.core, await h.person("max@example.org"), "digest", silentLogger));
-    expect(max).toContain("Public Works (2 interns, 0 new badges)");
+    expect(max).toContain("Public Works: average progress of its 2 interns: 0% · no new badges this week");
     expect(max).toContain("Approvals waiting (2)");
     expect(max).not.toContain("Cal Intern");
     expect(max).not.toContain("Messages not delivered");

@@ -18,7 +18,7 @@ export type Command =
   | { kind: "pending" }
   | { kind: "approve"; submissionId: number }
   | { kind: "changes"; submissionId: number; reason: string }
-  | { kind: "digest" }
+  | { kind: "digest"; full?: boolean }
   | { kind: "badges" }
   | { kind: "badge_publish"; playlist: string }
   | { kind: "revoke"; email: string; playlist: string; reason: string }
@@ -55,7 +55,7 @@ export const commandHelp: CommandHelp[] = [
   { name: "pending", usage: "pending", summary: "See submissions waiting for your approval.", example: () => "pending", roles: ["mentor", "coordinator"] },
   { name: "approve", usage: "approve <number>", summary: "Approve a submission.", example: () => "approve 42", roles: ["mentor", "coordinator"] },
   { name: "changes", usage: "changes <number> <reason>", summary: "Send a submission back with what to change.", example: () => "changes 42 add a photo of your notes", roles: ["mentor", "coordinator"] },
-  { name: "digest", usage: "digest", summary: "Get this week's summary of your interns now.", example: () => "digest", roles: ["mentor", "coordinator"] },
+  { name: "digest", usage: "digest [full]", summary: "Get this week's summary of your interns now; with full, every line of its lists.", example: () => "digest full", roles: ["mentor", "coordinator"] },
   { name: "badges", usage: "badges", summary: "See the badges you have earned.", example: () => "badges", roles: ["intern"] },
   { name: "badge publish", usage: "badge publish <playlist>", summary: "Make your badge page public, with your name and your work, so you can share it.", example: (e) => `badge publish ${e.playlist}`, roles: ["intern"] },
   { name: "revoke", usage: "revoke <email> <playlist> <reason>", summary: "Take back a badge that was issued by mistake.", example: (e) => `revoke sam@example.org ${e.playlist} issued by mistake`, roles: ["coordinator"] },
@@ -93,9 +93,10 @@ function parse(raw: string): Command {
       return done(rest);
     case "log":
       return log(rest);
+    case "digest":
+      return digest(rest);
     case "status":
     case "pending":
-    case "digest":
     case "badges":
       nothingAfter(verb, rest);
       return { kind: verb };
@@ -151,6 +152,13 @@ function log(rest: string): Command {
   }
   if (taskWord === "") fail(`Say which task: ${usage}.`);
   return { kind: "log", minutes, task: slug(taskWord, "task"), ...noteAndLink(afterSecond) };
+}
+
+function digest(rest: string): Command {
+  const word = trimPunctuation(rest.toLowerCase());
+  if (word === "") return { kind: "digest" };
+  if (word === "full") return { kind: "digest", full: true };
+  fail("Type <cmd>digest</cmd> for this week's summary, or <cmd>digest full</cmd> for every line of it.");
 }
 
 function tasks(rest: string): Command {

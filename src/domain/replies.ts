@@ -5,7 +5,7 @@ import { isHours, type Program } from "../program/program.ts";
 import type { Person } from "../store.ts";
 import { formatDay } from "../time.ts";
 import type { CoreApi } from "./core.ts";
-import { buildDigest, digestMessage } from "./digest.ts";
+import { buildDigest, digestMessage, fullDigestMessages } from "./digest.ts";
 import { displayUnits } from "./progress.ts";
 import * as views from "./views.ts";
 
@@ -68,7 +68,16 @@ export async function replyFor(core: CoreApi, person: Person, command: Command):
     }
     case "digest": {
       core.requireRole(person, ["mentor", "coordinator"], "see a digest");
-      return digestMessage(program, await buildDigest(program, store, core.now(), person.role === "mentor" ? { mentorId: person.id } : {}));
+      const digest = await buildDigest(program, store, core.now(), person.role === "mentor" ? { mentorId: person.id } : {});
+      if (!command.full) return digestMessage(program, digest);
+      // The first part is the answer; the rest follow through the outbox, in order, one message each.
+      const [first, ...rest] = fullDigestMessages(program, digest);
+      if (rest.length) {
+        const at = core.now().toISOString();
+        await store.enqueue(rest.map((message, i) => ({ key: `digest-full:${person.id}:${at}:${i + 2}`, recipient: `person:${person.id}` as const, payload: { message } })));
+        core.queued();
+      }
+      return first!;
     }
     case "badges": {
       core.requireRole(person, ["intern"], "earn badges");
