@@ -200,7 +200,7 @@ describe("parseCommand: errors", () => {
 describe("commandHelp", () => {
   it("documents every verb once, with at least one role", () => {
     const verbs = commandHelp.map((entry) => entry.usage.split(" ")[0]);
-    expect(verbs).toEqual(["done", "log", "status", "tasks", "pending", "approve", "changes", "digest", "badges", "badge", "revoke", "remind", "help"]);
+    expect(verbs).toEqual(["done", "log", "status", "tasks", "pending", "approve", "changes", "digest", "badges", "badge", "undo", "revoke", "remind", "help"]);
     for (const entry of commandHelp) expect(entry.roles.length).toBeGreaterThan(0);
   });
 
@@ -229,7 +229,7 @@ describe("commandHelp", () => {
 // ── properties ────────────────────────────────────────────────────────────
 
 const ERROR_CODES: ErrorCode[] = ["bad_command", "bad_hours", "reason_required"];
-const VERBS = ["done", "log", "status", "tasks", "pending", "approve", "changes", "digest", "badges", "badge", "revoke", "remind", "help", "steps", "/steps"];
+const VERBS = ["done", "log", "status", "tasks", "pending", "approve", "changes", "digest", "badges", "badge", "undo", "revoke", "remind", "help", "steps", "/steps"];
 
 const anyText = fc.oneof(
   fc.string({ unit: "binary", maxLength: 300 }),

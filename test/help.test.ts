@@ -99,7 +99,7 @@ describe("help", () => {
   it("an unknown command name says so and lists the person's commands", async () => {
     const [, program] = programs.find(([f]) => f === "summer-steps.yml")!;
     expect(await helpError(program, "intern", "fly")).toBe(
-      "There is no command `fly`. Your commands are `done`, `log`, `status`, `tasks`, `badges`, `badge publish`, `remind`, `help`.",
+      "There is no command `fly`. Your commands are `done`, `log`, `status`, `tasks`, `badges`, `badge publish`, `undo`, `remind`, `help`.",
     );
   });
 

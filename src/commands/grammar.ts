@@ -18,6 +18,7 @@ export type Command =
   | { kind: "pending" }
   | { kind: "approve"; submissionId: number }
   | { kind: "changes"; submissionId: number; reason: string }
+  | { kind: "undo"; submissionId: number }
   | { kind: "digest"; full?: boolean }
   | { kind: "badges" }
   | { kind: "badge_publish"; playlist: string }
@@ -58,12 +59,13 @@ export const commandHelp: CommandHelp[] = [
   { name: "digest", usage: "digest [full]", summary: "Get this week's summary of your interns now; with full, every line of its lists.", example: () => "digest full", roles: ["mentor", "coordinator"] },
   { name: "badges", usage: "badges", summary: "See the badges you have earned.", example: () => "badges", roles: ["intern"] },
   { name: "badge publish", usage: "badge publish <playlist>", summary: "Make your badge page public, with your name and your work, so you can share it.", example: (e) => `badge publish ${e.playlist}`, roles: ["intern"] },
+  { name: "undo", usage: "undo <number>", summary: "Take back something you sent, while it is still waiting for approval.", example: () => "undo 42", roles: ["intern"] },
   { name: "revoke", usage: "revoke <email> <playlist> <reason>", summary: "Take back a badge that was issued by mistake.", example: (e) => `revoke sam@example.org ${e.playlist} issued by mistake`, roles: ["coordinator"] },
   { name: "remind", usage: "remind on|off", summary: "Turn event and deadline reminders on or off.", example: () => "remind off", roles: ["intern", "mentor", "coordinator"] },
   { name: "help", usage: "help [command]", summary: "Show these commands, or more about one.", example: () => "help done", roles: ["intern", "mentor", "coordinator"] },
 ];
 
-const VERBS = ["done", "log", "status", "tasks", "pending", "approve", "changes", "digest", "badges", "badge", "revoke", "remind", "help"];
+const VERBS = ["done", "log", "status", "tasks", "pending", "approve", "changes", "digest", "badges", "badge", "undo", "revoke", "remind", "help"];
 
 /** Commands are short; anything longer is a paste gone wrong, and refusing early keeps parsing cheap. */
 const MAX_INPUT = 4000;
@@ -106,6 +108,8 @@ function parse(raw: string): Command {
       return approve(rest);
     case "changes":
       return changes(rest);
+    case "undo":
+      return undo(rest);
     case "badge":
       return badge(rest);
     case "revoke":
@@ -175,6 +179,14 @@ function approve(rest: string): Command {
   // Approving with a comment would silently drop the comment, so refuse rather than guess.
   if (after !== "") fail("<cmd>approve</cmd> takes only the submission number, e.g. <cmd>approve 42</cmd>. To ask for changes, use <cmd>changes 42 <reason></cmd>.");
   return { kind: "approve", submissionId };
+}
+
+function undo(rest: string): Command {
+  const [word, after] = take(rest);
+  if (word === "") fail("Say which submission: <cmd>undo <number></cmd>, e.g. <cmd>undo 42</cmd>. The number is in the reply you got when you sent it.");
+  const submissionId = submissionNumber(word, "undo");
+  nothingAfter("undo <number>", after);
+  return { kind: "undo", submissionId };
 }
 
 function changes(rest: string): Command {

@@ -139,6 +139,7 @@ export function createCore(options: CoreOptions) {
       const { person: intern, submissions: subs } = owner;
       const s = subs.find((x) => x.id === submissionId)!;
       authorize(decider, intern, s);
+      if (s.status === "withdrawn") throw new StepsError("already_withdrawn", `${intern.name} withdrew #${s.id}, so there is nothing to decide.`);
       // Under the owner's lock the status read above is final: only a pending submission can still be decided.
       if (s.status !== "pending") return { decision: (await tx.decisionOf(s.id))!, mine: false } satisfies DecisionResult;
       const d: Decision = { submissionId: s.id, decision, deciderId: decider.id, reason: reason?.trim() || null, decidedAt: now() };
@@ -150,6 +151,36 @@ export function createCore(options: CoreOptions) {
       return { decision: d, mine: true, award } satisfies DecisionResult;
     });
     if (result.mine) queued();
+    return result;
+  }
+
+  /**
+   * The intern takes back their own submission while it is undecided. Under the same lock as a decision,
+   * so an undo and an approval cannot both win; every copy of the request is then edited in place.
+   */
+  async function withdraw(intern: Person, submissionId: number) {
+    requireRole(intern, ["intern"], "undo what they sent");
+    const result = await store.transaction(async (tx) => {
+      const owner = await tx.lockSubmissionOwner(submissionId);
+      if (!owner) throw new StepsError("unknown_submission", `There is no submission #${submissionId}. Type <cmd>status</cmd> to see your work.`);
+      if (owner.person.id !== intern.id) {
+        throw new StepsError("not_yours", `#${submissionId} is not yours, so you cannot undo it. Type <cmd>status</cmd> to see your own work.`);
+      }
+      const s = owner.submissions.find((x) => x.id === submissionId)!;
+      const { task, playlist } = taskOf(s);
+      if (s.status === "withdrawn") throw new StepsError("already_withdrawn", `You already withdrew #${s.id}, ${task.title}.`);
+      if (s.status === "approved") throw new StepsError("already_decided", `#${s.id}, ${task.title}, is already approved, so it cannot be undone.`);
+      if (s.status === "changes_requested") {
+        throw new StepsError("already_decided", `#${s.id}, ${task.title}, was already sent back to you, so there is nothing to undo.`);
+      }
+      await tx.withdraw(s.id);
+      if (playlist) {
+        const message = views.withdrawnRequest(intern, task, playlist, s, now(), tz);
+        await tx.enqueue([{ key: `withdrawn:${s.id}`, recipient: `person:${intern.id}`, payload: { message, updates: `approval:${s.id}:` } }]);
+      }
+      return { submission: { ...s, status: "withdrawn" as const }, task };
+    });
+    queued();
     return result;
   }
 
@@ -261,7 +292,7 @@ export function createCore(options: CoreOptions) {
     return subs.map((s) => ({ submission: s, intern: interns.get(s.personId)!, ...program.task(s.task) }));
   }
 
-  return { program, store, now, options, done, logHours, decide, decidedRequest, progressOf, pendingFor, badgeUrl, requireRole, queued };
+  return { program, store, now, options, done, logHours, decide, withdraw, decidedRequest, progressOf, pendingFor, badgeUrl, requireRole, queued };
 }
 
 export type CoreApi = ReturnType<typeof createCore>;

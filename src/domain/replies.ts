@@ -66,6 +66,11 @@ export async function replyFor(core: CoreApi, person: Person, command: Command):
       const text = r.mine ? `${sentence}. #${command.submissionId} is decided.` : `#${command.submissionId} was already decided: ${sentence}.`;
       return views.message(text);
     }
+    case "undo": {
+      const { submission, task } = await core.withdraw(person, command.submissionId);
+      const again = isHours(task) ? `<cmd>log <hours> ${task.slug}</cmd>` : `<cmd>done ${task.slug}</cmd>`;
+      return views.message(`You withdrew ${task.title} (#${submission.id}): it is no longer waiting for approval. To send it again, type ${again}.`);
+    }
     case "digest": {
       core.requireRole(person, ["mentor", "coordinator"], "see a digest");
       const digest = await buildDigest(program, store, core.now(), person.role === "mentor" ? { mentorId: person.id } : {});

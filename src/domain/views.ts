@@ -83,6 +83,15 @@ export function decidedRequest(
   };
 }
 
+/** The approval request once the intern took it back: the same place, no buttons. */
+export function withdrawnRequest(intern: Person, task: Task, playlist: Playlist, s: Submission, at: Date, timeZone: string): Message {
+  const text = `${intern.name} withdrew this on ${formatMoment(at, timeZone)}: there is nothing to decide.`;
+  return {
+    text: `${task.title} for ${intern.name}: withdrawn`,
+    blocks: [submissionFields(intern, task, playlist, s), { type: "text", text }, { type: "context", text: `Submission #${s.id}` }],
+  };
+}
+
 export function decisionSentence(d: Decision, decider: Person, timeZone: string): string {
   const verb = d.decision === "approved" ? "Approved" : "Changes requested";
   return `${verb} by ${decider.name} on ${formatMoment(d.decidedAt, timeZone)}`;
