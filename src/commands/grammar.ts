@@ -36,7 +36,7 @@ export interface Examples {
   playlist: string;
 }
 
-/** Slugs of programs/summer-steps.yml, for texts written before any program is loaded (parse errors, the Teams command list). */
+/** Slugs of programs/summer-steps.yml, for texts written before any program is loaded (parse errors, a platform's static command list). */
 export const SAMPLE_EXAMPLES: Examples = { task: "interview-staff", hoursTask: "field-hours", playlist: "steps" };
 
 export interface CommandHelp {

@@ -113,7 +113,7 @@ function expectedPercent(program: Program, at: Date): number {
 
 /** A list longer than this is cut in the digest, with a pointer to `digest full`. */
 const LIST_LIMIT = 15;
-/** In `digest full`, lines per text block and blocks per message: within every platform's limits (a Teams card's size is the tightest). */
+/** In `digest full`, lines per text block and blocks per message: within every platform's limits (the smallest card size among them). */
 const LINES_PER_BLOCK = 10;
 const BLOCKS_PER_MESSAGE = 20;
 
