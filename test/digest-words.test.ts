@@ -4,6 +4,8 @@ import { toPlainText } from "../src/messages.ts";
 import type { Person } from "../src/store.ts";
 import { renderMessage as renderCard } from "../adapters/teams/render.ts";
 import { LIMITS, render as renderSlack } from "../adapters/slack/render.ts";
+import { importRoster } from "../src/domain/roster.ts";
+import { harness } from "./support/harness.ts";
 import { testProgram } from "./support/program.ts";
 
 const program = testProgram();
@@ -56,6 +58,27 @@ describe("digest words", () => {
       // Nothing cut: each part fits Slack's block limit and a Teams card without shortening.
       expect(renderSlack(part).blocks.length).toBeLessThanOrEqual(LIMITS.blocks);
       expect(JSON.stringify(renderCard(part).card)).not.toContain("shortened");
+    }
+  });
+});
+
+describe("digest full, typed", () => {
+  it("answers with the first part and sends the rest to the same person, every line in all", async () => {
+    const h = await harness();
+    try {
+      const rows = Array.from({ length: 250 }, (_, i) => `extra${i}@example.org,Extra ${i},intern,fire,fay@example.org`);
+      await importRoster(h.store, h.program, `email,name,role,department,mentor_email\ncora@example.org,Cora Coordinator,coordinator,,\nfay@example.org,Fay Mentor,mentor,fire,\n${rows.join("\n")}\n`);
+      const cut = await h.say("cora@example.org", "digest");
+      expect(cut).toMatch(/…and \d+ more: type `digest full` to see them all\./);
+      const first = await h.say("cora@example.org", "digest full");
+      expect(first).toMatch(/^Test STEPS — week of/);
+      const rest = await h.inbox("cora@example.org");
+      expect(rest.length).toBeGreaterThan(0);
+      const all = [first, ...rest].join("\n");
+      for (let i = 0; i < 250; i++) expect(all).toContain(`• Extra ${i}: no activity yet`);
+      expect(all).not.toContain("more: type");
+    } finally {
+      await h.close();
     }
   });
 });
