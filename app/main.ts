@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { z } from "zod";
 import { createDb, DataDirInUse, dbOptionsFrom, type DbHandle } from "../db/client.ts";
 import { createStore } from "../db/store.ts";
@@ -62,8 +62,11 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
       case "--help":
         out(usage);
         return 0;
+      default:
+        out(`Steps has no command "${command}". The commands are:\n\n${usage}`);
+        return 2;
     }
-    out(usage);
+    out(`"steps ${argv.join(" ")}" is missing something. How to use it:\n\n${usage}`);
     return 2;
   } catch (error) {
     if (error instanceof ProgramFileError || isStepsError(error)) {
@@ -157,12 +160,21 @@ async function serve(log: Logger): Promise<number> {
   }
 }
 
-const atArgs = z.union([z.tuple([]), z.tuple([z.literal("--at"), z.iso.datetime({ offset: true })])]);
+/** An instant with its offset, to the second or (as people type it) to the minute. */
+const instant = z.union([z.iso.datetime({ offset: true }), z.iso.datetime({ offset: true, precision: -1 })]);
+const atArgs = z.union([z.tuple([]), z.tuple([z.literal("--at"), instant])]);
+const localDateTime = z.iso.datetime({ local: true });
 
 /** One run of the same function the server ticks, then the outbox drained: what a system cron job calls. */
 async function runDueOnce(args: string[], out: (s: string) => void, log: Logger): Promise<number> {
   const parsed = atArgs.safeParse(args);
   if (!parsed.success) {
+    const [flag, value] = args;
+    // A time without an offset names a different instant in every zone: which one is meant is the person's to say.
+    if (flag === "--at" && value !== undefined && args.length === 2 && localDateTime.safeParse(value).success) {
+      out(`${value} has no UTC offset, so it could be any of several instants. Add one, e.g. steps run-due --at ${value}-07:00 (US Pacific summer time) or --at ${value}Z (UTC).`);
+      return 2;
+    }
     out("Usage: steps run-due [--at ISO-8601], e.g. steps run-due --at 2026-06-17T09:00:00-07:00");
     return 2;
   }
@@ -219,6 +231,10 @@ async function configCheck(path: string, out: (s: string) => void): Promise<numb
 }
 
 async function rosterImport(path: string, out: (s: string) => void, log: Logger): Promise<number> {
+  if (!existsSync(path)) {
+    out(`There is no roster file at ${resolve(path)}. Check the path, or export the roster as a CSV file with the columns email,name,role,department,mentor_email.`);
+    return 1;
+  }
   const steps = await boot(readEnv(), log);
   try {
     const result = await importRoster(steps.store, steps.program, readFileSync(path, "utf8"));

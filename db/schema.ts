@@ -65,7 +65,7 @@ export const submissions = pgTable(
     isOnce: boolean("is_once").notNull(),
     note: text("note"),
     link: text("link"),
-    status: text("status", { enum: ["pending", "approved", "changes_requested"] })
+    status: text("status", { enum: ["pending", "approved", "changes_requested", "withdrawn"] })
       .notNull()
       .default("pending"),
     createdAt: createdAt(),
@@ -73,10 +73,10 @@ export const submissions = pgTable(
   (t) => [
     index("submissions_person_idx").on(t.personId),
     index("submissions_pending_idx").on(t.status).where(sql`${t.status} = 'pending'`),
-    // A task required once can have only one live submission, whatever the code does.
+    // A task required once can have only one live submission, whatever the code does; one sent back or withdrawn is not live.
     uniqueIndex("submissions_once_live_key")
       .on(t.personId, t.playlist, t.task)
-      .where(sql`${t.isOnce} and ${t.status} <> 'changes_requested'`),
+      .where(sql`${t.isOnce} and ${t.status} not in ('changes_requested', 'withdrawn')`),
   ],
 );
 

@@ -188,6 +188,10 @@ function makeStore(db: Db | Tx): Store {
         returning submissions.id`);
       return rowsOf(result).length === 1 ? d : undefined;
     },
+    async withdraw(submissionId) {
+      const result = await db.execute(sql`update submissions set status = 'withdrawn' where id = ${submissionId} and status = 'pending' returning id`);
+      return rowsOf(result).length === 1;
+    },
     async decisionOf(submissionId) {
       const [row] = await db.select().from(decisions).where(eq(decisions.submissionId, submissionId));
       return row as Decision | undefined;

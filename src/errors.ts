@@ -14,6 +14,8 @@ export type ErrorCode =
   | "already_pending"
   | "already_approved"
   | "already_decided"
+  | "already_withdrawn"
+  | "not_yours"
   | "evidence_required"
   | "bad_hours"
   | "not_hours_task"

@@ -4,7 +4,9 @@
  * Text is plain: renderers escape it for their platform, once. A field's value
  * is shown exactly as written on every platform, so what a person typed (a
  * note, a reason) goes in a field; headers, text and context are Steps' own
- * words, where a `backticked` span is a command.
+ * words, where a `backticked` span is a name as typed (a task, a playlist) and
+ * `<cmd>approve 42</cmd>` is a command: each renderer spells it the way it is
+ * typed on its platform (see spellCommands), so no hint names a platform.
  */
 export const ACTION_IDS = ["approve", "request_changes", "publish_badge"] as const;
 export type ActionId = (typeof ACTION_IDS)[number];
@@ -22,7 +24,7 @@ export type Block =
   | { type: "header"; text: string }
   | { type: "text"; text: string }
   | { type: "fields"; fields: { label: string; value: string }[] }
-  | { type: "progress"; label: string; done: number; total: number; unit?: "tasks" | "hours"; note?: string }
+  | { type: "progress"; label: string; done: number; total: number; unit?: "tasks" | "hours" | "percent"; note?: string }
   | { type: "link"; label: string; url: string }
   | { type: "buttons"; buttons: Button[] }
   | { type: "context"; text: string }
@@ -48,17 +50,26 @@ export function percent(done: number, total: number): number {
   return total <= 0 ? 100 : Math.min(100, Math.floor((done / total) * 100));
 }
 
-/** Plain-text rendering of a whole message: the fallback every adapter shares. */
+/** How a platform shows a command: e.g. the command itself in backticks, or after a slash command's name. */
+export type Spell = (command: string) => string;
+
+/** A command where it is typed as is (a chat message, the playground): a code span. */
+export const plainCommand: Spell = (command) => `\`${command}\``;
+
+/** Replaces every `<cmd>…</cmd>` in Steps' own text with the platform's spelling of that command. */
+export function spellCommands(text: string, spell: Spell): string {
+  return text.replace(/<cmd>(.*?)<\/cmd>/g, (_, command: string) => spell(command));
+}
+
+/** Plain-text rendering of a whole message: the fallback of every platform where commands are typed as they are. */
 export function toPlainText(message: Message): string {
   const lines: string[] = [];
   for (const block of message.blocks) {
     switch (block.type) {
       case "header":
-        lines.push(block.text);
-        break;
       case "text":
       case "context":
-        lines.push(block.text);
+        lines.push(spellCommands(block.text, plainCommand));
         break;
       case "fields":
         for (const f of block.fields) lines.push(`${f.label}: ${f.value}`);
@@ -81,8 +92,11 @@ export function toPlainText(message: Message): string {
 }
 
 export function formatProgress(p: Extract<Block, { type: "progress" }>): string {
-  const amount = p.unit === "hours" ? `${trimHours(p.done)}/${trimHours(p.total)} h` : `${p.done}/${p.total}`;
-  return `${amount} (${percent(p.done, p.total)}%)${p.note ? ` · ${p.note}` : ""}`;
+  const amount =
+    p.unit === "percent"
+      ? `${percent(p.done, p.total)}%`
+      : `${p.unit === "hours" ? `${trimHours(p.done)}/${trimHours(p.total)} h` : `${p.done}/${p.total}`} (${percent(p.done, p.total)}%)`;
+  return `${amount}${p.note ? ` · ${p.note}` : ""}`;
 }
 
 function trimHours(h: number): string {

@@ -14,7 +14,8 @@ export interface Person {
   remindersOff: boolean;
 }
 
-export type SubmissionStatus = "pending" | "approved" | "changes_requested";
+/** withdrawn: the intern took it back (`undo`) before anyone decided it. */
+export type SubmissionStatus = "pending" | "approved" | "changes_requested" | "withdrawn";
 
 export interface Submission {
   id: number;
@@ -190,6 +191,8 @@ export interface Store {
   createSubmission(row: NewSubmission & { id?: number }): Promise<Submission>;
   /** Records a decision and the submission's new status unless a decision exists; returns undefined when someone decided first. */
   decide(decision: Decision): Promise<Decision | undefined>;
+  /** Marks a pending submission withdrawn; false when it was no longer pending. */
+  withdraw(submissionId: number): Promise<boolean>;
   decisionOf(submissionId: number): Promise<Decision | undefined>;
   decisionsOf(submissionIds: number[]): Promise<Decision[]>;
   pendingForApprover(approver: Person): Promise<Submission[]>;

@@ -148,7 +148,7 @@ describe("decisions", () => {
 
   it("ignores a tampered or stale button value", async () => {
     const max = await h.person(MAX);
-    await expect(act(h.core, { action: "approve", value: "99999", personId: max.id })).rejects.toThrow("There is no submission #99999. Type `pending` to see yours.");
+    await expect(act(h.core, { action: "approve", value: "99999", personId: max.id })).rejects.toThrow("There is no submission #99999. Type <cmd>pending</cmd> to see yours.");
     await expect(act(h.core, { action: "approve", value: "1; drop table", personId: max.id })).rejects.toMatchObject({ code: "unknown_submission" });
   });
 });

@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { commandHelp, parseCommand, type Command } from "../src/commands/grammar.ts";
 import { StepsError, type ErrorCode } from "../src/errors.ts";
+import { plainCommand, spellCommands } from "../src/messages.ts";
 
 function command(text: string): Command {
   const result = parseCommand(text);
@@ -9,10 +10,11 @@ function command(text: string): Command {
   return result.command;
 }
 
+/** The error as a platform where commands are typed as they are shows it. */
 function error(text: string): { code: ErrorCode; message: string } {
   const result = parseCommand(text);
   if (result.ok) throw new Error(`expected an error for ${JSON.stringify(text)}, got ${JSON.stringify(result.command)}`);
-  return { code: result.error.code, message: result.error.message };
+  return { code: result.error.code, message: spellCommands(result.error.message, plainCommand) };
 }
 
 describe("parseCommand: commands", () => {
@@ -64,6 +66,7 @@ describe("parseCommand: commands", () => {
     ["changes 42 add a photo of your notes", { kind: "changes", submissionId: 42, reason: "add a photo of your notes" }],
     ["changes #7 ‘needs a date’", { kind: "changes", submissionId: 7, reason: "needs a date" }],
     ["digest", { kind: "digest" }],
+    ["digest full", { kind: "digest", full: true }],
     ["badges", { kind: "badges" }],
     ["badge publish onboarding", { kind: "badge_publish", playlist: "onboarding" }],
     ["Badge Publish Onboarding!", { kind: "badge_publish", playlist: "onboarding" }],
@@ -103,19 +106,19 @@ describe("parseCommand: errors", () => {
     ["done", "bad_command", "Say which task: `done <task>`, e.g. `done interview-staff`."],
     ["done ???", "bad_command", "`???` isn't a task name. Names look like `interview-staff`; type `tasks` to see them."],
     ["done café", "bad_command", "`café` isn't a task name. Names look like `interview-staff`; type `tasks` to see them."],
-    ["log", "bad_command", "Say how long and which task: `log <hours> <task>`, e.g. `log 2h shadow-day`."],
-    ["log 2h", "bad_command", "Say which task: `log <hours> <task>`, e.g. `log 2h shadow-day`."],
-    ["log 0 shadow-day", "bad_hours", "Log more than 0 minutes, e.g. `log 30m shadow-day`."],
-    ["log 0h0m shadow-day", "bad_hours", "Log more than 0 minutes, e.g. `log 30m shadow-day`."],
-    ["log 0.001h shadow-day", "bad_hours", "Log more than 0 minutes, e.g. `log 30m shadow-day`."],
-    ["log 25h shadow-day", "bad_hours", "One entry can be at most 24 hours. Log each day separately, e.g. `log 8h shadow-day`."],
-    ["log 1441m shadow-day", "bad_hours", "One entry can be at most 24 hours. Log each day separately, e.g. `log 8h shadow-day`."],
-    ["log -2h shadow-day", "bad_hours", "`-2h` isn't an amount of time. Use hours or minutes, e.g. `log 2h shadow-day` or `log 90m shadow-day`."],
-    ["log lots shadow-day", "bad_hours", "`lots` isn't an amount of time. Use hours or minutes, e.g. `log 2h shadow-day` or `log 90m shadow-day`."],
-    ["log 1h75m shadow-day", "bad_hours", "`1h75m` isn't an amount of time. Use hours or minutes, e.g. `log 2h shadow-day` or `log 90m shadow-day`."],
+    ["log", "bad_command", "Say how long and which task: `log <hours> <task>`, e.g. `log 2h field-hours`."],
+    ["log 2h", "bad_command", "Say which task: `log <hours> <task>`, e.g. `log 2h field-hours`."],
+    ["log 0 shadow-day", "bad_hours", "Log more than 0 minutes, e.g. `log 30m field-hours`."],
+    ["log 0h0m shadow-day", "bad_hours", "Log more than 0 minutes, e.g. `log 30m field-hours`."],
+    ["log 0.001h shadow-day", "bad_hours", "Log more than 0 minutes, e.g. `log 30m field-hours`."],
+    ["log 25h shadow-day", "bad_hours", "One entry can be at most 24 hours. Log each day separately, e.g. `log 8h field-hours`."],
+    ["log 1441m shadow-day", "bad_hours", "One entry can be at most 24 hours. Log each day separately, e.g. `log 8h field-hours`."],
+    ["log -2h shadow-day", "bad_hours", "`-2h` isn't an amount of time. Use hours or minutes, e.g. `log 2h field-hours` or `log 90m field-hours`."],
+    ["log lots shadow-day", "bad_hours", "`lots` isn't an amount of time. Use hours or minutes, e.g. `log 2h field-hours` or `log 90m field-hours`."],
+    ["log 1h75m shadow-day", "bad_hours", "`1h75m` isn't an amount of time. Use hours or minutes, e.g. `log 2h field-hours` or `log 90m field-hours`."],
     ["status please", "bad_command", "`status` doesn't take anything more. Type `status`."],
     ["pending now", "bad_command", "`pending` doesn't take anything more. Type `pending`."],
-    ["digest x", "bad_command", "`digest` doesn't take anything more. Type `digest`."],
+    ["digest x", "bad_command", "Type `digest` for this week's summary, or `digest full` for every line of it."],
     ["badges x", "bad_command", "`badges` doesn't take anything more. Type `badges`."],
     ["tasks career readiness", "bad_command", "Give just one playlist after `tasks`: `tasks <playlist>`."],
     ["approve", "bad_command", "Say which submission: `approve <number>`, e.g. `approve 42`. Type `pending` to see the numbers."],
@@ -132,24 +135,24 @@ describe("parseCommand: errors", () => {
     ["changes abc fix it", "bad_command", "`abc` isn't a submission number. Use the number from the request, e.g. `changes 42`; type `pending` to see them."],
     ["changes 42", "reason_required", "Say what to change so your intern knows what to fix, e.g. `changes 42 add a photo of your notes`."],
     ["changes #42 “ ”", "reason_required", "Say what to change so your intern knows what to fix, e.g. `changes 42 add a photo of your notes`."],
-    ["badge", "bad_command", "To see your badges, type `badges`. To turn on a badge: `badge publish <playlist>`."],
-    ["badge onboarding", "bad_command", "To see your badges, type `badges`. To turn on a badge: `badge publish <playlist>`."],
-    ["badge publish", "bad_command", "Say which playlist: `badge publish <playlist>`, e.g. `badge publish onboarding`."],
+    ["badge", "bad_command", "To see your badges, type `badges`. To make a badge page public, type `badge publish <playlist>`."],
+    ["badge onboarding", "bad_command", "To see your badges, type `badges`. To make a badge page public, type `badge publish <playlist>`."],
+    ["badge publish", "bad_command", "Say which playlist: `badge publish <playlist>`, e.g. `badge publish steps`."],
     ["badge publish onboarding now", "bad_command", "Give just one playlist after `badge publish`: `badge publish <playlist>`."],
     [
       "revoke sam@example.org",
       "bad_command",
-      "Say whose badge, which playlist and why: `revoke <email> <playlist> <reason>`, e.g. `revoke sam@example.org onboarding issued by mistake`.",
+      "Say whose badge, which playlist and why: `revoke <email> <playlist> <reason>`, e.g. `revoke sam@example.org steps issued by mistake`.",
     ],
     [
       "revoke sam onboarding oops",
       "bad_command",
-      "`sam` isn't an email address. Start with the intern's email, e.g. `revoke sam@example.org onboarding issued by mistake`.",
+      "`sam` isn't an email address. Start with the intern's email, e.g. `revoke sam@example.org steps issued by mistake`.",
     ],
     [
       "revoke sam@example.org onboarding",
       "reason_required",
-      "Say why the badge is being revoked; the intern will see it. `revoke <email> <playlist> <reason>`, e.g. `revoke sam@example.org onboarding issued by mistake`.",
+      "Say why the badge is being revoked; the intern will see it. `revoke <email> <playlist> <reason>`, e.g. `revoke sam@example.org steps issued by mistake`.",
     ],
     ["remind", "bad_command", "Say `remind on` or `remind off`."],
     ["remind maybe", "bad_command", "Say `remind on` or `remind off`."],
@@ -178,6 +181,11 @@ describe("parseCommand: errors", () => {
     });
   });
 
+  it("marks commands for each platform to spell, and leaves what the person typed as typed", () => {
+    const result = parseCommand("xyzzy");
+    expect(!result.ok && result.error.message).toBe("I don't know `xyzzy`. Type <cmd>help</cmd> for all commands.");
+  });
+
   it("shortens a long unknown word in the reply", () => {
     expect(error(`${"z".repeat(60)} x`).message).toBe(`I don't know \`${"z".repeat(40)}…\`. Type \`help\` for all commands.`);
   });
@@ -192,7 +200,7 @@ describe("parseCommand: errors", () => {
 describe("commandHelp", () => {
   it("documents every verb once, with at least one role", () => {
     const verbs = commandHelp.map((entry) => entry.usage.split(" ")[0]);
-    expect(verbs).toEqual(["done", "log", "status", "tasks", "pending", "approve", "changes", "digest", "badges", "badge", "revoke", "remind", "help"]);
+    expect(verbs).toEqual(["done", "log", "status", "tasks", "pending", "approve", "changes", "digest", "badges", "badge", "undo", "revoke", "remind", "help"]);
     for (const entry of commandHelp) expect(entry.roles.length).toBeGreaterThan(0);
   });
 
@@ -209,6 +217,7 @@ describe("commandHelp", () => {
       "<email>": "sam@example.org",
       "on|off": "on",
       "[command]": "done",
+      "[full]": "full",
     };
     for (const { usage } of commandHelp) {
       const text = usage.replace(/<[^>]+>|\[[^\]]+\]|on\|off/g, (placeholder) => filled[placeholder] ?? placeholder);
@@ -220,7 +229,7 @@ describe("commandHelp", () => {
 // ── properties ────────────────────────────────────────────────────────────
 
 const ERROR_CODES: ErrorCode[] = ["bad_command", "bad_hours", "reason_required"];
-const VERBS = ["done", "log", "status", "tasks", "pending", "approve", "changes", "digest", "badges", "badge", "revoke", "remind", "help", "steps", "/steps"];
+const VERBS = ["done", "log", "status", "tasks", "pending", "approve", "changes", "digest", "badges", "badge", "undo", "revoke", "remind", "help", "steps", "/steps"];
 
 const anyText = fc.oneof(
   fc.string({ unit: "binary", maxLength: 300 }),

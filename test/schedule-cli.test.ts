@@ -104,11 +104,32 @@ describe("steps run-due", () => {
   });
 
   it("refuses an --at that is not an ISO-8601 instant", async () => {
-    for (const args of [["run-due", "--at", "tomorrow"], ["run-due", "--at"], ["run-due", "--when", "2026-06-16T16:00:00Z"], ["run-due", "--at", "2026-06-16T16:00:00"]]) {
+    for (const args of [["run-due", "--at", "tomorrow"], ["run-due", "--at"], ["run-due", "--when", "2026-06-16T16:00:00Z"]]) {
       const { code, out } = await cli(args, {});
       expect(code).toBe(2);
       expect(out).toBe("Usage: steps run-due [--at ISO-8601], e.g. steps run-due --at 2026-06-17T09:00:00-07:00");
     }
+  });
+
+  it("says an --at without an offset lacks one, with an example that works", async () => {
+    const { code, out } = await cli(["run-due", "--at", "2026-06-29T08:00"], {});
+    expect(code).toBe(2);
+    expect(out).toBe("2026-06-29T08:00 has no UTC offset, so it could be any of several instants. Add one, e.g. steps run-due --at 2026-06-29T08:00-07:00 (US Pacific summer time) or --at 2026-06-29T08:00Z (UTC).");
+  });
+
+  it("names a command it does not know, and one that is missing something", async () => {
+    const unknown = await cli(["frobnicate", "x"], {});
+    expect(unknown.code).toBe(2);
+    expect(unknown.out).toMatch(/^Steps has no command "frobnicate"\. The commands are:\n\nUsage: steps <command>/);
+    const partial = await cli(["roster"], {});
+    expect(partial.code).toBe(2);
+    expect(partial.out).toMatch(/^"steps roster" is missing something\. How to use it:\n\nUsage: steps <command>/);
+  });
+
+  it("says which roster file is missing, without a raw ENOENT", async () => {
+    const { code, out } = await cli(["roster", "import", "no-such-roster.csv"], {});
+    expect(code).toBe(1);
+    expect(out).toBe(`There is no roster file at ${join(process.cwd(), "no-such-roster.csv")}. Check the path, or export the roster as a CSV file with the columns email,name,role,department,mentor_email.`);
   });
 });
 

@@ -84,7 +84,7 @@ describe("weekly coordinator digest", () => {
     expect(toPlainText(await answer(h.core, ana, "digest", silentLogger))).toBe("Only mentors and coordinators can see a digest.");
     // A mentor's digest covers their own interns only.
     const max = toPlainText(await answer(h.core, await h.person("max@example.org"), "digest", silentLogger));
-    expect(max).toContain("Public Works (2 interns, 0 new badges)");
+    expect(max).toContain("Public Works: average progress of its 2 interns: 0% · no new badges this week");
     expect(max).toContain("Approvals waiting (2)");
     expect(max).not.toContain("Cal Intern");
     expect(max).not.toContain("Messages not delivered");
@@ -135,7 +135,7 @@ describe("mentor nudges", () => {
     const { stale } = await week();
     const monday = await h.tick("2026-06-22T15:00:00Z");
     const nudges = monday.sent.filter((s) => s.text.startsWith("Waiting over 48 hours"));
-    expect(nudges).toEqual([{ to: "max@example.org", text: `Waiting over 48 hours for your approval (1)\n• #${stale.id} Ana Intern · safety-walk · 12 days\nType \`pending\` to review them, or \`approve <id>\`.` }]);
+    expect(nudges).toEqual([{ to: "max@example.org", text: `Waiting over 48 hours for your approval (1)\n• #${stale.id} Ana Intern · safety-walk · 12 days\nType \`pending\` to review them, or \`approve <number>\`.` }]);
     expect((await h.tick("2026-06-22T15:01:00Z")).sent).toEqual([]);
     expect((await h.runDue(new Date("2026-06-22T15:00:00Z"))).queued).toBe(0);
     // Every day again; by Wednesday Ben's fleet tour has waited 48 hours too.

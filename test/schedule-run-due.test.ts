@@ -30,11 +30,15 @@ describe("dated events", () => {
     expect((await h.tick("2026-06-16T15:59:00Z")).sent).toEqual([]);
     const dayBefore = await h.tick("2026-06-16T16:00:00Z"); // Jun 16, 09:00 PDT
     expect(dayBefore.sent.map((s) => s.to).sort()).toEqual(INTERNS);
-    expect(dayBefore.sent[0]!.text).toBe("Reminder: City Council meeting\nWhen: Jun 17, 6:00 PM\nWhere: Council Chambers\nType `remind off` to stop reminders.");
+    expect(dayBefore.sent[0]!.text).toBe(
+      "Reminder: City Council meeting\nCity Council meeting is tomorrow at 6:00 PM.\nWhen: Jun 17, 6:00 PM\nWhere: Council Chambers\nType `remind off` to stop reminders.",
+    );
     expect((await h.tick("2026-06-16T16:01:00Z")).sent).toEqual([]);
     expect((await h.tick("2026-06-17T23:59:00Z")).sent).toEqual([]);
     const hourBefore = await h.tick("2026-06-18T00:00:00Z"); // Jun 17, 17:00 PDT
     expect(hourBefore.sent.map((s) => s.to).sort()).toEqual(INTERNS);
+    // The two reminders differ: each says how far off the event is, in the program's time zone.
+    expect(hourBefore.sent[0]!.text).toContain("\nCity Council meeting starts in 1 hour.\n");
     const keys = (await h.db.db.select({ key: outbox.key }).from(outbox)).map((r) => r.key);
     const ana = await h.person("ana@example.org");
     expect(keys).toContain(`reminder:council-06-17:2026-06-18T01:00:00.000Z:1h:person:${ana.id}`);

@@ -95,6 +95,33 @@ describe("Slack: the whole flow through Bolt, the server and the database", () =
   });
 });
 
+describe("Slack: undo", () => {
+  it("/steps undo withdraws the intern's request: the mentor's DM is updated in place without buttons, and Approve then decides nothing", async () => {
+    await s.send.command(users.ana, "done safety-walk");
+    const [request] = await s.waitFor("chat.postMessage");
+    const [sub] = await submissions(s);
+    s.fake.clear();
+
+    await s.send.command(users.max, `undo ${sub!.id}`);
+    expect(textOf((await s.waitFor("response_url"))[0]!.body)).toContain("Only interns can undo what they sent.");
+    await s.send.command(users.ana, `undo ${sub!.id}`);
+    const answers = await s.waitFor("response_url", 2);
+    expect(textOf(answers[1]!.body)).toContain(`You withdrew Safety walk (#${sub!.id}): it is no longer waiting for approval. To send it again, type \`/steps done safety-walk\`.`);
+    const [update] = await s.waitFor("chat.update");
+    expect(update!.body.channel).toBe(`D${users.max}`);
+    expect(update!.body.ts).toBe(request!.response.ts);
+    expect(textOf(update!.body)).toContain("Ana Intern withdrew this on Jun 16, 10:00 AM: there is nothing to decide.");
+    expect((update!.body.blocks as { type: string }[]).some((b) => b.type === "actions")).toBe(false);
+
+    // The old button, clicked before Slack showed the update: nothing is decided, Max is told why.
+    await s.send.click(users.max, "approve", String(sub!.id));
+    expect(textOf((await s.waitFor("response_url", 3))[2]!.body)).toContain(`Ana Intern withdrew #${sub!.id}, so there is nothing to decide.`);
+    await s.settle();
+    expect((await submissions(s))[0]!.status).toBe("withdrawn");
+    expect(await s.steps.store.decisionsOf([sub!.id])).toEqual([]);
+  });
+});
+
 describe("Slack: stopping the server", () => {
   it("finishes the work of requests it already acknowledged before it closes", async () => {
     const own = await slackStack();

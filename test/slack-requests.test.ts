@@ -93,6 +93,16 @@ describe("Slack requests: commands", () => {
     expect(s.fake.of("chat.postMessage")).toEqual([]);
   });
 
+  it("names every command as it is typed in Slack: after /steps", async () => {
+    await s.send.command(users.ana, "xyzzy");
+    expect(await lastReply()).toContain("I don't know `xyzzy`. Type `/steps help` for all commands.");
+    await s.send.command(users.ana, "done safety-walk");
+    const [dm] = await s.waitFor("chat.postMessage");
+    const id = (await s.steps.store.submissionsOf((await person("ana@example.org")).id))[0]!.id;
+    expect(textOf(dm!.body)).toContain(`or type \`/steps approve ${id}\` / \`/steps changes ${id} &lt;reason&gt;\``);
+    expect(textOf(dm!.body)).not.toContain("<cmd>");
+  });
+
   it("answers an over-long command with the grammar's own reply", async () => {
     await s.send.command(users.ana, `done interview-staff ${"y".repeat(5000)}`);
     expect(await lastReply()).toContain("commands must be under");

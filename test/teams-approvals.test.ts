@@ -109,6 +109,25 @@ describe("Teams approvals", () => {
     expect(cardOf(announced[0]!).fallbackText).toContain("Ben Intern earned the Public Works Explorer badge!");
   });
 
+  it("undo: the intern types it, the mentor's card is updated in place without buttons, and a click on it then decides nothing", async () => {
+    const { intern, id, request } = await submit("lee");
+    const mentor = sentTo(max).find((c) => c.activityId === request)!;
+    t.connector.calls.length = 0;
+    await t.post(teamsActivity(t.connector, { from: intern, text: `undo ${id}` }));
+    const answer = t.connector.calls.find((c) => c.kind === "reply" && c.conversationId === chat(intern))!;
+    expect(cardOf(answer).fallbackText).toBe(`You withdrew Safety walk (#${id}): it is no longer waiting for approval. To send it again, type \`done safety-walk\`.`);
+    const updates = t.connector.calls.filter((c) => c.kind === "update");
+    expect(updates).toHaveLength(1);
+    expect(updates[0]).toMatchObject({ conversationId: mentor.conversationId, activityId: request });
+    expect(cardOf(updates[0]!).actions).toEqual([]);
+    expect(cardOf(updates[0]!).fallbackText).toContain("Lee Intern withdrew this on Jun 16, 10:00 AM: there is nothing to decide.");
+    expect(await click(max, "approve", { id: String(id) }, request)).toBe(`Lee Intern withdrew #${id}, so there is nothing to decide.`);
+    expect(await t.steps.store.decisionOf(id)).toBeUndefined();
+    t.connector.calls.length = 0;
+    await t.post(teamsActivity(t.connector, { from: intern, text: `undo ${id}` }));
+    expect(cardOf(t.connector.calls.find((c) => c.kind === "reply")!).fallbackText).toBe(`You already withdrew #${id}, Safety walk.`);
+  });
+
   it("makes a double click one decision", async () => {
     const { id, request } = await submit("cal");
     const answers = await Promise.all([clickToDecide(max, "approve", { id: String(id) }, request), clickToDecide(max, "approve", { id: String(id) }, request)]);

@@ -24,6 +24,17 @@ async function say(from: string, text: string, options: { scope?: "personal" | "
 }
 
 describe("Teams commands", () => {
+  it("help: each command in bold as typed in Teams, brackets as they are, no backticks or backslashes in the card", async () => {
+    const kim = t.member("kim", "kim@example.org");
+    await t.post(teamsActivity(t.connector, { from: kim, text: "help" }));
+    const reply = t.connector.calls.find((c) => c.kind === "reply")!;
+    const texts = cardOf(reply).body.map((e) => e.text as string);
+    expect(texts).toContain("**done <task> [note or link]** — Mark a task done, with an optional note or link to your work.");
+    expect(texts.join("\n")).not.toMatch(/[`\\]|<cmd>/);
+    expect(texts.join("\n")).not.toContain("**approve");
+    t.connector.calls.length = 0;
+  });
+
   it("answers in personal chat with and without the word steps, looking the email up once", async () => {
     const ana = t.member("ana", "ana@example.org");
     const res = await t.post(teamsActivity(t.connector, { from: ana, text: "status" }));

@@ -60,11 +60,17 @@ describe("Adaptive Card rendering", () => {
   });
 
   it("neutralises Teams markdown in user text", () => {
-    expect(escapeMarkdown("**bold** _it_ [x](y) \\")).toBe("\\*\\*bold\\*\\* \\_it\\_ \\[x\\](y) \\\\");
+    expect(escapeMarkdown("**bold** _it_ [x](y) \\")).toBe("\\*\\*bold\\*\\* \\_it\\_ [x]\u2060(y) \\\\");
     expect(escapeMarkdown("- not a list\n1. nor this")).toBe("\\- not a list\n1\\. nor this");
     expect(formatText("Type `done <task>`, not `x")).toBe("Type **done <task>**, not `x");
     expect(formatText("a_b `c_d`")).toBe("a\\_b **c\\_d**");
     expect(escapeMarkdown("see https://example.org/my_file_v2.pdf, *now*")).toBe("see https://example.org/my_file_v2.pdf, \\*now\\*");
+  });
+
+  it("shows commands in bold without backticks, and brackets without backslashes (Teams' markdown has neither code spans nor escapes on every client)", () => {
+    const help: Message = { text: "help", blocks: [{ type: "text", text: "<cmd>done <task> [note or link]</cmd> — Mark a task done, e.g. `interview-staff`." }] };
+    expect(renderMessage(help).card.body[0]).toEqual({ type: "TextBlock", text: "**done <task> [note or link]** — Mark a task done, e.g. **interview-staff**.", wrap: true });
+    expect(formatText("see [the notes] (page 2)")).toBe("see [the notes]\u2060 (page 2)");
   });
 
   it("keeps long text and big cards within Teams' limits", () => {

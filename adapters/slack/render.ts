@@ -1,4 +1,4 @@
-import { formatProgress, type Block, type Button, type Message } from "../../src/messages.ts";
+import { formatProgress, spellCommands, type Block, type Button, type Message } from "../../src/messages.ts";
 
 // Neutral messages → Block Kit. Pure: no client, no I/O, so every limit is unit-tested.
 // Limits from https://api.slack.com/reference/block-kit (text objects, sections, actions).
@@ -60,6 +60,12 @@ export function escapeWithin(text: string, max: number): string {
   return `${cut}…`;
 }
 
+/** On Slack every command is typed after the slash command. */
+export const slashCommand = (command: string) => `\`/steps ${command}\``;
+
+/** Steps' own words: commands spelled for Slack, then escaped and fitted. */
+const words = (text: string, max: number) => escapeWithin(spellCommands(text, slashCommand), max);
+
 const plain = (text: string, max: number) => ({ type: "plain_text", text: escapeWithin(text || " ", max), emoji: true });
 const mrkdwn = (text: string) => ({ type: "mrkdwn", text });
 
@@ -95,11 +101,11 @@ function button(b: Button, actionId: string): SlackBlock {
 function renderBlock(block: Block): SlackBlock[] {
   switch (block.type) {
     case "header":
-      return [{ type: "header", text: plain(block.text, LIMITS.header) }];
+      return [{ type: "header", text: plain(spellCommands(block.text, (c) => `/steps ${c}`), LIMITS.header) }];
     case "text":
-      return [{ type: "section", text: mrkdwn(escapeWithin(block.text, LIMITS.sectionText)) }];
+      return [{ type: "section", text: mrkdwn(words(block.text, LIMITS.sectionText)) }];
     case "context":
-      return [{ type: "context", elements: [mrkdwn(escapeWithin(block.text, LIMITS.sectionText))] }];
+      return [{ type: "context", elements: [mrkdwn(words(block.text, LIMITS.sectionText))] }];
     case "divider":
       return [{ type: "divider" }];
     case "link":
@@ -141,6 +147,6 @@ export function render(message: Message, maxBlocks: number = LIMITS.blocks): Ren
   const blocks =
     all.length <= maxBlocks
       ? all
-      : [...all.slice(0, maxBlocks - 1), { type: "context", elements: [mrkdwn(`…${all.length - maxBlocks + 1} more not shown. Type \`/steps help\` to narrow it down.`)] }];
-  return { text: escapeWithin(message.text, LIMITS.fallback), blocks };
+      : [...all.slice(0, maxBlocks - 1), { type: "context", elements: [mrkdwn(`…${all.length - maxBlocks + 1} more not shown. Type ${slashCommand("help")} to narrow it down.`)] }];
+  return { text: words(message.text, LIMITS.fallback), blocks };
 }

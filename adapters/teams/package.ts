@@ -3,7 +3,7 @@ import { dirname } from "node:path";
 import { pathToFileURL } from "node:url";
 import { zipSync } from "fflate";
 import { z } from "zod";
-import { commandHelp } from "../../src/commands/grammar.ts";
+import { commandHelp, SAMPLE_EXAMPLES } from "../../src/commands/grammar.ts";
 import { packageFile } from "../../src/files.ts";
 
 // `npm run teams:package`: the Teams app package (manifest + icons) that an
@@ -23,8 +23,14 @@ export function commandList(): { title: string; description: string }[] {
   return chosen.map((c) => ({
     // The words before the first placeholder: what Teams puts in the compose box.
     title: /^[a-z]+(?: [a-z]+(?=\s|$))*/.exec(c.usage)![0].slice(0, 32),
-    description: c.summary.replaceAll("`", "").slice(0, 128),
+    description: description(c.summary, c.example(SAMPLE_EXAMPLES)),
   }));
+}
+
+/** The summary, with an example when it fits: the list is static, so examples name the sample program's tasks. */
+function description(summary: string, example: string | undefined): string {
+  const withExample = example ? `${summary} E.g. ${example}` : summary;
+  return withExample.length <= 128 ? withExample : summary.slice(0, 128);
 }
 
 export function buildTeamsPackage(raw: Record<string, string | undefined>): { manifest: Record<string, unknown>; zip: Uint8Array } {

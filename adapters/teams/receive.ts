@@ -58,7 +58,7 @@ export function createTurnHandler({ core, store, inbox, log }: ReceiveDeps) {
     let body: Record<string, unknown>;
     try {
       const parsed = cardAction.safeParse(context.activity.value);
-      if (!parsed.success) throw new StepsError("unknown_submission", "That button is out of date. Type `pending` to see what is waiting.");
+      if (!parsed.success) throw new StepsError("unknown_submission", "That button is out of date. Type <cmd>pending</cmd> to see what is waiting.");
       const { verb, data } = parsed.data.action;
       const person = await personFor(context, store);
       const reply = await act(core, { action: verb, value: data.id, personId: person.id, reason: "reason" in data ? data.reason : undefined });

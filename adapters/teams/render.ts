@@ -1,4 +1,4 @@
-import { formatProgress, toPlainText, type Block, type Button, type Message } from "../../src/messages.ts";
+import { formatProgress, plainCommand, spellCommands, toPlainText, type Block, type Button, type Message } from "../../src/messages.ts";
 
 // Neutral messages as Adaptive Cards. Pure: no botbuilder, no I/O, so the
 // shape can be tested by value and reused unchanged by another Teams SDK.
@@ -154,7 +154,7 @@ function textBlock(text: string): CardElement {
  * turn it into links, emphasis or lists; the core's `command` spans become bold.
  */
 export function formatText(text: string): string {
-  return text
+  return spellCommands(text, plainCommand)
     .split("`")
     .map((part, i, parts) => {
       const escaped = escapeMarkdown(part);
@@ -164,11 +164,15 @@ export function formatText(text: string): string {
     .join("");
 }
 
-/** Web addresses are left whole: Teams links them itself, and an escaped `_` would break the link. */
+/**
+ * Web addresses are left whole: Teams links them itself, and an escaped `_` would break the link.
+ * Brackets are not escaped: Teams shows a backslash before them as typed, and a bracket is markdown
+ * only as a link, `[label](url)`, which an invisible word joiner between `]` and `(` takes apart.
+ */
 export function escapeMarkdown(text: string): string {
   return text
     .split(/(https?:\/\/[^\s<>()[\]]+)/)
-    .map((part, i) => (i % 2 === 1 ? part : part.replace(/[\\*_[\]]/g, (c) => `\\${c}`)))
+    .map((part, i) => (i % 2 === 1 ? part : part.replace(/[\\*_]/g, (c) => `\\${c}`).replace(/\](?=\s*\()/g, "]\u2060")))
     .join("")
     .replace(/^(\s*)([-+])(?=\s)/gm, "$1\\$2")
     .replace(/^(\s*\d+)\.(?=\s)/gm, "$1\\.");

@@ -92,7 +92,7 @@ export function teamsWork({ adapter, appId, store, log, transport }: WorkDeps): 
     let reply: Message;
     try {
       const person = await personFor(context, store);
-      const text = `Hi ${person.name}, Steps is ready. Type \`help\` to see what you can do.`;
+      const text = `Hi ${person.name}, Steps is ready. Type <cmd>help</cmd> to see what you can do.`;
       reply = { text, blocks: [{ type: "text", text }] };
     } catch (error) {
       if (!isStepsError(error)) throw error;

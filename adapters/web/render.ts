@@ -1,4 +1,4 @@
-import { formatProgress, toPlainText, type Block, type Button, type Message } from "../../src/messages.ts";
+import { formatProgress, plainCommand, spellCommands, toPlainText, type Block, type Button, type Message } from "../../src/messages.ts";
 
 // The playground's renderer of the neutral message model, beside Block Kit and
 // Adaptive Cards. Pure: the same message and viewer always give the same HTML.
@@ -81,9 +81,9 @@ export function tokenField(token: string | undefined): string {
   return token ? `<input type="hidden" name="token" value="${escapeHtml(token)}">` : "";
 }
 
-/** Chat text marks commands with backticks; they become <code>, everything else is escaped. */
+/** Commands are typed as they are here; they and other backticked names become <code>, everything else is escaped. */
 function inline(text: string): string {
-  return text
+  return spellCommands(text, plainCommand)
     .split(/(`[^`\n]+`)/)
     .map((part) => (part.length > 2 && part.startsWith("`") && part.endsWith("`") ? `<code>${escapeHtml(part.slice(1, -1))}</code>` : escapeHtml(part).replace(/\n/g, "<br>")))
     .join("");

@@ -18,7 +18,8 @@ export type Command =
   | { kind: "pending" }
   | { kind: "approve"; submissionId: number }
   | { kind: "changes"; submissionId: number; reason: string }
-  | { kind: "digest" }
+  | { kind: "undo"; submissionId: number }
+  | { kind: "digest"; full?: boolean }
   | { kind: "badges" }
   | { kind: "badge_publish"; playlist: string }
   | { kind: "revoke"; email: string; playlist: string; reason: string }
@@ -27,23 +28,44 @@ export type Command =
 
 export type ParseResult = { ok: true; command: Command } | { ok: false; error: StepsError };
 
-export const commandHelp: { usage: string; summary: string; roles: Role[] }[] = [
-  { usage: "done <task> [note or link]", summary: "Mark a task done, with an optional note or link to your work.", roles: ["intern"] },
-  { usage: "log <hours> <task> [note]", summary: "Log time on an hours task, e.g. `log 1h30m shadow-day`.", roles: ["intern"] },
-  { usage: "status", summary: "See your progress toward each badge.", roles: ["intern", "mentor", "coordinator"] },
-  { usage: "tasks [playlist]", summary: "List your tasks, or the tasks in one playlist.", roles: ["intern", "mentor", "coordinator"] },
-  { usage: "pending", summary: "See submissions waiting for your approval.", roles: ["mentor", "coordinator"] },
-  { usage: "approve <number>", summary: "Approve a submission, e.g. `approve 42`.", roles: ["mentor", "coordinator"] },
-  { usage: "changes <number> <reason>", summary: "Send a submission back with what to change.", roles: ["mentor", "coordinator"] },
-  { usage: "digest", summary: "Get this week's summary of your interns now.", roles: ["mentor", "coordinator"] },
-  { usage: "badges", summary: "See the badges you have earned.", roles: ["intern", "mentor", "coordinator"] },
-  { usage: "badge publish <playlist>", summary: "Make your badge page public, with your name and your work, so you can share it.", roles: ["intern"] },
-  { usage: "revoke <email> <playlist> <reason>", summary: "Take back a badge that was issued by mistake.", roles: ["coordinator"] },
-  { usage: "remind on|off", summary: "Turn event and deadline reminders on or off.", roles: ["intern", "mentor", "coordinator"] },
-  { usage: "help [command]", summary: "Show these commands, or more about one.", roles: ["intern", "mentor", "coordinator"] },
+/** Real names to show in examples: the loaded program's, or the sample program's where no program is at hand. */
+export interface Examples {
+  task: string;
+  /** An hours task, if the program has one. */
+  hoursTask?: string;
+  playlist: string;
+}
+
+/** Slugs of programs/summer-steps.yml, for texts written before any program is loaded (parse errors, a platform's static command list). */
+export const SAMPLE_EXAMPLES: Examples = { task: "interview-staff", hoursTask: "field-hours", playlist: "steps" };
+
+export interface CommandHelp {
+  /** What a person types after `help` to read about it. */
+  name: string;
+  usage: string;
+  summary: string;
+  example: (e: Examples) => string | undefined;
+  roles: Role[];
+}
+
+export const commandHelp: CommandHelp[] = [
+  { name: "done", usage: "done <task> [note or link]", summary: "Mark a task done, with an optional note or link to your work.", example: (e) => `done ${e.task} https://docs.example.org/my-notes`, roles: ["intern"] },
+  { name: "log", usage: "log <hours> <task> [note]", summary: "Log time on an hours task.", example: (e) => e.hoursTask && `log 1h30m ${e.hoursTask}`, roles: ["intern"] },
+  { name: "status", usage: "status", summary: "See your progress toward each badge.", example: () => "status", roles: ["intern"] },
+  { name: "tasks", usage: "tasks [playlist]", summary: "List your tasks, or the tasks in one playlist.", example: (e) => `tasks ${e.playlist}`, roles: ["intern", "mentor", "coordinator"] },
+  { name: "pending", usage: "pending", summary: "See submissions waiting for your approval.", example: () => "pending", roles: ["mentor", "coordinator"] },
+  { name: "approve", usage: "approve <number>", summary: "Approve a submission.", example: () => "approve 42", roles: ["mentor", "coordinator"] },
+  { name: "changes", usage: "changes <number> <reason>", summary: "Send a submission back with what to change.", example: () => "changes 42 add a photo of your notes", roles: ["mentor", "coordinator"] },
+  { name: "digest", usage: "digest [full]", summary: "Get this week's summary of your interns now; with full, every line of its lists.", example: () => "digest full", roles: ["mentor", "coordinator"] },
+  { name: "badges", usage: "badges", summary: "See the badges you have earned.", example: () => "badges", roles: ["intern"] },
+  { name: "badge publish", usage: "badge publish <playlist>", summary: "Make your badge page public, with your name and your work, so you can share it.", example: (e) => `badge publish ${e.playlist}`, roles: ["intern"] },
+  { name: "undo", usage: "undo <number>", summary: "Take back something you sent, while it is still waiting for approval.", example: () => "undo 42", roles: ["intern"] },
+  { name: "revoke", usage: "revoke <email> <playlist> <reason>", summary: "Take back a badge that was issued by mistake.", example: (e) => `revoke sam@example.org ${e.playlist} issued by mistake`, roles: ["coordinator"] },
+  { name: "remind", usage: "remind on|off", summary: "Turn event and deadline reminders on or off.", example: () => "remind off", roles: ["intern", "mentor", "coordinator"] },
+  { name: "help", usage: "help [command]", summary: "Show these commands, or more about one.", example: () => "help done", roles: ["intern", "mentor", "coordinator"] },
 ];
 
-const VERBS = ["done", "log", "status", "tasks", "pending", "approve", "changes", "digest", "badges", "badge", "revoke", "remind", "help"];
+const VERBS = ["done", "log", "status", "tasks", "pending", "approve", "changes", "digest", "badges", "badge", "undo", "revoke", "remind", "help"];
 
 /** Commands are short; anything longer is a paste gone wrong, and refusing early keeps parsing cheap. */
 const MAX_INPUT = 4000;
@@ -73,9 +95,10 @@ function parse(raw: string): Command {
       return done(rest);
     case "log":
       return log(rest);
+    case "digest":
+      return digest(rest);
     case "status":
     case "pending":
-    case "digest":
     case "badges":
       nothingAfter(verb, rest);
       return { kind: verb };
@@ -85,6 +108,8 @@ function parse(raw: string): Command {
       return approve(rest);
     case "changes":
       return changes(rest);
+    case "undo":
+      return undo(rest);
     case "badge":
       return badge(rest);
     case "revoke":
@@ -100,13 +125,13 @@ function parse(raw: string): Command {
 
 function done(rest: string): Command {
   const [word, after] = take(rest);
-  if (word === "") fail("Say which task: `done <task>`, e.g. `done interview-staff`.");
+  if (word === "") fail("Say which task: <cmd>done <task></cmd>, e.g. <cmd>done interview-staff</cmd>.");
   const task = slug(word, "task");
   return { kind: "done", task, ...noteAndLink(after) };
 }
 
 function log(rest: string): Command {
-  const usage = "`log <hours> <task>`, e.g. `log 2h shadow-day`";
+  const usage = "<cmd>log <hours> <task></cmd>, e.g. <cmd>log 2h field-hours</cmd>";
   let [first, afterFirst] = take(rest);
   if (first === "") fail(`Say how long and which task: ${usage}.`);
   let [second, afterSecond] = take(afterFirst);
@@ -123,14 +148,21 @@ function log(rest: string): Command {
     if (swapped !== undefined) [minutes, taskWord] = [swapped, first];
   }
   if (minutes === undefined) {
-    throw new StepsError("bad_hours", `${show(first)} isn't an amount of time. Use hours or minutes, e.g. \`log 2h shadow-day\` or \`log 90m shadow-day\`.`);
+    throw new StepsError("bad_hours", `${show(first)} isn't an amount of time. Use hours or minutes, e.g. <cmd>log 2h field-hours</cmd> or <cmd>log 90m field-hours</cmd>.`);
   }
-  if (minutes <= 0) throw new StepsError("bad_hours", "Log more than 0 minutes, e.g. `log 30m shadow-day`.");
+  if (minutes <= 0) throw new StepsError("bad_hours", "Log more than 0 minutes, e.g. <cmd>log 30m field-hours</cmd>.");
   if (minutes > MAX_MINUTES) {
-    throw new StepsError("bad_hours", "One entry can be at most 24 hours. Log each day separately, e.g. `log 8h shadow-day`.");
+    throw new StepsError("bad_hours", "One entry can be at most 24 hours. Log each day separately, e.g. <cmd>log 8h field-hours</cmd>.");
   }
   if (taskWord === "") fail(`Say which task: ${usage}.`);
   return { kind: "log", minutes, task: slug(taskWord, "task"), ...noteAndLink(afterSecond) };
+}
+
+function digest(rest: string): Command {
+  const word = trimPunctuation(rest.toLowerCase());
+  if (word === "") return { kind: "digest" };
+  if (word === "full") return { kind: "digest", full: true };
+  fail("Type <cmd>digest</cmd> for this week's summary, or <cmd>digest full</cmd> for every line of it.");
 }
 
 function tasks(rest: string): Command {
@@ -142,20 +174,28 @@ function tasks(rest: string): Command {
 
 function approve(rest: string): Command {
   const [word, after] = take(rest);
-  if (word === "") fail("Say which submission: `approve <number>`, e.g. `approve 42`. Type `pending` to see the numbers.");
+  if (word === "") fail("Say which submission: <cmd>approve <number></cmd>, e.g. <cmd>approve 42</cmd>. Type <cmd>pending</cmd> to see the numbers.");
   const submissionId = submissionNumber(word, "approve");
   // Approving with a comment would silently drop the comment, so refuse rather than guess.
-  if (after !== "") fail("`approve` takes only the submission number, e.g. `approve 42`. To ask for changes, use `changes 42 <reason>`.");
+  if (after !== "") fail("<cmd>approve</cmd> takes only the submission number, e.g. <cmd>approve 42</cmd>. To ask for changes, use <cmd>changes 42 <reason></cmd>.");
   return { kind: "approve", submissionId };
+}
+
+function undo(rest: string): Command {
+  const [word, after] = take(rest);
+  if (word === "") fail("Say which submission: <cmd>undo <number></cmd>, e.g. <cmd>undo 42</cmd>. The number is in the reply you got when you sent it.");
+  const submissionId = submissionNumber(word, "undo");
+  nothingAfter("undo <number>", after);
+  return { kind: "undo", submissionId };
 }
 
 function changes(rest: string): Command {
   const [word, after] = take(rest);
-  if (word === "") fail("Say which submission and why: `changes <number> <reason>`, e.g. `changes 42 add a photo of your notes`.");
+  if (word === "") fail("Say which submission and why: <cmd>changes <number> <reason></cmd>, e.g. <cmd>changes 42 add a photo of your notes</cmd>.");
   const submissionId = submissionNumber(word, "changes");
   const reason = text(after, "reason");
   if (reason === undefined) {
-    throw new StepsError("reason_required", `Say what to change so your intern knows what to fix, e.g. \`changes ${submissionId} add a photo of your notes\`.`);
+    throw new StepsError("reason_required", `Say what to change so your intern knows what to fix, e.g. <cmd>changes ${submissionId} add a photo of your notes</cmd>.`);
   }
   return { kind: "changes", submissionId, reason };
 }
@@ -163,16 +203,16 @@ function changes(rest: string): Command {
 function badge(rest: string): Command {
   const [word, after] = take(rest);
   if (trimPunctuation(word.toLowerCase()) !== "publish") {
-    fail("To see your badges, type `badges`. To turn on a badge: `badge publish <playlist>`.");
+    fail("To see your badges, type <cmd>badges</cmd>. To make a badge page public, type <cmd>badge publish <playlist></cmd>.");
   }
   const [playlist, extra] = take(after);
-  if (playlist === "") fail("Say which playlist: `badge publish <playlist>`, e.g. `badge publish onboarding`.");
+  if (playlist === "") fail("Say which playlist: <cmd>badge publish <playlist></cmd>, e.g. <cmd>badge publish steps</cmd>.");
   nothingAfter("badge publish <playlist>", extra);
   return { kind: "badge_publish", playlist: slug(playlist, "playlist") };
 }
 
 function revoke(rest: string): Command {
-  const usage = "`revoke <email> <playlist> <reason>`, e.g. `revoke sam@example.org onboarding issued by mistake`";
+  const usage = "<cmd>revoke <email> <playlist> <reason></cmd>, e.g. <cmd>revoke sam@example.org steps issued by mistake</cmd>";
   const [emailWord, afterEmail] = take(rest);
   const [playlistWord, afterPlaylist] = take(afterEmail);
   if (emailWord === "" || playlistWord === "") fail(`Say whose badge, which playlist and why: ${usage}.`);
@@ -188,7 +228,7 @@ function revoke(rest: string): Command {
 function remind(rest: string): Command {
   const [word, after] = take(rest);
   const value = trimPunctuation(word.toLowerCase());
-  if ((value !== "on" && value !== "off") || after !== "") fail("Say `remind on` or `remind off`.");
+  if ((value !== "on" && value !== "off") || after !== "") fail("Say <cmd>remind on</cmd> or <cmd>remind off</cmd>.");
   return { kind: "remind", on: value === "on" };
 }
 
@@ -201,8 +241,8 @@ function unknownVerb(verb: string, typed: string): never {
   const [suggestion] = closest(verb, VERBS, 1);
   const hint = suggestion === "badge" ? "badges" : suggestion;
   const message = hint
-    ? `Did you mean \`${hint}\`? Type \`help\` for all commands.`
-    : `I don't know ${show(typed)}. Type \`help\` for all commands.`;
+    ? `Did you mean <cmd>${hint}</cmd>? Type <cmd>help</cmd> for all commands.`
+    : `I don't know ${show(typed)}. Type <cmd>help</cmd> for all commands.`;
   throw new StepsError("bad_command", message, { input: verb, suggestions: hint ? [hint] : [] });
 }
 
@@ -240,9 +280,9 @@ function take(text: string): [string, string] {
 function nothingAfter(usage: string, rest: string): void {
   if (rest === "") return;
   const placeholder = /<([^>]+)>$/.exec(usage);
-  if (!placeholder) fail(`\`${usage}\` doesn't take anything more. Type \`${usage}\`.`);
+  if (!placeholder) fail(`<cmd>${usage}</cmd> doesn't take anything more. Type <cmd>${usage}</cmd>.`);
   const words = usage.slice(0, placeholder.index).trim();
-  fail(`Give just one ${placeholder[1]} after \`${words}\`: \`${usage}\`.`);
+  fail(`Give just one ${placeholder[1]} after <cmd>${words}</cmd>: <cmd>${usage}</cmd>.`);
 }
 
 const SLUG = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
@@ -250,7 +290,7 @@ const SLUG = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 function slug(word: string, what: "task" | "playlist"): string {
   const value = trimPunctuation(unquote(word).toLowerCase()).replace(/_/g, "-");
   if (!SLUG.test(value)) {
-    const list = what === "task" ? "`tasks`" : "`tasks` or `help`";
+    const list = what === "task" ? "<cmd>tasks</cmd>" : "<cmd>tasks</cmd> or <cmd>help</cmd>";
     fail(`${show(word)} isn't a ${what} name. Names look like \`interview-staff\`; type ${list} to see them.`);
   }
   return value;
@@ -260,7 +300,7 @@ function submissionNumber(word: string, verb: string): number {
   const digits = trimPunctuation(unquote(word)).replace(/^#/, "");
   const id = /^\d+$/.test(digits) ? Number(digits) : NaN;
   if (!Number.isSafeInteger(id) || id <= 0) {
-    fail(`${show(word)} isn't a submission number. Use the number from the request, e.g. \`${verb} 42\`; type \`pending\` to see them.`);
+    fail(`${show(word)} isn't a submission number. Use the number from the request, e.g. <cmd>${verb} 42</cmd>; type <cmd>pending</cmd> to see them.`);
   }
   return id;
 }
@@ -270,7 +310,7 @@ function emailAddress(word: string): string {
   const mailto = /^<mailto:([^|>]+)(?:\|[^>]*)?>$/i.exec(word);
   const value = trimPunctuation(unquote(mailto?.[1] ?? word)).toLowerCase();
   if (!/^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/.test(value)) {
-    fail(`${show(word)} isn't an email address. Start with the intern's email, e.g. \`revoke sam@example.org onboarding issued by mistake\`.`);
+    fail(`${show(word)} isn't an email address. Start with the intern's email, e.g. <cmd>revoke sam@example.org steps issued by mistake</cmd>.`);
   }
   return value;
 }

@@ -50,11 +50,11 @@ export function createCore(options: CoreOptions) {
       const suggestions = closest(slug, open);
       const hint = suggestions.length
         ? `Did you mean ${suggestions.map((s) => `\`${s}\``).join(" or ")}?`
-        : "Type `tasks` to see your tasks.";
+        : "Type <cmd>tasks</cmd> to see your tasks.";
       throw new StepsError("unknown_task", `There is no task \`${slug}\`. ${hint}`, { suggestions });
     }
     if (!program.isOpenTo(found.playlist, intern.department)) {
-      throw new StepsError("not_open_to_you", `\`${slug}\` belongs to ${found.playlist.title}, which is not open to your department. Type \`tasks\` to see yours.`);
+      throw new StepsError("not_open_to_you", `\`${slug}\` belongs to ${found.playlist.title}, which is not open to your department. Type <cmd>tasks</cmd> to see yours.`);
     }
     return found;
   }
@@ -64,13 +64,13 @@ export function createCore(options: CoreOptions) {
     requireRole(intern, ["intern"], "record tasks");
     const { playlist, task } = findTask(slug, intern);
     if (asHours && !isHours(task)) {
-      throw new StepsError("not_hours_task", `\`${slug}\` is counted in tasks, not hours: type \`done ${slug}\`.`);
+      throw new StepsError("not_hours_task", `\`${slug}\` is counted in tasks, not hours: type <cmd>done ${slug}</cmd>.`);
     }
     if (!asHours && isHours(task)) {
-      throw new StepsError("hours_task", `\`${slug}\` counts hours: type \`log <hours> ${slug}\`, e.g. \`log 2h ${slug}\`.`);
+      throw new StepsError("hours_task", `\`${slug}\` counts hours: type <cmd>log <hours> ${slug}</cmd>, e.g. <cmd>log 2h ${slug}</cmd>.`);
     }
     if (task.evidence === "required" && !note && !link) {
-      throw new StepsError("evidence_required", `${task.title} needs evidence: add a link or a few words, e.g. \`done ${slug} https://…\`.`);
+      throw new StepsError("evidence_required", `${task.title} needs evidence: add a link or a few words, e.g. <cmd>done ${slug} https://…</cmd>.`);
     }
     const result = await store.transaction(async (tx) => {
       // Queries are round trips, the hot path's main cost: the id is reserved and
@@ -87,7 +87,7 @@ export function createCore(options: CoreOptions) {
       const approved = mine.filter((s) => s.status === "approved").reduce((n, s) => n + s.units, 0);
       const pending = mine.filter((s) => s.status === "pending");
       if (approved >= required) {
-        throw new StepsError("already_approved", `${task.title} is already approved. Type \`status\` to see what is left.`);
+        throw new StepsError("already_approved", `${task.title} is already approved. Type <cmd>status</cmd> to see what is left.`);
       }
       if (!isHours(task) && approved + pending.reduce((n, s) => n + s.units, 0) >= required) {
         throw new StepsError("already_pending", `${task.title} is already waiting for approval (#${pending[0]!.id}). No need to send it again.`);
@@ -131,14 +131,15 @@ export function createCore(options: CoreOptions) {
    */
   async function decide(decider: Person, submissionId: number, decision: Decision["decision"], reason: string | null): Promise<DecisionResult> {
     if (decision === "changes_requested" && !reason?.trim()) {
-      throw new StepsError("reason_required", `Say what to change: \`changes ${submissionId} <reason>\`.`);
+      throw new StepsError("reason_required", `Say what to change: <cmd>changes ${submissionId} <reason></cmd>.`);
     }
     const result = await store.transaction(async (tx) => {
       const owner = await tx.lockSubmissionOwner(submissionId);
-      if (!owner) throw new StepsError("unknown_submission", `There is no submission #${submissionId}. Type \`pending\` to see yours.`);
+      if (!owner) throw new StepsError("unknown_submission", `There is no submission #${submissionId}. Type <cmd>pending</cmd> to see yours.`);
       const { person: intern, submissions: subs } = owner;
       const s = subs.find((x) => x.id === submissionId)!;
       authorize(decider, intern, s);
+      if (s.status === "withdrawn") throw new StepsError("already_withdrawn", `${intern.name} withdrew #${s.id}, so there is nothing to decide.`);
       // Under the owner's lock the status read above is final: only a pending submission can still be decided.
       if (s.status !== "pending") return { decision: (await tx.decisionOf(s.id))!, mine: false } satisfies DecisionResult;
       const d: Decision = { submissionId: s.id, decision, deciderId: decider.id, reason: reason?.trim() || null, decidedAt: now() };
@@ -150,6 +151,36 @@ export function createCore(options: CoreOptions) {
       return { decision: d, mine: true, award } satisfies DecisionResult;
     });
     if (result.mine) queued();
+    return result;
+  }
+
+  /**
+   * The intern takes back their own submission while it is undecided. Under the same lock as a decision,
+   * so an undo and an approval cannot both win; every copy of the request is then edited in place.
+   */
+  async function withdraw(intern: Person, submissionId: number) {
+    requireRole(intern, ["intern"], "undo what they sent");
+    const result = await store.transaction(async (tx) => {
+      const owner = await tx.lockSubmissionOwner(submissionId);
+      if (!owner) throw new StepsError("unknown_submission", `There is no submission #${submissionId}. Type <cmd>status</cmd> to see your work.`);
+      if (owner.person.id !== intern.id) {
+        throw new StepsError("not_yours", `#${submissionId} is not yours, so you cannot undo it. Type <cmd>status</cmd> to see your own work.`);
+      }
+      const s = owner.submissions.find((x) => x.id === submissionId)!;
+      const { task, playlist } = taskOf(s);
+      if (s.status === "withdrawn") throw new StepsError("already_withdrawn", `You already withdrew #${s.id}, ${task.title}.`);
+      if (s.status === "approved") throw new StepsError("already_decided", `#${s.id}, ${task.title}, is already approved, so it cannot be undone.`);
+      if (s.status === "changes_requested") {
+        throw new StepsError("already_decided", `#${s.id}, ${task.title}, was already sent back to you, so there is nothing to undo.`);
+      }
+      await tx.withdraw(s.id);
+      if (playlist) {
+        const message = views.withdrawnRequest(intern, task, playlist, s, now(), tz);
+        await tx.enqueue([{ key: `withdrawn:${s.id}`, recipient: `person:${intern.id}`, payload: { message, updates: `approval:${s.id}:` } }]);
+      }
+      return { submission: { ...s, status: "withdrawn" as const }, task };
+    });
+    queued();
     return result;
   }
 
@@ -261,7 +292,7 @@ export function createCore(options: CoreOptions) {
     return subs.map((s) => ({ submission: s, intern: interns.get(s.personId)!, ...program.task(s.task) }));
   }
 
-  return { program, store, now, options, done, logHours, decide, decidedRequest, progressOf, pendingFor, badgeUrl, requireRole, queued };
+  return { program, store, now, options, done, logHours, decide, withdraw, decidedRequest, progressOf, pendingFor, badgeUrl, requireRole, queued };
 }
 
 export type CoreApi = ReturnType<typeof createCore>;

@@ -119,31 +119,98 @@ function expectedPercent(program: Program, at: Date): number {
   return Math.max(0, Math.min(100, Math.floor(((at.getTime() - start.getTime()) / (end.getTime() - start.getTime())) * 100)));
 }
 
+/** A list longer than this is cut in the digest, with a pointer to `digest full`. */
 const LIST_LIMIT = 15;
+/** In `digest full`, lines per text block and blocks per message: within every platform's limits (the smallest card size among them). */
+const LINES_PER_BLOCK = 10;
+const BLOCKS_PER_MESSAGE = 20;
 
-export function digestMessage(program: Program, d: Digest): Message {
+interface Section {
+  header: string;
+  /** Shown when every list of the section is empty. */
+  empty: string;
+  lists: string[][];
+}
+
+function sections(program: Program, d: Digest): { top: Block[]; sections: Section[] } {
   const tz = program.timeZone;
-  const list = <T>(items: T[], line: (item: T) => string, empty: string): Block =>
-    ({
-      type: "text",
-      text: items.length
-        ? items.slice(0, LIST_LIMIT).map((i) => `• ${line(i)}`).join("\n") + (items.length > LIST_LIMIT ? `\n…and ${items.length - LIST_LIMIT} more` : "")
-        : empty,
-    });
-  const blocks: Block[] = [
+  const top: Block[] = [
     { type: "header", text: `${program.name} — week of ${formatDay(d.at, tz)}` },
-    ...d.departments.filter((x) => x.interns > 0).map((x): Block => ({ type: "progress", label: `${x.name} (${x.interns} interns, ${x.badges} new badges)`, done: x.percent, total: 100 })),
-    { type: "header", text: `Approvals waiting (${d.staleApprovals.length})` },
-    list(d.staleApprovals, (s) => `#${s.submission.id} ${s.intern.name} · ${s.submission.task} · ${s.days} days · ${s.mentor ? `mentor ${s.mentor.name}` : "for coordinators"}`, "None waiting too long."),
-    { type: "header", text: `Falling behind (${d.behind.length + d.inactive.length})` },
-    list(d.inactive, (i) => `${i.intern.name}: ${i.days === null ? "no activity yet" : `no activity for ${i.days} days`}`, "Everyone has been active."),
-    list(d.behind, (b) => `${b.intern.name}: ${b.percent}% done, ${b.expected}% expected by now`, "Everyone is on pace."),
-    { type: "header", text: `Badges this week (${d.badges.length})` },
-    list(d.badges, (b) => `${b.name} — ${b.badge}`, "No badges this week."),
+    ...d.departments.filter((x) => x.interns > 0).map((x): Block => ({
+      type: "progress",
+      label: x.interns === 1 ? `${x.name}: progress of its one intern` : `${x.name}: average progress of its ${x.interns} interns`,
+      done: x.percent,
+      total: 100,
+      unit: "percent",
+      note: x.badges === 0 ? "no new badges this week" : x.badges === 1 ? "1 new badge this week" : `${x.badges} new badges this week`,
+    })),
+  ];
+  const list: Section[] = [
+    {
+      header: `Approvals waiting (${d.staleApprovals.length})`,
+      empty: "None waiting too long.",
+      lists: [d.staleApprovals.map((s) => `#${s.submission.id} ${s.intern.name} · ${s.submission.task} · ${s.days} days · ${s.mentor ? `mentor ${s.mentor.name}` : "for coordinators"}`)],
+    },
+    {
+      header: `Falling behind (${d.behind.length + d.inactive.length})`,
+      empty: "Everyone has been active and is on pace.",
+      lists: [
+        d.inactive.map((i) => `${i.intern.name}: ${i.days === null ? "no activity yet" : `no activity for ${i.days} days`}`),
+        d.behind.map((b) => `${b.intern.name}: ${b.percent}% done, ${b.expected}% expected by now`),
+      ],
+    },
+    { header: `Badges this week (${d.badges.length})`, empty: "No badges this week.", lists: [d.badges.map((b) => `${b.name} — ${b.badge}`)] },
   ];
   if (d.undelivered.length) {
-    blocks.push({ type: "header", text: `Messages not delivered (${d.undelivered.length})` }, list(d.undelivered, (u) => `${u.recipient} · ${u.key.split(":")[0]}: ${u.error ?? "unknown error"}`, ""));
+    list.push({ header: `Messages not delivered (${d.undelivered.length})`, empty: "", lists: [d.undelivered.map((u) => `${u.recipient} · ${u.key.split(":")[0]}: ${u.error ?? "unknown error"}`)] });
   }
-  const text = `${program.name} digest: ${d.staleApprovals.length} approvals waiting, ${d.behind.length + d.inactive.length} interns to check on, ${d.badges.length} badges this week`;
-  return { text, blocks };
+  return { top, sections: list };
+}
+
+function summary(program: Program, d: Digest): string {
+  const approvals = d.staleApprovals.length === 1 ? "1 approval waiting" : `${d.staleApprovals.length} approvals waiting`;
+  const quiet = d.behind.length + d.inactive.length;
+  const interns = quiet === 1 ? "1 intern to check on" : `${quiet} interns to check on`;
+  const badges = d.badges.length === 1 ? "1 badge this week" : `${d.badges.length} badges this week`;
+  return `${program.name} digest: ${approvals}, ${interns}, ${badges}`;
+}
+
+const bullets = (lines: string[]) => lines.map((l) => `• ${l}`).join("\n");
+
+/** The digest in one message: each list cut at LIST_LIMIT, saying how to see the rest. */
+export function digestMessage(program: Program, d: Digest): Message {
+  const { top, sections: all } = sections(program, d);
+  const blocks = [...top];
+  for (const section of all) {
+    blocks.push({ type: "header", text: section.header });
+    const lists = section.lists.filter((l) => l.length > 0);
+    if (lists.length === 0) blocks.push({ type: "text", text: section.empty });
+    for (const lines of lists) {
+      const more = lines.length - LIST_LIMIT;
+      const text = more > 0 ? `${bullets(lines.slice(0, LIST_LIMIT))}\n…and ${more} more: type <cmd>digest full</cmd> to see them all.` : bullets(lines);
+      blocks.push({ type: "text", text });
+    }
+  }
+  return { text: summary(program, d), blocks };
+}
+
+/** `digest full`: every line of every list, in as many messages as the platforms' limits need. */
+export function fullDigestMessages(program: Program, d: Digest): Message[] {
+  const { top, sections: all } = sections(program, d);
+  const blocks = [...top];
+  for (const section of all) {
+    blocks.push({ type: "header", text: section.header });
+    const lists = section.lists.filter((l) => l.length > 0);
+    if (lists.length === 0) blocks.push({ type: "text", text: section.empty });
+    for (const lines of lists) {
+      for (let i = 0; i < lines.length; i += LINES_PER_BLOCK) blocks.push({ type: "text", text: bullets(lines.slice(i, i + LINES_PER_BLOCK)) });
+    }
+  }
+  const parts = Math.ceil(blocks.length / BLOCKS_PER_MESSAGE);
+  const text = summary(program, d);
+  if (parts === 1) return [{ text, blocks }];
+  return Array.from({ length: parts }, (_, i) => ({
+    text: `${text} (part ${i + 1} of ${parts})`,
+    blocks: [...blocks.slice(i * BLOCKS_PER_MESSAGE, (i + 1) * BLOCKS_PER_MESSAGE), { type: "context", text: `Part ${i + 1} of ${parts}` }],
+  }));
 }

@@ -15,7 +15,7 @@ export async function homeView(core: CoreApi, person: Person): Promise<Message> 
   if (person.role === "intern") {
     const progress = await core.progressOf(person);
     const blocks = progress.flatMap((p, i): Block[] => [...(i ? [{ type: "divider" } as const] : []), ...views.progressBlocks(p)]);
-    return views.message(`Your progress, ${person.name}`, ...blocks, { type: "context", text: "Type `/steps done <task>` when you finish a task." });
+    return views.message(`Your progress, ${person.name}`, ...blocks, { type: "context", text: "Type <cmd>done <task></cmd> when you finish a task." });
   }
   const pending = await core.pendingFor(person);
   const waiting: Block[] = pending.length
@@ -25,7 +25,7 @@ export async function homeView(core: CoreApi, person: Person): Promise<Message> 
           : [{ type: "text", text: `#${i.submission.id} ${i.intern.name}: ${i.submission.task}` }],
       )
     : [{ type: "text", text: "Nothing is waiting for your approval." }];
-  if (pending.length > PENDING_SHOWN) waiting.push({ type: "context", text: `…and ${pending.length - PENDING_SHOWN} more. Type \`/steps pending\` to see them.` });
+  if (pending.length > PENDING_SHOWN) waiting.push({ type: "context", text: `…and ${pending.length - PENDING_SHOWN} more. Type <cmd>pending</cmd> to see them.` });
   const blocks: Block[] = [{ type: "header", text: `Waiting for your approval (${pending.length})` }, ...waiting];
   if (person.role === "coordinator") {
     blocks.push(...digestMessage(core.program, await buildDigest(core.program, core.store, core.now())).blocks);

@@ -1,11 +1,11 @@
-import { commandHelp, type Command } from "../commands/grammar.ts";
+import { commandHelp, type Command, type Examples } from "../commands/grammar.ts";
 import { StepsError } from "../errors.ts";
 import type { Action, Block, Message } from "../messages.ts";
-import { isHours } from "../program/program.ts";
+import { isHours, type Program } from "../program/program.ts";
 import type { Person } from "../store.ts";
 import { formatDay } from "../time.ts";
 import type { CoreApi } from "./core.ts";
-import { buildDigest, digestMessage } from "./digest.ts";
+import { buildDigest, digestMessage, fullDigestMessages } from "./digest.ts";
 import { displayUnits } from "./progress.ts";
 import * as views from "./views.ts";
 
@@ -30,7 +30,7 @@ export async function replyFor(core: CoreApi, person: Person, command: Command):
       const progress = await core.progressOf(person);
       const blocks: Block[] = progress.flatMap((p, i) => [...(i ? [{ type: "divider" } as const] : []), ...views.progressBlocks(p)]);
       const summary = progress.map((p) => `${p.playlist.title} ${p.percent}%`).join(", ");
-      return views.message(`Your progress: ${summary}`, ...blocks, { type: "context", text: "Type `done <task>` when you finish a task." });
+      return views.message(`Your progress: ${summary}`, ...blocks, { type: "context", text: "Type <cmd>done <task></cmd> when you finish a task." });
     }
     case "tasks": {
       const playlists = command.playlist
@@ -45,7 +45,7 @@ export async function replyFor(core: CoreApi, person: Person, command: Command):
       ]);
       return views.message(`Tasks: ${playlists.map((p) => p.title).join(", ")}`, ...blocks, {
         type: "context",
-        text: "Type `done <task>`, or `log <hours> <task>` for hours.",
+        text: "Type <cmd>done <task></cmd>, or <cmd>log <hours> <task></cmd> for hours.",
       });
     }
     case "pending": {
@@ -66,13 +66,28 @@ export async function replyFor(core: CoreApi, person: Person, command: Command):
       const text = r.mine ? `${sentence}. #${command.submissionId} is decided.` : `#${command.submissionId} was already decided: ${sentence}.`;
       return views.message(text);
     }
+    case "undo": {
+      const { submission, task } = await core.withdraw(person, command.submissionId);
+      const again = isHours(task) ? `<cmd>log <hours> ${task.slug}</cmd>` : `<cmd>done ${task.slug}</cmd>`;
+      return views.message(`You withdrew ${task.title} (#${submission.id}): it is no longer waiting for approval. To send it again, type ${again}.`);
+    }
     case "digest": {
       core.requireRole(person, ["mentor", "coordinator"], "see a digest");
-      return digestMessage(program, await buildDigest(program, store, core.now(), person.role === "mentor" ? { mentorId: person.id } : {}));
+      const digest = await buildDigest(program, store, core.now(), person.role === "mentor" ? { mentorId: person.id } : {});
+      if (!command.full) return digestMessage(program, digest);
+      // The first part is the answer; the rest follow through the outbox, in order, one message each.
+      const [first, ...rest] = fullDigestMessages(program, digest);
+      if (rest.length) {
+        const at = core.now().toISOString();
+        await store.enqueue(rest.map((message, i) => ({ key: `digest-full:${person.id}:${at}:${i + 2}`, recipient: `person:${person.id}` as const, payload: { message } })));
+        core.queued();
+      }
+      return first!;
     }
     case "badges": {
+      core.requireRole(person, ["intern"], "earn badges");
       const awards = await store.awardsOf(person.id);
-      if (awards.length === 0) return views.message("No badges yet. Type `status` to see how close you are.");
+      if (awards.length === 0) return views.message("No badges yet. Type <cmd>status</cmd> to see how close you are.");
       const blocks = awards.map((a): Block => ({
         type: "link",
         label: `${program.playlist(a.playlist)?.badge.name ?? a.playlist} — ${formatDay(a.awardedAt, tz)}${a.revokedAt ? " (revoked)" : a.published ? "" : " (unlisted)"}`,
@@ -83,7 +98,7 @@ export async function replyFor(core: CoreApi, person: Person, command: Command):
     case "badge_publish": {
       core.requireRole(person, ["intern"], "publish badges: each intern publishes their own");
       const award = (await store.awardsOf(person.id)).find((a) => a.playlist === command.playlist);
-      if (!award) throw new StepsError("unknown_badge", `You have no badge for \`${command.playlist}\`. Type \`badges\` to see yours.`);
+      if (!award) throw new StepsError("unknown_badge", `You have no badge for \`${command.playlist}\`. Type <cmd>badges</cmd> to see yours.`);
       const name = program.playlist(award.playlist)?.badge.name ?? award.playlist;
       const link: Block = { type: "link", label: "Badge page", url: core.badgeUrl(award) };
       const say = (text: string) => views.message(text, { type: "text", text }, link);
@@ -113,10 +128,10 @@ export async function replyFor(core: CoreApi, person: Person, command: Command):
     }
     case "remind": {
       await store.setRemindersOff(person.id, !command.on);
-      return views.message(command.on ? "Reminders are on." : "Reminders are off. Type `remind on` to get them again.");
+      return views.message(command.on ? "Reminders are on." : "Reminders are off. Type <cmd>remind on</cmd> to get them again.");
     }
     case "help":
-      return helpMessage(person);
+      return command.topic === undefined ? helpMessage(person) : commandHelpMessage(program, person, command.topic);
   }
 }
 
@@ -128,7 +143,7 @@ export async function act(core: CoreApi, action: Action): Promise<Message> {
   switch (action.action) {
     case "approve":
     case "request_changes":
-      if (!Number.isSafeInteger(id) || id <= 0) throw new StepsError("unknown_submission", "That button is out of date. Type `pending` to see what is waiting.");
+      if (!Number.isSafeInteger(id) || id <= 0) throw new StepsError("unknown_submission", "That button is out of date. Type <cmd>pending</cmd> to see what is waiting.");
       return replyFor(core, person, action.action === "approve" ? { kind: "approve", submissionId: id } : { kind: "changes", submissionId: id, reason: action.reason ?? "" });
     case "publish_badge":
       return replyFor(core, person, { kind: "badge_publish", playlist: action.value });
@@ -147,8 +162,42 @@ function requirementText(r: import("../program/schema.ts").Requirement): string 
 
 function helpMessage(person: Person): Message {
   const mine = commandHelp.filter((c) => c.roles.includes(person.role));
-  return views.message(`Steps commands for ${person.role}s`, {
-    type: "fields",
-    fields: mine.map((c) => ({ label: c.usage, value: c.summary })),
-  });
+  return views.message(
+    `Steps commands for ${person.role}s`,
+    ...mine.map((c): Block => ({ type: "text", text: `<cmd>${c.usage}</cmd> — ${c.summary}` })),
+    { type: "context", text: `Type <cmd>help <command></cmd> for more about one, e.g. <cmd>help ${mine[0]!.name}</cmd>.` },
+  );
+}
+
+/** One command's usage, what it does and an example with this program's own names. */
+function commandHelpMessage(program: Program, person: Person, topic: string): Message {
+  const asked = topic.replace(/^\/?steps\s+/, "");
+  const found = commandHelp.find((c) => c.name === asked) ?? commandHelp.find((c) => c.name.split(" ")[0] === asked.split(" ")[0]);
+  const mine = commandHelp.filter((c) => c.roles.includes(person.role));
+  if (!found) {
+    const names = mine.map((c) => `<cmd>${c.name}</cmd>`).join(", ");
+    throw new StepsError("bad_command", `There is no command \`${asked}\`. Your commands are ${names}.`);
+  }
+  if (!found.roles.includes(person.role)) {
+    const who = found.roles.map((r) => `${r}s`).join(" and ");
+    throw new StepsError("wrong_role", `<cmd>${found.name}</cmd> is only for ${who}. Type <cmd>help</cmd> to see your commands.`);
+  }
+  const example = found.example(examplesFrom(program));
+  return views.message(
+    `${found.usage}: ${found.summary}`,
+    { type: "text", text: `<cmd>${found.usage}</cmd>` },
+    { type: "text", text: found.summary },
+    ...(example ? [{ type: "context", text: `Example: <cmd>${example}</cmd>` } as const] : []),
+  );
+}
+
+/** Examples name this program's first tasks and playlist, so an intern can type them as they are. */
+function examplesFrom(program: Program): Examples {
+  const tasks = program.file.playlists.flatMap((p) => p.tasks);
+  const hoursTask = tasks.find(isHours)?.slug;
+  return {
+    task: (tasks.find((t) => !isHours(t)) ?? tasks[0]!).slug,
+    ...(hoursTask !== undefined && { hoursTask }),
+    playlist: program.file.playlists[0]!.slug,
+  };
 }

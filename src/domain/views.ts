@@ -57,7 +57,7 @@ export function approvalRequest(intern: Person, task: Task, playlist: Playlist, 
           { type: "button", action: "request_changes", label: "Request changes", value: String(s.id) },
         ],
       },
-      { type: "context", text: `Submission #${s.id} · or type \`approve ${s.id}\` / \`changes ${s.id} <reason>\`` },
+      { type: "context", text: `Submission #${s.id} · or type <cmd>approve ${s.id}</cmd> / <cmd>changes ${s.id} <reason></cmd>` },
     ],
   };
 }
@@ -83,6 +83,15 @@ export function decidedRequest(
   };
 }
 
+/** The approval request once the intern took it back: the same place, no buttons. */
+export function withdrawnRequest(intern: Person, task: Task, playlist: Playlist, s: Submission, at: Date, timeZone: string): Message {
+  const text = `${intern.name} withdrew this on ${formatMoment(at, timeZone)}: there is nothing to decide.`;
+  return {
+    text: `${task.title} for ${intern.name}: withdrawn`,
+    blocks: [submissionFields(intern, task, playlist, s), { type: "text", text }, { type: "context", text: `Submission #${s.id}` }],
+  };
+}
+
 export function decisionSentence(d: Decision, decider: Person, timeZone: string): string {
   const verb = d.decision === "approved" ? "Approved" : "Changes requested";
   return `${verb} by ${decider.name} on ${formatMoment(d.decidedAt, timeZone)}`;
@@ -96,7 +105,7 @@ export function outcomeForIntern(task: Task, s: Submission, d: Decision, decider
   const text = `${decider.name} sent back ${task.title} (#${s.id}): ${d.reason}`;
   return message(text, { type: "text", text: `${decider.name} sent back ${task.title} (#${s.id}).` }, reasonField(d.reason ?? ""), {
     type: "context",
-    text: `Fix it, then type \`done ${task.slug}\` again. ${formatMoment(d.decidedAt, timeZone)}`,
+    text: `Fix it, then type <cmd>done ${task.slug}</cmd> again. ${formatMoment(d.decidedAt, timeZone)}`,
   });
 }
 
@@ -116,7 +125,7 @@ export function awardForIntern(playlist: Playlist, badgeUrl: string, addToProfil
     { type: "buttons", buttons: [{ type: "button", action: "publish_badge", label: "Publish badge page", value: playlist.slug, style: "primary" }] },
     {
       type: "context",
-      text: `Until you type \`badge publish ${playlist.slug}\`, the page only says that the badge exists: publish it before you share it.`,
+      text: `Until you type <cmd>badge publish ${playlist.slug}</cmd>, the page only says that the badge exists: publish it before you share it.`,
     },
   );
 }

@@ -71,7 +71,7 @@ export function createRunDue(options: RunDueOptions): RunDue {
             id,
             at,
             items: async () => {
-              const message = reminderMessage(event, startAt, tz);
+              const message = reminderMessage(event, startAt, tz, at);
               return audienceOf(event.audience, await people()).map((p) => ({ key: `${id}:person:${p.id}`, recipient: `person:${p.id}` as const, message }));
             },
           });

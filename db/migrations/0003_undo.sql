@@ -1,0 +1,2 @@
+DROP INDEX "submissions_once_live_key";--> statement-breakpoint
+CREATE UNIQUE INDEX "submissions_once_live_key" ON "submissions" USING btree ("person_id","playlist","task") WHERE "submissions"."is_once" and "submissions"."status" not in ('changes_requested', 'withdrawn');
