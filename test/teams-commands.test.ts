@@ -125,3 +125,23 @@ describe("Teams commands", () => {
     expect(t.connector.calls).toEqual([]);
   });
 });
+
+describe("Teams: database down", () => {
+  let down: TeamsRig;
+  beforeAll(async () => {
+    down = await teamsRig();
+  });
+  afterAll(async () => {
+    await down.close();
+  });
+
+  it("acknowledges nothing it could not record: a 500, so Teams sends the activity again", async () => {
+    const ana = down.member("ana", "ana@example.org");
+    await down.steps.db.close();
+    const message = await down.post(teamsActivity(down.connector, { from: ana, text: "done safety-walk" }));
+    const installed = await down.post(teamsActivity(down.connector, { type: "conversationUpdate", from: ana, membersAdded: [{ id: BOT_ID }] }));
+    expect([message.status, installed.status]).toEqual([500, 500]);
+    for (const res of [message, installed]) expect(await res.text()).not.toMatch(/sql|database|connect|pglite|postgres|inbox/i);
+    expect(down.connector.calls).toEqual([]);
+  });
+});
