@@ -153,7 +153,6 @@ describe("the inbox keeps every acknowledged request", () => {
     }
     expect([...inbox.values()].every((s) => s === "done")).toBe(true);
   });
-
 });
 
 describe("the inbox does a Slack request delivered twice once", () => {
@@ -164,7 +163,8 @@ describe("the inbox does a Slack request delivered twice once", () => {
     cleanups.push(() => s.close());
   });
 
-  it("does a Slack command delivered twice once, at the same moment or later, and answers it once Slack is back", async () => {    const responseUrl = s.fake.responseUrl("twice");
+  it("does a Slack command delivered twice once, at the same moment or later, and answers it once Slack is back", async () => {
+    const responseUrl = s.fake.responseUrl("twice");
     const statuses = await Promise.all([1, 2].map(() => s.send.command(users.ana, "log 1h field-hours", { responseUrl, triggerId: "trigger-twice" }).then((r) => r.status)));
     await s.settle();
     expect((await s.send.command(users.ana, "log 1h field-hours", { responseUrl, triggerId: "trigger-twice" })).status).toBe(200);
@@ -196,7 +196,8 @@ describe("the inbox does a Teams activity delivered twice once", () => {
     cleanups.push(() => t.close());
   });
 
-  it("does a Teams message delivered twice at once only once, and answers it when the first reply fails", async () => {    const eve = t.member("eve", "eve@example.org");
+  it("does a Teams message delivered twice at once only once, and answers it when the first reply fails", async () => {
+    const eve = t.member("eve", "eve@example.org");
     const activity = teamsActivity(t.connector, { from: eve, text: "done safety-walk" });
     const statuses = await Promise.all([t.post(activity), t.post(activity)]);
     expect(statuses.map((r) => r.status)).toEqual([200, 200]);
