@@ -257,7 +257,8 @@ describe("badge credentials", () => {
     ]);
   });
 
-  it("keeps the issuer key across restarts and never publishes its private part", async () => {
+  // Two more start-ups on a database of its own: 5 s alone, and several times that in a full run beside another.
+  it("keeps the issuer key across restarts and never publishes its private part", { timeout: 120_000 }, async () => {
     const t = await setup();
     const first = await t.steps.badges.keys();
     const row = await t.steps.store.getSetting<Record<string, string>>(KEY_SETTING);

@@ -18,7 +18,7 @@ describe("architecture boundaries", () => {
     const forbidden = /^(@slack\/|botbuilder|botframework-|drizzle-orm|postgres$|@electric-sql\/|(node:)?(http|https|http2|net|worker_threads)$)/;
     const offenders = files(join(root, "src")).flatMap((f) =>
       importsOf(f)
-        .filter((i) => forbidden.test(i) || i.includes("/adapters/") || i.includes("/db/") || i.startsWith("../app") )
+        .filter((i) => forbidden.test(i) || i.includes("/adapters/") || i.includes("/db/") || i.startsWith("../app"))
         .map((i) => `${relative(root, f)} imports ${i}`),
     );
     expect(offenders).toEqual([]);

@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from "node:fs";
 import { sql } from "drizzle-orm";
 import postgres from "postgres";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -87,5 +88,18 @@ describe.runIf(onPostgres)("a PostgreSQL backend lost under a transaction", () =
     await expect(attempt).rejects.toThrow();
     // Before the patch this failed with "terminating connection due to administrator command".
     expect(await store().getSetting("absent")).toBeUndefined();
+  });
+});
+
+describe("the postgres.js patch", () => {
+  it("fits the exact version installed, which package.json pins", () => {
+    const json = (path: string) => JSON.parse(readFileSync(path, "utf8")) as Record<string, any>;
+    const patched = readdirSync("patches").flatMap((f) => /^postgres\+(.+)\.patch$/.exec(f)?.[1] ?? []);
+    // A range would let `npm install` move to a version the patch may not fit, and the tests above would no longer say so.
+    expect({ patched, pinned: json("package.json").dependencies.postgres, installed: json("node_modules/postgres/package.json").version }).toEqual({
+      patched: [json("node_modules/postgres/package.json").version],
+      pinned: patched[0],
+      installed: patched[0],
+    });
   });
 });

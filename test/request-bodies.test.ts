@@ -117,7 +117,7 @@ describe("Slack: any body gets a 4xx and the process lives", () => {
       }),
       { numRuns: 100 },
     );
-    await t.steps.dispatcher.idle();
+    await t.server.idle();
     expect(unanswered()).toEqual([]);
   }, PROPERTY_TIMEOUT_MS);
 
@@ -129,7 +129,7 @@ describe("Slack: any body gets a 4xx and the process lives", () => {
       { type: "app_uninstalled", event_ts: "1.4" },
     ];
     for (const [i, event] of events.entries()) expect((await slack.event(event, `EvIgnored${i}`)).status, event.type).toBe(200);
-    await t.steps.dispatcher.idle();
+    await t.server.idle();
     expect(fake.calls.filter((c) => c.method !== "auth.test")).toEqual([]);
     await alive();
   });
@@ -173,7 +173,7 @@ describe("Teams: any body gets a 4xx and the process lives", () => {
       }),
       { numRuns: 100 },
     );
-    await t.steps.dispatcher.idle();
+    await t.server.idle();
   }, PROPERTY_TIMEOUT_MS);
 
   it("answers a body over the limit with 413 after reading it, so the client is not cut off mid-request", async () => {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createLogger } from "../src/log.ts";
 import { slackPayloads } from "./support/fake-slack.ts";
 import { startFakeSocket, type FakeSocket } from "./support/fake-socket.ts";
 import { ANNOUNCE, slackStack, textOf, users, type SlackStack } from "./support/slack.ts";
@@ -9,9 +10,11 @@ import { until } from "./support/wait.ts";
 
 let socket: FakeSocket;
 let s: SlackStack;
+const logged: { message: string }[] = [];
 beforeAll(async () => {
   socket = await startFakeSocket();
-  s = await slackStack({ fake: { socketUrl: socket.url }, vars: { SLACK_APP_TOKEN: "xapp-1-test", SLACK_SIGNING_SECRET: "" } });
+  const log = createLogger("error", (line) => logged.push(JSON.parse(line) as { message: string }));
+  s = await slackStack({ fake: { socketUrl: socket.url }, vars: { SLACK_APP_TOKEN: "xapp-1-test", SLACK_SIGNING_SECRET: "" }, log });
 });
 afterAll(async () => {
   await s?.close();
@@ -85,5 +88,19 @@ describe("Slack over Socket Mode", () => {
     expect(textOf(posts.find((p) => p.body.channel === ANNOUNCE)!.body)).toContain("Public Works Explorer");
     expect(posts.filter((p) => p.body.channel === `D${users.ana}` && /approved Fleet tour/.test(textOf(p.body)))).toHaveLength(1);
     expect(s.fake.of("views.publish").filter((p) => p.body.user_id === users.ana)).toHaveLength(1);
+  });
+
+  // Last: it closes the database.
+  it("leaves an envelope it could not record unacked, so Slack sends it again", async () => {
+    const answered = s.fake.of("response_url").length;
+    await s.steps.db.close();
+    void socket.send("slash_commands", slackPayloads.command(users.ana, "done safety-walk", s.fake.responseUrl("down")), { envelopeId: "EnvDown" });
+    await until("the intake gives up on it", () => logged.some((l) => l.message === "slack request not recorded, so not acknowledged"));
+    // Acks travel in order on the one socket: once an envelope sent after it is acked (a command Steps ignores,
+    // acked without the database), an ack of the first would have arrived.
+    expect(await socket.send("slash_commands", { ...slackPayloads.command(users.ana, "x", s.fake.responseUrl("other")), command: "/other" })).toBeDefined();
+    expect(socket.acked.map((a) => a.envelopeId)).not.toContain("EnvDown");
+    await s.settle();
+    expect(s.fake.of("response_url")).toHaveLength(answered);
   });
 });

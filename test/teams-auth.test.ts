@@ -1,4 +1,5 @@
 import { createHmac } from "node:crypto";
+import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import teamsAdapter, { readTeamsEnv } from "../adapters/teams/index.ts";
 import { readEnv } from "../src/config.ts";
@@ -42,6 +43,37 @@ describe("Teams with an app id: botbuilder authenticates every request", () => {
     expect(await t.steps.store.submissionsOf(ana.id)).toEqual([]);
     expect(await t.steps.store.identitiesOf([ana.id])).toEqual([]);
   });
+
+  it("answers any body, without a token or with a forged one, with a 4xx, and keeps serving (property)", async () => {
+    const quiet = vi.spyOn(console, "error").mockImplementation(() => {});
+    const body = fc.oneof(
+      fc.jsonValue().map((v) => ({ body: JSON.stringify(v), type: "application/json" })),
+      fc.record({ type: fc.constantFrom("message", "invoke", "conversationUpdate"), text: fc.string({ maxLength: 20 }), serviceUrl: fc.oneof(fc.constant(t.connector.url), fc.string({ maxLength: 20 })) }).map((v) => ({ body: JSON.stringify(v), type: "application/json" })),
+      fc.dictionary(fc.string({ maxLength: 12 }), fc.string({ maxLength: 20 }), { maxKeys: 6 }).map((d) => ({ body: new URLSearchParams(d).toString(), type: "application/x-www-form-urlencoded" })),
+      fc.uint8Array({ maxLength: 300 }).map((b) => ({ body: Buffer.from(b).toString("utf8"), type: "application/octet-stream" })),
+    );
+    const authorization = fc.oneof(
+      fc.constant(undefined),
+      fc.string({ maxLength: 40 }).map((s) => `Bearer ${s}`),
+      fc.constant(`Bearer ${forgedToken({ iss: "https://api.botframework.com" })}`),
+    );
+    try {
+      await fc.assert(
+        fc.asyncProperty(body, authorization, async ({ body, type }, auth) => {
+          const headers: Record<string, string> = { "content-type": type };
+          if (auth !== undefined) headers.authorization = auth;
+          const res = await fetch(`${t.server.url}/api/messages`, { method: "POST", body, headers });
+          await res.arrayBuffer();
+          expect(res.status >= 400 && res.status < 500, `${res.status} for ${auth ?? "no token"}: ${body.slice(0, 200)}`).toBe(true);
+          expect((await fetch(`${t.server.url}/healthz`)).status).toBe(200);
+        }),
+        { numRuns: 100 },
+      );
+    } finally {
+      quiet.mockRestore();
+    }
+    expect(t.connector.calls).toEqual([]);
+  }, 120_000);
 });
 
 describe("Teams settings", () => {

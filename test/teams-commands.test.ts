@@ -136,3 +136,30 @@ describe("Teams commands", () => {
     expect(t.connector.calls).toEqual([]);
   });
 });
+
+describe("Teams: database down", () => {
+  let down: TeamsRig;
+  beforeAll(async () => {
+    down = await teamsRig();
+  });
+  afterAll(async () => {
+    await down.close();
+  });
+
+  it("acknowledges nothing it could not record: a 500, so Teams sends the activity again; /healthz blames the database", async () => {
+    const ana = down.member("ana", "ana@example.org");
+    const health = async () => {
+      const res = await fetch(`${down.server.url}/healthz`);
+      return { status: res.status, teams: ((await res.json()) as { parts: { teams?: string } }).parts.teams };
+    };
+    expect(await health()).toEqual({ status: 200, teams: "ok" });
+    await down.steps.db.close();
+    // Teams itself is fine; /healthz is 503 for the database alone.
+    expect(await health()).toEqual({ status: 503, teams: "ok" });
+    const message = await down.post(teamsActivity(down.connector, { from: ana, text: "done safety-walk" }));
+    const installed = await down.post(teamsActivity(down.connector, { type: "conversationUpdate", from: ana, membersAdded: [{ id: BOT_ID }] }));
+    expect([message.status, installed.status]).toEqual([500, 500]);
+    for (const res of [message, installed]) expect(await res.text()).not.toMatch(/sql|database|connect|pglite|postgres|inbox/i);
+    expect(down.connector.calls).toEqual([]);
+  });
+});

@@ -156,6 +156,8 @@ function responseShim(res: ServerResponse): Response {
     },
     end() {
       if (res.headersSent) return shim;
+      // botbuilder answers a failed turn with the error's message: a failed query's text, with the activity in it. It is in the log.
+      if (status >= 500) body = "Steps could not take this request now; try again.";
       if (body === undefined) res.writeHead(status).end();
       else if (typeof body === "string") res.writeHead(status, { "content-type": "text/plain" }).end(body);
       else res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
