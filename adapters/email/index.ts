@@ -3,7 +3,7 @@ import { z } from "zod";
 import { publicUrl } from "../../src/config.ts";
 import type { PlatformAdapter } from "../platform.ts";
 import { createPreview, previewRoutes } from "./preview.ts";
-import { emailTransport, rateLimited, smtpSender, type Sender } from "./transport.ts";
+import { emailTransport, rateLimited, smtpSender, type LinkMaker, type Sender } from "./transport.ts";
 import { unsubscribeLinks, unsubscribeRoutes } from "./unsubscribe.ts";
 
 const pem = z
@@ -36,48 +36,56 @@ export function readEmailEnv(raw: Record<string, string | undefined>) {
   return parsed.data;
 }
 
+export interface EmailAdapterOptions {
+  /** Where each button of an email leads (the signed approve / request-changes links); without, the email says to answer in chat. */
+  links?: LinkMaker;
+}
+
 /**
  * Email: for people outside the chat (roster column `contact`), and the
  * fallback for a message no chat platform could deliver. Without SMTP_URL and
  * without a chat platform it renders into the playground's Email pane instead.
  */
-const email: PlatformAdapter = {
-  name: "email",
-  configured: (env) => Boolean(readEmailEnv(env.raw).SMTP_URL),
-  async start(ctx) {
-    const vars = readEmailEnv(ctx.env.raw);
-    const settings = ctx.core.program.file.email;
-    const preview = createPreview();
-    previewRoutes(ctx.routes, preview, ctx.store);
-    const chats = ctx.configured.filter((name) => name !== "email");
-    if (!vars.SMTP_URL && chats.length > 0) {
-      ctx.log.info("email off", { reason: "set SMTP_URL to send email" });
-      return null;
-    }
-    // Kept in the database: unsubscribe links must outlive a restart, and Message-IDs a database made again.
-    const [key, installation] = await Promise.all([
-      ctx.store.initSetting("email:unsubscribe-key", randomBytes(32).toString("base64url")),
-      ctx.store.initSetting("email:installation", randomBytes(6).toString("hex")),
-    ]);
-    const unsubscribe = unsubscribeLinks(Buffer.from(key, "base64url"), publicUrl(ctx.env));
-    unsubscribeRoutes(ctx.routes, unsubscribe, ctx.store, ctx.log);
-    const dkim = vars.DKIM_DOMAIN && vars.DKIM_SELECTOR && vars.DKIM_PRIVATE_KEY ? { domain: vars.DKIM_DOMAIN, selector: vars.DKIM_SELECTOR, privateKey: vars.DKIM_PRIVATE_KEY } : undefined;
-    const sender: Sender = vars.SMTP_URL ? rateLimited(smtpSender(vars.SMTP_URL, dkim), settings.per_second) : preview.sender;
-    const others = chats.length > 0 ? chats.map((c) => c[0]!.toUpperCase() + c.slice(1)).join(" or ") : "chat";
-    ctx.log.info(vars.SMTP_URL ? "email on" : "email previews on: emails show in the playground's Email pane", { perSecond: settings.per_second, dkim: Boolean(dkim) });
-    if (vars.SMTP_URL && !dkim) ctx.log.warn("email is not DKIM-signed: mail clients ignore one-click unsubscribe without it (set DKIM_DOMAIN, DKIM_SELECTOR, DKIM_PRIVATE_KEY)");
-    const transport = emailTransport({
-      sender,
-      store: ctx.store,
-      log: ctx.log,
-      from: { name: ctx.core.program.name, address: vars.EMAIL_FROM ?? "steps@localhost" },
-      ...(settings.reply_to ? { replyTo: settings.reply_to } : {}),
-      installation,
-      unsubscribeUrl: (person) => unsubscribe.url(person),
-      fallbackNote: `Steps could not reach you on ${others}, so it wrote to you by email; from now on it will, until you use Steps on ${others}. To get messages there instead, open Steps on ${others} and say "help". To keep email, ask your coordinator to set your contact to email.`,
-    });
-    return { transport, close: async () => sender.close(), ...(sender.health ? { health: sender.health } : {}) };
-  },
-};
+export function emailAdapter(options: EmailAdapterOptions = {}): PlatformAdapter {
+  return {
+    name: "email",
+    configured: (env) => Boolean(readEmailEnv(env.raw).SMTP_URL),
+    async start(ctx) {
+      const vars = readEmailEnv(ctx.env.raw);
+      const settings = ctx.core.program.file.email;
+      const preview = createPreview();
+      previewRoutes(ctx.routes, preview, ctx.store);
+      const chats = ctx.configured.filter((name) => name !== "email");
+      if (!vars.SMTP_URL && chats.length > 0) {
+        ctx.log.info("email off", { reason: "set SMTP_URL to send email" });
+        return null;
+      }
+      // Kept in the database: unsubscribe links must outlive a restart, and Message-IDs a database made again.
+      const [key, installation] = await Promise.all([
+        ctx.store.initSetting("email:unsubscribe-key", randomBytes(32).toString("base64url")),
+        ctx.store.initSetting("email:installation", randomBytes(6).toString("hex")),
+      ]);
+      const unsubscribe = unsubscribeLinks(Buffer.from(key, "base64url"), publicUrl(ctx.env));
+      unsubscribeRoutes(ctx.routes, unsubscribe, ctx.store, ctx.log);
+      const dkim = vars.DKIM_DOMAIN && vars.DKIM_SELECTOR && vars.DKIM_PRIVATE_KEY ? { domain: vars.DKIM_DOMAIN, selector: vars.DKIM_SELECTOR, privateKey: vars.DKIM_PRIVATE_KEY } : undefined;
+      const sender: Sender = vars.SMTP_URL ? rateLimited(smtpSender(vars.SMTP_URL, dkim), settings.per_second) : preview.sender;
+      const others = chats.length > 0 ? chats.map((c) => c[0]!.toUpperCase() + c.slice(1)).join(" or ") : "chat";
+      ctx.log.info(vars.SMTP_URL ? "email on" : "email previews on: emails show in the playground's Email pane", { perSecond: settings.per_second, dkim: Boolean(dkim) });
+      if (vars.SMTP_URL && !dkim) ctx.log.warn("email is not DKIM-signed: mail clients ignore one-click unsubscribe without it (set DKIM_DOMAIN, DKIM_SELECTOR, DKIM_PRIVATE_KEY)");
+      const transport = emailTransport({
+        sender,
+        store: ctx.store,
+        log: ctx.log,
+        from: { name: ctx.core.program.name, address: vars.EMAIL_FROM ?? "steps@localhost" },
+        ...(settings.reply_to ? { replyTo: settings.reply_to } : {}),
+        installation,
+        ...(options.links ? { links: options.links } : {}),
+        unsubscribeUrl: (person) => unsubscribe.url(person),
+        fallbackNote: `Steps could not reach you on ${others}, so it wrote to you by email; from now on it will, until you use Steps on ${others}. To get messages there instead, open Steps on ${others} and say "help". To keep email, ask your coordinator to set your contact to email.`,
+      });
+      return { transport, close: async () => sender.close(), ...(sender.health ? { health: sender.health } : {}) };
+    },
+  };
+}
 
-export default email;
+export default emailAdapter();

@@ -7,8 +7,12 @@ import { SMTPServer } from "smtp-server";
  * client would. `fail` queues replies for the next messages' DATA (451: try
  * later, 550: refused), and `refuse` addresses it rejects at RCPT TO.
  */
+export const MAX_SIZE = 10 * 1024 * 1024;
+
 export async function startSmtp(options: { port?: number } = {}) {
   const received: ParsedMail[] = [];
+  /** Each accepted message as it came over the wire. */
+  const sources = new Map<ParsedMail, Buffer>();
   const failures: { code: number; text: string }[] = [];
   const refused = new Set<string>();
   let attempts = 0;
@@ -17,6 +21,8 @@ export async function startSmtp(options: { port?: number } = {}) {
     // On loopback Steps may send in clear; the test has no certificate to offer.
     disabledCommands: ["STARTTLS"],
     logger: false,
+    // Advertised in EHLO (RFC 1870); a larger message is refused with 552.
+    size: MAX_SIZE,
     onRcptTo(address, _session, callback) {
       if (refused.has(address.address.toLowerCase())) return callback(Object.assign(new Error("5.1.1 No such user here"), { responseCode: 550 }));
       callback();
@@ -28,9 +34,11 @@ export async function startSmtp(options: { port?: number } = {}) {
       stream.on("data", (c: Buffer) => chunks.push(c));
       stream.on("end", () => {
         if (failure) return callback(Object.assign(new Error(failure.text), { responseCode: failure.code }));
-        simpleParser(Buffer.concat(chunks)).then(
+        const source = Buffer.concat(chunks);
+        simpleParser(source).then(
           (mail) => {
             received.push(mail);
+            sources.set(mail, source);
             callback();
           },
           (error: Error) => callback(error),
@@ -44,6 +52,7 @@ export async function startSmtp(options: { port?: number } = {}) {
     url: `smtp://127.0.0.1:${port}`,
     port,
     received,
+    source: (mail: ParsedMail) => sources.get(mail)!,
     /** Every DATA the server answered, accepted or not. */
     get attempts() {
       return attempts;
