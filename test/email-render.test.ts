@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { readEmailEnv } from "../adapters/email/index.ts";
 import { renderEmail, type Email } from "../adapters/email/render.ts";
-import { emailTransport, isLoopback, smtpFailure, type Sender } from "../adapters/email/transport.ts";
+import { emailTransport, isLoopback, rateLimited, smtpFailure, type Sender } from "../adapters/email/transport.ts";
 import { silentLogger } from "../src/log.ts";
 import type { Message } from "../src/messages.ts";
 import type { Person, Store } from "../src/store.ts";
@@ -72,6 +72,18 @@ describe("email transport", () => {
     expect(sent[0]!.messageId).toBe("<approval-7-3.abc@city.example.org>");
     expect(sent[1]!.messageId).toBe(sent[0]!.messageId);
     expect(ref).toEqual({ platform: "email", messageId: sent[0]!.messageId, subject: "Approval request: Safety walk", personId: 3 });
+  });
+});
+
+describe("email rate", () => {
+  it("starts at most per_second emails a second, however many the dispatcher's workers hand it at once", async () => {
+    const starts: number[] = [];
+    const limited = rateLimited({ send: async () => void starts.push(performance.now()), close() {} }, 50);
+    const email = renderEmail(request, { from, to, messageId: "<r@x>" });
+    await Promise.all(Array.from({ length: 10 }, () => limited.send(email)));
+    expect(starts).toHaveLength(10);
+    // 20 ms apart (a timer may fire a millisecond early).
+    for (let i = 1; i < starts.length; i++) expect(starts[i]! - starts[i - 1]!).toBeGreaterThanOrEqual(19);
   });
 });
 
