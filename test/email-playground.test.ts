@@ -46,6 +46,17 @@ describe("email without a mail server", () => {
     expect(inbox.messages).toEqual([]);
   });
 
+  it("is off with the playground off: no preview counts as delivered unseen", async () => {
+    const quiet = await bootForTest({ PLAYGROUND: "0" });
+    const off = await startServer(quiet, [web, email]);
+    try {
+      expect(off.adapters).toEqual([]);
+    } finally {
+      await off.close();
+      await quiet.close();
+    }
+  });
+
   it("has nothing for someone not on the roster", async () => {
     expect((await fetch(`${server.url}/email/preview?person=99999`)).status).toBe(404);
   });
