@@ -87,9 +87,9 @@ export function rateLimited(sender: Sender, perSecond: number): Sender {
   let next = 0;
   return {
     async send(email) {
-      const at = Math.max(Date.now(), next);
+      const at = Math.max(performance.now(), next);
       next = at + gap;
-      const wait = at - Date.now();
+      const wait = at - performance.now();
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
       await sender.send(email);
     },
