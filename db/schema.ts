@@ -29,6 +29,8 @@ export const people = pgTable(
     department: text("department"),
     mentorId: integer("mentor_id"),
     remindersOff: boolean("reminders_off").notNull().default(false),
+    /** Where Steps writes to them: `chat`, `email` or `both`. */
+    contact: text("contact", { enum: ["chat", "email", "both"] }).notNull().default("chat"),
     createdAt: createdAt(),
     updatedAt: ts("updated_at").notNull().defaultNow(),
   },

@@ -12,7 +12,13 @@ export interface Person {
   department: string | null;
   mentorId: number | null;
   remindersOff: boolean;
+  /** Where Steps writes to them (roster column `contact`). */
+  contact: Contact;
 }
+
+/** `chat`: their chat platform, by email only for what no chat platform could deliver; `email`: by email only; `both`. */
+export const CONTACTS = ["chat", "email", "both"] as const;
+export type Contact = (typeof CONTACTS)[number];
 
 /** withdrawn: the intern took it back (`undo`) before anyone decided it. */
 export type SubmissionStatus = "pending" | "approved" | "changes_requested" | "withdrawn";
@@ -150,6 +156,8 @@ export interface PersonUpsert {
   role: Role;
   department: string | null;
   mentorEmail: string | null;
+  /** Default `chat`. */
+  contact?: Contact;
 }
 
 export interface DigestRows {

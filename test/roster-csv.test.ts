@@ -36,9 +36,9 @@ describe("parseRoster", () => {
     expect(parseRoster(text, program)).toEqual({
       ok: true,
       rows: [
-        { line: 2, email: "mia.lopez@example.gov", name: "Mia Lopez", role: "mentor", department: "planning", mentorEmail: null },
-        { line: 3, email: "sam@example.org", name: "Sam Lee", role: "intern", department: "planning", mentorEmail: "mia.lopez@example.gov" },
-        { line: 4, email: "cora@example.gov", name: "Cora Diaz", role: "coordinator", department: null, mentorEmail: null },
+        { line: 2, email: "mia.lopez@example.gov", name: "Mia Lopez", role: "mentor", department: "planning", mentorEmail: null, contact: "chat" },
+        { line: 3, email: "sam@example.org", name: "Sam Lee", role: "intern", department: "planning", mentorEmail: "mia.lopez@example.gov", contact: "chat" },
+        { line: 4, email: "cora@example.gov", name: "Cora Diaz", role: "coordinator", department: null, mentorEmail: null, contact: "chat" },
       ],
     });
   });
@@ -49,8 +49,8 @@ describe("parseRoster", () => {
     expect(result).toEqual({
       ok: true,
       rows: [
-        { line: 2, email: "sam@example.org", name: "Sam", role: "intern", department: "parks", mentorEmail: "mia@example.gov" },
-        { line: 3, email: "mia@example.gov", name: "Mia", role: "mentor", department: "parks", mentorEmail: null },
+        { line: 2, email: "sam@example.org", name: "Sam", role: "intern", department: "parks", mentorEmail: "mia@example.gov", contact: "chat" },
+        { line: 3, email: "mia@example.gov", name: "Mia", role: "mentor", department: "parks", mentorEmail: null, contact: "chat" },
       ],
     });
   });
@@ -151,7 +151,7 @@ describe("parseRoster", () => {
     const text = `${HEADER},phone\nmia@example.gov,Mia,mentor,parks,,555-0100\n`;
     expect(parseRoster(text, program)).toEqual({
       ok: false,
-      errors: [{ line: 1, message: 'Header: unknown column "phone". Use exactly these columns, in any order: email,name,role,department,mentor_email.' }],
+      errors: [{ line: 1, message: 'Header: unknown column "phone". Use exactly these columns, in any order: email,name,role,department,mentor_email (and optionally contact).' }],
     });
   });
 
@@ -163,7 +163,7 @@ describe("parseRoster", () => {
         {
           line: 1,
           message:
-            'Header: unknown column "departmnt" (did you mean department?); missing columns department, mentor_email. Use exactly these columns, in any order: email,name,role,department,mentor_email.',
+            'Header: unknown column "departmnt" (did you mean department?); missing columns department, mentor_email. Use exactly these columns, in any order: email,name,role,department,mentor_email (and optionally contact).',
         },
       ],
     });
@@ -173,7 +173,7 @@ describe("parseRoster", () => {
     const text = `${HEADER},email\n`;
     expect(parseRoster(text, program)).toEqual({
       ok: false,
-      errors: [{ line: 1, message: "Header: column email appears twice. Use exactly these columns, in any order: email,name,role,department,mentor_email." }],
+      errors: [{ line: 1, message: "Header: column email appears twice. Use exactly these columns, in any order: email,name,role,department,mentor_email (and optionally contact)." }],
     });
   });
 
@@ -212,6 +212,20 @@ describe("parseRoster", () => {
     expect(parseRoster(text, program)).toEqual({
       ok: false,
       errors: [{ line: 3, message: 'A field on this line has a " in it. Put the whole field in double quotes and double the quote, e.g. "Sam ""Sammy"" Lee".' }],
+    });
+  });
+  it("reads the optional contact column: chat, email or both, chat when empty, and suggests a fix for anything else", () => {
+    const text = [
+      `${HEADER},contact`,
+      "mia@example.gov,Mia,mentor,parks,,Email",
+      "sam@example.org,Sam,intern,parks,mia@example.gov,",
+      "cora@example.gov,Cora,coordinator,,,both",
+    ].join("\n");
+    const parsed = parseRoster(text, program);
+    expect(parsed.ok && parsed.rows.map((r) => r.contact)).toEqual(["email", "chat", "both"]);
+    expect(parseRoster(`${HEADER},contact\nmia@example.gov,Mia,mentor,parks,,emial`, program)).toEqual({
+      ok: false,
+      errors: [{ line: 2, message: 'contact "emial" must be chat, email or both. Did you mean email?' }],
     });
   });
 });

@@ -50,7 +50,7 @@ describe("Slack transport", () => {
     s.fake.set({ failures: { "chat.postMessage": "internal_error" } });
     expect((await failure(t.sendToChannel("announcements", hello))).options).toEqual({ permanent: false });
     s.fake.set({});
-    const nobody = { id: 999, email: "nobody@example.org", name: "Nobody", role: "intern" as const, department: null, mentorId: null, remindersOff: false };
+    const nobody = { id: 999, email: "nobody@example.org", name: "Nobody", role: "intern" as const, department: null, mentorId: null, remindersOff: false, contact: "chat" as const };
     expect((await failure(t.sendToPerson(nobody, undefined, hello))).options).toEqual({ permanent: true });
     expect((await failure(t.update({ platform: "teams", id: 1 }, hello))).options).toEqual({ permanent: true });
   });
@@ -101,24 +101,24 @@ describe("Slack transport", () => {
     const t = slackTransport({ client, store: s.steps.store, program: s.steps.program, log: silentLogger, dedupHistory: true });
     const max = (await s.steps.store.personByEmail("max@example.org"))!;
     const queuedAt = new Date();
-    const first = await t.sendToPerson(max, undefined, hello, { id: "41", queuedAt, resumed: false });
+    const first = await t.sendToPerson(max, undefined, hello, { id: "41", queuedAt, resumed: false, key: "test" });
     expect(s.fake.of("chat.postMessage").map((c) => c.body.metadata)).toEqual([{ event_type: OUTBOX_EVENT, event_payload: { outbox: "41" } }]);
     expect(s.fake.of("conversations.history")).toEqual([]);
     // The process that posted it died before marking it sent: the next one finds it.
-    expect(await t.sendToPerson(max, undefined, hello, { id: "41", queuedAt, resumed: true })).toEqual(first);
+    expect(await t.sendToPerson(max, undefined, hello, { id: "41", queuedAt, resumed: true, key: "test" })).toEqual(first);
     // Its DM's latest messages, since a little before it was queued.
     expect(s.fake.of("conversations.history").map((c) => c.body)).toMatchObject([
       { channel: `D${users.max}`, oldest: ((queuedAt.getTime() - 60_000) / 1000).toFixed(6), limit: String(HISTORY_WINDOW), include_all_metadata: "true" },
     ]);
     // One it had not posted yet is posted.
-    await t.sendToPerson(max, undefined, hello, { id: "42", queuedAt, resumed: true });
+    await t.sendToPerson(max, undefined, hello, { id: "42", queuedAt, resumed: true, key: "test" });
     expect(s.fake.of("chat.postMessage").map((c) => c.body.metadata)).toEqual([41, 42].map((id) => ({ event_type: OUTBOX_EVENT, event_payload: { outbox: String(id) } })));
   });
 
   it("without SLACK_DEDUP_HISTORY, sends no metadata and reads no history", async () => {
     const t = strictTransport();
     const max = (await s.steps.store.personByEmail("max@example.org"))!;
-    await t.sendToPerson(max, undefined, hello, { id: "41", queuedAt: new Date(), resumed: true });
+    await t.sendToPerson(max, undefined, hello, { id: "41", queuedAt: new Date(), resumed: true, key: "test" });
     expect(s.fake.of("chat.postMessage").map((c) => c.body.metadata)).toEqual([undefined]);
     expect(s.fake.of("conversations.history")).toEqual([]);
   });
@@ -129,7 +129,7 @@ describe("Slack transport", () => {
     const client = new webApi.WebClient("xoxb-test", { slackApiUrl: s.fake.apiUrl, retryConfig: { retries: 0 } });
     const t = slackTransport({ client, store: s.steps.store, program: s.steps.program, log: createLogger("warn", (l) => lines.push(l)), dedupHistory: true });
     const max = (await s.steps.store.personByEmail("max@example.org"))!;
-    await t.sendToPerson(max, undefined, hello, { id: "41", queuedAt: new Date(), resumed: true });
+    await t.sendToPerson(max, undefined, hello, { id: "41", queuedAt: new Date(), resumed: true, key: "test" });
     expect(s.fake.of("chat.postMessage")).toHaveLength(1);
     expect(lines.map((l) => (JSON.parse(l) as { message: string }).message)).toEqual([
       "slack: could not look for a message before sending it again (slack: missing_scope): SLACK_DEDUP_HISTORY needs the im:history scope, add it to the app and reinstall it",

@@ -50,6 +50,20 @@ function feed(name: string, items: readonly Posted[], viewer: number, timeZone: 
   return `<ol class="feed" data-feed="${name}" data-empty="${escapeHtml(empty)}">${list || `<li class="empty">${escapeHtml(empty)}</li>`}</ol>`;
 }
 
+/**
+ * What the email adapter would have sent this person, framed from its own page
+ * (adapters/email/preview.ts): people whose roster contact is email or both
+ * get their messages there rather than in the direct messages.
+ */
+function emailPane(person: Person, name: string): string {
+  const src = `/email/preview?person=${person.id}`;
+  return `<section class="pane" id="email" aria-labelledby="email-title">
+    <h2 id="email-title">Email to ${name}</h2>
+    <p class="hint">Each email's HTML and text part, as a mail server would have received them. <a href="${src}" target="email-frame">Refresh</a></p>
+    <iframe class="email-frame" name="email-frame" title="Emails to ${name}" src="${src}"></iframe>
+  </section>`;
+}
+
 export function renderPage(d: PageData): string {
   const viewer = d.person?.id ?? 0;
   const options = d.groups
@@ -112,6 +126,7 @@ export function renderPage(d: PageData): string {
     ${feed("coordinators", d.mailbox.channel("coordinators"), viewer, d.timeZone, d.token, "Nothing for coordinators yet.")}
     <p class="status" role="status" tabindex="-1" data-decided></p>
   </section>
+  ${d.person ? emailPane(d.person, name) : ""}
 </main>
 <p class="visually-hidden" id="announcer" role="status" aria-live="polite"></p>
 </body>

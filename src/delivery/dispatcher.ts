@@ -3,6 +3,7 @@ import type { ClaimedItem, DeliveryRef, Identity, Person, SentMark, Store } from
 import { pump, retryDelay } from "../queue.ts";
 import type { Clock } from "../time.ts";
 import { coalesce } from "./coalesce.ts";
+import type { Message } from "../messages.ts";
 import { DeliveryError, type Outgoing, type Transport } from "./transport.ts";
 
 export interface DispatcherOptions {
@@ -76,8 +77,39 @@ export function createDispatcher(options: DispatcherOptions) {
     const personId = Number(item.recipient.slice("person:".length));
     const person = recipients.people.get(personId);
     if (!person) throw new DeliveryError(`person ${personId} is no longer on the roster`, { permanent: true });
-    const outgoing: Outgoing = { id: String(item.id), queuedAt: item.createdAt, resumed: item.resumed };
-    const known = recipients.identities.get(personId) ?? [];
+    const outgoing: Outgoing = { id: String(item.id), queuedAt: item.createdAt, resumed: item.resumed, key: item.key };
+    const mail = transports.find((t) => t.byAddress);
+    if (!mail || person.contact === "chat") return toChat(person, message, outgoing, recipients, mail);
+    const ref = await mail.sendToPerson(person, undefined, message, outgoing);
+    if (person.contact === "email") return [ref];
+    // `both`: their address is the copy that must arrive, and has; a chat copy
+    // retried would send the email again, so a failed one is only logged.
+    try {
+      return [ref, ...(await toChat(person, message, outgoing, recipients, undefined))];
+    } catch (error) {
+      log.info("chat copy of an emailed message not delivered", { key: item.key, error: error instanceof Error ? error.message : String(error) });
+      return [ref];
+    }
+  }
+
+  /** To a person on their chat platform; `mail`, when given, takes what no chat platform could deliver. */
+  async function toChat(person: Person, message: Message, outgoing: Outgoing, recipients: Recipients, mail: Transport | undefined): Promise<DeliveryRef[]> {
+    try {
+      return await toChatOnly(person, message, outgoing, recipients, mail);
+    } catch (error) {
+      if (!mail || !(error instanceof DeliveryError && error.options.permanent)) throw error;
+      // From this message on they are written to by address (an identity there,
+      // until they use a chat platform again, which then comes first).
+      log.info("not reachable in chat: sent by address instead", { person: person.id, reason: error.message });
+      return [await mail.sendToPerson(person, undefined, message, outgoing)];
+    }
+  }
+
+  async function toChatOnly(person: Person, message: Message, outgoing: Outgoing, recipients: Recipients, mail: Transport | undefined): Promise<DeliveryRef[]> {
+    const personId = person.id;
+    const chats = transports.filter((t) => !t.byAddress);
+    // Without `mail` (a `both` person, already written to by address) their address is not a chat platform.
+    const known = (recipients.identities.get(personId) ?? []).filter((i) => mail || !transports.find((t) => t.platform === i.platform)?.byAddress);
     // The platform the person used last is where they will see it (identitiesOf orders them so).
     for (const identity of known) {
       const transport = transports.find((t) => t.platform === identity.platform);
@@ -88,7 +120,7 @@ export function createDispatcher(options: DispatcherOptions) {
     if (known.length > 0) {
       throw new DeliveryError(`${person.email} uses Steps on ${[...new Set(known.map((i) => i.platform))].join(" and ")}, which the instance that tried does not run`, { local: true });
     }
-    const anyone = transports.find((t) => t.reachesEveryone);
+    const anyone = chats.find((t) => t.reachesEveryone);
     if (anyone) {
       try {
         const ref = await anyone.sendToPerson(person, undefined, message, outgoing);
@@ -103,12 +135,12 @@ export function createDispatcher(options: DispatcherOptions) {
         return [ref];
       } catch (error) {
         // The digest should say what a coordinator can act on: maybe they use the other platform and never installed Steps there.
-        const others = transports.filter((t) => !t.reachesEveryone).map((t) => t.platform);
+        const others = chats.filter((t) => !t.reachesEveryone).map((t) => t.platform);
         if (!(error instanceof DeliveryError && error.options.permanent) || others.length === 0) throw error;
         throw new DeliveryError(`${person.email} was not found on ${anyone.platform} (${error.message}) and has not started a chat with Steps on ${others.join(" or ")} yet`, { permanent: true });
       }
     }
-    throw new DeliveryError(`${person.email} has not started a chat with Steps on ${transports.map((t) => t.platform).join(" or ")} yet`, { permanent: true });
+    throw new DeliveryError(`${person.email} has not started a chat with Steps on ${chats.map((t) => t.platform).join(" or ") || "any chat platform"} yet`, { permanent: true });
   }
 
   async function handle(item: ClaimedItem, recipients: Recipients): Promise<void> {

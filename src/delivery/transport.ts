@@ -9,6 +9,13 @@ export interface Transport {
   platform: string;
   /** Playground and CLI transports reach anyone on the roster, with or without an identity. */
   reachesEveryone?: boolean;
+  /**
+   * Reaches a person at their roster address rather than through an account on
+   * a chat platform: what a person whose `contact` is not `chat` gets, and the
+   * fallback for a message no chat platform could deliver. It is given no
+   * identity when it is the fallback for the first time.
+   */
+  byAddress?: boolean;
   sendToPerson(person: Person, identity: Identity | undefined, message: Message, outgoing?: Outgoing): Promise<DeliveryRef>;
   /** Returns null when this platform has no such channel configured. */
   sendToChannel(channel: "announcements" | "coordinators", message: Message): Promise<DeliveryRef | null>;
@@ -25,6 +32,8 @@ export interface Outgoing {
   queuedAt: Date;
   /** A process that died while sending it may have got it to the platform already. */
   resumed: boolean;
+  /** The outbox key: stable across attempts, and says what the message is (`approval:…`, `reminder:…`). */
+  key: string;
 }
 
 /** A failure the transport knows more about: when to try again, or that trying again is pointless. */

@@ -145,6 +145,17 @@ export const programFileSchema = z
         send_to: z.enum(["dm", "channel", "both"]).default("both"),
       })
       .default({ weekday: "monday", time: "08:00", stale_approval_days: 3, inactive_days: 5, send_to: "both" }),
+    /** For people reached by email (roster column `contact`). */
+    email: z
+      .strictObject({
+        /** Mail servers throttle bursts: a reminder to everyone goes out at this pace. */
+        per_second: z.number().positive().max(1000).default(5),
+        /** Where a reply goes: the coordinators, not the sending address nobody reads. */
+        reply_to: z.email().optional(),
+        /** How long an approve or personal link in an email works. */
+        link_days: z.number().int().min(1).max(90).default(7),
+      })
+      .default({ per_second: 5, link_days: 7 }),
   })
   // Cross-references are checked even when a field is malformed or missing, so
   // a coordinator sees every mistake in one pass instead of fixing them in rounds.

@@ -1,6 +1,7 @@
 import { parse } from "csv-parse/sync";
 import { z } from "zod";
 import type { Program, Role } from "../program/program.ts";
+import { CONTACTS, type Contact } from "../store.ts";
 import { closest } from "../suggest.ts";
 
 /**
@@ -15,6 +16,7 @@ export interface RosterRow {
   role: Role;
   department: string | null;
   mentorEmail: string | null;
+  contact: Contact;
 }
 
 export interface RosterError {
@@ -24,9 +26,12 @@ export interface RosterError {
 
 export type RosterResult = { ok: true; rows: RosterRow[] } | { ok: false; errors: RosterError[] };
 
-const COLUMNS = ["email", "name", "role", "department", "mentor_email"] as const;
+const REQUIRED = ["email", "name", "role", "department", "mentor_email"] as const;
+/** Columns a file may leave out: every person then gets the default. */
+const OPTIONAL = ["contact"] as const;
+const COLUMNS = [...REQUIRED, ...OPTIONAL] as const;
 type Column = (typeof COLUMNS)[number];
-const HEADER = COLUMNS.join(",");
+const HEADER = REQUIRED.join(",");
 const ROLES = ["intern", "mentor", "coordinator"] as const;
 
 const blankToNull = (value: string) => (value === "" ? null : value);
@@ -39,6 +44,13 @@ const rowSchema = z.strictObject({
   role: z.string().trim().toLowerCase().pipe(z.enum(ROLES, "must be intern, mentor or coordinator")),
   department: z.string().trim().toLowerCase().transform(blankToNull),
   mentor_email: z.string().trim().toLowerCase().transform(blankToNull).pipe(emailField.nullable()),
+  // Where Steps writes to them: their chat platform (the default), email instead, or both.
+  contact: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .transform((v) => (v === "" ? "chat" : v))
+    .pipe(z.enum(CONTACTS, "must be chat, email or both")),
 });
 
 /**
@@ -158,10 +170,10 @@ function readHeader(header: CsvRecord): { index: Map<Column, number> } | { error
       index.set(name as Column, i);
     }
   });
-  const missing = COLUMNS.filter((c) => !index.has(c));
+  const missing = REQUIRED.filter((c) => !index.has(c));
   if (missing.length > 0) problems.push(`missing column${missing.length > 1 ? "s" : ""} ${missing.join(", ")}`);
   if (problems.length > 0) {
-    return { error: { line: header.line, message: `Header: ${problems.join("; ")}. Use exactly these columns, in any order: ${HEADER}.` } };
+    return { error: { line: header.line, message: `Header: ${problems.join("; ")}. Use exactly these columns, in any order: ${HEADER} (and optionally ${OPTIONAL.join(", ")}).` } };
   }
   return { index };
 }
@@ -173,13 +185,13 @@ function readRow(record: CsvRecord, index: Map<Column, number>, program: Program
     report(`Has ${record.cells.length} fields but the header has ${index.size}. Check for a missing or extra comma; put names with commas in double quotes.`);
     return undefined;
   }
-  const cell = (column: Column) => record.cells[index.get(column)!] ?? "";
+  const cell = (column: Column) => (index.has(column) ? (record.cells[index.get(column)!] ?? "") : "");
   const parsed = rowSchema.safeParse(Object.fromEntries(COLUMNS.map((c) => [c, cell(c)])));
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const column = issue.path[0] as Column;
       const value = cell(column).trim();
-      const hint = column === "role" ? closest(value, [...ROLES], 1)[0] : undefined;
+      const hint = column === "role" ? closest(value, [...ROLES], 1)[0] : column === "contact" ? closest(value, [...CONTACTS], 1)[0] : undefined;
       report(`${column} "${value}" ${issue.message}.${hint ? ` Did you mean ${hint}?` : ""}`);
     }
   }
@@ -201,7 +213,7 @@ function readRow(record: CsvRecord, index: Map<Column, number>, program: Program
   if (mentorEmail !== null && mentorEmail === email) report("A person cannot be their own mentor. Put their mentor's email in mentor_email.");
   if (!parsed.success || errors.length > before) return undefined;
   const data = parsed.data;
-  return { line: record.line, email: data.email, name: data.name, role: data.role, department: data.department, mentorEmail: data.mentor_email };
+  return { line: record.line, email: data.email, name: data.name, role: data.role, department: data.department, mentorEmail: data.mentor_email, contact: data.contact };
 }
 
 /** Checks that need the whole file: duplicates and whether each mentor exists. */

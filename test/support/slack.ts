@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sql } from "drizzle-orm";
 import { stringify } from "yaml";
+import type { PlatformAdapter } from "../../adapters/platform.ts";
 import slackAdapter from "../../adapters/slack/index.ts";
 import { startServer } from "../../app/server.ts";
 import { importRoster } from "../../src/domain/roster.ts";
@@ -42,7 +43,7 @@ export const emails: Record<string, string> = {
  * The whole app (real server, real Bolt, real database) with the test program
  * and roster, Slack configured, and the Web API pointed at a recording fake.
  */
-export async function slackStack(options: { fake?: FakeSlackOptions; now?: () => Date; log?: Logger; vars?: Record<string, string> } = {}) {
+export async function slackStack(options: { fake?: FakeSlackOptions; now?: () => Date; log?: Logger; vars?: Record<string, string>; adapters?: PlatformAdapter[] } = {}) {
   const fake = await startFakeSlack({ emails, ...options.fake });
   const dir = mkdtempSync(join(tmpdir(), "steps-slack-"));
   const file = testProgram().file;
@@ -60,7 +61,7 @@ export async function slackStack(options: { fake?: FakeSlackOptions; now?: () =>
     },
     { now: options.now ?? (() => new Date("2026-06-16T17:00:00Z")), log: options.log },
   );
-  const server = await startServer(steps, [slackAdapter], { retryEveryMs: 60_000 });
+  const server = await startServer(steps, options.adapters ?? [slackAdapter], { retryEveryMs: 60_000 });
   const send = slackSender(`${server.url}/slack/events`, SECRET, fake);
   return {
     fake,

@@ -1,0 +1,93 @@
+import { randomBytes } from "node:crypto";
+import { z } from "zod";
+import { publicUrl } from "../../src/config.ts";
+import type { PlatformAdapter } from "../platform.ts";
+import { createPreview, previewRoutes } from "./preview.ts";
+import { emailTransport, rateLimited, smtpSender, type LinkMaker, type Sender } from "./transport.ts";
+import { unsubscribeLinks, unsubscribeRoutes } from "./unsubscribe.ts";
+
+const pem = z
+  .string()
+  // A key pasted into one environment variable often has its line breaks written as \n.
+  .transform((v) => v.replace(/\\n/g, "\n"))
+  .refine((v) => v.includes("-----BEGIN") && v.includes("PRIVATE KEY-----"), "must be a PEM private key (-----BEGIN PRIVATE KEY----- …)");
+
+export const envSchema = z
+  .object({
+    /** smtp://user:pass@host:587 (STARTTLS required unless the host is this machine) or smtps://…:465. */
+    SMTP_URL: z
+      .url()
+      .refine((v) => /^smtps?:$/.test(new URL(v).protocol), "must start with smtp:// or smtps://, e.g. smtp://user:pass@mail.example.org:587")
+      .optional(),
+    EMAIL_FROM: z.email("must be an email address, e.g. steps@example.org").optional(),
+    DKIM_DOMAIN: z.string().min(1).optional(),
+    DKIM_SELECTOR: z.string().min(1).optional(),
+    DKIM_PRIVATE_KEY: pem.optional(),
+  })
+  .superRefine((v, ctx) => {
+    if (v.SMTP_URL && !v.EMAIL_FROM) ctx.addIssue({ code: "custom", path: ["EMAIL_FROM"], message: "is required with SMTP_URL: the address emails are sent from" });
+    const dkim = [v.DKIM_DOMAIN, v.DKIM_SELECTOR, v.DKIM_PRIVATE_KEY].filter(Boolean).length;
+    if (dkim > 0 && dkim < 3) ctx.addIssue({ code: "custom", path: ["DKIM_DOMAIN"], message: "DKIM_DOMAIN, DKIM_SELECTOR and DKIM_PRIVATE_KEY go together: set all three or none" });
+  });
+
+export function readEmailEnv(raw: Record<string, string | undefined>) {
+  const parsed = envSchema.safeParse(Object.fromEntries(Object.entries(raw).filter(([k, v]) => k in envSchema.shape && v !== "")));
+  if (!parsed.success) throw new Error(`Invalid environment:\n${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("\n")}`);
+  return parsed.data;
+}
+
+export interface EmailAdapterOptions {
+  /** Where each button of an email leads (the signed approve / request-changes links); without, the email says to answer in chat. */
+  links?: LinkMaker;
+}
+
+/**
+ * Email: for people outside the chat (roster column `contact`), and the
+ * fallback for a message no chat platform could deliver. Without SMTP_URL and
+ * without a chat platform it renders into the playground's Email pane instead.
+ */
+export function emailAdapter(options: EmailAdapterOptions = {}): PlatformAdapter {
+  return {
+    name: "email",
+    configured: (env) => Boolean(readEmailEnv(env.raw).SMTP_URL),
+    async start(ctx) {
+      const vars = readEmailEnv(ctx.env.raw);
+      const settings = ctx.core.program.file.email;
+      const preview = createPreview();
+      previewRoutes(ctx.routes, preview, ctx.store);
+      const chats = ctx.configured.filter((name) => name !== "email");
+      // Previews only where the playground shows them (adapters/web decides the same way), or they would count as delivered unseen.
+      const playground = ctx.env.raw.PLAYGROUND === "1" || (ctx.env.raw.PLAYGROUND !== "0" && chats.length === 0);
+      if (!vars.SMTP_URL && !playground) {
+        ctx.log.info("email off", { reason: "set SMTP_URL to send email" });
+        return null;
+      }
+      // Kept in the database: unsubscribe links must outlive a restart, and Message-IDs a database made again.
+      const [key, installation] = await Promise.all([
+        ctx.store.initSetting("email:unsubscribe-key", randomBytes(32).toString("base64url")),
+        ctx.store.initSetting("email:installation", randomBytes(6).toString("hex")),
+      ]);
+      const unsubscribe = unsubscribeLinks(Buffer.from(key, "base64url"), publicUrl(ctx.env));
+      unsubscribeRoutes(ctx.routes, unsubscribe, ctx.store, ctx.log);
+      const dkim = vars.DKIM_DOMAIN && vars.DKIM_SELECTOR && vars.DKIM_PRIVATE_KEY ? { domain: vars.DKIM_DOMAIN, selector: vars.DKIM_SELECTOR, privateKey: vars.DKIM_PRIVATE_KEY } : undefined;
+      const sender: Sender = vars.SMTP_URL ? rateLimited(smtpSender(vars.SMTP_URL, dkim), settings.per_second) : preview.sender;
+      const others = chats.length > 0 ? chats.map((c) => c[0]!.toUpperCase() + c.slice(1)).join(" or ") : "chat";
+      ctx.log.info(vars.SMTP_URL ? "email on" : "email previews on: emails show in the playground's Email pane", { perSecond: settings.per_second, dkim: Boolean(dkim) });
+      if (vars.SMTP_URL && !dkim) ctx.log.warn("email is not DKIM-signed: mail clients ignore one-click unsubscribe without it (set DKIM_DOMAIN, DKIM_SELECTOR, DKIM_PRIVATE_KEY)");
+      const transport = emailTransport({
+        sender,
+        store: ctx.store,
+        log: ctx.log,
+        from: { name: ctx.core.program.name, address: vars.EMAIL_FROM ?? "steps@localhost" },
+        ...(settings.reply_to ? { replyTo: settings.reply_to } : {}),
+        installation,
+        ...(options.links ? { links: options.links } : {}),
+        unsubscribeUrl: (person) => unsubscribe.url(person),
+        fallbackNote: `Steps could not reach you on ${others}, so it wrote to you by email; from now on it will, until you use Steps on ${others}. To get messages there instead, open Steps on ${others} and say "help". To keep email, ask your coordinator to set your contact to email.`,
+      });
+      return { transport, close: async () => sender.close(), ...(sender.health ? { health: sender.health } : {}) };
+    },
+  };
+}
+
+export default emailAdapter();

@@ -1,0 +1,63 @@
+import { sql } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import email from "../adapters/email/index.ts";
+import web from "../adapters/web/index.ts";
+import { startServer, type RunningServer } from "../app/server.ts";
+import type { Person } from "../src/store.ts";
+import { bootForTest } from "./support/boot.ts";
+
+// No SMTP_URL and no chat platform, as `npm start` runs out of the box: the
+// playground serves, and what email would send shows in its Email pane.
+
+let steps: Awaited<ReturnType<typeof bootForTest>>;
+let server: RunningServer;
+let priya: Person;
+beforeAll(async () => {
+  steps = await bootForTest({}, { now: () => new Date("2026-06-22T17:00:00Z") });
+  server = await startServer(steps, [web, email]);
+  await steps.db.db.execute(sql`update people set contact = 'email' where email = 'priya.nair@example.org'`);
+  priya = (await steps.store.personByEmail("priya.nair@example.org"))!;
+});
+afterAll(async () => {
+  await server.close();
+  await steps.close();
+});
+
+describe("email without a mail server", () => {
+  it("renders a person's emails into the playground's Email pane instead of their direct messages", async () => {
+    const message = { text: "Reminder: site visit", blocks: [{ type: "header" as const, text: "Reminder: site visit <tomorrow>" }] };
+    await steps.store.enqueue([{ key: `reminder:visit:2026-06-23:1d:person:${priya.id}`, recipient: `person:${priya.id}`, payload: { message } }]);
+    await steps.dispatcher.drain();
+
+    const home = await (await fetch(`${server.url}/?person=${priya.id}`)).text();
+    expect(home).toContain(`<iframe class="email-frame" name="email-frame" title="Emails to Priya Nair" src="/email/preview?person=${priya.id}">`);
+
+    const pane = await fetch(`${server.url}/email/preview?person=${priya.id}`);
+    expect(pane.status).toBe(200);
+    expect(pane.headers.get("content-security-policy")).toContain("frame-ancestors 'self'");
+    const html = await pane.text();
+    expect(html).toContain("<h2 id=\"e0\">Reminder: site visit &#60;tomorrow&#62;</h2>");
+    expect(html).toContain("one-click unsubscribe");
+    // The HTML part in a sandboxed frame, the text part beside it.
+    expect(html).toMatch(/<iframe title="HTML part: [^"]+" sandbox="[^"]*" srcdoc="&#60;!DOCTYPE html&#62;/);
+    expect(html).toContain("<summary>Text part</summary><pre>Reminder: site visit &#60;tomorrow&#62;\n");
+    // Priya's contact is email: nothing in her playground direct messages.
+    const inbox = (await (await fetch(`${server.url}/playground/inbox?personId=${priya.id}`)).json()) as { messages: unknown[] };
+    expect(inbox.messages).toEqual([]);
+  });
+
+  it("is off with the playground off: no preview counts as delivered unseen", async () => {
+    const quiet = await bootForTest({ PLAYGROUND: "0" });
+    const off = await startServer(quiet, [web, email]);
+    try {
+      expect(off.adapters).toEqual([]);
+    } finally {
+      await off.close();
+      await quiet.close();
+    }
+  });
+
+  it("has nothing for someone not on the roster", async () => {
+    expect((await fetch(`${server.url}/email/preview?person=99999`)).status).toBe(404);
+  });
+});

@@ -1,0 +1,114 @@
+import { describe, expect, it } from "vitest";
+import { readEmailEnv } from "../adapters/email/index.ts";
+import { renderEmail, type Email } from "../adapters/email/render.ts";
+import { emailTransport, isLoopback, rateLimited, smtpFailure, type Sender } from "../adapters/email/transport.ts";
+import { silentLogger } from "../src/log.ts";
+import type { Message } from "../src/messages.ts";
+import type { Person, Store } from "../src/store.ts";
+import { HOSTILE_NOTE } from "./contract/contract.ts";
+
+const from = { name: "Summer <Steps>", address: "steps@city.example.org" };
+const to = { name: "Max Mentor", address: "max@example.org" };
+const request: Message = {
+  text: "Ana Intern asks you to approve Safety walk",
+  blocks: [
+    { type: "header", text: "Approval request: Safety walk" },
+    { type: "fields", fields: [{ label: "Note", value: HOSTILE_NOTE }, { label: "Evidence", value: "https://photos.example.org/1?a=1&b=2" }] },
+    { type: "buttons", buttons: [{ type: "button", action: "approve", label: "Approve", value: "7", style: "primary" }, { type: "button", action: "request_changes", label: "Request changes", value: "7" }] },
+  ],
+};
+
+describe("email renderer", () => {
+  it("renders a plain-text and an accessible HTML part, escaping what a person typed", () => {
+    const email = renderEmail(request, { from, to, messageId: "<a@city.example.org>", replyTo: "coordinators@city.example.org", links: (b) => `https://steps.example.org/email/${b.action}?t=x&y=1` });
+    expect(email.subject).toBe("Approval request: Safety walk");
+    expect(email.replyTo).toBe("coordinators@city.example.org");
+    expect(email.text).toContain(`Note: ${HOSTILE_NOTE}`);
+    expect(email.text).toContain("Approve: https://steps.example.org/email/approve?t=x&y=1");
+    expect(email.html).not.toContain(HOSTILE_NOTE);
+    expect(email.html).toContain("&#60;b&#62;&#38;amp; *bold* &#60;@U123&#62; &#60;!channel&#62;");
+    expect(email.html).toContain('<a href="https://steps.example.org/email/approve?t=x&#38;y=1"');
+    expect(email.html).toContain('<html lang="en">');
+    expect(email.html).toContain('<th scope="row"');
+    // Mail clients drop <style> and block remote content: inline styles only, no images, no scripts.
+    expect(email.html).not.toMatch(/<style|<img|<script|<link|\ssrc=|url\(/i);
+    expect(email.headers).toEqual({});
+    expect(email.inReplyTo).toBeUndefined();
+  });
+
+  it("without links, leaves the buttons out and says to answer in chat", () => {
+    const email = renderEmail(request, { from, to, messageId: "<a@x>" });
+    expect(email.html).not.toContain("Approve");
+    expect(email.text).toContain("To answer, use Steps in chat, or reply to this email.");
+  });
+
+  it("adds one-click unsubscribe (RFC 8058) only when asked, and threads a follow-up", () => {
+    const email = renderEmail(request, { from, to, messageId: "<b@x>", unsubscribe: "https://steps.example.org/email/unsubscribe?t=abc", inReplyTo: { messageId: "<a@x>", subject: "Approval request: Safety walk" } });
+    expect(email.headers).toEqual({ "List-Unsubscribe": "<https://steps.example.org/email/unsubscribe?t=abc>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click" });
+    expect(email).toMatchObject({ subject: "Re: Approval request: Safety walk", inReplyTo: "<a@x>", references: "<a@x>" });
+  });
+});
+
+describe("email transport", () => {
+  const max: Person = { id: 3, email: "max@example.org", name: "Max Mentor", role: "mentor", department: null, mentorId: null, remindersOff: false, contact: "email" };
+  function rig() {
+    const sent: Email[] = [];
+    const sender: Sender = { send: async (e) => void sent.push(e), close() {} };
+    const transport = emailTransport({ sender, store: {} as Store, log: silentLogger, from, installation: "abc", unsubscribeUrl: async (p) => `https://steps.example.org/u?p=${p.id}`, fallbackNote: "Switch." });
+    return { sent, transport };
+  }
+  const outgoing = (key: string) => ({ id: "1", queuedAt: new Date(0), resumed: false, key });
+
+  it("offers unsubscribe for reminders and nudges only, never for approvals or digests", async () => {
+    const { sent, transport } = rig();
+    for (const key of ["reminder:x:2026:1h:person:3", "nudge:2026-06-16:person:3", "approval:7:3", "digest:2026:person:3", "outcome:7"]) await transport.sendToPerson(max, undefined, request, outgoing(key));
+    expect(sent.map((e) => Boolean(e.headers["List-Unsubscribe"]))).toEqual([true, true, false, false, false]);
+  });
+
+  it("gives each outbox message one Message-ID, the same on every attempt", async () => {
+    const { sent, transport } = rig();
+    const ref = await transport.sendToPerson(max, undefined, request, outgoing("approval:7:3"));
+    await transport.sendToPerson(max, undefined, request, outgoing("approval:7:3"));
+    expect(sent[0]!.messageId).toBe("<approval-7-3.abc@city.example.org>");
+    expect(sent[1]!.messageId).toBe(sent[0]!.messageId);
+    expect(ref).toEqual({ platform: "email", messageId: sent[0]!.messageId, subject: "Approval request: Safety walk", personId: 3 });
+  });
+});
+
+describe("email rate", () => {
+  it("starts at most per_second emails a second, however many the dispatcher's workers hand it at once", async () => {
+    const starts: number[] = [];
+    const limited = rateLimited({ send: async () => void starts.push(performance.now()), close() {} }, 50);
+    const email = renderEmail(request, { from, to, messageId: "<r@x>" });
+    await Promise.all(Array.from({ length: 10 }, () => limited.send(email)));
+    expect(starts).toHaveLength(10);
+    // 20 ms apart: timers round to whole milliseconds, so a gap may look a little shorter, never the whole span.
+    for (let i = 1; i < starts.length; i++) expect(starts[i]! - starts[i - 1]!).toBeGreaterThanOrEqual(17);
+    expect(starts.at(-1)! - starts[0]!).toBeGreaterThanOrEqual(9 * 20 - 2);
+  });
+});
+
+describe("email settings and SMTP replies", () => {
+  it("requires STARTTLS except on this machine", () => {
+    expect(["localhost", "127.0.0.1", "127.0.0.53", "[::1]"].every(isLoopback)).toBe(true);
+    expect(["mail.example.org", "10.0.0.5", "128.0.0.1"].some(isLoopback)).toBe(false);
+  });
+
+  it("validates the environment: an smtp URL, a from address with it, DKIM all or nothing", () => {
+    expect(readEmailEnv({})).toEqual({});
+    expect(() => readEmailEnv({ SMTP_URL: "http://mail.example.org" })).toThrow(/SMTP_URL: must start with smtp/);
+    expect(() => readEmailEnv({ SMTP_URL: "smtp://mail.example.org:587" })).toThrow(/EMAIL_FROM: is required with SMTP_URL/);
+    expect(() => readEmailEnv({ SMTP_URL: "smtp://mail.example.org:587", EMAIL_FROM: "steps@example.org", DKIM_DOMAIN: "example.org" })).toThrow(/set all three or none/);
+    const key = "-----BEGIN PRIVATE KEY-----\\nMIIB\\n-----END PRIVATE KEY-----";
+    expect(readEmailEnv({ SMTP_URL: "smtp://u:p@mail.example.org:587", EMAIL_FROM: "steps@example.org", DKIM_DOMAIN: "example.org", DKIM_SELECTOR: "steps", DKIM_PRIVATE_KEY: key }).DKIM_PRIVATE_KEY).toBe(
+      "-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----",
+    );
+  });
+
+  it("maps SMTP replies: 5xx final, 4xx and lost connections retried, a refused login waits for a fix", () => {
+    expect(smtpFailure({ responseCode: 550, message: "no such user" }).options).toEqual({ permanent: true });
+    expect(smtpFailure({ responseCode: 451, message: "try later" }).options).toEqual({});
+    expect(smtpFailure({ code: "ECONNECTION", message: "refused" }).options).toEqual({});
+    expect(smtpFailure({ code: "EAUTH", responseCode: 535, message: "bad login" }).options).toEqual({ local: true });
+  });
+});
