@@ -1,4 +1,6 @@
-import type { Browser } from "playwright-core";
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { emailLinkRoutes, type EmailLinks } from "../adapters/email/links/index.ts";
 import type { PlatformAdapter } from "../adapters/platform.ts";
@@ -212,6 +214,14 @@ describe("links that must do nothing", () => {
     expect(await decision(s.id)).toMatchObject({ deciderId: people.maria!.id });
   });
 
+  it("two clicks at once decide once: the second is told the link was used", async () => {
+    const s = await submit(people.ana!, "lunch-and-learn", null);
+    const { approve } = await links.approvalLinks({ submissionId: s.id, approverPersonId: people.priya!.id });
+    const statuses = (await Promise.all([post("/email/link", { t: tokenOf(approve) }), post("/email/link", { t: tokenOf(approve) })])).map((r) => r.status);
+    expect(statuses.sort()).toEqual([200, 410]);
+    expect(await decision(s.id)).toMatchObject({ decision: "approved" });
+  });
+
   it("refuses a POST sent by another site, or not as a form, and decides nothing", async () => {
     const s = await submit(people.ana!, "final-presentation", "Slides: on the shared drive.");
     const { approve } = await links.approvalLinks({ submissionId: s.id, approverPersonId: people.maria!.id });
@@ -294,7 +304,42 @@ describe("in a browser", () => {
     expect(blocked).toEqual([]);
     expect(await decision(s.id)).toMatchObject({ decision: "approved", deciderId: people.priya!.id });
   });
+
+  it("lets an intern record hours from their page in a browser", async () => {
+    const lily = (await steps.store.personByEmail("lily.chen@example.org"))!;
+    const page = await browser.newPage();
+    await page.goto(local(await links.personalLink(lily.id)));
+    await page.getByLabel("Task", { exact: true }).selectOption("initial-training");
+    await page.getByLabel(/^Hours/).fill("2");
+    await page.getByLabel(/^Note/).fill("Mandated reporter training.");
+    await page.getByRole("button", { name: "Record" }).click();
+    await page.getByRole("status").getByText(/Recorded 2 h of Initial training/).waitFor();
+    expect(await page.getByRole("heading", { name: /Early Learning/ }).count()).toBe(1);
+    expect((await steps.store.submissionsOf(lily.id)).map((x) => [x.task, x.units])).toEqual([["initial-training", 120]]);
+  });
+
+  it("has no serious accessibility problems on the confirm, work and refusal pages", async () => {
+    const s = await submit(people.kevin!, "attend-commission");
+    const { changes } = await links.approvalLinks({ submissionId: s.id, approverPersonId: people.priya!.id });
+    const pages = [local(changes), local(await links.personalLink(people.samuel!.id)), `${server.url}/email/link?t=altered`];
+    for (const url of pages) {
+      const context = await browser.newContext({ bypassCSP: true });
+      const page = await context.newPage();
+      await page.goto(url);
+      expect({ url, violations: await seriousViolations(page) }).toEqual({ url, violations: [] });
+      await context.close();
+    }
+  });
 });
+
+const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+
+/** Serious and critical axe-core violations, as "rule: selector" lines (as test/web-a11y.test.ts counts them). */
+async function seriousViolations(page: Page): Promise<string[]> {
+  await page.addScriptTag({ content: AXE });
+  const results = await page.evaluate(() => (window as unknown as { axe: { run(): Promise<{ violations: { id: string; impact: string | null; nodes: { target: unknown[] }[] }[] }> } }).axe.run());
+  return results.violations.filter((v) => v.impact === "serious" || v.impact === "critical").flatMap((v) => v.nodes.map((n) => `${v.id}: ${n.target.join(" ")}`));
+}
 
 function jtiOf(url: URL): string {
   const payload = tokenOf(url).split(".")[1]!;
