@@ -258,6 +258,10 @@ describe("an intern's personal page", () => {
     expect(badLink.status).toBe(422);
     expect(badLink.body).toContain("The link must be a web address");
 
+    const bare = await post("/email/work", { t, task: "attend-commission" });
+    expect(bare.status).toBe(422);
+    expect(bare.body).toContain("Attend a city commission meeting needs evidence: add a note or a link to your work, then press Record.");
+
     const unknown = await post("/email/work", { t, task: "feild-hours" });
     expect(unknown.body).toContain("There is no task");
 

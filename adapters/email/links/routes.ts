@@ -7,7 +7,7 @@ import { act, replyFor } from "../../../src/domain/replies.ts";
 import { decisionSentence } from "../../../src/domain/views.ts";
 import { isStepsError } from "../../../src/errors.ts";
 import { isHours } from "../../../src/program/program.ts";
-import type { EmailLink, Person } from "../../../src/store.ts";
+import type { EmailLink, Person, Store } from "../../../src/store.ts";
 import { formatDay } from "../../../src/time.ts";
 import { contentPolicy } from "../../http.ts";
 import { isCrossSite } from "../../local-only.ts";
@@ -188,10 +188,16 @@ export function emailLinkRoutes(ctx: AdapterContext, links: EmailLinks = createE
       const reply = await replyFor(core, person, await workCommand(slug, hours, note, link));
       said = { text: reply.text, alert: false };
     } catch (error) {
-      said = { text: error instanceof PageError ? error.sentences.join(" ") : errorReply(error, log).text, alert: true };
+      said = { text: error instanceof PageError ? error.sentences.join(" ") : onPage(error, slug) ?? errorReply(error, log).text, alert: true };
     }
     send(res, said.alert ? 422 : 200, "Your work", await workView(person, form.data.t, said));
   });
+
+  /** The core's words where they name a chat command this page has no use for. */
+  function onPage(error: unknown, slug: string): string | undefined {
+    if (!isStepsError(error) || error.code !== "evidence_required") return undefined;
+    return `${program.task(slug)?.task.title ?? "This task"} needs evidence: add a note or a link to your work, then press Record.`;
+  }
 
   /** The same command chat would run for `done <task>` or `log <hours> <task>`, chosen by how the task counts. */
   async function workCommand(slug: string, hours: string | undefined, note: string | undefined, link: string | undefined): Promise<Command> {
@@ -209,7 +215,7 @@ export function emailLinkRoutes(ctx: AdapterContext, links: EmailLinks = createE
 }
 
 /** The core working inside a transaction, as the inbox runs a chat click: its messages go out once that commits. */
-function coreIn(core: Core, tx: Parameters<Parameters<Core["store"]["transaction"]>[0]>[0]): Core {
+function coreIn(core: Core, tx: Store): Core {
   return createCore({ ...core.options, store: tx, onQueued: undefined });
 }
 
