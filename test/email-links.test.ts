@@ -121,6 +121,21 @@ describe("approve from an email", () => {
   });
 });
 
+describe("links for an email's buttons", () => {
+  it("stands one link for each decision button of an approval request, none for publishing a badge", async () => {
+    const s = await submit(people.kevin!, "help-desk-tickets", null);
+    await server.idle();
+    const request = sent.find((m) => m.to === "priya.nair@example.org" && m.message.text.includes(`(#${s.id})`))!;
+    const buttons = request.message.blocks.flatMap((b) => (b.type === "buttons" ? b.buttons : []));
+    const urls = await Promise.all(buttons.map((b) => links.buttonLink(people.priya!, b)));
+    expect(urls).toHaveLength(2);
+    const pages = await Promise.all(urls.map(async (u) => (await rawRequest(local(new URL(u!)))).body));
+    expect(pages[0]).toContain("<h1>Approve Resolve help-desk tickets</h1>");
+    expect(pages[1]).toContain("<h1>Request changes to Resolve help-desk tickets</h1>");
+    expect(await links.buttonLink(people.ana!, { action: "publish_badge", value: "steps" })).toBeUndefined();
+  });
+});
+
 describe("links that must do nothing", () => {
   it("a GET-only mail scanner or link preview decides nothing, however often it follows the link", async () => {
     const s = await submit(people.ana!, "attend-commission");

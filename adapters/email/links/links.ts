@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { errors, jwtVerify, SignJWT } from "jose";
 import { z } from "zod";
+import type { Button } from "../../../src/messages.ts";
 import type { Program } from "../../../src/program/program.ts";
 import type { EmailLink, Person, Store } from "../../../src/store.ts";
 import type { Clock } from "../../../src/time.ts";
@@ -37,6 +38,12 @@ export type Checked = { ok: true; link: EmailLink; person: Person } | { ok: fals
 export interface EmailLinks {
   /** The two buttons of an approval email for this approver; each works once. */
   approvalLinks(to: { submissionId: number; approverPersonId: number }): Promise<{ approve: URL; changes: URL }>;
+  /**
+   * The link an email shows for a button of a message to this person: one
+   * link per button, so an email issues only the links it carries. Undefined
+   * for a button no link stands for (publishing a badge is done in chat).
+   */
+  buttonLink(person: Pick<Person, "id">, button: Pick<Button, "action" | "value">): Promise<string | undefined>;
   /** An intern's page to record work and see progress, until it expires or is cancelled. */
   personalLink(personId: number): Promise<URL>;
   /** Withdraws the person's links not used yet; returns how many. */
@@ -126,6 +133,10 @@ export function createEmailLinks(deps: LinkDeps): EmailLinks {
         issue(approverPersonId, "request_changes", submissionId, APPROVE_PATH),
       ]);
       return { approve, changes };
+    },
+    async buttonLink(person, button) {
+      if (button.action === "publish_badge" || !/^\d{1,15}$/.test(button.value)) return undefined;
+      return (await issue(person.id, button.action, Number(button.value), APPROVE_PATH)).toString();
     },
     personalLink: (personId) => issue(personId, "work", null, WORK_PATH),
     cancelLinks: (personId) => store.cancelEmailLinks(personId, now()),
