@@ -60,7 +60,7 @@ export function hostOf(header: string | undefined): string | undefined {
  * "same-site" yet another origin) is refused. Clients that send neither are
  * not browsers, so no other page can have made them send it.
  */
-function isCrossSite(req: LocalRequest): boolean {
+export function isCrossSite(req: LocalRequest): boolean {
   const site = req.headers["sec-fetch-site"];
   if (site !== undefined && site !== "same-origin" && site !== "none") return true;
   const origin = req.headers.origin;

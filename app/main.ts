@@ -2,9 +2,10 @@ import { existsSync, readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { z } from "zod";
+import { createEmailLinks } from "../adapters/email/links/index.ts";
 import { createDb, DataDirInUse, dbOptionsFrom, type DbHandle } from "../db/client.ts";
 import { createStore } from "../db/store.ts";
-import { readEnv, type Env } from "../src/config.ts";
+import { publicUrl, readEnv, type Env } from "../src/config.ts";
 import { readCredentialSource, verifyCredential } from "../src/badges/verify.ts";
 import { answer } from "../src/chat.ts";
 import { isStepsError } from "../src/errors.ts";
@@ -31,6 +32,8 @@ const usage = `Usage: steps <command>
                                  check a badge: issuer, signature, dates, recipient, revocation
                                  e.g. steps verify https://steps.example.org/badges/AbC… --email ana@example.org
                                  --issuer https://steps.example.org/issuer
+  email cancel-links EMAIL       cancel that person's email links not used yet (approve,
+                                 request changes, an intern's page); new emails carry new ones
   run-due [--at ISO-8601]        queue the reminders and digests due now (or at that instant)
                                  and send them: for a system cron job instead of serve's own tick
 `;
@@ -51,6 +54,9 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
         break;
       case "run-due":
         return await runDueOnce(args, out, log);
+      case "email":
+        if (args[0] === "cancel-links" && args[1] && args.length === 2) return await cancelLinks(args[1], out, log);
+        break;
       case "as":
         if (args[0] && args.length >= 2) return await runAs(args[0], args.slice(1).join(" "), out, log);
         break;
@@ -239,6 +245,23 @@ async function rosterImport(path: string, out: (s: string) => void, log: Logger)
   try {
     const result = await importRoster(steps.store, steps.program, readFileSync(path, "utf8"));
     out(`Imported ${path}: ${result.inserted} added, ${result.updated} updated.`);
+    return 0;
+  } finally {
+    await steps.close();
+  }
+}
+
+async function cancelLinks(email: string, out: (s: string) => void, log: Logger): Promise<number> {
+  const steps = await boot(readEnv(), log);
+  try {
+    const person = await steps.store.personByEmail(email);
+    if (!person) {
+      out(`${email} is not on the roster: there are no links to cancel.`);
+      return 1;
+    }
+    const links = createEmailLinks({ store: steps.store, program: steps.program, now: steps.now, baseUrl: publicUrl(steps.env) });
+    const count = await links.cancelLinks(person.id);
+    out(count === 0 ? `${person.name} has no unused email links: nothing to cancel.` : `Cancelled ${count} unused email link${count === 1 ? "" : "s"} of ${person.name}. Their next emails carry new links.`);
     return 0;
   } finally {
     await steps.close();

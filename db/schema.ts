@@ -186,3 +186,26 @@ export const settings = pgTable("settings", {
   value: jsonb("value").notNull(),
   updatedAt: ts("updated_at").notNull().defaultNow(),
 });
+
+/**
+ * Links sent by email: approve or request changes on one submission, or an
+ * intern's personal page. The signed token names a row here, so a link works
+ * once (used_at) and a coordinator can withdraw a person's links (cancelled_at).
+ */
+export const emailLinks = pgTable(
+  "email_links",
+  {
+    /** The token's jti. */
+    id: text("id").primaryKey(),
+    personId: integer("person_id")
+      .notNull()
+      .references(() => people.id, { onDelete: "cascade" }),
+    submissionId: bigint("submission_id", { mode: "number" }).references(() => submissions.id),
+    action: text("action", { enum: ["approve", "request_changes", "work"] }).notNull(),
+    createdAt: createdAt(),
+    expiresAt: ts("expires_at").notNull(),
+    usedAt: ts("used_at"),
+    cancelledAt: ts("cancelled_at"),
+  },
+  (t) => [index("email_links_person_idx").on(t.personId)],
+);

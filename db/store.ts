@@ -4,6 +4,7 @@ import type {
   Claim,
   Decision,
   DeliveryRef,
+  EmailLink,
   DigestRows,
   Identity,
   InboxItem,
@@ -13,7 +14,7 @@ import type {
   Submission,
 } from "../src/store.ts";
 import type { Db } from "./client.ts";
-import { awards, decisions, identities, inbox, outbox, people, settings, submissions } from "./schema.ts";
+import { awards, decisions, emailLinks, identities, inbox, outbox, people, settings, submissions } from "./schema.ts";
 
 const personColumns = {
   id: people.id,
@@ -434,6 +435,30 @@ function makeStore(db: Db | Tx): Store {
     },
     async inboxFailed(id, error) {
       await db.update(inbox).set({ status: "failed", lastError: error }).where(eq(inbox.id, id));
+    },
+
+    async addEmailLink(link) {
+      await db.insert(emailLinks).values(link);
+    },
+    async emailLink(id) {
+      const [row] = await db.select().from(emailLinks).where(eq(emailLinks.id, id));
+      return row as EmailLink | undefined;
+    },
+    async useEmailLink(id, at) {
+      const rows = await db
+        .update(emailLinks)
+        .set({ usedAt: at })
+        .where(and(eq(emailLinks.id, id), isNull(emailLinks.usedAt), isNull(emailLinks.cancelledAt)))
+        .returning({ id: emailLinks.id });
+      return rows.length === 1;
+    },
+    async cancelEmailLinks(personId, at) {
+      const rows = await db
+        .update(emailLinks)
+        .set({ cancelledAt: at })
+        .where(and(eq(emailLinks.personId, personId), isNull(emailLinks.usedAt), isNull(emailLinks.cancelledAt)))
+        .returning({ id: emailLinks.id });
+      return rows.length;
     },
 
     async getSetting<T>(key: string) {

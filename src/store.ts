@@ -81,6 +81,18 @@ export interface Identity {
   updatedAt: Date;
 }
 
+/** A link sent by email (see adapters/email/links): one decision on one submission, or an intern's personal page. */
+export interface EmailLink {
+  id: string;
+  personId: number;
+  submissionId: number | null;
+  action: "approve" | "request_changes" | "work";
+  createdAt: Date;
+  expiresAt: Date;
+  usedAt: Date | null;
+  cancelledAt: Date | null;
+}
+
 export type Recipient = `person:${number}` | "channel:announcements" | "channel:coordinators";
 
 export interface OutboxPayload {
@@ -241,6 +253,13 @@ export interface Store {
   inboxDone(id: number, at: Date): Promise<void>;
   inboxRetry(id: number, error: string, nextAttemptAt: Date): Promise<void>;
   inboxFailed(id: number, error: string): Promise<void>;
+
+  addEmailLink(link: Omit<EmailLink, "usedAt" | "cancelledAt">): Promise<void>;
+  emailLink(id: string): Promise<EmailLink | undefined>;
+  /** Marks the link used unless it was used or cancelled before; false then. */
+  useEmailLink(id: string, at: Date): Promise<boolean>;
+  /** Cancels the person's links not used yet; returns how many. */
+  cancelEmailLinks(personId: number, at: Date): Promise<number>;
 
   getSetting<T>(key: string): Promise<T | undefined>;
   /** Stores the value unless the key exists; returns whichever value is stored. */

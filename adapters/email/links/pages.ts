@@ -1,0 +1,137 @@
+import type { PlaylistProgress } from "../../../src/domain/progress.ts";
+import { displayUnits } from "../../../src/domain/progress.ts";
+import { isHours } from "../../../src/program/program.ts";
+import type { Playlist, Task } from "../../../src/program/schema.ts";
+import type { Person, Submission } from "../../../src/store.ts";
+import { escapeHtml as esc } from "../../web/render.ts";
+import { APPROVE_PATH, WORK_PATH } from "./links.ts";
+
+// The small pages email links open: plain HTML, one stylesheet of our own,
+// nothing inline, so the strict content policy holds.
+
+export const STYLESHEET_PATH = "/email/links.css";
+
+export const STYLESHEET = `body{font:1rem/1.5 system-ui,sans-serif;max-width:36rem;margin:2rem auto;padding:0 1rem;color:#1a1a1a}
+h1{font-size:1.4rem}h2{font-size:1.1rem;margin-top:2rem}
+dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem}dt{font-weight:600}dd{margin:0;overflow-wrap:anywhere}
+label{display:block;font-weight:600;margin-top:1rem}input,select,textarea{font:inherit;width:100%;box-sizing:border-box;padding:.4rem}
+button{font:inherit;margin-top:1rem;padding:.6rem 1.2rem;border:0;border-radius:.3rem;background:#0b5cad;color:#fff;cursor:pointer}
+button:focus-visible,a:focus-visible,input:focus-visible,select:focus-visible,textarea:focus-visible{outline:3px solid #f5a623;outline-offset:2px}
+.status{padding:.6rem;border-left:4px solid #0b5cad;background:#eef4fb}.alert{padding:.6rem;border-left:4px solid #b00020;background:#fdeeee}
+.hint{color:#444;font-size:.9rem}`;
+
+export function page(programName: string, title: string, body: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex">
+<title>${esc(title)} — ${esc(programName)}</title>
+<link rel="stylesheet" href="${STYLESHEET_PATH}">
+</head>
+<body>
+<main>
+${body}
+</main>
+</body>
+</html>`;
+}
+
+/** A plain page for a link that does nothing, or a decision that was refused. */
+export function notice(title: string, sentences: string[]): string {
+  return `<h1>${esc(title)}</h1>\n${sentences.map((s) => `<p>${esc(s)}</p>`).join("\n")}`;
+}
+
+export interface Submitted {
+  intern: Person;
+  task: Task;
+  playlist: Playlist | undefined;
+  submission: Submission;
+}
+
+function fields({ intern, task, playlist, submission: s }: Submitted): string {
+  const rows: [string, string][] = [
+    ["Intern", esc(intern.name)],
+    ["Task", esc(task.title)],
+  ];
+  if (playlist) rows.push(["Playlist", esc(playlist.title)]);
+  if (isHours(task)) rows.push(["Hours", String(displayUnits(task, s.units))]);
+  if (s.note) rows.push(["Note", esc(s.note)]);
+  if (s.link) rows.push(["Evidence", /^https?:\/\//i.test(s.link) ? `<a href="${esc(s.link)}" rel="noopener noreferrer nofollow">${esc(s.link)}</a>` : esc(s.link)]);
+  rows.push(["Submission", `#${s.id}`]);
+  return `<dl>\n${rows.map(([k, v]) => `<dt>${k}</dt><dd>${v}</dd>`).join("\n")}\n</dl>`;
+}
+
+/** The one more click a link asks for: a GET shows this, only the button's POST decides. */
+export function confirmPage(what: Submitted, action: "approve" | "request_changes", approver: Person, token: string, problem?: string): string {
+  const first = what.intern.name.split(" ")[0] ?? what.intern.name;
+  const alert = problem ? `<p class="alert" role="alert" id="problem">${esc(problem)}</p>\n` : "";
+  const hidden = `<input type="hidden" name="t" value="${esc(token)}">`;
+  const notYou = `<p class="hint">Not ${esc(approver.name)}? Do not press the button: ask your coordinator.</p>`;
+  if (action === "approve") {
+    return `<h1>Approve ${esc(what.task.title)}</h1>
+<p>You are approving ${esc(what.intern.name)}'s <em>${esc(what.task.title)}</em> as <strong>${esc(approver.name)}</strong>. The decision is recorded in your name.</p>
+${fields(what)}
+${alert}<form method="post" action="${APPROVE_PATH}">
+${hidden}
+<button type="submit">Approve</button>
+</form>
+${notYou}`;
+  }
+  return `<h1>Request changes to ${esc(what.task.title)}</h1>
+<p>You are sending ${esc(what.intern.name)}'s <em>${esc(what.task.title)}</em> back as <strong>${esc(approver.name)}</strong>. The decision is recorded in your name.</p>
+${fields(what)}
+${alert}<form method="post" action="${APPROVE_PATH}">
+${hidden}
+<label for="reason">What should ${esc(first)} change?</label>
+<textarea id="reason" name="reason" rows="4" maxlength="2000" required${problem ? ' aria-describedby="problem" aria-invalid="true"' : ""}></textarea>
+<button type="submit">Send back to ${esc(first)}</button>
+</form>
+${notYou}`;
+}
+
+export interface WorkPageInput {
+  intern: Person;
+  token: string;
+  playlists: Playlist[];
+  progress: PlaylistProgress[];
+  /** The answer to what was just recorded: a status, or an alert when it was refused. */
+  said?: { text: string; alert: boolean };
+}
+
+/** An intern's page: record a task or hours, and see progress. */
+export function workPage({ intern, token, playlists, progress, said }: WorkPageInput): string {
+  const options = playlists
+    .map((p) => `<optgroup label="${esc(p.title)}">${p.tasks.map((t) => `<option value="${esc(t.slug)}">${esc(t.title)}${isHours(t) ? " (hours)" : ""}</option>`).join("")}</optgroup>`)
+    .join("\n");
+  const message = said ? `<p class="${said.alert ? "alert" : "status"}" role="${said.alert ? "alert" : "status"}">${esc(said.text)}</p>\n` : "";
+  return `<h1>Your work, ${esc(intern.name)}</h1>
+${message}<h2>Record work</h2>
+<form method="post" action="${WORK_PATH}">
+<input type="hidden" name="t" value="${esc(token)}">
+<label for="task">Task</label>
+<select id="task" name="task" required>
+${options}
+</select>
+<label for="hours">Hours <span class="hint">(only for tasks counted in hours, e.g. 2 or 1.5)</span></label>
+<input id="hours" name="hours" inputmode="decimal" autocomplete="off">
+<label for="note">Note <span class="hint">(a few words on what you did)</span></label>
+<textarea id="note" name="note" rows="3" maxlength="2000"></textarea>
+<label for="link">Link to your work <span class="hint">(optional)</span></label>
+<input id="link" name="link" type="url" placeholder="https://">
+<button type="submit">Record</button>
+</form>
+<h2>Your progress</h2>
+${progress.map(progressSection).join("\n")}
+<p class="hint">Your mentor reviews what you record. This page is yours alone: do not share its address.</p>`;
+}
+
+function progressSection(p: PlaylistProgress): string {
+  const items = p.tasks.map((t) => {
+    const unit = isHours(t.task) ? " h" : "";
+    const pending = t.pending ? `, ${displayUnits(t.task, t.pending)}${unit} waiting for review` : "";
+    return `<li>${esc(t.task.title)}: ${t.complete ? "done" : `${displayUnits(t.task, t.approved)} of ${displayUnits(t.task, t.required)}${unit} approved${pending}`}</li>`;
+  });
+  return `<h3>${esc(p.playlist.title)}: ${p.percent}%</h3>\n<ul>\n${items.join("\n")}\n</ul>`;
+}

@@ -1,0 +1,76 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, expect, it } from "vitest";
+import { createEmailLinks } from "../adapters/email/links/index.ts";
+import { boot } from "../app/boot.ts";
+import { main } from "../app/main.ts";
+import { publicUrl, readEnv } from "../src/config.ts";
+import { silentLogger } from "../src/log.ts";
+import { copyPgliteTemplate, freshDb } from "./support/db.ts";
+
+// `steps email cancel-links EMAIL`: what a coordinator runs when a mentor's email was forwarded or a phone lost.
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+async function cliVars(): Promise<Record<string, string>> {
+  const dataDir = mkdtempSync(join(tmpdir(), "steps-links-cli-"));
+  cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+  const vars: Record<string, string> = { DATA_DIR: dataDir, LOG_LEVEL: "error", ROSTER_FILE: "programs/summer-steps-roster.csv", PUBLIC_URL: "http://steps.test" };
+  if (process.env.DATABASE_URL) {
+    const db = await freshDb();
+    cleanups.push(() => db.close());
+    vars.DATABASE_URL = db.url!;
+  } else {
+    copyPgliteTemplate(join(dataDir, "db"));
+  }
+  return vars;
+}
+
+async function cli(args: string[], vars: Record<string, string>) {
+  const saved = { ...process.env };
+  Object.assign(process.env, vars);
+  const out: string[] = [];
+  try {
+    return { code: await main(args, (s) => out.push(s)), out: out.join("\n") };
+  } finally {
+    process.env = saved;
+  }
+}
+
+/** Boots as the server would, runs fn with the links API, and closes (the CLI needs the embedded database to itself). */
+async function withLinks<T>(vars: Record<string, string>, fn: (links: ReturnType<typeof createEmailLinks>, steps: Awaited<ReturnType<typeof boot>>) => Promise<T>): Promise<T> {
+  const steps = await boot(readEnv(vars), silentLogger);
+  try {
+    return await fn(createEmailLinks({ store: steps.store, program: steps.program, now: steps.now, baseUrl: publicUrl(steps.env) }), steps);
+  } finally {
+    await steps.close();
+  }
+}
+
+it("cancels a person's unused links, and only theirs", async () => {
+  const vars = await cliVars();
+  const tokens = await withLinks(vars, async (links, steps) => {
+    const ana = (await steps.store.personByEmail("ana.torres@example.org"))!;
+    const priya = (await steps.store.personByEmail("priya.nair@example.org"))!;
+    const maria = (await steps.store.personByEmail("maria.delgado@example.org"))!;
+    const s = (await steps.core.done(ana, "interview-staff", "Met the clerk.", null)).submission;
+    const mine = await links.approvalLinks({ submissionId: s.id, approverPersonId: priya.id });
+    const theirs = await links.approvalLinks({ submissionId: s.id, approverPersonId: maria.id });
+    return { mine: [mine.approve, mine.changes].map((u) => u.searchParams.get("t")!), theirs: theirs.approve.searchParams.get("t")! };
+  });
+
+  const run = await cli(["email", "cancel-links", "priya.nair@example.org"], vars);
+  expect(run).toEqual({ code: 0, out: "Cancelled 2 unused email links of Priya Nair. Their next emails carry new links." });
+  expect(await cli(["email", "cancel-links", "priya.nair@example.org"], vars)).toEqual({ code: 0, out: "Priya Nair has no unused email links: nothing to cancel." });
+  expect(await cli(["email", "cancel-links", "nobody@example.org"], vars)).toEqual({ code: 1, out: "nobody@example.org is not on the roster: there are no links to cancel." });
+  expect((await cli(["email", "cancel-links"], vars)).code).toBe(2);
+
+  await withLinks(vars, async (links) => {
+    for (const t of tokens.mine) expect(await links.check(t, "decision")).toMatchObject({ ok: false, reason: "cancelled" });
+    expect(await links.check(tokens.theirs, "decision")).toMatchObject({ ok: true });
+  });
+});
