@@ -5,6 +5,7 @@ import emailAdapter from "../adapters/email/index.ts";
 import slackAdapter from "../adapters/slack/index.ts";
 import { outbox } from "../db/schema.ts";
 import type { Contact } from "../src/store.ts";
+import { rawRequest } from "./support/http.ts";
 import { emails, slackStack, users, type SlackStack } from "./support/slack.ts";
 import { startSmtp, type Smtp } from "./support/smtp.ts";
 import { until } from "./support/wait.ts";
@@ -72,10 +73,22 @@ describe("email: who gets it, and what they get", () => {
     expect(slackDmsTo(users.max)).toEqual([]);
     expect((await outboxRow("approval:")).status).toBe("sent");
 
-    // Decided (as a link from the email would): the intern hears on Slack, Max's thread gets the decision.
-    const max = (await s.steps.store.personByEmail("max@example.org"))!;
+    // Max follows the email's Approve link: the GET only asks, the page's button decides. The intern hears on
+    // Slack, and Max's thread gets the decision.
     const [submission] = await s.steps.store.submissionsOf((await s.steps.store.personByEmail("ana@example.org"))!.id);
-    await s.steps.core.decide(max, submission!.id, "approved", null);
+    const approve = new URL(/href="([^"]*\/email\/link\?[^"]*)"/.exec(mail!.html as string)![1]!.replaceAll("&amp;", "&"));
+    expect(mail!.text).toContain(approve.toString());
+    const page = await fetch(`${s.server.url}${approve.pathname}${approve.search}`);
+    expect(await page.text()).toContain("as <strong>Max Mentor</strong>");
+    expect(await s.steps.store.decisionOf(submission!.id)).toBeUndefined();
+    const { host } = new URL(s.server.url);
+    const confirmed = await rawRequest(`${s.server.url}/email/link`, {
+      method: "POST",
+      headers: { host, origin: s.server.url, "sec-fetch-site": "same-origin", "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ t: approve.searchParams.get("t")! }).toString(),
+    });
+    expect(confirmed.status).toBe(200);
+    expect(await s.steps.store.decisionOf(submission!.id)).toMatchObject({ decision: "approved" });
     await drain();
     await until("the decision follows the request", () => toMax().length === 2);
     const decided = toMax()[1]!;

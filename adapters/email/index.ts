@@ -3,6 +3,7 @@ import { z } from "zod";
 import { publicUrl } from "../../src/config.ts";
 import type { PlatformAdapter } from "../platform.ts";
 import { createPreview, previewRoutes } from "./preview.ts";
+import { emailLinkRoutes } from "./links/index.ts";
 import { emailTransport, rateLimited, smtpSender, type LinkMaker, type Sender } from "./transport.ts";
 import { unsubscribeLinks, unsubscribeRoutes } from "./unsubscribe.ts";
 
@@ -37,7 +38,7 @@ export function readEmailEnv(raw: Record<string, string | undefined>) {
 }
 
 export interface EmailAdapterOptions {
-  /** Where each button of an email leads (the signed approve / request-changes links); without, the email says to answer in chat. */
+  /** Where each button of an email leads; the signed approve / request-changes links of ./links unless a test gives its own. */
   links?: LinkMaker;
 }
 
@@ -69,6 +70,8 @@ export function emailAdapter(options: EmailAdapterOptions = {}): PlatformAdapter
       ]);
       const unsubscribe = unsubscribeLinks(Buffer.from(key, "base64url"), publicUrl(ctx.env));
       unsubscribeRoutes(ctx.routes, unsubscribe, ctx.store, ctx.log);
+      // The pages an approval email's buttons open, and the signed links to them.
+      const links = emailLinkRoutes(ctx);
       const dkim = vars.DKIM_DOMAIN && vars.DKIM_SELECTOR && vars.DKIM_PRIVATE_KEY ? { domain: vars.DKIM_DOMAIN, selector: vars.DKIM_SELECTOR, privateKey: vars.DKIM_PRIVATE_KEY } : undefined;
       const sender: Sender = vars.SMTP_URL ? rateLimited(smtpSender(vars.SMTP_URL, dkim), settings.per_second) : preview.sender;
       const others = chats.length > 0 ? chats.map((c) => c[0]!.toUpperCase() + c.slice(1)).join(" or ") : "chat";
@@ -81,7 +84,7 @@ export function emailAdapter(options: EmailAdapterOptions = {}): PlatformAdapter
         from: { name: ctx.core.program.name, address: vars.EMAIL_FROM ?? "steps@localhost" },
         ...(settings.reply_to ? { replyTo: settings.reply_to } : {}),
         installation,
-        ...(options.links ? { links: options.links } : {}),
+        links: options.links ?? ((person, button) => links.buttonLink(person, button)),
         unsubscribeUrl: (person) => unsubscribe.url(person),
         fallbackNote: `Steps could not reach you on ${others}, so it wrote to you by email; from now on it will, until you use Steps on ${others}. To get messages there instead, open Steps on ${others} and say "help". To keep email, ask your coordinator to set your contact to email.`,
       });
