@@ -2,6 +2,7 @@ import { copyFileSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import email from "../adapters/email/index.ts";
 import web from "../adapters/web/index.ts";
 import { startServer, type RunningServer } from "../app/server.ts";
 import { isHours, requiredUnits } from "../src/program/program.ts";
@@ -57,7 +58,8 @@ async function allButLast(email: string, playlistSlug: string): Promise<string> 
 
 /** Another server on the same app, with the scheduler's runDue replaced (or taken away). */
 function serverWith(runDue: ((at: Date) => Promise<unknown>) | undefined): Promise<RunningServer> {
-  return startServer(steps, [{ ...web, start: (ctx) => web.start({ ...ctx, runDue }) }]);
+  // With the email adapter, as app/adapters.ts has it: the page frames its previews in the Email pane.
+  return startServer(steps, [{ ...web, start: (ctx) => web.start({ ...ctx, runDue }) }, email]);
 }
 
 /** What the page's content policy blocked, or a script error: each test ends with none. */
