@@ -1,4 +1,5 @@
 import type { IncomingMessage } from "node:http";
+import { publicUrl, type Env } from "../src/config.ts";
 
 // Steps' surfaces without authentication (the playground, Teams with TEAMS=1
 // and no app id) let whoever reaches them act as anyone on the roster. This
@@ -81,4 +82,14 @@ export function refusal(req: LocalRequest, policy: LocalPolicy = {}): Refusal | 
   if (!host || !(isLoopbackHost(host) || policy.hosts?.includes(host))) return "host";
   if (req.method !== "GET" && req.method !== "HEAD" && isCrossSite(req)) return "cross-site";
   return undefined;
+}
+
+/**
+ * Who may open the playground and the pages it frames (the email previews):
+ * this computer; with PLAYGROUND_HOST_OK=1 other machines too, by the host
+ * name of PUBLIC_URL (any other name may be a DNS rebinding).
+ */
+export function playgroundPolicy(env: Env): LocalPolicy {
+  const allowRemote = env.raw.PLAYGROUND_HOST_OK === "1";
+  return { allowRemote, hosts: allowRemote ? [new URL(publicUrl(env)).hostname] : [] };
 }

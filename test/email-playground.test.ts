@@ -5,6 +5,7 @@ import web from "../adapters/web/index.ts";
 import { startServer, type RunningServer } from "../app/server.ts";
 import type { Person } from "../src/store.ts";
 import { bootForTest } from "./support/boot.ts";
+import { rawRequest } from "./support/http.ts";
 
 // No SMTP_URL and no chat platform, as `npm start` runs out of the box: the
 // playground serves, and what email would send shows in its Email pane.
@@ -59,5 +60,15 @@ describe("email without a mail server", () => {
 
   it("has nothing for someone not on the roster", async () => {
     expect((await fetch(`${server.url}/email/preview?person=99999`)).status).toBe(404);
+  });
+
+  it("shows the previews, which name people on the roster, only where the playground answers: not through a proxy or to another host name", async () => {
+    const { host } = new URL(server.url);
+    const refused: Record<string, string>[] = [{ host: "rebind.example" }, { host, "x-forwarded-for": "203.0.113.9" }];
+    for (const headers of refused) {
+      const res = await rawRequest(`${server.url}/email/preview?person=${priya.id}`, { method: "GET", headers });
+      expect([res.status, res.body], JSON.stringify(headers)).toEqual([403, expect.stringContaining("only where the playground is")]);
+      expect(res.body).not.toContain("Priya");
+    }
   });
 });

@@ -3,6 +3,7 @@ import { adapters } from "../app/adapters.ts";
 import { IVY, badgeServer, type BadgeServer } from "./support/badges.ts";
 import { startFakeSlack } from "./support/fake-slack.ts";
 import { SECRET } from "./support/slack.ts";
+import { PREVIEW_PATH } from "../adapters/email/preview.ts";
 
 // Every page and document Steps serves, whichever adapter wrote it and whatever
 // the status, says: no type sniffing, no framing, no referrer to other sites.
@@ -29,16 +30,19 @@ afterAll(async () => {
   await slack?.close();
 });
 
-function expectSecurityHeaders(res: Response, what: string) {
+/** The one page another may frame: the playground's Email pane frames the email previews, from this server only. */
+const FRAMED_BY_PLAYGROUND = new Set([PREVIEW_PATH]);
+
+function expectSecurityHeaders(res: Response, what: string, path = "") {
   expect(res.headers.get("x-content-type-options"), what).toBe("nosniff");
-  expect(res.headers.get("content-security-policy"), what).toMatch(/(^|; )frame-ancestors 'none'($|;)/);
+  expect(res.headers.get("content-security-policy"), what).toMatch(FRAMED_BY_PLAYGROUND.has(path) ? /(^|; )frame-ancestors 'self'($|;)/ : /(^|; )frame-ancestors 'none'($|;)/);
   // same-origin: the playground's page, whose own form posts must carry its Origin.
   expect(["no-referrer", "same-origin"], what).toContain(res.headers.get("referrer-policy"));
 }
 
 describe("security headers", () => {
   it("are on every response of every registered route, GET and POST, errors included", async () => {
-    expect([...t.server.adapters].sort()).toEqual(["badges", "slack", "teams", "web"]);
+    expect([...t.server.adapters].sort()).toEqual(["badges", "email", "slack", "teams", "web"]);
     const routes = t.server.routes;
     expect(new Set(routes.map((r) => r.method))).toEqual(new Set(["GET", "POST"]));
     const seen: string[] = [];
@@ -51,7 +55,7 @@ describe("security headers", () => {
           const init: RequestInit = route.method === "POST" ? { method: "POST", headers: { accept, "content-type": "application/json" }, body: "{}" } : { headers: { accept } };
           const res = await fetch(`${t.url}${path}`, { ...init, redirect: "manual" });
           await res.arrayBuffer();
-          expectSecurityHeaders(res, `${route.method} ${path} (${res.status})`);
+          expectSecurityHeaders(res, `${route.method} ${path} (${res.status})`, path);
           seen.push(`${route.method} ${path} ${res.status}`);
         }
       }

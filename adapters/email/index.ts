@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
 import { publicUrl } from "../../src/config.ts";
+import { playgroundPolicy } from "../local-only.ts";
 import type { PlatformAdapter } from "../platform.ts";
 import { createPreview, previewRoutes } from "./preview.ts";
 import { emailLinkRoutes } from "./links/index.ts";
@@ -55,7 +56,6 @@ export function emailAdapter(options: EmailAdapterOptions = {}): PlatformAdapter
       const vars = readEmailEnv(ctx.env.raw);
       const settings = ctx.core.program.file.email;
       const preview = createPreview();
-      previewRoutes(ctx.routes, preview, ctx.store);
       const chats = ctx.configured.filter((name) => name !== "email");
       // Previews only where the playground shows them (adapters/web decides the same way), or they would count as delivered unseen.
       const playground = ctx.env.raw.PLAYGROUND === "1" || (ctx.env.raw.PLAYGROUND !== "0" && chats.length === 0);
@@ -63,6 +63,8 @@ export function emailAdapter(options: EmailAdapterOptions = {}): PlatformAdapter
         ctx.log.info("email off", { reason: "set SMTP_URL to send email" });
         return null;
       }
+      // The previews name people on the roster: served only with the playground, to whom it answers.
+      if (!vars.SMTP_URL) previewRoutes(ctx.routes, preview, ctx.store, playgroundPolicy(ctx.env));
       // Kept in the database: unsubscribe links must outlive a restart, and Message-IDs a database made again.
       const [key, installation] = await Promise.all([
         ctx.store.initSetting("email:unsubscribe-key", randomBytes(32).toString("base64url")),

@@ -1,6 +1,7 @@
 import type { ServerResponse } from "node:http";
 import type { Store } from "../../src/store.ts";
 import type { Routes } from "../http.ts";
+import { refusal, type LocalPolicy } from "../local-only.ts";
 import { escapeHtml, type Email } from "./render.ts";
 import type { Sender } from "./transport.ts";
 
@@ -31,8 +32,9 @@ export type Preview = ReturnType<typeof createPreview>;
  * email's HTML in a sandboxed frame (no scripts, as in a mail client) and its
  * text part beside it. A real mail server in use leaves it empty.
  */
-export function previewRoutes(routes: Routes, preview: Preview, store: Store): void {
+export function previewRoutes(routes: Routes, preview: Preview, store: Store, policy: LocalPolicy): void {
   routes.add("GET", PREVIEW_PATH, async (req, res) => {
+    if (refusal(req, policy)) return page(res, 403, "<p>Email previews are shown only where the playground is: open it on this computer.</p>");
     const id = Number(new URL(req.url ?? "/", "http://steps").searchParams.get("person"));
     const person = Number.isInteger(id) && id > 0 ? await store.personById(id) : undefined;
     if (!person) return page(res, 404, "<p>No such person on the roster.</p>");

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { packageFile } from "../../src/files.ts";
 import { publicUrl } from "../../src/config.ts";
+import { playgroundPolicy } from "../local-only.ts";
 import type { PlatformAdapter } from "../platform.ts";
 import type { Access } from "./http.ts";
 import { createMailbox, webTransport } from "./mailbox.ts";
@@ -31,9 +32,9 @@ const web: PlatformAdapter = {
       ctx.log.info("playground off", { reason: vars.PLAYGROUND === "0" ? "PLAYGROUND=0" : `${others.join(" and ")} configured; set PLAYGROUND=1 to serve it as well` });
       return null;
     }
-    const allowRemote = vars.PLAYGROUND_HOST_OK === "1";
-    // Other machines open it by the name in PUBLIC_URL; any other name may be a DNS rebinding.
-    const access: Access = { allowRemote, hosts: allowRemote ? [new URL(publicUrl(ctx.env)).hostname] : [], home: allowRemote ? publicUrl(ctx.env) : `http://localhost:${ctx.env.PORT}/` };
+    const policy = playgroundPolicy(ctx.env);
+    const allowRemote = policy.allowRemote === true;
+    const access: Access = { ...policy, home: allowRemote ? publicUrl(ctx.env) : `http://localhost:${ctx.env.PORT}/` };
     const mailbox = createMailbox(ctx.now);
     const assets = {
       js: readFileSync(packageFile("adapters", "web", "public", "app.js"), "utf8"),
