@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { addToProfileUrl } from "../badges/linkedin.ts";
 import { StepsError } from "../errors.ts";
+import { defaultTranslate, type Translate } from "../i18n.ts";
 import type { Message } from "../messages.ts";
 import { isHours, requiredUnits, type Program } from "../program/program.ts";
 import type { Playlist, Task } from "../program/schema.ts";
@@ -20,6 +21,8 @@ export interface CoreOptions {
   onQueued?: () => void;
   /** Called after an award commits (the badge issue signs credentials here). */
   onAward?: (award: Award, store: Store) => Promise<void>;
+  /** The words people read; defaults to the catalogs that ship in locales/. */
+  t?: Translate;
 }
 
 export interface DecisionResult {
@@ -36,6 +39,7 @@ export function createCore(options: CoreOptions) {
   const { program, store, now } = options;
   const tz = program.timeZone;
   const queued = () => options.onQueued?.();
+  const t = options.t ?? defaultTranslate();
 
   function requireRole(person: Person, roles: Person["role"][], doing: string): void {
     if (!roles.includes(person.role)) {
@@ -292,7 +296,7 @@ export function createCore(options: CoreOptions) {
     return subs.map((s) => ({ submission: s, intern: interns.get(s.personId)!, ...program.task(s.task) }));
   }
 
-  return { program, store, now, options, done, logHours, decide, withdraw, decidedRequest, progressOf, pendingFor, badgeUrl, requireRole, queued };
+  return { program, store, now, options, t, done, logHours, decide, withdraw, decidedRequest, progressOf, pendingFor, badgeUrl, requireRole, queued };
 }
 
 export type CoreApi = ReturnType<typeof createCore>;

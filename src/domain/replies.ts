@@ -1,5 +1,6 @@
 import { commandHelp, type Command, type Examples } from "../commands/grammar.ts";
 import { StepsError } from "../errors.ts";
+import { SOURCE_LANGUAGE, type Values } from "../i18n.ts";
 import type { Action, Block, Message } from "../messages.ts";
 import { isHours, type Program } from "../program/program.ts";
 import type { Person } from "../store.ts";
@@ -13,6 +14,7 @@ import * as views from "./views.ts";
 export async function replyFor(core: CoreApi, person: Person, command: Command): Promise<Message> {
   const { program, store } = core;
   const tz = program.timeZone;
+  const say = (key: string, values?: Values) => core.t(SOURCE_LANGUAGE, key, values);
   switch (command.kind) {
     case "done":
     case "log": {
@@ -128,7 +130,7 @@ export async function replyFor(core: CoreApi, person: Person, command: Command):
     }
     case "remind": {
       await store.setRemindersOff(person.id, !command.on);
-      return views.message(command.on ? "Reminders are on." : "Reminders are off. Type <cmd>remind on</cmd> to get them again.");
+      return views.message(say(command.on ? "remind.on" : "remind.off"));
     }
     case "help":
       return command.topic === undefined ? helpMessage(person) : commandHelpMessage(program, person, command.topic);
