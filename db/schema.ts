@@ -29,6 +29,8 @@ export const people = pgTable(
     department: text("department"),
     mentorId: integer("mentor_id"),
     remindersOff: boolean("reminders_off").notNull().default(false),
+    /** Null until the roster, the person or their platform says; the program's language is used meanwhile. */
+    language: text("language"),
     createdAt: createdAt(),
     updatedAt: ts("updated_at").notNull().defaultNow(),
   },

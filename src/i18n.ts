@@ -61,7 +61,28 @@ export function translator(catalogs: Catalogs): Translate {
   };
 }
 
-/** A Translate over the catalogs that ship with Steps. */
-export function defaultTranslate(): Translate {
-  return translator(loadCatalogs());
+/** What the core needs to speak: the catalogs' words and the languages they offer. */
+export interface Words {
+  t: Translate;
+  languages: readonly string[];
+}
+
+export function wordsOf(catalogs: Catalogs): Words {
+  return { t: translator(catalogs), languages: languagesOf(catalogs) };
+}
+
+/** The catalogs that ship with Steps. */
+export function defaultWords(): Words {
+  return wordsOf(loadCatalogs());
+}
+
+/** A language's own name in a language: "español" in Spanish, "Spanish" in English. */
+export function languageName(code: string, inLanguage: string): string {
+  return new Intl.DisplayNames([inLanguage], { type: "language" }).of(code) ?? code;
+}
+
+/** The language a platform locale names ("es-MX" → "es"), or undefined for one that is not a language code. */
+export function languageOfLocale(locale: string | undefined): string | undefined {
+  const base = locale?.trim().toLowerCase().split(/[-_]/)[0];
+  return base && /^[a-z]{2,3}$/.test(base) ? base : undefined;
 }

@@ -12,6 +12,8 @@ export interface Person {
   department: string | null;
   mentorId: number | null;
   remindersOff: boolean;
+  /** A language code: from the roster, the person's `language` command or their platform's locale; null until one of those says. */
+  language: string | null;
 }
 
 /** withdrawn: the intern took it back (`undo`) before anyone decided it. */
@@ -150,6 +152,8 @@ export interface PersonUpsert {
   role: Role;
   department: string | null;
   mentorEmail: string | null;
+  /** Optional: null or absent keeps the person's language as it is. */
+  language?: string | null;
 }
 
 export interface DigestRows {
@@ -181,6 +185,8 @@ export interface Store {
   peopleByRole(role: Person["role"]): Promise<Person[]>;
   upsertPeople(rows: PersonUpsert[]): Promise<{ inserted: number; updated: number }>;
   setRemindersOff(personId: number, off: boolean): Promise<void>;
+  /** `only_unset`: the platform's locale, which must not override what the person or roster chose. */
+  setLanguage(personId: number, language: string, options?: { onlyUnset?: boolean }): Promise<void>;
 
   personByIdentity(platform: string, platformUserId: string): Promise<Account | undefined>;
   saveIdentity(identity: Omit<Identity, "updatedAt">): Promise<void>;

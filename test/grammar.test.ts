@@ -200,7 +200,7 @@ describe("parseCommand: errors", () => {
 describe("commandHelp", () => {
   it("documents every verb once, with at least one role", () => {
     const verbs = commandHelp.map((entry) => entry.usage.split(" ")[0]);
-    expect(verbs).toEqual(["done", "log", "status", "tasks", "pending", "approve", "changes", "digest", "badges", "badge", "undo", "revoke", "remind", "help"]);
+    expect(verbs).toEqual(["done", "log", "status", "tasks", "pending", "approve", "changes", "digest", "badges", "badge", "undo", "revoke", "remind", "language", "help"]);
     for (const entry of commandHelp) expect(entry.roles.length).toBeGreaterThan(0);
   });
 
@@ -218,6 +218,7 @@ describe("commandHelp", () => {
       "on|off": "on",
       "[command]": "done",
       "[full]": "full",
+      "[en|es]": "es",
     };
     for (const { usage } of commandHelp) {
       const text = usage.replace(/<[^>]+>|\[[^\]]+\]|on\|off/g, (placeholder) => filled[placeholder] ?? placeholder);

@@ -99,14 +99,14 @@ describe("help", () => {
   it("an unknown command name says so and lists the person's commands", async () => {
     const [, program] = programs.find(([f]) => f === "summer-steps.yml")!;
     expect(await helpError(program, "intern", "fly")).toBe(
-      "There is no command `fly`. Your commands are `done`, `log`, `status`, `tasks`, `badges`, `badge publish`, `undo`, `remind`, `help`.",
+      "There is no command `fly`. Your commands are `done`, `log`, `status`, `tasks`, `badges`, `badge publish`, `undo`, `remind`, `language`, `help`.",
     );
   });
 
   it("lists only what the person's role can do: no `status` or `badges` for mentors and coordinators", async () => {
     const [, program] = programs.find(([f]) => f === "summer-steps.yml")!;
     const first = (m: Message) => commandsIn(m).map((c) => c.split(" ")[0]);
-    expect(first(await help(program, "mentor"))).toEqual(["tasks", "pending", "approve", "changes", "digest", "remind", "help", "help", "help"]);
+    expect(first(await help(program, "mentor"))).toEqual(["tasks", "pending", "approve", "changes", "digest", "remind", "language", "help", "help", "help"]);
     expect(first(await help(program, "coordinator"))).toContain("revoke");
     expect(first(await help(program, "coordinator"))).not.toContain("status");
     expect(await helpError(program, "mentor", "status")).toBe("`status` is only for interns. Type `help` to see your commands.");

@@ -24,6 +24,8 @@ export type Command =
   | { kind: "badge_publish"; playlist: string }
   | { kind: "revoke"; email: string; playlist: string; reason: string }
   | { kind: "remind"; on: boolean }
+  /** Without a language: which one Steps speaks to the person, and which it can. */
+  | { kind: "language"; language?: string }
   | { kind: "help"; topic?: string };
 
 export type ParseResult = { ok: true; command: Command } | { ok: false; error: StepsError };
@@ -62,10 +64,11 @@ export const commandHelp: CommandHelp[] = [
   { name: "undo", usage: "undo <number>", summary: "Take back something you sent, while it is still waiting for approval.", example: () => "undo 42", roles: ["intern"] },
   { name: "revoke", usage: "revoke <email> <playlist> <reason>", summary: "Take back a badge that was issued by mistake.", example: (e) => `revoke sam@example.org ${e.playlist} issued by mistake`, roles: ["coordinator"] },
   { name: "remind", usage: "remind on|off", summary: "Turn event and deadline reminders on or off.", example: () => "remind off", roles: ["intern", "mentor", "coordinator"] },
+  { name: "language", usage: "language [en|es]", summary: "Choose the language Steps writes to you in.", example: () => "language es", roles: ["intern", "mentor", "coordinator"] },
   { name: "help", usage: "help [command]", summary: "Show these commands, or more about one.", example: () => "help done", roles: ["intern", "mentor", "coordinator"] },
 ];
 
-const VERBS = ["done", "log", "status", "tasks", "pending", "approve", "changes", "digest", "badges", "badge", "undo", "revoke", "remind", "help"];
+const VERBS = ["done", "log", "status", "tasks", "pending", "approve", "changes", "digest", "badges", "badge", "undo", "revoke", "remind", "language", "help"];
 
 /** Commands are short; anything longer is a paste gone wrong, and refusing early keeps parsing cheap. */
 const MAX_INPUT = 4000;
@@ -116,6 +119,9 @@ function parse(raw: string): Command {
       return revoke(rest);
     case "remind":
       return remind(rest);
+    case "language":
+    case "idioma":
+      return language(rest);
     case "help":
       return help(rest);
     default:
@@ -230,6 +236,14 @@ function remind(rest: string): Command {
   const value = trimPunctuation(word.toLowerCase());
   if ((value !== "on" && value !== "off") || after !== "") fail("Say <cmd>remind on</cmd> or <cmd>remind off</cmd>.");
   return { kind: "remind", on: value === "on" };
+}
+
+function language(rest: string): Command {
+  const [word, after] = take(rest);
+  const code = trimPunctuation(word.toLowerCase());
+  if (code === "") return { kind: "language" };
+  if (!/^[a-z]{2,3}$/.test(code) || after !== "") fail("Say which language by its code: <cmd>language es</cmd> or <cmd>language en</cmd>.");
+  return { kind: "language", language: code };
 }
 
 function help(rest: string): Command {

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { addToProfileUrl } from "../badges/linkedin.ts";
 import { StepsError } from "../errors.ts";
-import { defaultTranslate, type Translate } from "../i18n.ts";
+import { defaultWords, SOURCE_LANGUAGE, type Words } from "../i18n.ts";
 import type { Message } from "../messages.ts";
 import { isHours, requiredUnits, type Program } from "../program/program.ts";
 import type { Playlist, Task } from "../program/schema.ts";
@@ -22,7 +22,7 @@ export interface CoreOptions {
   /** Called after an award commits (the badge issue signs credentials here). */
   onAward?: (award: Award, store: Store) => Promise<void>;
   /** The words people read; defaults to the catalogs that ship in locales/. */
-  t?: Translate;
+  words?: Words;
 }
 
 export interface DecisionResult {
@@ -39,7 +39,15 @@ export function createCore(options: CoreOptions) {
   const { program, store, now } = options;
   const tz = program.timeZone;
   const queued = () => options.onQueued?.();
-  const t = options.t ?? defaultTranslate();
+  const words = options.words ?? defaultWords();
+  const { t } = words;
+
+  /** The person's own language if Steps speaks it, else the program's, else English. */
+  function languageOf(person: Person): string {
+    const fallback = program.file.program.language;
+    if (person.language && words.languages.includes(person.language)) return person.language;
+    return words.languages.includes(fallback) ? fallback : SOURCE_LANGUAGE;
+  }
 
   function requireRole(person: Person, roles: Person["role"][], doing: string): void {
     if (!roles.includes(person.role)) {
@@ -296,7 +304,7 @@ export function createCore(options: CoreOptions) {
     return subs.map((s) => ({ submission: s, intern: interns.get(s.personId)!, ...program.task(s.task) }));
   }
 
-  return { program, store, now, options, t, done, logHours, decide, withdraw, decidedRequest, progressOf, pendingFor, badgeUrl, requireRole, queued };
+  return { program, store, now, options, t, languages: words.languages, languageOf, done, logHours, decide, withdraw, decidedRequest, progressOf, pendingFor, badgeUrl, requireRole, queued };
 }
 
 export type CoreApi = ReturnType<typeof createCore>;

@@ -1,6 +1,6 @@
 import { commandHelp, type Command, type Examples } from "../commands/grammar.ts";
 import { StepsError } from "../errors.ts";
-import { SOURCE_LANGUAGE, type Values } from "../i18n.ts";
+import { languageName, type Values } from "../i18n.ts";
 import type { Action, Block, Message } from "../messages.ts";
 import { isHours, type Program } from "../program/program.ts";
 import type { Person } from "../store.ts";
@@ -14,7 +14,8 @@ import * as views from "./views.ts";
 export async function replyFor(core: CoreApi, person: Person, command: Command): Promise<Message> {
   const { program, store } = core;
   const tz = program.timeZone;
-  const say = (key: string, values?: Values) => core.t(SOURCE_LANGUAGE, key, values);
+  const lang = core.languageOf(person);
+  const say = (key: string, values?: Values) => core.t(lang, key, values);
   switch (command.kind) {
     case "done":
     case "log": {
@@ -131,6 +132,15 @@ export async function replyFor(core: CoreApi, person: Person, command: Command):
     case "remind": {
       await store.setRemindersOff(person.id, !command.on);
       return views.message(say(command.on ? "remind.on" : "remind.off"));
+    }
+    case "language": {
+      const languages = core.languages;
+      const names = languages.map((l) => `<cmd>language ${l}</cmd> (${languageName(l, l)})`).join(", ");
+      if (command.language === undefined) return views.message(say("language.current", { language: languageName(lang, lang), choices: names }));
+      if (!languages.includes(command.language)) throw new StepsError("bad_command", say("language.unknown", { code: command.language, choices: names }));
+      await store.setLanguage(person.id, command.language);
+      const now = command.language;
+      return views.message(core.t(now, "language.changed", { language: languageName(now, now) }));
     }
     case "help":
       return command.topic === undefined ? helpMessage(person) : commandHelpMessage(program, person, command.topic);

@@ -15,6 +15,8 @@ export interface RosterRow {
   role: Role;
   department: string | null;
   mentorEmail: string | null;
+  /** The optional language column: the person's language, or null to keep what they chose. */
+  language: string | null;
 }
 
 export interface RosterError {
@@ -25,7 +27,10 @@ export interface RosterError {
 export type RosterResult = { ok: true; rows: RosterRow[] } | { ok: false; errors: RosterError[] };
 
 const COLUMNS = ["email", "name", "role", "department", "mentor_email"] as const;
-type Column = (typeof COLUMNS)[number];
+/** Columns a roster may leave out: a file written before they existed still imports. */
+const OPTIONAL = ["language"] as const;
+type Column = (typeof COLUMNS)[number] | (typeof OPTIONAL)[number];
+const KNOWN: readonly Column[] = [...COLUMNS, ...OPTIONAL];
 const HEADER = COLUMNS.join(",");
 const ROLES = ["intern", "mentor", "coordinator"] as const;
 
@@ -39,6 +44,12 @@ const rowSchema = z.strictObject({
   role: z.string().trim().toLowerCase().pipe(z.enum(ROLES, "must be intern, mentor or coordinator")),
   department: z.string().trim().toLowerCase().transform(blankToNull),
   mentor_email: z.string().trim().toLowerCase().transform(blankToNull).pipe(emailField.nullable()),
+  language: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .transform(blankToNull)
+    .pipe(z.string().regex(/^[a-z]{2,3}$/, "must be a language code such as en or es").nullable()),
 });
 
 /**
@@ -149,8 +160,8 @@ function readHeader(header: CsvRecord): { index: Map<Column, number> } | { error
     return { error: { line: header.line, message: `The first line must be the header: ${HEADER}. Add it above the first person.` } };
   }
   names.forEach((name, i) => {
-    if (!(COLUMNS as readonly string[]).includes(name)) {
-      const [hint] = closest(name, [...COLUMNS], 1);
+    if (!(KNOWN as readonly string[]).includes(name)) {
+      const [hint] = closest(name, [...KNOWN], 1);
       problems.push(`unknown column "${header.cells[i]?.trim() ?? ""}"${hint ? ` (did you mean ${hint}?)` : ""}`);
     } else if (index.has(name as Column)) {
       problems.push(`column ${name} appears twice`);
@@ -173,8 +184,8 @@ function readRow(record: CsvRecord, index: Map<Column, number>, program: Program
     report(`Has ${record.cells.length} fields but the header has ${index.size}. Check for a missing or extra comma; put names with commas in double quotes.`);
     return undefined;
   }
-  const cell = (column: Column) => record.cells[index.get(column)!] ?? "";
-  const parsed = rowSchema.safeParse(Object.fromEntries(COLUMNS.map((c) => [c, cell(c)])));
+  const cell = (column: Column) => (index.has(column) ? (record.cells[index.get(column)!] ?? "") : "");
+  const parsed = rowSchema.safeParse(Object.fromEntries(KNOWN.map((c) => [c, cell(c)])));
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const column = issue.path[0] as Column;
@@ -201,7 +212,7 @@ function readRow(record: CsvRecord, index: Map<Column, number>, program: Program
   if (mentorEmail !== null && mentorEmail === email) report("A person cannot be their own mentor. Put their mentor's email in mentor_email.");
   if (!parsed.success || errors.length > before) return undefined;
   const data = parsed.data;
-  return { line: record.line, email: data.email, name: data.name, role: data.role, department: data.department, mentorEmail: data.mentor_email };
+  return { line: record.line, email: data.email, name: data.name, role: data.role, department: data.department, mentorEmail: data.mentor_email, language: data.language };
 }
 
 /** Checks that need the whole file: duplicates and whether each mentor exists. */
