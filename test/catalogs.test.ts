@@ -1,10 +1,21 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { parse, TYPE, type MessageFormatElement } from "@formatjs/icu-messageformat-parser";
 import { describe, expect, it } from "vitest";
 import { languagesOf, loadCatalogs, translator } from "../src/i18n.ts";
 import { formatDay, formatMoment } from "../src/time.ts";
 
 const root = join(import.meta.dirname, "..");
+
+/** The values a message reads, wherever they are (inside plural and select options too). */
+function argumentsOf(elements: MessageFormatElement[]): string[] {
+  return elements.flatMap((e): string[] => {
+    if (e.type === TYPE.literal || e.type === TYPE.pound) return [];
+    if (e.type === TYPE.plural || e.type === TYPE.select) return [e.value, ...Object.values(e.options).flatMap((o) => argumentsOf(o.value))];
+    if (e.type === TYPE.tag) return argumentsOf(e.children);
+    return [e.value];
+  });
+}
 const catalogs = loadCatalogs();
 
 function sources(dir: string): string[] {
@@ -31,7 +42,7 @@ describe("message catalogs", () => {
   });
 
   it("every message compiles in every language and names the same values as the English one", () => {
-    const names = (text: string) => [...new Set([...text.matchAll(/\{\s*([a-zA-Z_]+)\s*[,}]/g)].map((m) => m[1]))].sort();
+    const names = (text: string) => [...new Set(argumentsOf(parse(text, { ignoreTag: true })))].sort();
     const t = translator(catalogs);
     const problems: string[] = [];
     for (const [lang, catalog] of Object.entries(catalogs)) {
