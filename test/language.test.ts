@@ -24,6 +24,16 @@ describe("a person's language", () => {
     expect(await h.say("ana@example.org", "language english please")).toContain("Say which language by its code");
   });
 
+  it("the core's refusals are in the person's language too", async () => {
+    const h = await harness();
+    await h.say("ana@example.org", "idioma es");
+    expect(await h.say("ana@example.org", "hecho safety-wlak")).toBe("No hay ninguna tarea `safety-wlak`. ¿Quisiste decir `safety-walk`?");
+    expect(await h.say("ana@example.org", "hecho safety-walk")).toMatch(/^¡Anotado! Safety walk \(#\d+\)\. Max Mentor lo revisará\./);
+    expect(await h.say("ana@example.org", "hecho safety-walk")).toMatch(/^Safety walk ya espera aprobación \(#\d+\)\. No hace falta enviarla otra vez\.$/);
+    expect(await h.say("ana@example.org", "pendientes")).toBe("Solo mentores y coordinadores pueden revisar trabajos.");
+    expect(await h.say("max@example.org", "estado")).toBe("Only interns can see intern progress.");
+  });
+
   it("comes from the roster's optional language column, which a later roster without it keeps", async () => {
     const h = await harness();
     const withLanguage = rosterCsv.replace("mentor_email\n", "mentor_email,language\n").replace(/\n(?=.)/g, "\n").split("\n").map((l, i) => (i === 0 || l === "" ? l : `${l},${l.startsWith("ana@") ? "es" : ""}`)).join("\n");

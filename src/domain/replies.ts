@@ -29,7 +29,7 @@ export async function replyFor(core: CoreApi, person: Person, command: Command):
       return views.message(text, { type: "text", text }, ...views.progressBlocks(r.progress));
     }
     case "status": {
-      core.requireRole(person, ["intern"], "see intern progress");
+      core.requireRole(person, ["intern"], "role.only_interns_status");
       const progress = await core.progressOf(person);
       const blocks: Block[] = progress.flatMap((p, i) => [...(i ? [{ type: "divider" } as const] : []), ...views.progressBlocks(p)]);
       const summary = progress.map((p) => say("status.playlist", { playlist: p.playlist.title, percent: p.percent })).join(", ");
@@ -68,7 +68,7 @@ export async function replyFor(core: CoreApi, person: Person, command: Command):
       return views.message(say("undo.done", { task: task.title, id: submission.id, again }));
     }
     case "digest": {
-      core.requireRole(person, ["mentor", "coordinator"], "see a digest");
+      core.requireRole(person, ["mentor", "coordinator"], "role.only_approvers_digest");
       const digest = await buildDigest(program, store, core.now(), person.role === "mentor" ? { mentorId: person.id } : {});
       if (!command.full) return digestMessage(program, digest);
       // The first part is the answer; the rest follow through the outbox, in order, one message each.
@@ -81,7 +81,7 @@ export async function replyFor(core: CoreApi, person: Person, command: Command):
       return first!;
     }
     case "badges": {
-      core.requireRole(person, ["intern"], "earn badges");
+      core.requireRole(person, ["intern"], "role.only_interns_badges");
       const awards = await store.awardsOf(person.id);
       if (awards.length === 0) return views.message(say("badges.none"));
       const blocks = awards.map((a): Block => ({
@@ -96,7 +96,7 @@ export async function replyFor(core: CoreApi, person: Person, command: Command):
       return views.message(say("badges.summary", { count: awards.length }), ...blocks);
     }
     case "badge_publish": {
-      core.requireRole(person, ["intern"], "publish badges: each intern publishes their own");
+      core.requireRole(person, ["intern"], "role.only_interns_publish");
       const award = (await store.awardsOf(person.id)).find((a) => a.playlist === command.playlist);
       if (!award) throw new StepsError("unknown_badge", say("badge.unknown", { playlist: command.playlist }));
       const badge = program.playlist(award.playlist)?.badge.name ?? award.playlist;
@@ -107,7 +107,7 @@ export async function replyFor(core: CoreApi, person: Person, command: Command):
       return withLink(say("badge.now_public", { badge }));
     }
     case "revoke": {
-      core.requireRole(person, ["coordinator"], "revoke badges");
+      core.requireRole(person, ["coordinator"], "role.only_coordinators_revoke");
       const intern = await store.personByEmail(command.email);
       const award = intern && (await store.awardsOf(intern.id)).find((a) => a.playlist === command.playlist);
       if (!intern || !award) throw new StepsError("unknown_badge", say("revoke.unknown", { email: command.email, playlist: command.playlist }));
