@@ -7,6 +7,7 @@ import { publicUrl, type Env } from "../src/config.ts";
 import { createDispatcher, type Dispatcher } from "../src/delivery/dispatcher.ts";
 import { createCore, type Core, type CoreOptions } from "../src/domain/core.ts";
 import { importRoster } from "../src/domain/roster.ts";
+import { defaultWords } from "../src/i18n.ts";
 import { createInbox, type Inbox } from "../src/inbox.ts";
 import type { Logger } from "../src/log.ts";
 import { createProgram, type Program } from "../src/program/program.ts";
@@ -62,7 +63,7 @@ export async function boot(env: Env, log: Logger, options: { now?: Clock; db?: D
     await db.close();
     throw error;
   });
-  const coreOptions: CoreOptions = { program, store, now, baseUrl: publicUrl(env), onQueued: () => void dispatcher.kick(), onAward: badges.issue };
+  const coreOptions: CoreOptions = { program, store, now, baseUrl: publicUrl(env), onQueued: () => void dispatcher.kick(), onAward: badges.issue, words: defaultWords() };
   const core = createCore(coreOptions);
   // A request's change and its answer commit together: the inbox runs the core inside its transaction and sends what it queued after.
   const inbox = createInbox({ store, now: real, log, coreIn: (tx) => createCore({ ...coreOptions, store: tx, onQueued: undefined }), onChanged: () => void dispatcher.kick() });

@@ -31,6 +31,8 @@ export const people = pgTable(
     remindersOff: boolean("reminders_off").notNull().default(false),
     /** Where Steps writes to them: `chat`, `email` or `both`. */
     contact: text("contact", { enum: ["chat", "email", "both"] }).notNull().default("chat"),
+    /** Null until the roster, the person or their platform says; the program's language is used meanwhile. */
+    language: text("language"),
     createdAt: createdAt(),
     updatedAt: ts("updated_at").notNull().defaultNow(),
   },

@@ -25,6 +25,7 @@ const personColumns = {
   mentorId: people.mentorId,
   remindersOff: people.remindersOff,
   contact: people.contact,
+  language: people.language,
 };
 
 type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
@@ -78,7 +79,7 @@ function makeStore(db: Db | Tx): Store {
       const owner = sql`(select person_id from submissions where id = ${submissionId})`;
       const [, people = [], subs = []] = await lockThenRead(
         sql`select pg_advisory_xact_lock(1, ${owner})`,
-        sql`select id, email, name, role, department, mentor_id, reminders_off, contact from people where id = ${owner}`,
+        sql`select id, email, name, role, department, mentor_id, reminders_off, contact, language from people where id = ${owner}`,
         sql`select * from submissions where person_id = ${owner} order by id`,
       );
       const p = people[0];
@@ -92,6 +93,7 @@ function makeStore(db: Db | Tx): Store {
         mentorId: p.mentor_id == null ? null : Number(p.mentor_id),
         remindersOff: Boolean(p.reminders_off),
         contact: p.contact as Person["contact"],
+        language: (p.language as string | null) ?? null,
       };
       return { person, submissions: subs.map(submissionFromRow) };
     },
@@ -122,7 +124,7 @@ function makeStore(db: Db | Tx): Store {
       // after their intern in the file is found.
       const upserted = await db
         .insert(people)
-        .values(rows.map((r) => ({ email: r.email, name: r.name, role: r.role, department: r.department, contact: r.contact ?? "chat" })))
+        .values(rows.map((r) => ({ email: r.email, name: r.name, role: r.role, department: r.department, contact: r.contact ?? "chat", language: r.language ?? null })))
         .onConflictDoUpdate({
           target: people.email,
           set: {
@@ -130,6 +132,8 @@ function makeStore(db: Db | Tx): Store {
             role: sql`excluded.role`,
             department: sql`excluded.department`,
             contact: sql`excluded.contact`,
+            // A roster without the column keeps what each person chose.
+            language: sql`coalesce(excluded.language, ${people.language})`,
             updatedAt: sql`now()`,
           },
         })
@@ -146,6 +150,10 @@ function makeStore(db: Db | Tx): Store {
 
     async setRemindersOff(personId, off) {
       await db.update(people).set({ remindersOff: off, updatedAt: new Date() }).where(eq(people.id, personId));
+    },
+    async setLanguage(personId, language, options = {}) {
+      const who = options.onlyUnset ? and(eq(people.id, personId), isNull(people.language)) : eq(people.id, personId);
+      await db.update(people).set({ language, updatedAt: new Date() }).where(who);
     },
 
     async personByIdentity(platform, platformUserId) {

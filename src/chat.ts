@@ -2,6 +2,7 @@ import { parseCommand } from "./commands/grammar.ts";
 import type { Core } from "./domain/core.ts";
 import { replyFor } from "./domain/replies.ts";
 import { isStepsError } from "./errors.ts";
+import { languageOfLocale } from "./i18n.ts";
 import type { Logger } from "./log.ts";
 import type { Message } from "./messages.ts";
 import type { Account, Person, Store } from "./store.ts";
@@ -29,28 +30,47 @@ export function errorReply(error: unknown, log: Logger): Message {
   return { text, blocks: [{ type: "text", text }] };
 }
 
+/** What a platform says about an account it was asked about. */
+export interface Profile {
+  email?: string | undefined;
+  /** The account's locale (e.g. "es-MX"), where the platform tells. */
+  locale?: string | undefined;
+}
+
 /**
  * Finds the roster person behind a platform account: by the remembered id, or
- * else by the email the platform reports, which is then remembered.
+ * else by the email the platform reports, which is then remembered. A locale,
+ * asked for with the email or sent with every activity, becomes the person's
+ * language until the roster or the person chooses one.
  */
 export async function resolvePerson(
   store: Store,
   platform: string,
   platformUserId: string,
-  lookupEmail: () => Promise<string | undefined>,
+  lookup: () => Promise<Profile>,
   address?: unknown,
+  locale?: string,
 ): Promise<Account> {
   const known = await store.personByIdentity(platform, platformUserId);
   if (known) {
-    if (address === undefined) return known;
+    const account = { person: await learnLanguage(store, known.person, locale), address: known.address };
+    if (address === undefined) return account;
     await store.saveIdentity({ platform, platformUserId, personId: known.person.id, address });
-    return { person: known.person, address };
+    return { person: account.person, address };
   }
-  const email = await lookupEmail();
-  const person = email ? await store.personByEmail(email) : undefined;
+  const profile = await lookup();
+  const found = profile.email ? await store.personByEmail(profile.email) : undefined;
+  const person = found && (await learnLanguage(store, found, locale ?? profile.locale));
   if (!person) {
     throw new StepsError("not_on_roster", "You are not on this program's roster yet. Ask your coordinator to add you, then try again.");
   }
   await store.saveIdentity({ platform, platformUserId, personId: person.id, address: address ?? null });
   return { person, address: address ?? null };
+}
+
+async function learnLanguage(store: Store, person: Person, locale: string | undefined): Promise<Person> {
+  const language = languageOfLocale(locale);
+  if (person.language !== null || language === undefined) return person;
+  await store.setLanguage(person.id, language, { onlyUnset: true });
+  return { ...person, language };
 }

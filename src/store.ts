@@ -14,6 +14,8 @@ export interface Person {
   remindersOff: boolean;
   /** Where Steps writes to them (roster column `contact`). */
   contact: Contact;
+  /** A language code: from the roster, the person's `language` command or their platform's locale; null until one of those says. */
+  language: string | null;
 }
 
 /** `chat`: their chat platform, by email only for what no chat platform could deliver; `email`: by email only; `both`. */
@@ -170,6 +172,8 @@ export interface PersonUpsert {
   mentorEmail: string | null;
   /** Default `chat`. */
   contact?: Contact;
+  /** Optional: null or absent keeps the person's language as it is. */
+  language?: string | null;
 }
 
 export interface DigestRows {
@@ -201,6 +205,8 @@ export interface Store {
   peopleByRole(role: Person["role"]): Promise<Person[]>;
   upsertPeople(rows: PersonUpsert[]): Promise<{ inserted: number; updated: number }>;
   setRemindersOff(personId: number, off: boolean): Promise<void>;
+  /** `only_unset`: the platform's locale, which must not override what the person or roster chose. */
+  setLanguage(personId: number, language: string, options?: { onlyUnset?: boolean }): Promise<void>;
 
   personByIdentity(platform: string, platformUserId: string): Promise<Account | undefined>;
   saveIdentity(identity: Omit<Identity, "updatedAt">): Promise<void>;

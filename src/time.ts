@@ -1,6 +1,3 @@
-import { TZDate } from "@date-fns/tz";
-import { format } from "date-fns";
-
 /** A clock the core reads instead of Date.now(), so tests and the playground can move time. */
 export type Clock = () => Date;
 
@@ -26,11 +23,29 @@ export function programClock(real: Clock): ProgramClock {
   };
 }
 
-/** "Jun 17, 2:05 PM" in the program's time zone: what people see in messages. */
-export function formatMoment(at: Date, timeZone: string): string {
-  return format(new TZDate(at, timeZone), "MMM d, h:mm a");
+/**
+ * "Jun 17, 2:05 PM" / "17 jun, 14:05": a moment in the person's language and
+ * the program's time zone. Intl writes a narrow no-break space before AM/PM;
+ * a plain space reads the same and survives every platform's text.
+ */
+export function formatMoment(at: Date, timeZone: string, language = "en"): string {
+  return dateFormat(language, timeZone, { month: "short", day: "numeric", hour: "numeric", minute: "2-digit" }).format(at).replace(/\u202f/g, " ");
 }
 
-export function formatDay(at: Date, timeZone: string): string {
-  return format(new TZDate(at, timeZone), "MMM d, yyyy");
+/** "Jun 17, 2026" / "17 jun 2026". */
+export function formatDay(at: Date, timeZone: string, language = "en"): string {
+  return dateFormat(language, timeZone, { month: "short", day: "numeric", year: "numeric" }).format(at);
+}
+
+const formats = new Map<string, Intl.DateTimeFormat>();
+
+/** English is written the US way, as the program files are; other languages as their speakers write them. */
+function dateFormat(language: string, timeZone: string, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+  const id = `${language}|${timeZone}|${JSON.stringify(options)}`;
+  let format = formats.get(id);
+  if (!format) {
+    format = new Intl.DateTimeFormat(language === "en" ? "en-US" : language, { ...options, timeZone });
+    formats.set(id, format);
+  }
+  return format;
 }

@@ -50,7 +50,7 @@ describe("email renderer", () => {
 });
 
 describe("email transport", () => {
-  const max: Person = { id: 3, email: "max@example.org", name: "Max Mentor", role: "mentor", department: null, mentorId: null, remindersOff: false, contact: "email" };
+  const max: Person = { id: 3, email: "max@example.org", name: "Max Mentor", role: "mentor", department: null, mentorId: null, remindersOff: false, contact: "email", language: null };
   function rig() {
     const sent: Email[] = [];
     const sender: Sender = { send: async (e) => void sent.push(e), close() {} };

@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { commandHelp, parseCommand, type Command } from "../src/commands/grammar.ts";
 import { StepsError, type ErrorCode } from "../src/errors.ts";
+import { defaultWords } from "../src/i18n.ts";
 import { plainCommand, spellCommands } from "../src/messages.ts";
 
 function command(text: string): Command {
@@ -199,8 +200,8 @@ describe("parseCommand: errors", () => {
 
 describe("commandHelp", () => {
   it("documents every verb once, with at least one role", () => {
-    const verbs = commandHelp.map((entry) => entry.usage.split(" ")[0]);
-    expect(verbs).toEqual(["done", "log", "status", "tasks", "pending", "approve", "changes", "digest", "badges", "badge", "undo", "revoke", "remind", "help"]);
+    const verbs = commandHelp.map((entry) => defaultWords().t("en", entry.usage).split(" ")[0]);
+    expect(verbs).toEqual(["done", "log", "status", "tasks", "pending", "approve", "changes", "digest", "badges", "badge", "undo", "revoke", "remind", "language", "help"]);
     for (const entry of commandHelp) expect(entry.roles.length).toBeGreaterThan(0);
   });
 
@@ -218,10 +219,26 @@ describe("commandHelp", () => {
       "on|off": "on",
       "[command]": "done",
       "[full]": "full",
+      "[en|es]": "es",
+      "<tarea>": "interview-staff",
+      "[nota o enlace]": "https://example.org",
+      "<horas>": "2h",
+      "[nota]": "una nota",
+      "[lista]": "onboarding",
+      "<número>": "42",
+      "<motivo>": "añade una foto",
+      "<lista>": "onboarding",
+      "sí|no": "sí",
+      "[comando]": "hecho",
+      "[completo]": "completo",
+      "[es|en]": "en",
     };
-    for (const { usage } of commandHelp) {
-      const text = usage.replace(/<[^>]+>|\[[^\]]+\]|on\|off/g, (placeholder) => filled[placeholder] ?? placeholder);
-      expect(parseCommand(text).ok, text).toBe(true);
+    const words = defaultWords();
+    for (const lang of words.languages) {
+      for (const { usage } of commandHelp) {
+        const text = words.t(lang, usage).replace(/<[^>]+>|\[[^\]]+\]|on\|off|sí\|no/g, (placeholder) => filled[placeholder] ?? placeholder);
+        expect(parseCommand(text).ok, text).toBe(true);
+      }
     }
   });
 });

@@ -1,7 +1,10 @@
 import { readdirSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { commandList } from "../adapters/teams/package.ts";
-import { commandHelp, parseCommand, SAMPLE_EXAMPLES } from "../src/commands/grammar.ts";
+import { commandExample, commandHelp, parseCommand, SAMPLE_EXAMPLES } from "../src/commands/grammar.ts";
+import { defaultWords } from "../src/i18n.ts";
+
+const words = defaultWords();
 import { createCore } from "../src/domain/core.ts";
 import { replyFor } from "../src/domain/replies.ts";
 import { isStepsError } from "../src/errors.ts";
@@ -83,7 +86,7 @@ describe("help", () => {
       return parsed.ok ? "" : parsed.error.message;
     });
     expectReal(program, errors.flatMap((e) => [...e.matchAll(/<cmd>(.*?)<\/cmd>/g)].map((m) => m[1]!)));
-    expectReal(program, commandHelp.flatMap((c) => c.example(SAMPLE_EXAMPLES) ?? []));
+    for (const lang of words.languages) expectReal(program, commandHelp.flatMap((c) => commandExample(c, SAMPLE_EXAMPLES, (key, values) => words.t(lang, key, values)) ?? []));
     const listed = commandList().flatMap((c) => /E\.g\. (.*)$/.exec(c.description)?.[1] ?? []);
     expect(listed).toContain("log 1h30m field-hours");
     expectReal(program, listed);
@@ -99,14 +102,14 @@ describe("help", () => {
   it("an unknown command name says so and lists the person's commands", async () => {
     const [, program] = programs.find(([f]) => f === "summer-steps.yml")!;
     expect(await helpError(program, "intern", "fly")).toBe(
-      "There is no command `fly`. Your commands are `done`, `log`, `status`, `tasks`, `badges`, `badge publish`, `undo`, `remind`, `help`.",
+      "There is no command `fly`. Your commands are `done`, `log`, `status`, `tasks`, `badges`, `badge publish`, `undo`, `remind`, `language`, `help`.",
     );
   });
 
   it("lists only what the person's role can do: no `status` or `badges` for mentors and coordinators", async () => {
     const [, program] = programs.find(([f]) => f === "summer-steps.yml")!;
     const first = (m: Message) => commandsIn(m).map((c) => c.split(" ")[0]);
-    expect(first(await help(program, "mentor"))).toEqual(["tasks", "pending", "approve", "changes", "digest", "remind", "help", "help", "help"]);
+    expect(first(await help(program, "mentor"))).toEqual(["tasks", "pending", "approve", "changes", "digest", "remind", "language", "help", "help", "help"]);
     expect(first(await help(program, "coordinator"))).toContain("revoke");
     expect(first(await help(program, "coordinator"))).not.toContain("status");
     expect(await helpError(program, "mentor", "status")).toBe("`status` is only for interns. Type `help` to see your commands.");

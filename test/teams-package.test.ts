@@ -36,7 +36,7 @@ describe("Teams app package", () => {
     for (const c of commands) {
       expect(c.title.length).toBeLessThanOrEqual(32);
       expect(c.description.length).toBeLessThanOrEqual(128);
-      expect(commandHelp.some((h) => h.usage.startsWith(c.title))).toBe(true);
+      expect(commandHelp.some((h) => h.name.startsWith(c.title))).toBe(true);
     }
   });
 

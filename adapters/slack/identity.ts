@@ -1,6 +1,6 @@
 import type { webApi } from "@slack/bolt";
 import { z } from "zod";
-import { resolvePerson } from "../../src/chat.ts";
+import { resolvePerson, type Profile } from "../../src/chat.ts";
 import type { Account, Identity, Store } from "../../src/store.ts";
 
 /** What Steps remembers about a Slack account: its DM channel with the bot, and whether its Home tab was opened. */
@@ -16,23 +16,25 @@ export function addressOf(raw: unknown): SlackAddress {
   return parsed.success ? parsed.data : {};
 }
 
-const userInfoSchema = z.object({ user: z.object({ profile: z.object({ email: z.string().optional() }).optional() }).optional() });
+const userInfoSchema = z.object({
+  user: z.object({ locale: z.string().optional(), profile: z.object({ email: z.string().optional() }).optional() }).optional(),
+});
 
-/** The email Slack reports for a user (scope users:read.email); undefined for bots and guests without one. */
-export async function emailOf(client: webApi.WebClient, userId: string): Promise<string | undefined> {
+/** The email Slack reports for a user (scope users:read.email), undefined for bots and guests without one, and their locale. */
+export async function profileOf(client: webApi.WebClient, userId: string): Promise<Profile> {
   try {
-    const info = userInfoSchema.parse(await client.users.info({ user: userId }));
-    return info.user?.profile?.email || undefined;
+    const info = userInfoSchema.parse(await client.users.info({ user: userId, include_locale: true }));
+    return { email: info.user?.profile?.email || undefined, locale: info.user?.locale };
   } catch (error) {
     // An unknown user is simply not on the roster; anything else (Slack down) must not look like that.
-    if ((error as { data?: { error?: string } }).data?.error === "user_not_found") return undefined;
+    if ((error as { data?: { error?: string } }).data?.error === "user_not_found") return {};
     throw error;
   }
 }
 
 /** The roster person behind a Slack user id, with the account's address: remembered, or matched by email once and remembered. */
 export function slackAccount(store: Store, client: webApi.WebClient, userId: string): Promise<Account> {
-  return resolvePerson(store, "slack", userId, () => emailOf(client, userId));
+  return resolvePerson(store, "slack", userId, () => profileOf(client, userId));
 }
 
 /** Merges what was learnt into the stored address; writes only when something changed. */

@@ -23,7 +23,7 @@ export async function personFor(context: TurnContext, store: Store): Promise<Per
   const address: TeamsAddress | undefined = personal
     ? { reference: conversationOf(activity), serviceUrl: activity.serviceUrl, tenantId: tenantOf(context) }
     : undefined;
-  return (await resolvePerson(store, PLATFORM, activity.from.id, () => memberEmail(context), address)).person;
+  return (await resolvePerson(store, PLATFORM, activity.from.id, async () => ({ email: await memberEmail(context) }), address, activity.locale)).person;
 }
 
 /**

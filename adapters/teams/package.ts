@@ -3,7 +3,8 @@ import { dirname } from "node:path";
 import { pathToFileURL } from "node:url";
 import { zipSync } from "fflate";
 import { z } from "zod";
-import { commandHelp, SAMPLE_EXAMPLES } from "../../src/commands/grammar.ts";
+import { commandExample, commandHelp, SAMPLE_EXAMPLES } from "../../src/commands/grammar.ts";
+import { defaultWords, SOURCE_LANGUAGE, type Values } from "../../src/i18n.ts";
 import { packageFile } from "../../src/files.ts";
 
 // `npm run teams:package`: the Teams app package (manifest + icons) that an
@@ -17,13 +18,15 @@ const packageEnv = z.object({
 
 /** Teams shows at most 10 commands per list, each title ≤ 32 and description ≤ 128 characters. */
 export function commandList(): { title: string; description: string }[] {
+  // The list in the manifest is static, so it is in English, the language every Steps understands.
+  const say = (key: string, values?: Values) => defaultWords().t(SOURCE_LANGUAGE, key, values);
   const everyday = commandHelp.filter((c) => !(c.roles.length === 1 && c.roles[0] === "coordinator"));
-  const help = everyday.filter((c) => c.usage.startsWith("help"));
+  const help = everyday.filter((c) => c.name === "help");
   const chosen = [...everyday.filter((c) => !help.includes(c)).slice(0, 10 - help.length), ...help];
   return chosen.map((c) => ({
     // The words before the first placeholder: what Teams puts in the compose box.
-    title: /^[a-z]+(?: [a-z]+(?=\s|$))*/.exec(c.usage)![0].slice(0, 32),
-    description: description(c.summary, c.example(SAMPLE_EXAMPLES)),
+    title: /^[a-z]+(?: [a-z]+(?=\s|$))*/.exec(say(c.usage))![0].slice(0, 32),
+    description: description(say(c.summary), commandExample(c, SAMPLE_EXAMPLES, say)),
   }));
 }
 

@@ -1,4 +1,5 @@
 import { StepsError } from "../errors.ts";
+import type { Values } from "../i18n.ts";
 import type { Role } from "../program/program.ts";
 import { closest } from "../suggest.ts";
 
@@ -24,6 +25,8 @@ export type Command =
   | { kind: "badge_publish"; playlist: string }
   | { kind: "revoke"; email: string; playlist: string; reason: string }
   | { kind: "remind"; on: boolean }
+  /** Without a language: which one Steps speaks to the person, and which it can. */
+  | { kind: "language"; language?: string }
   | { kind: "help"; topic?: string };
 
 export type ParseResult = { ok: true; command: Command } | { ok: false; error: StepsError };
@@ -40,32 +43,70 @@ export interface Examples {
 export const SAMPLE_EXAMPLES: Examples = { task: "interview-staff", hoursTask: "field-hours", playlist: "steps" };
 
 export interface CommandHelp {
-  /** What a person types after `help` to read about it. */
+  /** What a person types after `help` to read about it (in English; the Spanish verbs are aliases). */
   name: string;
+  /** Catalog keys: how it is typed, what it does, and an example with the program's names ({task}, {hoursTask}, {playlist}). */
   usage: string;
   summary: string;
-  example: (e: Examples) => string | undefined;
+  example: string;
+  /** The example names an hours task, so it is left out for a program without one. */
+  needsHoursTask?: boolean;
   roles: Role[];
 }
 
 export const commandHelp: CommandHelp[] = [
-  { name: "done", usage: "done <task> [note or link]", summary: "Mark a task done, with an optional note or link to your work.", example: (e) => `done ${e.task} https://docs.example.org/my-notes`, roles: ["intern"] },
-  { name: "log", usage: "log <hours> <task> [note]", summary: "Log time on an hours task.", example: (e) => e.hoursTask && `log 1h30m ${e.hoursTask}`, roles: ["intern"] },
-  { name: "status", usage: "status", summary: "See your progress toward each badge.", example: () => "status", roles: ["intern"] },
-  { name: "tasks", usage: "tasks [playlist]", summary: "List your tasks, or the tasks in one playlist.", example: (e) => `tasks ${e.playlist}`, roles: ["intern", "mentor", "coordinator"] },
-  { name: "pending", usage: "pending", summary: "See submissions waiting for your approval.", example: () => "pending", roles: ["mentor", "coordinator"] },
-  { name: "approve", usage: "approve <number>", summary: "Approve a submission.", example: () => "approve 42", roles: ["mentor", "coordinator"] },
-  { name: "changes", usage: "changes <number> <reason>", summary: "Send a submission back with what to change.", example: () => "changes 42 add a photo of your notes", roles: ["mentor", "coordinator"] },
-  { name: "digest", usage: "digest [full]", summary: "Get this week's summary of your interns now; with full, every line of its lists.", example: () => "digest full", roles: ["mentor", "coordinator"] },
-  { name: "badges", usage: "badges", summary: "See the badges you have earned.", example: () => "badges", roles: ["intern"] },
-  { name: "badge publish", usage: "badge publish <playlist>", summary: "Make your badge page public, with your name and your work, so you can share it.", example: (e) => `badge publish ${e.playlist}`, roles: ["intern"] },
-  { name: "undo", usage: "undo <number>", summary: "Take back something you sent, while it is still waiting for approval.", example: () => "undo 42", roles: ["intern"] },
-  { name: "revoke", usage: "revoke <email> <playlist> <reason>", summary: "Take back a badge that was issued by mistake.", example: (e) => `revoke sam@example.org ${e.playlist} issued by mistake`, roles: ["coordinator"] },
-  { name: "remind", usage: "remind on|off", summary: "Turn event and deadline reminders on or off.", example: () => "remind off", roles: ["intern", "mentor", "coordinator"] },
-  { name: "help", usage: "help [command]", summary: "Show these commands, or more about one.", example: () => "help done", roles: ["intern", "mentor", "coordinator"] },
+  { name: "done", usage: "help.usage.done", summary: "help.summary.done", example: "help.example.done", roles: ["intern"] },
+  { name: "log", usage: "help.usage.log", summary: "help.summary.log", example: "help.example.log", needsHoursTask: true, roles: ["intern"] },
+  { name: "status", usage: "help.usage.status", summary: "help.summary.status", example: "help.example.status", roles: ["intern"] },
+  { name: "tasks", usage: "help.usage.tasks", summary: "help.summary.tasks", example: "help.example.tasks", roles: ["intern", "mentor", "coordinator"] },
+  { name: "pending", usage: "help.usage.pending", summary: "help.summary.pending", example: "help.example.pending", roles: ["mentor", "coordinator"] },
+  { name: "approve", usage: "help.usage.approve", summary: "help.summary.approve", example: "help.example.approve", roles: ["mentor", "coordinator"] },
+  { name: "changes", usage: "help.usage.changes", summary: "help.summary.changes", example: "help.example.changes", roles: ["mentor", "coordinator"] },
+  { name: "digest", usage: "help.usage.digest", summary: "help.summary.digest", example: "help.example.digest", roles: ["mentor", "coordinator"] },
+  { name: "badges", usage: "help.usage.badges", summary: "help.summary.badges", example: "help.example.badges", roles: ["intern"] },
+  { name: "badge publish", usage: "help.usage.badge_publish", summary: "help.summary.badge_publish", example: "help.example.badge_publish", roles: ["intern"] },
+  { name: "undo", usage: "help.usage.undo", summary: "help.summary.undo", example: "help.example.undo", roles: ["intern"] },
+  { name: "revoke", usage: "help.usage.revoke", summary: "help.summary.revoke", example: "help.example.revoke", roles: ["coordinator"] },
+  { name: "remind", usage: "help.usage.remind", summary: "help.summary.remind", example: "help.example.remind", roles: ["intern", "mentor", "coordinator"] },
+  { name: "language", usage: "help.usage.language", summary: "help.summary.language", example: "help.example.language", roles: ["intern", "mentor", "coordinator"] },
+  { name: "help", usage: "help.usage.help", summary: "help.summary.help", example: "help.example.help", roles: ["intern", "mentor", "coordinator"] },
 ];
 
-const VERBS = ["done", "log", "status", "tasks", "pending", "approve", "changes", "digest", "badges", "badge", "undo", "revoke", "remind", "help"];
+/** A command's example in a language, naming a program's tasks; undefined where the program has nothing to show it with. */
+export function commandExample(help: CommandHelp, e: Examples, say: (key: string, values: Values) => string): string | undefined {
+  if (help.needsHoursTask && e.hoursTask === undefined) return undefined;
+  return say(help.example, { task: e.task, hoursTask: e.hoursTask ?? "", playlist: e.playlist });
+}
+
+/**
+ * The Spanish words for each verb. The English ones always work too, so a
+ * person who switches language, or reads an English guide, is never stuck.
+ */
+// A Map, not an object: a typed word is never looked up among an object's inherited keys ("__proto__").
+export const VERB_ALIASES: ReadonlyMap<string, string> = new Map([
+  ["hecho", "done"],
+  ["registrar", "log"],
+  ["estado", "status"],
+  ["tareas", "tasks"],
+  ["pendientes", "pending"],
+  ["aprobar", "approve"],
+  ["cambios", "changes"],
+  ["resumen", "digest"],
+  ["insignias", "badges"],
+  ["insignia", "badge"],
+  ["deshacer", "undo"],
+  ["revocar", "revoke"],
+  ["recordatorios", "remind"],
+  ["idioma", "language"],
+  ["ayuda", "help"],
+]);
+
+/** A typed verb or help topic in English, whichever language it was typed in ("ayuda hecho" → "done"). */
+export function englishVerb(word: string): string {
+  return VERB_ALIASES.get(word) ?? word;
+}
+
+const VERBS = ["done", "log", "status", "tasks", "pending", "approve", "changes", "digest", "badges", "badge", "undo", "revoke", "remind", "language", "help"];
 
 /** Commands are short; anything longer is a paste gone wrong, and refusing early keeps parsing cheap. */
 const MAX_INPUT = 4000;
@@ -89,7 +130,7 @@ function parse(raw: string): Command {
   const [word, rest] = take(text);
   if (word === "") return { kind: "help" };
   if (word === "?") return help(rest);
-  const verb = trimPunctuation(word.toLowerCase());
+  const verb = englishVerb(trimPunctuation(word.toLowerCase()));
   switch (verb) {
     case "done":
       return done(rest);
@@ -116,6 +157,8 @@ function parse(raw: string): Command {
       return revoke(rest);
     case "remind":
       return remind(rest);
+    case "language":
+      return language(rest);
     case "help":
       return help(rest);
     default:
@@ -161,7 +204,7 @@ function log(rest: string): Command {
 function digest(rest: string): Command {
   const word = trimPunctuation(rest.toLowerCase());
   if (word === "") return { kind: "digest" };
-  if (word === "full") return { kind: "digest", full: true };
+  if (word === "full" || word === "completo") return { kind: "digest", full: true };
   fail("Type <cmd>digest</cmd> for this week's summary, or <cmd>digest full</cmd> for every line of it.");
 }
 
@@ -202,7 +245,7 @@ function changes(rest: string): Command {
 
 function badge(rest: string): Command {
   const [word, after] = take(rest);
-  if (trimPunctuation(word.toLowerCase()) !== "publish") {
+  if (!["publish", "publicar"].includes(trimPunctuation(word.toLowerCase()))) {
     fail("To see your badges, type <cmd>badges</cmd>. To make a badge page public, type <cmd>badge publish <playlist></cmd>.");
   }
   const [playlist, extra] = take(after);
@@ -225,11 +268,22 @@ function revoke(rest: string): Command {
   return { kind: "revoke", email, playlist, reason };
 }
 
+const SWITCH: ReadonlyMap<string, boolean> = new Map([["on", true], ["off", false], ["sí", true], ["si", true], ["no", false]]);
+
 function remind(rest: string): Command {
   const [word, after] = take(rest);
   const value = trimPunctuation(word.toLowerCase());
-  if ((value !== "on" && value !== "off") || after !== "") fail("Say <cmd>remind on</cmd> or <cmd>remind off</cmd>.");
-  return { kind: "remind", on: value === "on" };
+  const on = SWITCH.get(value);
+  if (on === undefined || after !== "") fail("Say <cmd>remind on</cmd> or <cmd>remind off</cmd>.");
+  return { kind: "remind", on };
+}
+
+function language(rest: string): Command {
+  const [word, after] = take(rest);
+  const code = trimPunctuation(word.toLowerCase());
+  if (code === "") return { kind: "language" };
+  if (!/^[a-z]{2,3}$/.test(code) || after !== "") fail("Say which language by its code: <cmd>language es</cmd> or <cmd>language en</cmd>.");
+  return { kind: "language", language: code };
 }
 
 function help(rest: string): Command {

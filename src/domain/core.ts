@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { addToProfileUrl } from "../badges/linkedin.ts";
 import { StepsError } from "../errors.ts";
+import { defaultWords, SOURCE_LANGUAGE, type Values, type Words } from "../i18n.ts";
 import type { Message } from "../messages.ts";
 import { isHours, requiredUnits, type Program } from "../program/program.ts";
 import type { Playlist, Task } from "../program/schema.ts";
@@ -20,6 +21,8 @@ export interface CoreOptions {
   onQueued?: () => void;
   /** Called after an award commits (the badge issue signs credentials here). */
   onAward?: (award: Award, store: Store) => Promise<void>;
+  /** The words people read; defaults to the catalogs that ship in locales/. */
+  words?: Words;
 }
 
 export interface DecisionResult {
@@ -36,11 +39,24 @@ export function createCore(options: CoreOptions) {
   const { program, store, now } = options;
   const tz = program.timeZone;
   const queued = () => options.onQueued?.();
+  const words = options.words ?? defaultWords();
+  const { t } = words;
 
-  function requireRole(person: Person, roles: Person["role"][], doing: string): void {
-    if (!roles.includes(person.role)) {
-      throw new StepsError("wrong_role", `Only ${roles.map((r) => `${r}s`).join(" and ")} can ${doing}.`);
-    }
+  /** The person's own language if Steps speaks it, else the program's, else English. */
+  function languageOf(person: Person): string {
+    const fallback = program.file.program.language;
+    if (person.language && words.languages.includes(person.language)) return person.language;
+    return words.languages.includes(fallback) ? fallback : SOURCE_LANGUAGE;
+  }
+
+  /** Words in the person's language. */
+  function say(person: Person, key: string, values?: Values): string {
+    return t(languageOf(person), key, values);
+  }
+
+  /** `refusal`: the catalog key of the whole sentence the person reads when their role may not. */
+  function requireRole(person: Person, roles: Person["role"][], refusal: string): void {
+    if (!roles.includes(person.role)) throw new StepsError("wrong_role", say(person, refusal));
   }
 
   function findTask(slug: string, intern: Person): { playlist: Playlist; task: Task } {
@@ -48,23 +64,21 @@ export function createCore(options: CoreOptions) {
     if (!found) {
       const open = program.file.playlists.filter((p) => program.isOpenTo(p, intern.department)).flatMap((p) => p.tasks.map((t) => t.slug));
       const suggestions = closest(slug, open);
-      const hint = suggestions.length
-        ? `Did you mean ${suggestions.map((s) => `\`${s}\``).join(" or ")}?`
-        : "Type <cmd>tasks</cmd> to see your tasks.";
-      throw new StepsError("unknown_task", `There is no task \`${slug}\`. ${hint}`, { suggestions });
+      const meant = new Intl.ListFormat(languageOf(intern), { type: "disjunction" }).format(suggestions.map((s) => `\`${s}\``));
+      throw new StepsError("unknown_task", say(intern, "task.unknown", { slug, suggestions: suggestions.length, meant }), { suggestions });
     }
     if (!program.isOpenTo(found.playlist, intern.department)) {
-      throw new StepsError("not_open_to_you", `\`${slug}\` belongs to ${found.playlist.title}, which is not open to your department. Type <cmd>tasks</cmd> to see yours.`);
+      throw new StepsError("not_open_to_you", say(intern, "task.not_open", { slug, playlist: found.playlist.title }));
     }
     return found;
   }
 
   /** Records a completion or hours entry and asks the approver, in one transaction. */
   async function submit(intern: Person, slug: string, units: number, note: string | null, link: string | null, asHours: boolean) {
-    requireRole(intern, ["intern"], "record tasks");
+    requireRole(intern, ["intern"], "role.only_interns_record");
     const { playlist, task } = findTask(slug, intern);
     if (asHours && !isHours(task)) {
-      throw new StepsError("not_hours_task", `\`${slug}\` is counted in tasks, not hours: type <cmd>done ${slug}</cmd>.`);
+      throw new StepsError("not_hours_task", say(intern, "task.not_hours", { slug }));
     }
     if (!asHours && isHours(task)) {
       throw new StepsError("hours_task", `\`${slug}\` counts hours: type <cmd>log <hours> ${slug}</cmd>, e.g. <cmd>log 2h ${slug}</cmd>.`);
@@ -87,10 +101,10 @@ export function createCore(options: CoreOptions) {
       const approved = mine.filter((s) => s.status === "approved").reduce((n, s) => n + s.units, 0);
       const pending = mine.filter((s) => s.status === "pending");
       if (approved >= required) {
-        throw new StepsError("already_approved", `${task.title} is already approved. Type <cmd>status</cmd> to see what is left.`);
+        throw new StepsError("already_approved", say(intern, "task.already_approved", { task: task.title }));
       }
       if (!isHours(task) && approved + pending.reduce((n, s) => n + s.units, 0) >= required) {
-        throw new StepsError("already_pending", `${task.title} is already waiting for approval (#${pending[0]!.id}). No need to send it again.`);
+        throw new StepsError("already_pending", say(intern, "task.already_pending", { task: task.title, id: pending[0]!.id }));
       }
       const submission: Submission = {
         id,
@@ -131,15 +145,15 @@ export function createCore(options: CoreOptions) {
    */
   async function decide(decider: Person, submissionId: number, decision: Decision["decision"], reason: string | null): Promise<DecisionResult> {
     if (decision === "changes_requested" && !reason?.trim()) {
-      throw new StepsError("reason_required", `Say what to change: <cmd>changes ${submissionId} <reason></cmd>.`);
+      throw new StepsError("reason_required", say(decider, "decide.reason_required", { id: submissionId }));
     }
     const result = await store.transaction(async (tx) => {
       const owner = await tx.lockSubmissionOwner(submissionId);
-      if (!owner) throw new StepsError("unknown_submission", `There is no submission #${submissionId}. Type <cmd>pending</cmd> to see yours.`);
+      if (!owner) throw new StepsError("unknown_submission", say(decider, "decide.unknown", { id: submissionId }));
       const { person: intern, submissions: subs } = owner;
       const s = subs.find((x) => x.id === submissionId)!;
       authorize(decider, intern, s);
-      if (s.status === "withdrawn") throw new StepsError("already_withdrawn", `${intern.name} withdrew #${s.id}, so there is nothing to decide.`);
+      if (s.status === "withdrawn") throw new StepsError("already_withdrawn", say(decider, "decide.withdrawn", { intern: intern.name, id: s.id }));
       // Under the owner's lock the status read above is final: only a pending submission can still be decided.
       if (s.status !== "pending") return { decision: (await tx.decisionOf(s.id))!, mine: false } satisfies DecisionResult;
       const d: Decision = { submissionId: s.id, decision, deciderId: decider.id, reason: reason?.trim() || null, decidedAt: now() };
@@ -159,20 +173,17 @@ export function createCore(options: CoreOptions) {
    * so an undo and an approval cannot both win; every copy of the request is then edited in place.
    */
   async function withdraw(intern: Person, submissionId: number) {
-    requireRole(intern, ["intern"], "undo what they sent");
+    requireRole(intern, ["intern"], "role.only_interns_undo");
     const result = await store.transaction(async (tx) => {
       const owner = await tx.lockSubmissionOwner(submissionId);
-      if (!owner) throw new StepsError("unknown_submission", `There is no submission #${submissionId}. Type <cmd>status</cmd> to see your work.`);
-      if (owner.person.id !== intern.id) {
-        throw new StepsError("not_yours", `#${submissionId} is not yours, so you cannot undo it. Type <cmd>status</cmd> to see your own work.`);
-      }
+      if (!owner) throw new StepsError("unknown_submission", say(intern, "undo.unknown", { id: submissionId }));
+      if (owner.person.id !== intern.id) throw new StepsError("not_yours", say(intern, "undo.not_yours", { id: submissionId }));
       const s = owner.submissions.find((x) => x.id === submissionId)!;
       const { task, playlist } = taskOf(s);
-      if (s.status === "withdrawn") throw new StepsError("already_withdrawn", `You already withdrew #${s.id}, ${task.title}.`);
-      if (s.status === "approved") throw new StepsError("already_decided", `#${s.id}, ${task.title}, is already approved, so it cannot be undone.`);
-      if (s.status === "changes_requested") {
-        throw new StepsError("already_decided", `#${s.id}, ${task.title}, was already sent back to you, so there is nothing to undo.`);
-      }
+      const which = { id: s.id, task: task.title };
+      if (s.status === "withdrawn") throw new StepsError("already_withdrawn", say(intern, "undo.already_withdrawn", which));
+      if (s.status === "approved") throw new StepsError("already_decided", say(intern, "undo.already_approved", which));
+      if (s.status === "changes_requested") throw new StepsError("already_decided", say(intern, "undo.already_sent_back", which));
       await tx.withdraw(s.id);
       if (playlist) {
         const message = views.withdrawnRequest(intern, task, playlist, s, now(), tz);
@@ -185,16 +196,12 @@ export function createCore(options: CoreOptions) {
   }
 
   function authorize(decider: Person, intern: Person, s: Submission): void {
-    if (decider.id === intern.id) throw new StepsError("own_work", "You cannot approve your own work. Your mentor will review it.");
+    if (decider.id === intern.id) throw new StepsError("own_work", say(decider, "decide.own_work"));
     const task = program.task(s.task)?.task;
     if (decider.role === "coordinator") return;
-    if (decider.role !== "mentor") throw new StepsError("wrong_role", "Only mentors and coordinators can approve work.");
-    if (intern.mentorId !== decider.id) {
-      throw new StepsError("not_your_intern", `#${s.id} is ${intern.name}'s work, and you are not their mentor. Their mentor or a coordinator can decide it.`);
-    }
-    if (task?.approver === "coordinator") {
-      throw new StepsError("wrong_role", `#${s.id} needs a coordinator's approval.`);
-    }
+    if (decider.role !== "mentor") throw new StepsError("wrong_role", say(decider, "role.only_approvers_approve"));
+    if (intern.mentorId !== decider.id) throw new StepsError("not_your_intern", say(decider, "decide.not_your_intern", { id: s.id, intern: intern.name }));
+    if (task?.approver === "coordinator") throw new StepsError("wrong_role", say(decider, "decide.needs_coordinator", { id: s.id }));
   }
 
   function taskOf(s: Submission): { task: Task; playlist: Playlist | undefined } {
@@ -286,13 +293,13 @@ export function createCore(options: CoreOptions) {
   }
 
   async function pendingFor(approver: Person) {
-    requireRole(approver, ["mentor", "coordinator"], "review work");
+    requireRole(approver, ["mentor", "coordinator"], "role.only_approvers_review");
     const subs = await store.pendingForApprover(approver);
     const interns = new Map((await store.peopleByIds([...new Set(subs.map((s) => s.personId))])).map((p) => [p.id, p]));
     return subs.map((s) => ({ submission: s, intern: interns.get(s.personId)!, ...program.task(s.task) }));
   }
 
-  return { program, store, now, options, done, logHours, decide, withdraw, decidedRequest, progressOf, pendingFor, badgeUrl, requireRole, queued };
+  return { program, store, now, options, t, languages: words.languages, languageOf, done, logHours, decide, withdraw, decidedRequest, progressOf, pendingFor, badgeUrl, requireRole, queued };
 }
 
 export type CoreApi = ReturnType<typeof createCore>;

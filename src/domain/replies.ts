@@ -1,7 +1,9 @@
-import { commandHelp, type Command, type Examples } from "../commands/grammar.ts";
+import { commandExample, commandHelp, englishVerb, type Command, type CommandHelp, type Examples } from "../commands/grammar.ts";
 import { StepsError } from "../errors.ts";
+import { languageName, type Values } from "../i18n.ts";
 import type { Action, Block, Message } from "../messages.ts";
 import { isHours, type Program } from "../program/program.ts";
+import type { Task } from "../program/schema.ts";
 import type { Person } from "../store.ts";
 import { formatDay } from "../time.ts";
 import type { CoreApi } from "./core.ts";
@@ -13,6 +15,8 @@ import * as views from "./views.ts";
 export async function replyFor(core: CoreApi, person: Person, command: Command): Promise<Message> {
   const { program, store } = core;
   const tz = program.timeZone;
+  const lang = core.languageOf(person);
+  const say = (key: string, values?: Values) => core.t(lang, key, values);
   switch (command.kind) {
     case "done":
     case "log": {
@@ -20,59 +24,51 @@ export async function replyFor(core: CoreApi, person: Person, command: Command):
         command.kind === "done"
           ? await core.done(person, command.task, command.note ?? null, command.link ?? null)
           : await core.logHours(person, command.minutes, command.task, command.note ?? null, command.link ?? null);
-      const who = r.approvers.length === 1 ? r.approvers[0]!.name : "the coordinators";
-      const what = isHours(r.task) ? `${displayUnits(r.task, r.submission.units)} h of ${r.task.title}` : r.task.title;
-      const text = `Recorded ${what} (#${r.submission.id}). ${who} will review it.`;
+      const who = { approvers: r.approvers.length === 1 ? "one" : "many", approver: r.approvers[0]?.name ?? "", task: r.task.title, id: r.submission.id };
+      const text = isHours(r.task) ? say("log.recorded", { ...who, hours: displayUnits(r.task, r.submission.units) }) : say("done.recorded", who);
       return views.message(text, { type: "text", text }, ...views.progressBlocks(r.progress));
     }
     case "status": {
-      core.requireRole(person, ["intern"], "see intern progress");
+      core.requireRole(person, ["intern"], "role.only_interns_status");
       const progress = await core.progressOf(person);
       const blocks: Block[] = progress.flatMap((p, i) => [...(i ? [{ type: "divider" } as const] : []), ...views.progressBlocks(p)]);
-      const summary = progress.map((p) => `${p.playlist.title} ${p.percent}%`).join(", ");
-      return views.message(`Your progress: ${summary}`, ...blocks, { type: "context", text: "Type <cmd>done <task></cmd> when you finish a task." });
+      const summary = progress.map((p) => say("status.playlist", { playlist: p.playlist.title, percent: p.percent })).join(", ");
+      return views.message(say("status.summary", { summary }), ...blocks, { type: "context", text: say("status.hint") });
     }
     case "tasks": {
       const playlists = command.playlist
-        ? [program.playlist(command.playlist) ?? unknownPlaylist(core, command.playlist)]
+        ? [program.playlist(command.playlist) ?? unknownPlaylist(core, lang, command.playlist)]
         : program.file.playlists.filter((p) => person.role !== "intern" || program.isOpenTo(p, person.department));
       const blocks: Block[] = playlists.flatMap((p) => [
-        { type: "header", text: `${p.title}${p.advanced ? " (advanced)" : ""}` } as const,
-        {
-          type: "fields",
-          fields: p.tasks.map((t) => ({ label: t.slug, value: `${t.title}${requirementText(t.requirement)}` })),
-        } as const,
+        { type: "header", text: say("tasks.header", { playlist: p.title, advanced: p.advanced ? "yes" : "no" }) } as const,
+        { type: "fields", fields: p.tasks.map((t) => ({ label: t.slug, value: taskLine(t, say) })) } as const,
       ]);
-      return views.message(`Tasks: ${playlists.map((p) => p.title).join(", ")}`, ...blocks, {
-        type: "context",
-        text: "Type <cmd>done <task></cmd>, or <cmd>log <hours> <task></cmd> for hours.",
-      });
+      return views.message(say("tasks.summary", { playlists: playlists.map((p) => p.title).join(", ") }), ...blocks, { type: "context", text: say("tasks.hint") });
     }
     case "pending": {
       const items = await core.pendingFor(person);
-      if (items.length === 0) return views.message("Nothing is waiting for your approval.");
+      if (items.length === 0) return views.message(say("pending.none"));
       const blocks = items.slice(0, 10).flatMap((i): Block[] => {
         if (!i.task || !i.playlist) return [{ type: "text", text: `#${i.submission.id} ${i.intern.name}: ${i.submission.task}` }];
         return views.approvalRequest(i.intern, i.task, i.playlist, i.submission).blocks;
       });
-      const more = items.length > 10 ? [{ type: "context", text: `…and ${items.length - 10} more.` } as const] : [];
-      return views.message(`${items.length} waiting for your approval`, ...blocks, ...more);
+      const more = items.length > 10 ? [{ type: "context", text: say("pending.more", { count: items.length - 10 }) } as const] : [];
+      return views.message(say("pending.summary", { count: items.length }), ...blocks, ...more);
     }
     case "approve":
     case "changes": {
       const r = await core.decide(person, command.submissionId, command.kind === "approve" ? "approved" : "changes_requested", command.kind === "changes" ? command.reason : null);
       const decider = r.mine ? person : ((await store.personById(r.decision.deciderId)) ?? person);
       const sentence = views.decisionSentence(r.decision, decider, tz);
-      const text = r.mine ? `${sentence}. #${command.submissionId} is decided.` : `#${command.submissionId} was already decided: ${sentence}.`;
-      return views.message(text);
+      return views.message(say(r.mine ? "decide.mine" : "decide.already", { sentence, id: command.submissionId }));
     }
     case "undo": {
       const { submission, task } = await core.withdraw(person, command.submissionId);
       const again = isHours(task) ? `<cmd>log <hours> ${task.slug}</cmd>` : `<cmd>done ${task.slug}</cmd>`;
-      return views.message(`You withdrew ${task.title} (#${submission.id}): it is no longer waiting for approval. To send it again, type ${again}.`);
+      return views.message(say("undo.done", { task: task.title, id: submission.id, again }));
     }
     case "digest": {
-      core.requireRole(person, ["mentor", "coordinator"], "see a digest");
+      core.requireRole(person, ["mentor", "coordinator"], "role.only_approvers_digest");
       const digest = await buildDigest(program, store, core.now(), person.role === "mentor" ? { mentorId: person.id } : {});
       if (!command.full) return digestMessage(program, digest);
       // The first part is the answer; the rest follow through the outbox, in order, one message each.
@@ -85,112 +81,138 @@ export async function replyFor(core: CoreApi, person: Person, command: Command):
       return first!;
     }
     case "badges": {
-      core.requireRole(person, ["intern"], "earn badges");
+      core.requireRole(person, ["intern"], "role.only_interns_badges");
       const awards = await store.awardsOf(person.id);
-      if (awards.length === 0) return views.message("No badges yet. Type <cmd>status</cmd> to see how close you are.");
+      if (awards.length === 0) return views.message(say("badges.none"));
       const blocks = awards.map((a): Block => ({
         type: "link",
-        label: `${program.playlist(a.playlist)?.badge.name ?? a.playlist} — ${formatDay(a.awardedAt, tz)}${a.revokedAt ? " (revoked)" : a.published ? "" : " (unlisted)"}`,
+        label: say("badges.item", {
+          badge: program.playlist(a.playlist)?.badge.name ?? a.playlist,
+          day: formatDay(a.awardedAt, tz, lang),
+          state: a.revokedAt ? "revoked" : a.published ? "public" : "unlisted",
+        }),
         url: core.badgeUrl(a),
       }));
-      return views.message(`Your badges: ${awards.length}`, ...blocks);
+      return views.message(say("badges.summary", { count: awards.length }), ...blocks);
     }
     case "badge_publish": {
-      core.requireRole(person, ["intern"], "publish badges: each intern publishes their own");
+      core.requireRole(person, ["intern"], "role.only_interns_publish");
       const award = (await store.awardsOf(person.id)).find((a) => a.playlist === command.playlist);
-      if (!award) throw new StepsError("unknown_badge", `You have no badge for \`${command.playlist}\`. Type <cmd>badges</cmd> to see yours.`);
-      const name = program.playlist(award.playlist)?.badge.name ?? award.playlist;
-      const link: Block = { type: "link", label: "Badge page", url: core.badgeUrl(award) };
-      const say = (text: string) => views.message(text, { type: "text", text }, link);
-      if (award.published) return say(`Your ${name} badge page is already public.`);
+      if (!award) throw new StepsError("unknown_badge", say("badge.unknown", { playlist: command.playlist }));
+      const badge = program.playlist(award.playlist)?.badge.name ?? award.playlist;
+      const link: Block = { type: "link", label: say("badge.page"), url: core.badgeUrl(award) };
+      const withLink = (text: string) => views.message(text, { type: "text", text }, link);
+      if (award.published) return withLink(say("badge.already_public", { badge }));
       await store.updateAward(award.id, { published: true });
-      return say(`Your ${name} badge page is now public: it shows your name, the badge and your evidence.`);
+      return withLink(say("badge.now_public", { badge }));
     }
     case "revoke": {
-      core.requireRole(person, ["coordinator"], "revoke badges");
+      core.requireRole(person, ["coordinator"], "role.only_coordinators_revoke");
       const intern = await store.personByEmail(command.email);
       const award = intern && (await store.awardsOf(intern.id)).find((a) => a.playlist === command.playlist);
-      if (!intern || !award) throw new StepsError("unknown_badge", `${command.email} has no \`${command.playlist}\` badge.`);
+      if (!intern || !award) throw new StepsError("unknown_badge", say("revoke.unknown", { email: command.email, playlist: command.playlist }));
+      const which = { intern: intern.name, playlist: command.playlist };
       if (award.revokedAt) {
-        const already = `${intern.name}'s ${command.playlist} badge was already revoked on ${formatDay(award.revokedAt, tz)}`;
-        return views.message(`${already}: ${award.revokedReason}`, { type: "text", text: `${already}.` }, views.reasonField(award.revokedReason ?? ""));
+        const already = { ...which, day: formatDay(award.revokedAt, tz, lang), reason: award.revokedReason ?? "" };
+        return views.message(say("revoke.already_summary", already), { type: "text", text: say("revoke.already", already) }, views.reasonField(award.revokedReason ?? ""));
       }
-      const name = program.playlist(award.playlist)?.badge.name ?? award.playlist;
       await store.transaction(async (tx) => {
         await tx.updateAward(award.id, { revokedAt: core.now(), revokedReason: command.reason });
-        const revoked = `Your ${name} badge was revoked by ${person.name}`;
-        const message = views.message(`${revoked}: ${command.reason}`, { type: "text", text: `${revoked}.` }, views.reasonField(command.reason));
+        // The intern reads it in their own language.
+        const theirs = core.languageOf(intern);
+        const notice = { badge: program.playlist(award.playlist)?.badge.name ?? award.playlist, coordinator: person.name, reason: command.reason };
+        const message = views.message(core.t(theirs, "revoke.notice_summary", notice), { type: "text", text: core.t(theirs, "revoke.notice", notice) }, views.reasonField(command.reason));
         await tx.enqueue([{ key: `award:${award.id}:revoked`, recipient: `person:${intern.id}`, payload: { message } }]);
       });
       core.queued();
-      const done = `Revoked ${intern.name}'s ${command.playlist} badge`;
-      return views.message(`${done}: ${command.reason}`, { type: "text", text: `${done}. Its page and \`steps verify\` now say so.` }, views.reasonField(command.reason));
+      const done = { ...which, reason: command.reason };
+      return views.message(say("revoke.done_summary", done), { type: "text", text: say("revoke.done", done) }, views.reasonField(command.reason));
     }
     case "remind": {
       await store.setRemindersOff(person.id, !command.on);
-      return views.message(command.on ? "Reminders are on." : "Reminders are off. Type <cmd>remind on</cmd> to get them again.");
+      return views.message(say(command.on ? "remind.on" : "remind.off"));
+    }
+    case "language": {
+      const languages = core.languages;
+      const names = languages.map((l) => say("language.choice", { code: l, name: languageName(l, l) })).join(", ");
+      if (command.language === undefined) return views.message(say("language.current", { language: languageName(lang, lang), choices: names }));
+      if (!languages.includes(command.language)) throw new StepsError("bad_command", say("language.unknown", { code: command.language, choices: names }));
+      await store.setLanguage(person.id, command.language);
+      const now = command.language;
+      return views.message(core.t(now, "language.changed", { language: languageName(now, now) }));
     }
     case "help":
-      return command.topic === undefined ? helpMessage(person) : commandHelpMessage(program, person, command.topic);
+      return command.topic === undefined ? helpMessage(person, say) : commandHelpMessage(program, person, command.topic, lang, say);
   }
 }
 
 /** A button click from any platform: the clicker is re-checked here, the value is only an id. */
 export async function act(core: CoreApi, action: Action): Promise<Message> {
   const person = await core.store.personById(action.personId);
-  if (!person) throw new StepsError("not_on_roster", "You are not on the program roster. Ask your coordinator to add you.");
+  if (!person) throw new StepsError("not_on_roster", core.t(core.program.file.program.language, "act.not_on_roster"));
+  const say = (key: string) => core.t(core.languageOf(person), key);
   const id = Number(action.value);
   switch (action.action) {
     case "approve":
     case "request_changes":
-      if (!Number.isSafeInteger(id) || id <= 0) throw new StepsError("unknown_submission", "That button is out of date. Type <cmd>pending</cmd> to see what is waiting.");
+      if (!Number.isSafeInteger(id) || id <= 0) throw new StepsError("unknown_submission", say("act.out_of_date"));
       return replyFor(core, person, action.action === "approve" ? { kind: "approve", submissionId: id } : { kind: "changes", submissionId: id, reason: action.reason ?? "" });
     case "publish_badge":
       return replyFor(core, person, { kind: "badge_publish", playlist: action.value });
   }
 }
 
-function unknownPlaylist(core: CoreApi, slug: string): never {
+type Say = (key: string, values?: Values) => string;
+
+function unknownPlaylist(core: CoreApi, lang: string, slug: string): never {
   const slugs = core.program.file.playlists.map((p) => `\`${p.slug}\``).join(", ");
-  throw new StepsError("unknown_playlist", `There is no playlist \`${slug}\`. Playlists: ${slugs}.`);
+  throw new StepsError("unknown_playlist", core.t(lang, "tasks.unknown_playlist", { slug, slugs }));
 }
 
-function requirementText(r: import("../program/schema.ts").Requirement): string {
-  if (r === "once") return "";
-  return "count" in r ? ` (×${r.count})` : ` (${r.hours} h)`;
+function taskLine(task: Task, say: Say): string {
+  const r = task.requirement;
+  if (r === "once") return task.title;
+  return "count" in r ? say("tasks.task_count", { task: task.title, count: r.count }) : say("tasks.task_hours", { task: task.title, hours: r.hours });
 }
 
-function helpMessage(person: Person): Message {
+function helpMessage(person: Person, say: Say): Message {
   const mine = commandHelp.filter((c) => c.roles.includes(person.role));
   return views.message(
-    `Steps commands for ${person.role}s`,
-    ...mine.map((c): Block => ({ type: "text", text: `<cmd>${c.usage}</cmd> — ${c.summary}` })),
-    { type: "context", text: `Type <cmd>help <command></cmd> for more about one, e.g. <cmd>help ${mine[0]!.name}</cmd>.` },
+    say("help.title", { role: person.role }),
+    ...mine.map((c): Block => ({ type: "text", text: say("help.line", { usage: say(c.usage), summary: say(c.summary) }) })),
+    { type: "context", text: say("help.more", { name: typedName(mine[0]!, say) }) },
   );
+}
+
+/** A command's name as typed in the person's language: the first words of its usage there ("badge publish", "insignia publicar"). */
+function typedName(help: CommandHelp, say: Say): string {
+  return say(help.usage).split(" ").slice(0, help.name.split(" ").length).join(" ");
 }
 
 /** One command's usage, what it does and an example with this program's own names. */
-function commandHelpMessage(program: Program, person: Person, topic: string): Message {
+function commandHelpMessage(program: Program, person: Person, topic: string, lang: string, say: Say): Message {
   const asked = topic.replace(/^\/?steps\s+/, "");
-  const found = commandHelp.find((c) => c.name === asked) ?? commandHelp.find((c) => c.name.split(" ")[0] === asked.split(" ")[0]);
+  const english = asked.split(" ").map(englishVerb).join(" ");
+  const found = commandHelp.find((c) => c.name === english) ?? commandHelp.find((c) => c.name.split(" ")[0] === english.split(" ")[0]);
   const mine = commandHelp.filter((c) => c.roles.includes(person.role));
   if (!found) {
-    const names = mine.map((c) => `<cmd>${c.name}</cmd>`).join(", ");
-    throw new StepsError("bad_command", `There is no command \`${asked}\`. Your commands are ${names}.`);
+    const names = mine.map((c) => `<cmd>${typedName(c, say)}</cmd>`).join(", ");
+    throw new StepsError("bad_command", say("help.unknown", { asked, names }));
   }
   if (!found.roles.includes(person.role)) {
-    const who = found.roles.map((r) => `${r}s`).join(" and ");
-    throw new StepsError("wrong_role", `<cmd>${found.name}</cmd> is only for ${who}. Type <cmd>help</cmd> to see your commands.`);
+    const roles = new Intl.ListFormat(lang, { type: "conjunction" }).format(found.roles.map((role) => say("role.plural", { role })));
+    throw new StepsError("wrong_role", say("help.wrong_role", { name: typedName(found, say), roles }));
   }
-  const example = found.example(examplesFrom(program));
+  const example = commandExample(found, examplesFrom(program), say);
+  const usage = say(found.usage);
+  const summary = say(found.summary);
   return views.message(
-    `${found.usage}: ${found.summary}`,
-    { type: "text", text: `<cmd>${found.usage}</cmd>` },
-    { type: "text", text: found.summary },
-    ...(example ? [{ type: "context", text: `Example: <cmd>${example}</cmd>` } as const] : []),
+    say("help.one", { usage, summary }),
+    { type: "text", text: `<cmd>${usage}</cmd>` },
+    { type: "text", text: summary },
+    ...(example ? [{ type: "context", text: say("help.example", { example }) } as const] : []),
   );
 }
-
 /** Examples name this program's first tasks and playlist, so an intern can type them as they are. */
 function examplesFrom(program: Program): Examples {
   const tasks = program.file.playlists.flatMap((p) => p.tasks);

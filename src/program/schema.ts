@@ -119,6 +119,8 @@ export const programFileSchema = z
       organization: z.string().min(1).max(200),
       url: z.url().optional(),
       time_zone: timeZone,
+      /** The language of people the roster and their platform say nothing about. */
+      language: z.string().regex(/^[a-z]{2,3}$/, "a language code such as en or es").default("en"),
       start: isoDate,
       end: isoDate,
       hours_per_week: z.number().positive().max(60).default(40),

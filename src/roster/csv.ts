@@ -17,6 +17,8 @@ export interface RosterRow {
   department: string | null;
   mentorEmail: string | null;
   contact: Contact;
+  /** The optional language column: the person's language, or null to keep what they chose. */
+  language: string | null;
 }
 
 export interface RosterError {
@@ -27,8 +29,8 @@ export interface RosterError {
 export type RosterResult = { ok: true; rows: RosterRow[] } | { ok: false; errors: RosterError[] };
 
 const REQUIRED = ["email", "name", "role", "department", "mentor_email"] as const;
-/** Columns a file may leave out: every person then gets the default. */
-const OPTIONAL = ["contact"] as const;
+/** Columns a file may leave out (a file written before they existed still imports): every person then gets the default. */
+const OPTIONAL = ["contact", "language"] as const;
 const COLUMNS = [...REQUIRED, ...OPTIONAL] as const;
 type Column = (typeof COLUMNS)[number];
 const HEADER = REQUIRED.join(",");
@@ -51,6 +53,12 @@ const rowSchema = z.strictObject({
     .toLowerCase()
     .transform((v) => (v === "" ? "chat" : v))
     .pipe(z.enum(CONTACTS, "must be chat, email or both")),
+  language: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .transform(blankToNull)
+    .pipe(z.string().regex(/^[a-z]{2,3}$/, "must be a language code such as en or es").nullable()),
 });
 
 /**
@@ -213,7 +221,7 @@ function readRow(record: CsvRecord, index: Map<Column, number>, program: Program
   if (mentorEmail !== null && mentorEmail === email) report("A person cannot be their own mentor. Put their mentor's email in mentor_email.");
   if (!parsed.success || errors.length > before) return undefined;
   const data = parsed.data;
-  return { line: record.line, email: data.email, name: data.name, role: data.role, department: data.department, mentorEmail: data.mentor_email, contact: data.contact };
+  return { line: record.line, email: data.email, name: data.name, role: data.role, department: data.department, mentorEmail: data.mentor_email, contact: data.contact, language: data.language };
 }
 
 /** Checks that need the whole file: duplicates and whether each mentor exists. */

@@ -4,6 +4,8 @@ import type { Steps } from "../../app/boot.ts";
 import { outbox } from "../../db/schema.ts";
 import { ACTION_IDS, formatProgress, type Block, type Message } from "../../src/messages.ts";
 import type { Person } from "../../src/store.ts";
+import { commandHelp, type Command } from "../../src/commands/grammar.ts";
+import { replyFor } from "../../src/domain/replies.ts";
 import type { SeenButton, SeenMessage } from "../support/shows.ts";
 
 // The one shape every platform adapter keeps, checked the same way for each
@@ -133,6 +135,22 @@ export function adapterContract(driver: ContractDriver): void {
       const { seen } = await deliver({ text: "Every kind", blocks: kinds.map((k) => samples[k]) });
       for (const kind of kinds) shows[kind](seen, samples[kind] as never);
       expect(seen.overLimits).toEqual([]);
+    });
+
+    it("renders every reply and help text in every language, within the platform's limits", async () => {
+      const intern: Command[] = [{ kind: "help" }, ...commandHelp.filter((c) => c.roles.includes("intern")).map((c): Command => ({ kind: "help", topic: c.name }))];
+      const asIntern: Command[] = [...intern, { kind: "tasks" }, { kind: "status" }, { kind: "badges" }, { kind: "language" }];
+      const asMentor: Command[] = [{ kind: "help" }, { kind: "pending" }, { kind: "digest" }];
+      for (const language of rig.steps.core.languages) {
+        const replies = [
+          ...(await Promise.all(asIntern.map((c) => replyFor(rig.steps.core, { ...rig.intern, language }, c)))),
+          ...(await Promise.all(asMentor.map((c) => replyFor(rig.steps.core, { ...rig.mentor, language }, c)))),
+        ];
+        for (const reply of replies) {
+          const { seen } = await deliver(reply);
+          expect(seen.overLimits, `${language}: ${reply.text}`).toEqual([]);
+        }
+      }
     });
 
     it("keeps a message far past every limit within them, and still delivers it", async () => {

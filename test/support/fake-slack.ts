@@ -16,6 +16,8 @@ export interface SlackCall {
 export interface FakeSlackOptions {
   /** Slack user id → email, as users.info reports it. Users not listed get user_not_found. */
   emails?: Record<string, string>;
+  /** Slack user id → locale, reported by users.info only when asked with include_locale, as Slack does. */
+  locales?: Record<string, string>;
   /** Method → Slack error code returned with ok:false (e.g. channel_not_found). */
   failures?: Record<string, string>;
   /** Method → calls allowed per window; beyond it: 429 with Retry-After, like Slack's tiers. */
@@ -109,7 +111,8 @@ export async function startFakeSlack(initial: FakeSlackOptions = {}, { port = 0 
       case "users.info": {
         const user = String(body.user);
         const email = options.emails?.[user];
-        return email ? { ok: true, user: { id: user, profile: { email } } } : { ok: false, error: "user_not_found" };
+        const locale = body.include_locale === true || body.include_locale === "true" ? options.locales?.[user] : undefined;
+        return email ? { ok: true, user: { id: user, ...(locale && { locale }), profile: { email } } } : { ok: false, error: "user_not_found" };
       }
       case "users.lookupByEmail": {
         const user = Object.entries(options.emails ?? {}).find(([, e]) => e === body.email)?.[0];
