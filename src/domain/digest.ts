@@ -177,35 +177,33 @@ function summary(program: Program, d: Digest): string {
 
 const bullets = (lines: string[]) => lines.map((l) => `• ${l}`).join("\n");
 
-/** The digest in one message: each list cut at LIST_LIMIT, saying how to see the rest. */
-export function digestMessage(program: Program, d: Digest): Message {
+/** The digest's blocks: each section's header, then its lists as `listBlocks` lays them out, or what to say when all are empty. */
+function digestBlocks(program: Program, d: Digest, listBlocks: (lines: string[]) => Block[]): Block[] {
   const { top, sections: all } = sections(program, d);
   const blocks = [...top];
   for (const section of all) {
     blocks.push({ type: "header", text: section.header });
     const lists = section.lists.filter((l) => l.length > 0);
     if (lists.length === 0) blocks.push({ type: "text", text: section.empty });
-    for (const lines of lists) {
-      const more = lines.length - LIST_LIMIT;
-      const text = more > 0 ? `${bullets(lines.slice(0, LIST_LIMIT))}\n…and ${more} more: type <cmd>digest full</cmd> to see them all.` : bullets(lines);
-      blocks.push({ type: "text", text });
-    }
+    for (const lines of lists) blocks.push(...listBlocks(lines));
   }
+  return blocks;
+}
+
+/** The digest in one message: each list cut at LIST_LIMIT, saying how to see the rest. */
+export function digestMessage(program: Program, d: Digest): Message {
+  const blocks = digestBlocks(program, d, (lines) => {
+    const more = lines.length - LIST_LIMIT;
+    return [{ type: "text", text: more > 0 ? `${bullets(lines.slice(0, LIST_LIMIT))}\n…and ${more} more: type <cmd>digest full</cmd> to see them all.` : bullets(lines) }];
+  });
   return { text: summary(program, d), blocks };
 }
 
 /** `digest full`: every line of every list, in as many messages as the platforms' limits need. */
 export function fullDigestMessages(program: Program, d: Digest): Message[] {
-  const { top, sections: all } = sections(program, d);
-  const blocks = [...top];
-  for (const section of all) {
-    blocks.push({ type: "header", text: section.header });
-    const lists = section.lists.filter((l) => l.length > 0);
-    if (lists.length === 0) blocks.push({ type: "text", text: section.empty });
-    for (const lines of lists) {
-      for (let i = 0; i < lines.length; i += LINES_PER_BLOCK) blocks.push({ type: "text", text: bullets(lines.slice(i, i + LINES_PER_BLOCK)) });
-    }
-  }
+  const blocks = digestBlocks(program, d, (lines) =>
+    Array.from({ length: Math.ceil(lines.length / LINES_PER_BLOCK) }, (_, i) => ({ type: "text" as const, text: bullets(lines.slice(i * LINES_PER_BLOCK, (i + 1) * LINES_PER_BLOCK)) })),
+  );
   const parts = Math.ceil(blocks.length / BLOCKS_PER_MESSAGE);
   const text = summary(program, d);
   if (parts === 1) return [{ text, blocks }];
