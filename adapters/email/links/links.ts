@@ -17,7 +17,6 @@ import type { Clock } from "../../../src/time.ts";
 export const KEY_SETTING = "email.link_key";
 const ALG = "HS256";
 const AUDIENCE = "steps:email-link";
-export const DEFAULT_LINK_DAYS = 7;
 export const APPROVE_PATH = "/email/link";
 export const WORK_PATH = "/email/work";
 
@@ -62,19 +61,10 @@ export interface LinkDeps {
   baseUrl: string;
 }
 
-/**
- * `email.link_days` from the program file. The program schema gains its
- * `email:` section with the email adapter; until a file has it, links last
- * DEFAULT_LINK_DAYS.
- */
-export function linkDaysOf(program: Program): number {
-  const days = (program.file as { email?: { link_days?: unknown } }).email?.link_days;
-  return typeof days === "number" && days > 0 ? days : DEFAULT_LINK_DAYS;
-}
-
 export function createEmailLinks(deps: LinkDeps): EmailLinks {
   const { store, now } = deps;
-  const linkDays = linkDaysOf(deps.program);
+  // How long a link works: the program file's email.link_days (7 by default).
+  const linkDays = deps.program.file.email.link_days;
   let key: Promise<Uint8Array> | undefined;
   // Two instances starting at once both make one; the first row wins and both use it.
   const secret = () =>
