@@ -11,6 +11,7 @@ import { startFakeSlack, type FakeSlack } from "../test/support/fake-slack.ts";
 import { withDatabaseVars, type DatabaseVars } from "./lib/database.ts";
 import { median, runConcurrent } from "./lib/measure.ts";
 import { quietSlackLogger } from "./lib/quiet-logger.ts";
+import { timedFanOut } from "./lib/fan-out.ts";
 
 // One reminder fanned out to every intern: run-due queues it in the outbox,
 // the dispatcher sends it through the real Slack adapter (its WebClient and
@@ -70,11 +71,7 @@ async function fanOut(fake: FakeSlack, vars: DatabaseVars): Promise<Figures> {
     await steps.dispatcher.idle();
     resetLimit(fake);
     offset = AT.getTime() - Date.now();
-    const start = performance.now();
-    const due = await steps.runDue(steps.now());
-    if (due.queued !== INTERNS) throw new Error(`run-due queued ${due.queued}, expected ${INTERNS}`);
-    await steps.dispatcher.idle();
-    const seconds = (performance.now() - start) / 1000;
+    const seconds = await timedFanOut(steps, INTERNS);
     await server.close();
     const counts = perChannel(fake);
     const [unsent] = await steps.db.db.select({ n: count() }).from(outbox).where(ne(outbox.status, "sent"));
