@@ -1,6 +1,7 @@
 import { webApi } from "@slack/bolt";
 import { count, ne, sql } from "drizzle-orm";
-import slackAdapter, { readSlackVars, slackClientOptions } from "../adapters/slack/index.ts";
+import slackAdapter from "../adapters/slack/index.ts";
+import { readSlackVars, slackClientOptions } from "../adapters/slack/settings.ts";
 import { boot } from "../app/boot.ts";
 import { outbox } from "../db/schema.ts";
 import { startServer } from "../app/server.ts";

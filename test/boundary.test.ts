@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -57,6 +58,16 @@ describe("architecture boundaries", () => {
         .map((i) => `${relative(root, f)} imports ${i}`),
     );
     expect(offenders).toEqual([]);
+  });
+
+  it("the list of adapters loads no platform SDK: a platform's is loaded only when it is configured", () => {
+    // A child process, so nothing this test file imported counts; botbuilder and Bolt are CommonJS, so they land in require's cache.
+    const script = `await import("./app/adapters.ts");
+      const { createRequire } = await import("node:module");
+      console.log(JSON.stringify(Object.keys(createRequire(import.meta.url).cache).filter((k) => /node_modules\\/(botbuilder|@slack)\\//.test(k))));`;
+    const run = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { cwd: root, encoding: "utf8" });
+    expect(run.status, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toEqual([]);
   });
 
   it("no module imports itself through others (the rules in src/domain/core.ts do not know the words in replies.ts)", () => {

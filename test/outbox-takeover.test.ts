@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { webApi } from "@slack/bolt";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { readSlackVars, slackClientOptions } from "../adapters/slack/index.ts";
+import { readSlackVars, slackClientOptions } from "../adapters/slack/settings.ts";
 import { HISTORY_WINDOW, OUTBOX_EVENT, slackTransport } from "../adapters/slack/transport.ts";
 import { OUTBOX_BEAT_MS } from "../app/server.ts";
 import { createDispatcher, DISPATCH_CONCURRENCY, OUTBOX_LEASE_MS } from "../src/delivery/dispatcher.ts";

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import slack, { readSlackVars } from "../adapters/slack/index.ts";
+import slack from "../adapters/slack/index.ts";
+import { readSlackVars } from "../adapters/slack/settings.ts";
 import { readEnv } from "../src/config.ts";
 import type { AdapterContext } from "../adapters/platform.ts";
 

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { EVENTS_PATH } from "../adapters/slack/index.ts";
+import { EVENTS_PATH } from "../adapters/slack/settings.ts";
 import { COMMAND, BOT_EVENTS } from "../adapters/slack/receive.ts";
 
 // The parts of Slack's manifest schema that Steps relies on, with Slack's own length limits.

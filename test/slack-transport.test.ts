@@ -1,6 +1,6 @@
 import { webApi } from "@slack/bolt";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { readSlackVars, slackClientOptions } from "../adapters/slack/index.ts";
+import { readSlackVars, slackClientOptions } from "../adapters/slack/settings.ts";
 import { HISTORY_WINDOW, OUTBOX_EVENT, slackTransport } from "../adapters/slack/transport.ts";
 import { OUTBOX_LEASE_MS } from "../src/delivery/dispatcher.ts";
 import { DeliveryError } from "../src/delivery/transport.ts";

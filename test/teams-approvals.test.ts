@@ -1,6 +1,7 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { botAdapter, readTeamsEnv } from "../adapters/teams/index.ts";
+import { readTeamsEnv } from "../adapters/teams/settings.ts";
+import { botAdapter } from "../adapters/teams/serve.ts";
 import { teamsTransport } from "../adapters/teams/transport.ts";
 import { outbox } from "../db/schema.ts";
 import { buildDigest } from "../src/domain/digest.ts";

@@ -1,7 +1,8 @@
 import { createHmac } from "node:crypto";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import teamsAdapter, { readTeamsEnv } from "../adapters/teams/index.ts";
+import teamsAdapter from "../adapters/teams/index.ts";
+import { readTeamsEnv } from "../adapters/teams/settings.ts";
 import { readEnv } from "../src/config.ts";
 import { createLogger } from "../src/log.ts";
 import { teamsActivity, teamsRig, type TeamsRig } from "./support/teams.ts";

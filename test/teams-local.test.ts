@@ -1,6 +1,7 @@
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import teamsAdapter, { NOT_LOCAL, SERVICE_URL_NOT_LOCAL } from "../adapters/teams/index.ts";
+import teamsAdapter from "../adapters/teams/index.ts";
+import { NOT_LOCAL, SERVICE_URL_NOT_LOCAL } from "../adapters/teams/settings.ts";
 import { startServer } from "../app/server.ts";
 import { readEnv } from "../src/config.ts";
 import { bootForTest } from "./support/boot.ts";

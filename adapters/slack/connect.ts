@@ -2,14 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { webApi } from "@slack/bolt";
 import type { Logger } from "../../src/log.ts";
 import type { Health } from "../platform.ts";
-
-/** Waits between attempts to reach Slack: doubling from firstMs, never more than maxMs. */
-export interface Backoff {
-  firstMs: number;
-  maxMs: number;
-}
-
-export const CONNECT_BACKOFF: Backoff = { firstMs: 1_000, maxMs: 5 * 60_000 };
+import type { Backoff } from "./settings.ts";
 
 /** Errors Slack answers when the fault is on its side: asking again later can work. */
 const TRANSIENT = new Set(["ratelimited", "accesslimited", "request_timeout", "service_unavailable", "fatal_error", "internal_error"]);

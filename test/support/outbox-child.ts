@@ -5,7 +5,7 @@
 // shared between processes: each store call is a statement the process sends
 // to the database, and once it is killed it sends no more.
 import { webApi } from "@slack/bolt";
-import { readSlackVars, slackClientOptions } from "../../adapters/slack/index.ts";
+import { readSlackVars, slackClientOptions } from "../../adapters/slack/settings.ts";
 import { slackTransport } from "../../adapters/slack/transport.ts";
 import { createDispatcher } from "../../src/delivery/dispatcher.ts";
 import { silentLogger } from "../../src/log.ts";
