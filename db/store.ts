@@ -435,8 +435,8 @@ function makeStore(db: Db | Tx): Store {
         .returning({ id: inbox.id });
       return rows.length === 1;
     },
-    async inboxDone(id, at) {
-      await db.update(inbox).set({ status: "done", doneAt: at, lastError: null }).where(eq(inbox.id, id));
+    async inboxDone(ids, at) {
+      await db.update(inbox).set({ status: "done", doneAt: at, lastError: null }).where(inArray(inbox.id, ids));
     },
     async inboxRetry(id, error, nextAttemptAt) {
       await db.update(inbox).set({ status: "queued", lastError: error, nextAttemptAt }).where(eq(inbox.id, id));

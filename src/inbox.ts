@@ -1,3 +1,4 @@
+import { coalesce } from "./delivery/coalesce.ts";
 import type { Core } from "./domain/core.ts";
 import type { Logger } from "./log.ts";
 import type { Message } from "./messages.ts";
@@ -59,6 +60,8 @@ export function createInbox(options: InboxOptions) {
   const leaseMs = options.leaseMs ?? INBOX_LEASE_MS;
   const concurrency = options.concurrency ?? 8;
   const handlers = new Map<string, InboxHandler>();
+  // Requests finishing while one mark is being written share the next: one statement for many under load.
+  const markDone = coalesce((ids: number[]) => store.inboxDone(ids, now()));
 
   function jobOf(item: InboxItem): InboxJob {
     return {
@@ -81,7 +84,7 @@ export function createInbox(options: InboxOptions) {
   async function work(item: InboxItem): Promise<void> {
     try {
       await handlers.get(item.handler)!(jobOf(item));
-      await store.inboxDone(item.id, now());
+      await markDone(item.id);
     } catch (error) {
       // Its change rolled back; the attempt that stored its answer first also answers.
       if (error instanceof Superseded) return log.info("inbox request done by another attempt", { key: item.key });

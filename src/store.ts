@@ -256,7 +256,8 @@ export interface Store {
   inboxRenew(ids: number[], until: Date): Promise<void>;
   /** Stores a request's answer unless one is stored; false when another run stored it first. */
   inboxAnswer(id: number, reply: Message): Promise<boolean>;
-  inboxDone(id: number, at: Date): Promise<void>;
+  /** Marks requests done; several at once, as requests finishing together share one statement. */
+  inboxDone(ids: number[], at: Date): Promise<void>;
   inboxRetry(id: number, error: string, nextAttemptAt: Date): Promise<void>;
   inboxFailed(id: number, error: string): Promise<void>;
 
