@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { readEmailEnv } from "../adapters/email/index.ts";
 import { renderEmail, type Email } from "../adapters/email/render.ts";
-import { emailTransport, isLoopback, rateLimited, smtpFailure, type Sender } from "../adapters/email/transport.ts";
+import { emailTransport, isLoopback, rateLimited, smtpFailure, smtpSender, type Sender } from "../adapters/email/transport.ts";
 import { silentLogger } from "../src/log.ts";
 import type { Message } from "../src/messages.ts";
 import type { Person, Store } from "../src/store.ts";
@@ -111,5 +111,12 @@ describe("email settings and SMTP replies", () => {
     expect(smtpFailure({ responseCode: 451, message: "try later" }).options).toEqual({});
     expect(smtpFailure({ code: "ECONNECTION", message: "refused" }).options).toEqual({});
     expect(smtpFailure({ code: "EAUTH", responseCode: 535, message: "bad login" }).options).toEqual({ local: true });
+  });
+
+  it("an email handed over after the sender closed fails at once and stays queued, rather than never answering", async () => {
+    const sender = smtpSender("smtp://127.0.0.1:2525", undefined);
+    sender.close();
+    const email = renderEmail({ text: "Hi", blocks: [] }, { from: { name: "P", address: "p@example.org" }, to: { name: "A", address: "a@example.org" }, messageId: "<m@example.org>" });
+    await expect(sender.send(email)).rejects.toMatchObject({ name: "DeliveryError", options: { local: true } });
   });
 });

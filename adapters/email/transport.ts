@@ -5,7 +5,7 @@ import { DeliveryError, type Transport } from "../../src/delivery/transport.ts";
 import type { Logger } from "../../src/log.ts";
 import type { Button, Message } from "../../src/messages.ts";
 import type { Person, Store } from "../../src/store.ts";
-import { renderEmail, type Email, type Mailbox } from "./render.ts";
+import { renderEmail, type Email, type Mailbox, type WorkLink } from "./render.ts";
 
 /** Hands a rendered email to a mail server (or, without one, to the playground's preview). */
 export interface Sender {
@@ -50,8 +50,12 @@ export function smtpSender(url: string, dkim: Dkim | undefined): Sender {
   });
   // Connected on the first email, not at start-up: a mail server that is down stops nobody else.
   let state = "ok";
+  let closed = false;
   return {
     async send(email) {
+      // nodemailer drops a message given to a closed pool without ever answering: one still
+      // waiting for its turn when Steps stops would hold the shutdown forever. It stays queued.
+      if (closed) throw new DeliveryError("mail server: not sent, Steps is stopping; sent once it runs again", { local: true });
       try {
         await mailer.sendMail(email);
         state = "ok";
@@ -62,7 +66,10 @@ export function smtpSender(url: string, dkim: Dkim | undefined): Sender {
         throw failure;
       }
     },
-    close: () => mailer.close(),
+    close() {
+      closed = true;
+      mailer.close();
+    },
     health: () => state,
   };
 }
@@ -112,6 +119,8 @@ export interface EmailTransportOptions {
   installation: string;
   links?: LinkMaker;
   unsubscribeUrl(person: Person): Promise<string>;
+  /** An intern without chat's personal page, issued afresh for each email; undefined for everyone else. */
+  workLink?(person: Person): Promise<WorkLink | undefined>;
   /** Told once, to a person reached by email only because no chat platform could reach them. */
   fallbackNote: string;
 }
@@ -145,6 +154,7 @@ export function emailTransport(options: EmailTransportOptions): Transport {
       const first = person.contact === "chat" && !identity;
       const messageId = idOf(outgoing?.key ?? `message.${createHash("sha256").update(JSON.stringify(message)).digest("hex").slice(0, 16)}`);
       const links = await linksFor(person, message);
+      const work = await options.workLink?.(person);
       const email = renderEmail(message, {
         from,
         to: { name: person.name, address: person.email },
@@ -153,6 +163,7 @@ export function emailTransport(options: EmailTransportOptions): Transport {
         links: (button) => links.get(button),
         ...(outgoing && UNSUBSCRIBABLE.test(outgoing.key) ? { unsubscribe: await options.unsubscribeUrl(person) } : {}),
         ...(first ? { preface: options.fallbackNote } : {}),
+        ...(work ? { workLink: work } : {}),
       });
       await sender.send(email);
       if (first) {
@@ -172,12 +183,14 @@ export function emailTransport(options: EmailTransportOptions): Transport {
       const person = await store.personById(Number(ref.personId));
       if (!person) return;
       const original = { messageId: String(ref.messageId), subject: String(ref.subject) };
+      const work = await options.workLink?.(person);
       const email = renderEmail(message, {
         from,
         to: { name: person.name, address: person.email },
         ...(options.replyTo ? { replyTo: options.replyTo } : {}),
         messageId: idOf(`update.${createHash("sha256").update(original.messageId + JSON.stringify(message)).digest("hex").slice(0, 16)}`),
         inReplyTo: original,
+        ...(work ? { workLink: work } : {}),
       });
       await sender.send(email);
     },
