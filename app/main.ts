@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { z } from "zod";
-import { createEmailLinks } from "../adapters/email/links/index.ts";
+import { createEmailLinks, queueWorkLink } from "../adapters/email/links/index.ts";
 import { createDb, DataDirInUse, dbOptionsFrom, type DbHandle } from "../db/client.ts";
 import { createStore } from "../db/store.ts";
 import { publicUrl, readEnv, type Env } from "../src/config.ts";
@@ -16,7 +16,7 @@ import { importRoster } from "../src/domain/roster.ts";
 import { uncoveredRecords } from "../src/program/coverage.ts";
 import { formatProgramErrors, loadProgramFile } from "../src/program/load.ts";
 import { adapters } from "./adapters.ts";
-import { boot, ProgramFileError } from "./boot.ts";
+import { boot, ProgramFileError, type Steps } from "./boot.ts";
 import { consoleTransport } from "./console-transport.ts";
 import { startScheduler } from "./scheduler.ts";
 import { startServer } from "./server.ts";
@@ -34,6 +34,7 @@ const usage = `Usage: steps <command>
                                  --issuer https://steps.example.org/issuer
   email cancel-links EMAIL       cancel that person's email links not used yet (approve,
                                  request changes, an intern's page); new emails carry new ones
+  email send-link EMAIL          email an intern without chat a new link to their page
   run-due [--at ISO-8601]        queue the reminders and digests due now (or at that instant)
                                  and send them: for a system cron job instead of serve's own tick
 `;
@@ -56,6 +57,7 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
         return await runDueOnce(args, out, log);
       case "email":
         if (args[0] === "cancel-links" && args[1] && args.length === 2) return await cancelLinks(args[1], out, log);
+        if (args[0] === "send-link" && args[1] && args.length === 2) return await sendLink(args[1], out, log);
         break;
       case "as":
         if (args[0] && args.length >= 2) return await runAs(args[0], args.slice(1).join(" "), out, log);
@@ -189,19 +191,51 @@ async function runDueOnce(args: string[], out: (s: string) => void, log: Logger)
     const at = parsed.data[1] ? new Date(parsed.data[1]) : steps.now();
     const result = await steps.runDue(at);
     out(`Queued ${result.queued} messages due by ${at.toISOString()}; skipped ${result.skipped.length} missed by more than the grace window.`);
-    const configured = adapters.filter((a) => a.configured(steps.env));
-    if (configured.length === 0) {
-      out("No chat platform is configured here, so nothing was sent: `steps serve` sends what is queued.");
+    if (!(await sendQueued(steps))) out("No chat platform is configured here, so nothing was sent: `steps serve` sends what is queued.");
+    return 0;
+  } finally {
+    await steps.close();
+  }
+}
+
+/** Sends what is queued through the configured platforms, then stops them; false when none is configured. */
+async function sendQueued(steps: Steps): Promise<boolean> {
+  const configured = adapters.filter((a) => a.configured(steps.env));
+  if (configured.length === 0) return false;
+  // The adapters provide the transports; starting them as serve does keeps one wiring path.
+  const server = await startServer(steps, configured, { port: 0, host: "127.0.0.1" });
+  try {
+    await steps.dispatcher.kick();
+    await steps.dispatcher.idle();
+  } finally {
+    await server.close();
+  }
+  return true;
+}
+
+async function sendLink(email: string, out: (s: string) => void, log: Logger): Promise<number> {
+  const steps = await boot(readEnv(), log);
+  try {
+    const person = await steps.store.personByEmail(email);
+    if (!person) {
+      out(`${email} is not on the roster. Check the address, or import it with: steps roster import FILE.csv`);
+      return 1;
+    }
+    if (!(await queueWorkLink(steps.core, person, "coordinator"))) {
+      out(
+        person.role !== "intern"
+          ? `${person.name} is a ${person.role}: personal links are for interns. Their emails carry the links they need.`
+          : `${person.name} uses Steps in chat (contact ${person.contact}), so they record work there and have no personal link. To give them one, set their contact to email in the roster.`,
+      );
+      return 1;
+    }
+    const emailOn = adapters.find((a) => a.name === "email")?.configured(steps.env);
+    if (!emailOn) {
+      out(`Queued a new link for ${person.name}; no mail server is set here (SMTP_URL), so \`steps serve\` sends it.`);
       return 0;
     }
-    // The adapters provide the transports; starting them as serve does keeps one wiring path.
-    const server = await startServer(steps, configured, { port: 0, host: "127.0.0.1" });
-    try {
-      await steps.dispatcher.kick();
-      await steps.dispatcher.idle();
-    } finally {
-      await server.close();
-    }
+    await sendQueued(steps);
+    out(`Sent ${person.name} a new link to their page, at ${person.email}. Links sent before keep working until they expire; \`steps email cancel-links ${person.email}\` cancels them.`);
     return 0;
   } finally {
     await steps.close();

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
 import { publicUrl } from "../../src/config.ts";
+import { formatDay } from "../../src/time.ts";
 import { playgroundPolicy } from "../local-only.ts";
 import type { PlatformAdapter } from "../platform.ts";
 import { createPreview, previewRoutes } from "./preview.ts";
@@ -88,6 +89,14 @@ export function emailAdapter(options: EmailAdapterOptions = {}): PlatformAdapter
         installation,
         links: options.links ?? ((person, button) => links.buttonLink(person, button)),
         unsubscribeUrl: (person) => unsubscribe.url(person),
+        // An intern reached here and not in chat (contact email, or email took over) records work from their own page.
+        async workLink(person) {
+          if (person.role !== "intern" || person.contact === "both") return undefined;
+          const url = await links.personalLink(person.id);
+          const language = ctx.core.languageOf(person);
+          const until = formatDay(new Date(ctx.now().getTime() + links.linkDays * 24 * 60 * 60 * 1000), ctx.core.program.timeZone, language);
+          return { url: url.toString(), label: ctx.core.t(language, "email.work_link.label"), note: ctx.core.t(language, "email.work_link.note", { day: until }) };
+        },
         fallbackNote: `Steps could not reach you on ${others}, so it wrote to you by email; from now on it will, until you use Steps on ${others}. To get messages there instead, open Steps on ${others} and say "help". To keep email, ask your coordinator to set your contact to email.`,
       });
       return { transport, close: async () => sender.close(), ...(sender.health ? { health: sender.health } : {}) };

@@ -33,6 +33,15 @@ export interface EmailOptions {
   unsubscribe?: string;
   /** Said first, once: why this came by email and how to get it in chat instead. */
   preface?: string;
+  /** An intern without chat: their personal page to record work, after the message. */
+  workLink?: WorkLink;
+}
+
+/** The link to an intern's own page, with what it is called and how long it works, in their language. */
+export interface WorkLink {
+  url: string;
+  label: string;
+  note: string;
 }
 
 /** What nodemailer sends: multipart/alternative of text and HTML. */
@@ -126,6 +135,7 @@ export function renderText(message: Message, options: EmailOptions): string {
         break;
     }
   }
+  if (options.workLink) lines.push("", `${options.workLink.label}: ${options.workLink.url}`, options.workLink.note);
   lines.push("", "-- ", `${options.from.name}, sent by Steps.`);
   if (options.unsubscribe) lines.push(`Stop reminders: ${options.unsubscribe}`);
   return `${lines.join("\n")}\n`;
@@ -138,6 +148,10 @@ const MUTED = "color:#4a4a4a;font-size:14px;line-height:1.4;";
 export function renderHtml(message: Message, subject: string, options: EmailOptions): string {
   const body = message.blocks.map((block) => renderBlock(block, options)).join("\n");
   const preface = options.preface ? `<p style="${MUTED}margin:0 0 16px;padding:8px 12px;border-left:4px solid #1d4ed8;">${escapeHtml(options.preface)}</p>\n` : "";
+  const work = options.workLink
+    ? `<p style="margin:16px 0 4px;"><a href="${escapeHtml(options.workLink.url)}" style="display:inline-block;padding:10px 18px;background:#1d4ed8;color:#ffffff;font-weight:bold;text-decoration:none;border-radius:4px;">${escapeHtml(options.workLink.label)}</a></p>\n` +
+      `<p style="margin:0 0 12px;${MUTED}">${escapeHtml(options.workLink.note)}</p>\n`
+    : "";
   const footer =
     `<p style="${MUTED}margin:24px 0 0;border-top:1px solid #d0d0d0;padding-top:12px;">${escapeHtml(options.from.name)}, sent by Steps.` +
     (options.unsubscribe ? ` <a href="${escapeHtml(options.unsubscribe)}" style="color:#1d4ed8;">Stop reminders</a>` : "") +
@@ -146,7 +160,7 @@ export function renderHtml(message: Message, subject: string, options: EmailOpti
     `<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(subject)}</title></head>\n` +
     `<body style="margin:0;padding:0;background:#ffffff;${FONT}${TEXT}">\n` +
     `<div role="article" aria-label="${escapeHtml(subject)}" style="max-width:600px;margin:0 auto;padding:16px;${FONT}${TEXT}">\n` +
-    `${preface}${body}\n${footer}\n</div>\n</body></html>\n`
+    `${preface}${body}\n${work}${footer}\n</div>\n</body></html>\n`
   );
 }
 

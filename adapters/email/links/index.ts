@@ -1,4 +1,6 @@
 // What the email adapter uses of its links: the API its renderer calls to put
-// links in messages, the routes its start() registers, and cancelling for the CLI.
+// links in messages, the routes its start() registers, and cancelling and
+// sending a new personal link for the CLI.
 export { createEmailLinks, type EmailLinks, type LinkDeps } from "./links.ts";
 export { emailLinkRoutes } from "./routes.ts";
+export { queueWorkLink } from "./work-link.ts";

@@ -19,6 +19,8 @@ const ALG = "HS256";
 const AUDIENCE = "steps:email-link";
 export const APPROVE_PATH = "/email/link";
 export const WORK_PATH = "/email/work";
+/** Where an intern asks for a fresh personal link, sent to their address on the roster. */
+export const NEW_LINK_PATH = "/email/new-link";
 
 export type LinkAction = EmailLink["action"];
 

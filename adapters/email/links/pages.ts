@@ -4,7 +4,7 @@ import { isHours } from "../../../src/program/program.ts";
 import type { Playlist, Task } from "../../../src/program/schema.ts";
 import type { Person, Submission } from "../../../src/store.ts";
 import { escapeHtml as esc } from "../../web/render.ts";
-import { APPROVE_PATH, WORK_PATH } from "./links.ts";
+import { APPROVE_PATH, NEW_LINK_PATH, WORK_PATH } from "./links.ts";
 
 // The small pages email links open: plain HTML, one stylesheet of our own,
 // nothing inline, so the strict content policy holds.
@@ -41,6 +41,29 @@ ${body}
 /** A plain page for a link that does nothing, or a decision that was refused. */
 export function notice(title: string, sentences: string[]): string {
   return `<h1>${esc(title)}</h1>\n${sentences.map((s) => `<p>${esc(s)}</p>`).join("\n")}`;
+}
+
+/** The form's words, in the language of whoever the page is for. */
+export interface NewLinkWords {
+  title: string;
+  intro: string;
+  label: string;
+  button: string;
+}
+
+/**
+ * "Email me a new link": asks for the address rather than naming it, so the
+ * page tells whoever holds an old link nothing about whose it was.
+ */
+export function newLinkForm(words: NewLinkWords, problem?: string, level = 2): string {
+  const alert = problem ? `<p class="alert" role="alert" id="problem">${esc(problem)}</p>\n` : "";
+  return `<h${level}>${esc(words.title)}</h${level}>
+${alert}<form method="post" action="${NEW_LINK_PATH}">
+<p>${esc(words.intro)}</p>
+<label for="email">${esc(words.label)}</label>
+<input id="email" name="email" type="email" autocomplete="email" required${problem ? ` aria-describedby="problem"` : ""}>
+<button type="submit">${esc(words.button)}</button>
+</form>`;
 }
 
 export interface Submitted {

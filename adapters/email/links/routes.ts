@@ -12,8 +12,9 @@ import { formatDay } from "../../../src/time.ts";
 import { contentPolicy } from "../../http.ts";
 import { isCrossSite } from "../../local-only.ts";
 import type { AdapterContext } from "../../platform.ts";
-import { APPROVE_PATH, createEmailLinks, WORK_PATH, type Checked, type EmailLinks, type Refused } from "./links.ts";
-import { confirmPage, notice, page, STYLESHEET, STYLESHEET_PATH, workPage, type Submitted } from "./pages.ts";
+import { APPROVE_PATH, createEmailLinks, NEW_LINK_PATH, WORK_PATH, type Checked, type EmailLinks, type Refused } from "./links.ts";
+import { confirmPage, newLinkForm, notice, page, STYLESHEET, STYLESHEET_PATH, workPage, type Submitted } from "./pages.ts";
+import { queueWorkLink } from "./work-link.ts";
 
 const MAX_BODY = 16 * 1024;
 
@@ -24,6 +25,8 @@ const decisionForm = z.object({
   t: z.string().max(2000),
   reason: optional(z.string().trim().max(MAX_NOTE, `Keep the reason under ${MAX_NOTE} characters.`)),
 });
+
+const newLinkRequest = z.object({ email: z.string().trim().toLowerCase().pipe(z.email()) });
 
 const workForm = z.object({
   t: z.string().max(2000),
@@ -39,6 +42,8 @@ class PageError extends Error {
     readonly status: number,
     readonly title: string,
     readonly sentences: string[],
+    /** More of the page after the sentences (HTML): the form to ask for a new link. */
+    readonly more = "",
   ) {
     super(title);
   }
@@ -76,7 +81,7 @@ export function emailLinkRoutes(ctx: AdapterContext, links: EmailLinks = createE
         await handler(req, res);
       } catch (error) {
         if (!(error instanceof PageError)) throw error;
-        send(res, error.status, error.title, notice(error.title, error.sentences));
+        send(res, error.status, error.title, notice(error.title, error.sentences) + (error.more ? `\n${error.more}` : ""));
       }
     });
 
@@ -114,7 +119,21 @@ export function emailLinkRoutes(ctx: AdapterContext, links: EmailLinks = createE
   async function valid(token: unknown, expect: "decision" | "work"): Promise<Extract<Checked, { ok: true }>> {
     const checked = await links.check(token, expect);
     if (checked.ok) return checked;
-    throw refusedError(checked.reason, checked.link, checked.reason === "used" ? await decidedSentence(checked.link?.submissionId ?? null) : undefined);
+    const refused = refusedError(checked.reason, checked.link, checked.reason === "used" ? await decidedSentence(checked.link?.submissionId ?? null) : undefined);
+    if (expect === "decision") throw refused;
+    // An intern's page that no longer opens offers to email a fresh link, in their language when the link says who they are.
+    const owner = checked.link && checked.reason !== "altered" ? await store.personById(checked.link.personId) : undefined;
+    throw new PageError(refused.status, refused.title, refused.sentences, newLinkForm(newLinkWords(owner)));
+  }
+
+  /** The words of pages for someone the request may not name: the person's language when known, else the program's. */
+  function say(person: Person | undefined, key: string, values?: Record<string, string | number>): string {
+    const fallback = core.languages.includes(program.file.program.language) ? program.file.program.language : "en";
+    return core.t(person ? core.languageOf(person) : fallback, key, values);
+  }
+
+  function newLinkWords(person?: Person) {
+    return { title: say(person, "email.new_link.title"), intro: say(person, "email.new_link.intro"), label: say(person, "email.new_link.address_label"), button: say(person, "email.new_link.button") };
   }
 
   /** An unused link to a submission someone has decided meanwhile: says by whom, offers nothing. */
@@ -191,6 +210,27 @@ export function emailLinkRoutes(ctx: AdapterContext, links: EmailLinks = createE
       said = { text: error instanceof PageError ? error.sentences.join(" ") : onPage(error, slug) ?? errorReply(error, log).text, alert: true };
     }
     send(res, said.alert ? 422 : 200, "Your work", await workView(person, form.data.t, said));
+  });
+
+  // Also reachable without any link: a coordinator can tell an intern who lost every email to open it.
+  add("GET", NEW_LINK_PATH, async (_req, res) => {
+    const words = newLinkWords();
+    send(res, 200, words.title, newLinkForm(words, undefined, 1));
+  });
+
+  // The same answer whoever the address belongs to, so the page cannot be used to find out who is on the roster.
+  // One email per address per window (the outbox key sees to it on every instance); the link goes to the roster's address only.
+  add("POST", NEW_LINK_PATH, async (req, res) => {
+    const form = newLinkRequest.safeParse(await readForm(req));
+    if (!form.success) {
+      const words = newLinkWords();
+      return send(res, 422, words.title, newLinkForm(words, say(undefined, "email.new_link.bad_address"), 1));
+    }
+    const person = await store.personByEmail(form.data.email);
+    const queued = person ? await queueWorkLink(core, person, "intern") : false;
+    if (queued) log.info("email work link requested", { person: person!.id });
+    const title = say(undefined, "email.new_link.sent_title");
+    send(res, 200, title, notice(title, [say(undefined, "email.new_link.sent", { address: form.data.email })]));
   });
 
   /** The core's words where they name a chat command this page has no use for. */
