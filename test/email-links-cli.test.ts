@@ -8,6 +8,7 @@ import { main } from "../app/main.ts";
 import { publicUrl, readEnv } from "../src/config.ts";
 import { silentLogger } from "../src/log.ts";
 import { copyPgliteTemplate, freshDb } from "./support/db.ts";
+import { startSmtp } from "./support/smtp.ts";
 
 // `steps email cancel-links EMAIL`: what a coordinator runs when a mentor's email was forwarded or a phone lost.
 
@@ -73,4 +74,37 @@ it("cancels a person's unused links, and only theirs", async () => {
     for (const t of tokens.mine) expect(await links.check(t, "decision")).toMatchObject({ ok: false, reason: "cancelled" });
     expect(await links.check(tokens.theirs, "decision")).toMatchObject({ ok: true });
   });
+});
+
+it("sends an intern without chat a new link to their page, and says why when it cannot", async () => {
+  const vars = await cliVars();
+  await withLinks(vars, async (_links, steps) => {
+    await steps.store.upsertPeople([{ email: "samuel.ortiz@example.org", name: "Samuel Ortiz", role: "intern", department: "parks-recreation", mentorEmail: "hector.villanueva@example.org", contact: "email" }]);
+  });
+  expect(await cli(["email", "send-link", "samuel.ortiz@example.org"], vars)).toEqual({
+    code: 0,
+    out: "Queued a new link for Samuel Ortiz; no mail server is set here (SMTP_URL), so `steps serve` sends it.",
+  });
+
+  const smtp = await startSmtp();
+  cleanups.push(() => smtp.close());
+  const mail = { ...vars, SMTP_URL: smtp.url, EMAIL_FROM: "steps@example.org" };
+  const sent = await cli(["email", "send-link", "Samuel.Ortiz@example.org"], mail);
+  expect(sent).toEqual({ code: 0, out: "Sent Samuel Ortiz a new link to their page, at samuel.ortiz@example.org. Links sent before keep working until they expire; `steps email cancel-links samuel.ortiz@example.org` cancels them." });
+  // The one queued without a mail server went too.
+  const received = smtp.to("samuel.ortiz@example.org");
+  expect(received).toHaveLength(2);
+  for (const m of received) {
+    expect(m.text).toContain("Your coordinator sent you a new link to your page on Steps");
+    expect(m.text).toMatch(/^Record your work: http:\/\/steps\.test\/email\/work\?t=\S+$/m);
+  }
+
+  expect(await cli(["email", "send-link", "lily.chen@example.org"], mail)).toEqual({
+    code: 1,
+    out: "Lily Chen uses Steps in chat (contact chat), so they record work there and have no personal link. To give them one, set their contact to email in the roster.",
+  });
+  expect(await cli(["email", "send-link", "hector.villanueva@example.org"], mail)).toEqual({ code: 1, out: "Hector Villanueva is a mentor: personal links are for interns. Their emails carry the links they need." });
+  expect(await cli(["email", "send-link", "nobody@example.org"], mail)).toEqual({ code: 1, out: "nobody@example.org is not on the roster. Check the address, or import it with: steps roster import FILE.csv" });
+  expect((await cli(["email", "send-link"], mail)).code).toBe(2);
+  expect(smtp.to("samuel.ortiz@example.org")).toHaveLength(2);
 });
