@@ -337,10 +337,10 @@ describe("in a browser", () => {
     expect((await steps.store.submissionsOf(lily.id)).map((x) => [x.task, x.units])).toEqual([["initial-training", 120]]);
   });
 
-  it("has no serious accessibility problems on the confirm, work and refusal pages", async () => {
+  it("has no serious accessibility problems on the confirm, work, refusal and new-link pages", async () => {
     const s = await submit(people.kevin!, "attend-commission");
     const { changes } = await links.approvalLinks({ submissionId: s.id, approverPersonId: people.priya!.id });
-    const pages = [local(changes), local(await links.personalLink(people.samuel!.id)), `${server.url}/email/link?t=altered`];
+    const pages = [local(changes), local(await links.personalLink(people.samuel!.id)), `${server.url}/email/link?t=altered`, `${server.url}/email/work?t=altered`, `${server.url}/email/new-link`];
     for (const url of pages) {
       const context = await browser.newContext({ bypassCSP: true });
       const page = await context.newPage();
