@@ -2,6 +2,7 @@ import { and, eq, like, sql } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import emailAdapter from "../adapters/email/index.ts";
 import { outbox } from "../db/schema.ts";
+import { rawRequest } from "./support/http.ts";
 import { startSmtp, type Smtp } from "./support/smtp.ts";
 import { teamsActivity, teamsRig, type TeamsRig } from "./support/teams.ts";
 
@@ -27,7 +28,7 @@ const chat = (userId: string) => `a:personal-${userId}`;
 const sentTo = (userId: string) => t.connector.messages().filter((c) => c.conversationId === chat(userId));
 
 describe("Teams intern, supervisor by email", () => {
-  it("the request goes by email only; the decision reaches the intern on Teams", async () => {
+  it("the request goes by email only; the supervisor approves from it, and the decision reaches the intern on Teams", async () => {
     await t.steps.db.db.execute(sql`update people set contact = 'email' where email = 'max@example.org'`);
     const max = t.member("max", "max@example.org");
     // Max even talked to the bot once; his contact still says email.
@@ -39,9 +40,20 @@ describe("Teams intern, supervisor by email", () => {
     expect(smtp.to("max@example.org")[0]!.text).toContain("Swept the yard");
     expect(sentTo(max)).toEqual([]);
 
-    const supervisor = (await t.steps.store.personByEmail("max@example.org"))!;
+    // Max follows the email's Approve link: the GET asks, the page's button decides.
     const [submission] = await t.steps.store.submissionsOf((await t.steps.store.personByEmail("ana@example.org"))!.id);
-    await t.steps.core.decide(supervisor, submission!.id, "approved", null);
+    const approve = new URL(/^Approve: (\S+)$/m.exec(smtp.to("max@example.org")[0]!.text!)![1]!);
+    const page = await rawRequest(`${t.server.url}${approve.pathname}${approve.search}`);
+    expect(page.body).toContain("as <strong>Max Mentor</strong>");
+    expect(await t.steps.store.decisionOf(submission!.id)).toBeUndefined();
+    const confirmed = await rawRequest(`${t.server.url}/email/link`, {
+      method: "POST",
+      headers: { host: new URL(t.server.url).host, origin: t.server.url, "sec-fetch-site": "same-origin", "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ t: approve.searchParams.get("t")! }).toString(),
+    });
+    expect(confirmed.status).toBe(200);
+    expect(await t.steps.store.decisionOf(submission!.id)).toMatchObject({ decision: "approved" });
+    await t.server.idle();
     await t.steps.dispatcher.drain();
     await t.steps.dispatcher.idle();
     expect(JSON.stringify(sentTo(ana).map((c) => c.body))).toContain("approved Safety walk");

@@ -1,9 +1,13 @@
 import { createServer } from "node:net";
+import type { ParsedMail } from "mailparser";
 import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import emailAdapter from "../adapters/email/index.ts";
 import slackAdapter from "../adapters/slack/index.ts";
 import { outbox } from "../db/schema.ts";
+import { answer } from "../src/chat.ts";
+import { silentLogger } from "../src/log.ts";
+import { toPlainText } from "../src/messages.ts";
 import type { Contact } from "../src/store.ts";
 import { rawRequest } from "./support/http.ts";
 import { emails, slackStack, users, type SlackStack } from "./support/slack.ts";
@@ -153,6 +157,87 @@ describe("email: who gets it, and what they get", () => {
   });
 });
 
+/** A form posted as a browser sends it from one of Steps' own pages. */
+function postForm(path: string, fields: Record<string, string>) {
+  return rawRequest(`${s.server.url}${path}`, {
+    method: "POST",
+    headers: { host: new URL(s.server.url).host, origin: s.server.url, "sec-fetch-site": "same-origin", "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams(fields).toString(),
+  });
+}
+
+/** The links of a received approval email, as the person would follow them (on the test server rather than PUBLIC_URL). */
+function buttonsOf(mail: ParsedMail) {
+  const url = (label: string) => new URL(new RegExp(`^${label}: (\\S+)$`, "m").exec(mail.text!)![1]!.replace("http://steps.test", s.server.url));
+  const approve = url("Approve");
+  const changes = url("Request changes");
+  return { approve, changes, token: (u: URL) => u.searchParams.get("t")! };
+}
+
+describe("email: the links in a received approval email", () => {
+  it("a scanner's GETs decide nothing, an altered link does nothing, Request changes asks for the reason, and a used link says so", async () => {
+    await s.send.command(users.ana, "done safety-walk");
+    await drain();
+    await until("Max gets the request", () => toMax().length === 1);
+    const ana = (await s.steps.store.personByEmail("ana@example.org"))!;
+    const [submission] = await s.steps.store.submissionsOf(ana.id);
+    const { approve, changes, token } = buttonsOf(toMax()[0]!);
+
+    // Mail scanners and link previews follow every link, some more than once.
+    for (const url of [approve, changes, approve]) {
+      expect((await rawRequest(url.toString(), { headers: { "user-agent": "Mozilla/5.0 (compatible; SafeLinks)" } })).status).toBe(200);
+      expect((await rawRequest(url.toString(), { method: "HEAD" })).status).toBe(200);
+    }
+    expect(await s.steps.store.decisionOf(submission!.id)).toBeUndefined();
+
+    const t = token(changes);
+    const altered = `${t.slice(0, 40)}${t[40] === "A" ? "B" : "A"}${t.slice(41)}`;
+    const alteredPage = await rawRequest(`${changes.origin}${changes.pathname}?t=${altered}`);
+    expect(alteredPage.status).toBe(400);
+    expect(alteredPage.body).toContain("This link does not work");
+    expect((await postForm("/email/link", { t: altered, reason: "Sneaky." })).status).toBe(400);
+
+    expect((await postForm("/email/link", { t })).status).toBe(422);
+    const sent = await postForm("/email/link", { t, reason: "Add a photo of the yard." });
+    expect(sent.status).toBe(200);
+    expect(await s.steps.store.decisionOf(submission!.id)).toMatchObject({ decision: "changes_requested", reason: "Add a photo of the yard." });
+    await drain();
+    await until("Ana hears why on Slack", () => slackDmsTo(users.ana).some((c) => JSON.stringify(c.body).includes("Add a photo of the yard.")));
+
+    const reused = await postForm("/email/link", { t, reason: "Again." });
+    expect(reused.status).toBe(410);
+    expect(reused.body).toContain("This link was already used");
+    const sibling = await postForm("/email/link", { t: token(approve) });
+    expect(sibling.status).toBe(409);
+    expect(await s.steps.store.decisionOf(submission!.id)).toMatchObject({ decision: "changes_requested", reason: "Add a photo of the yard." });
+  });
+
+  it("a cancelled or expired link from an email does nothing, and says so", async () => {
+    const max = (await s.steps.store.personByEmail("max@example.org"))!;
+    await s.send.command(users.ana, "done safety-walk");
+    await drain();
+    await until("Max gets Ana's request", () => toMax().length === 1);
+    const forAna = buttonsOf(toMax()[0]!);
+    // What `steps email cancel-links max@example.org` does: the links sent so far stop working.
+    expect(await s.steps.store.cancelEmailLinks(max.id, clock)).toBe(2);
+    const cancelled = await postForm("/email/link", { t: forAna.token(forAna.approve) });
+    expect(cancelled.status).toBe(410);
+    expect(cancelled.body).toContain("A coordinator cancelled it");
+
+    await s.send.command(users.ben, "done safety-walk");
+    await drain();
+    await until("Max gets Ben's request", () => toMax().length === 2);
+    const forBen = buttonsOf(toMax()[1]!);
+    clock = new Date(clock.getTime() + 8 * 24 * 3600_000);
+    const expired = await postForm("/email/link", { t: forBen.token(forBen.approve) });
+    expect(expired.status).toBe(410);
+    expect(expired.body).toContain("This link has expired");
+
+    const submissions = await Promise.all(["ana@example.org", "ben@example.org"].map(async (e) => (await s.steps.store.submissionsOf((await s.steps.store.personByEmail(e))!.id))[0]!));
+    for (const sub of submissions) expect(await s.steps.store.decisionOf(sub.id)).toBeUndefined();
+  });
+});
+
 describe("email: SMTP faults", () => {
   it("a temporary failure (451) is retried with backoff, and the email is sent once", async () => {
     smtp.fail(451);
@@ -179,6 +264,10 @@ describe("email: SMTP faults", () => {
     expect(failed).toMatchObject({ status: "failed", attempts: 1, lastError: expect.stringContaining("550") });
     const digest = await s.steps.store.digestRows(new Date(0));
     expect(digest.failedDeliveries).toContainEqual(expect.objectContaining({ key: failed.key, lastError: failed.lastError }));
+    // As the coordinator reads it.
+    const cora = (await s.steps.store.personByEmail("cora@example.org"))!;
+    const read = toPlainText(await answer(s.steps.core, cora, "digest full", silentLogger));
+    expect(read).toMatch(/Messages not delivered \(1\)[\s\S]*Max Mentor \(max@example\.org\) · approval: mail server: .*550/);
     expect(toMax()).toEqual([]);
   });
 });
