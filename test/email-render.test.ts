@@ -36,6 +36,30 @@ describe("email renderer", () => {
     expect(email.inReplyTo).toBeUndefined();
   });
 
+  it("writes the commands Steps names as they are typed: code in HTML, plain in text and subject", () => {
+    const message: Message = {
+      text: "Waiting: type <cmd>pending</cmd>",
+      blocks: [
+        { type: "header", text: "Waiting: type <cmd>pending</cmd>" },
+        { type: "context", text: "Submission #4 · or type <cmd>approve 4</cmd> / <cmd>changes 4 <reason></cmd>" },
+      ],
+    };
+    const email = renderEmail(message, { from, to, messageId: "<c@x>" });
+    expect(email.subject).toBe("Waiting: type `pending`");
+    expect(email.text).toContain("Submission #4 · or type `approve 4` / `changes 4 <reason>`");
+    expect(email.html).toContain("or type <code");
+    expect(email.html).toContain(">changes 4 &#60;reason&#62;</code>");
+    expect(`${email.text}${email.html}`).not.toMatch(/<\/?cmd>|&#60;\/?cmd&#62;/);
+  });
+
+  it("shows an intern without chat the link to their page after the message", () => {
+    const email = renderEmail(request, { from, to, messageId: "<d@x>", workLink: { url: "https://steps.example.org/email/work?t=abc&x=1", label: "Record your work", note: "Your own page. It works until Jun 23, 2026; do not share it." } });
+    expect(email.text).toContain("Record your work: https://steps.example.org/email/work?t=abc&x=1\nYour own page. It works until Jun 23, 2026; do not share it.");
+    expect(email.html).toContain('<a href="https://steps.example.org/email/work?t=abc&#38;x=1"');
+    expect(email.html.indexOf("Record your work")).toBeGreaterThan(email.html.indexOf("Approve"));
+    expect(renderEmail(request, { from, to, messageId: "<d@x>" }).text).not.toContain("Record your work");
+  });
+
   it("without links, leaves the buttons out and says to answer in chat", () => {
     const email = renderEmail(request, { from, to, messageId: "<a@x>" });
     expect(email.html).not.toContain("Approve");

@@ -1,4 +1,4 @@
-import { formatProgress, percent, type Block, type Button, type Message } from "../../src/messages.ts";
+import { formatProgress, percent, plainCommand, spellCommands, type Block, type Button, type Message } from "../../src/messages.ts";
 
 // The email renderer of the neutral message model, beside Block Kit, Adaptive
 // Cards and the playground. Pure: the same message and options always give the
@@ -83,7 +83,7 @@ export function renderEmail(message: Message, options: EmailOptions): Email {
 /** The first header, else the first line of the summary; on one line, as a header must be. */
 export function subjectOf(message: Message): string {
   const header = message.blocks.find((b): b is Extract<Block, { type: "header" }> => b.type === "header");
-  const line = (header?.text ?? message.text).split(/\r?\n/)[0]!.replace(/\s+/g, " ").trim();
+  const line = spellCommands(header?.text ?? message.text, plainCommand).split(/\r?\n/)[0]!.replace(/\s+/g, " ").trim();
   return line.length > SUBJECT_MAX ? `${line.slice(0, SUBJECT_MAX - 1)}…` : line || "Steps";
 }
 
@@ -108,12 +108,14 @@ export function renderText(message: Message, options: EmailOptions): string {
   if (options.preface) lines.push(options.preface, "");
   for (const block of message.blocks) {
     switch (block.type) {
-      case "header":
-        lines.push(block.text, "=".repeat(Math.min(block.text.length, 60)));
+      case "header": {
+        const text = spellCommands(block.text, plainCommand);
+        lines.push(text, "=".repeat(Math.min(text.length, 60)));
         break;
+      }
       case "text":
       case "context":
-        lines.push(block.text);
+        lines.push(spellCommands(block.text, plainCommand));
         break;
       case "fields":
         for (const f of block.fields) lines.push(`${f.label}: ${f.value}`);
@@ -167,11 +169,11 @@ export function renderHtml(message: Message, subject: string, options: EmailOpti
 function renderBlock(block: Block, options: EmailOptions): string {
   switch (block.type) {
     case "header":
-      return `<h1 style="${FONT}font-size:22px;line-height:1.3;margin:0 0 12px;color:#1a1a1a;">${escapeHtml(block.text)}</h1>`;
+      return `<h1 style="${FONT}font-size:22px;line-height:1.3;margin:0 0 12px;color:#1a1a1a;">${words(block.text)}</h1>`;
     case "text":
-      return `<p style="margin:0 0 12px;${TEXT}">${escapeHtml(block.text)}</p>`;
+      return `<p style="margin:0 0 12px;${TEXT}">${words(block.text)}</p>`;
     case "context":
-      return `<p style="margin:0 0 12px;${MUTED}">${escapeHtml(block.text)}</p>`;
+      return `<p style="margin:0 0 12px;${MUTED}">${words(block.text)}</p>`;
     case "fields":
       return (
         `<table role="presentation" style="border-collapse:collapse;margin:0 0 12px;${TEXT}">` +
@@ -202,6 +204,14 @@ function renderBlock(block: Block, options: EmailOptions): string {
     case "divider":
       return `<hr style="border:0;border-top:1px solid #d0d0d0;margin:16px 0;">`;
   }
+}
+
+/** Steps' own words, escaped, with each command it names (`<cmd>…</cmd>`) as code, typed as written. */
+function words(text: string): string {
+  return text
+    .split(/<cmd>(.*?)<\/cmd>/g)
+    .map((part, i) => (i % 2 === 1 ? `<code style="font-family:Consolas,Menlo,monospace;background:#f1f1f1;padding:0 3px;">${escapeHtml(part)}</code>` : escapeHtml(part)))
+    .join("");
 }
 
 /** Evidence is often a link: a value that is one web address is a link to it, anything else literal text. */
