@@ -337,6 +337,22 @@ describe("in a browser", () => {
     expect((await steps.store.submissionsOf(lily.id)).map((x) => [x.task, x.units])).toEqual([["initial-training", 120]]);
   });
 
+  it("asks for a new link from an expired personal page, as a browser posts the form", async () => {
+    const url = await links.personalLink(people.samuel!.id);
+    clock = new Date(START.getTime() + 8 * 24 * 3600_000);
+    const page = await browser.newPage();
+    const blocked: string[] = [];
+    page.on("console", (m) => m.type() === "error" && blocked.push(m.text()));
+    const shown = await page.goto(local(url));
+    expect(shown!.status()).toBe(410);
+    await page.getByLabel("Your email address").fill("samuel.ortiz@example.org");
+    await page.getByRole("button", { name: "Email me a new link" }).click();
+    await page.getByRole("heading", { name: "Check your email" }).waitFor();
+    expect(await page.locator("main").textContent()).toContain("If samuel.ortiz@example.org is the address of an intern on the program roster");
+    // Chromium logs the expired page's own 410; nothing was blocked by the content policy.
+    expect(blocked.filter((m) => !m.includes("status of 410"))).toEqual([]);
+  });
+
   it("has no serious accessibility problems on the confirm, work, refusal and new-link pages", async () => {
     const s = await submit(people.kevin!, "attend-commission");
     const { changes } = await links.approvalLinks({ submissionId: s.id, approverPersonId: people.priya!.id });
