@@ -219,7 +219,7 @@ export function emailLinkRoutes(ctx: AdapterContext, links: EmailLinks = createE
   });
 
   // The same answer whoever the address belongs to, so the page cannot be used to find out who is on the roster.
-  // One email per address per window (the outbox key sees to it on every instance); the link goes to the roster's address only.
+  // A few emails per address a day (the outbox keys see to it on every instance); the link goes to the roster's address only.
   add("POST", NEW_LINK_PATH, async (req, res) => {
     const form = newLinkRequest.safeParse(await readForm(req));
     if (!form.success) {

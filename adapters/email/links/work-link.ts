@@ -7,8 +7,13 @@ import type { Person } from "../../../src/store.ts";
  * such an intern, so this message only says why it came.
  */
 
-/** How often an intern may ask for a new link: one email per window, however often they press the button. */
-export const REQUEST_WINDOW_MS = 10 * 60_000;
+/**
+ * How many links an intern may ask for in a day (UTC), however often the
+ * button is pressed: the form sends only to the roster's address, and this
+ * bounds what someone pressing it for them can fill that inbox with.
+ */
+export const REQUESTS_PER_DAY = 3;
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 /**
  * Whether Steps writes to this intern by email and not in chat: their contact
@@ -23,15 +28,19 @@ export async function reachedByEmailOnly(core: Core, person: Person): Promise<bo
 }
 
 /**
- * Queues the email with a new link. `intern`: the intern asked from a link
- * page, at most once per window (the outbox key is the window, so any
- * instance refuses a second). `coordinator`: always sent. False when nothing
- * was queued (not an intern reached by email, or asked already in the window).
+ * Queues the email with a new link. `intern`: asked from the new-link form,
+ * at most REQUESTS_PER_DAY times a day (each takes the day's next free outbox
+ * key, so every instance counts the same). `coordinator`: always sent. False
+ * when nothing was queued (not an intern reached by email, or the day's
+ * requests are used up).
  */
 export async function queueWorkLink(core: Core, person: Person, by: "intern" | "coordinator"): Promise<boolean> {
   if (!(await reachedByEmailOnly(core, person))) return false;
   const at = core.now().getTime();
-  const key = by === "intern" ? `work-link:${person.id}:${Math.floor(at / REQUEST_WINDOW_MS)}` : `work-link:${person.id}:coordinator:${at}`;
+  const keys =
+    by === "intern"
+      ? Array.from({ length: REQUESTS_PER_DAY }, (_, n) => `work-link:${person.id}:${Math.floor(at / DAY_MS)}:${n + 1}`)
+      : [`work-link:${person.id}:coordinator:${at}`];
   const say = (k: string) => core.t(core.languageOf(person), k);
   const message = {
     text: say("email.work_link.sent_header"),
@@ -40,7 +49,11 @@ export async function queueWorkLink(core: Core, person: Person, by: "intern" | "
       { type: "text" as const, text: say(by === "intern" ? "email.work_link.sent_asked" : "email.work_link.sent_by_coordinator") },
     ],
   };
-  const queued = await core.store.enqueue([{ key, recipient: `person:${person.id}`, payload: { message } }]);
-  if (queued > 0) core.queued();
-  return queued > 0;
+  for (const key of keys) {
+    if ((await core.store.enqueue([{ key, recipient: `person:${person.id}`, payload: { message } }])) > 0) {
+      core.queued();
+      return true;
+    }
+  }
+  return false;
 }
