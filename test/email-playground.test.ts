@@ -47,6 +47,20 @@ describe("email without a mail server", () => {
     expect(inbox.messages).toEqual([]);
   });
 
+  it("shows an intern without chat their Record your work link, which opens their page on this server", async () => {
+    await steps.db.db.execute(sql`update people set contact = 'email' where email = 'samuel.ortiz@example.org'`);
+    const samuel = (await steps.store.personByEmail("samuel.ortiz@example.org"))!;
+    const { submission } = await steps.core.done(samuel, "interview-staff", "Met the parks director.", null);
+    await steps.core.decide((await steps.store.personByEmail("hector.villanueva@example.org"))!, submission.id, "approved", null);
+    await steps.dispatcher.drain();
+    const html = await (await fetch(`${server.url}/email/preview?person=${samuel.id}`)).text();
+    const link = /Record your work: (http:\/\/steps\.test\/email\/work\?t=[^\s<]+)/.exec(html)![1]!.replaceAll("&#38;", "&");
+    const page = await rawRequest(`${server.url}${new URL(link).pathname}${new URL(link).search}`);
+    expect(page.status).toBe(200);
+    expect(page.body).toContain("Your work, Samuel Ortiz");
+    expect(page.body).toContain("Interview a city staff member: done");
+  });
+
   it("is off with the playground off: no preview counts as delivered unseen", async () => {
     const quiet = await bootForTest({ PLAYGROUND: "0" });
     const off = await startServer(quiet, [web, email]);
