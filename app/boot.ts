@@ -63,14 +63,14 @@ export async function boot(env: Env, log: Logger, options: { now?: Clock; db?: D
     await db.close();
     throw error;
   });
-  const coreOptions: CoreOptions = { program, store, now, baseUrl: publicUrl(env), onQueued: () => void dispatcher.kick(), onAward: badges.issue, words: defaultWords() };
+  const coreOptions: CoreOptions = { program, store, now, baseUrl: publicUrl(env), onQueued: () => void dispatcher.kick(), onAward: badges.issue, words: defaultWords(program.file.texts) };
   const core = createCore(coreOptions);
   // A request's change and its answer commit together: the inbox runs the core inside its transaction and sends what it queued after.
   const inbox = createInbox({ store, now: real, log, coreIn: (tx) => createCore({ ...coreOptions, store: tx, onQueued: undefined }), onChanged: () => void dispatcher.kick() });
   await seedRoster(env, program, store, log);
   const events = await loadEvents(program, dirname(env.PROGRAM_FILE));
   for (const error of events.errors) log.error("calendar skipped", { error });
-  const runDue = createRunDue({ program, store, log, events: events.events, graceMinutes: env.REMINDER_GRACE_MINUTES, onQueued: () => void dispatcher.kick() });
+  const runDue = createRunDue({ program, store, log, words: coreOptions.words, events: events.events, graceMinutes: env.REMINDER_GRACE_MINUTES, onQueued: () => void dispatcher.kick() });
   return {
     env,
     program,

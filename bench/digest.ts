@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import type { DbHandle } from "../db/client.ts";
 import { createStore } from "../db/store.ts";
 import { readProgram } from "../app/boot.ts";
+import { defaultWords, voice } from "../src/i18n.ts";
 import { buildDigest, digestMessage } from "../src/domain/digest.ts";
 import { withDatabase } from "./lib/database.ts";
 import { median, percentile, runConcurrent } from "./lib/measure.ts";
@@ -59,7 +60,7 @@ async function measure(kind: "pglite" | "postgres", interns: number) {
       const run = await runConcurrent(Array.from({ length: RUNS }, (_, i) => i), 1, async () => {
         queries = 0;
         counting = true;
-        const message = digestMessage(program, await buildDigest(program, store, AT));
+        const message = digestMessage(program, await buildDigest(program, store, AT), voice(defaultWords().t, "en", program.timeZone));
         counting = false;
         if (!message.text) throw new Error("empty digest");
         perRun.push(queries);

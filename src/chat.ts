@@ -2,7 +2,7 @@ import { parseCommand } from "./commands/grammar.ts";
 import type { Core } from "./domain/core.ts";
 import { replyFor } from "./domain/replies.ts";
 import { isStepsError } from "./errors.ts";
-import { languageOfLocale } from "./i18n.ts";
+import { languageOfLocale, type Voice } from "./i18n.ts";
 import type { Logger } from "./log.ts";
 import type { Message } from "./messages.ts";
 import type { Account, Person, Store } from "./store.ts";
@@ -10,24 +10,31 @@ import { StepsError } from "./errors.ts";
 
 /** What every platform does with a typed command: parse it, run it, and always answer. */
 export async function answer(core: Core, person: Person, text: string, log: Logger): Promise<Message> {
+  const v = core.voiceOf(person);
   try {
-    const parsed = parseCommand(text);
+    const parsed = parseCommand(text, v.say);
     if (!parsed.ok) throw parsed.error;
     return await replyFor(core, person, parsed.command);
   } catch (error) {
-    return errorReply(error, log);
+    return errorReply(error, log, v);
   }
 }
 
 /**
- * The one place an error becomes words: coded errors are shown as they are,
- * anything else (a database outage, a bug) is logged and answered vaguely.
+ * The one place an error becomes words: coded errors are shown as they are
+ * (already in the reader's language), anything else (a database outage, a
+ * bug) is logged and answered vaguely in the reader's language.
  */
-export function errorReply(error: unknown, log: Logger): Message {
-  if (isStepsError(error)) return { text: error.message, blocks: [{ type: "text", text: error.message }] };
+export function errorReply(error: unknown, log: Logger, v: Voice): Message {
+  if (isStepsError(error)) return refusal(error);
   log.error("command failed", { error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
-  const text = "Steps could not do that just now. Nothing was lost; please try again in a minute.";
+  const text = v.say("error.unexpected");
   return { text, blocks: [{ type: "text", text }] };
+}
+
+/** A coded error as the message that says it: where a platform rethrows every other error, to be tried again. */
+export function refusal(error: StepsError): Message {
+  return { text: error.message, blocks: [{ type: "text", text: error.message }] };
 }
 
 /** What a platform says about an account it was asked about. */

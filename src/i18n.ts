@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { IntlMessageFormat } from "intl-messageformat";
 import { z } from "zod";
 import { packageFile } from "./files.ts";
+import { formatDay, formatMoment, formatTime, formatWeekday } from "./time.ts";
 
 /**
  * The words people read live in catalogs, one JSON file per language
@@ -43,15 +44,17 @@ export function languagesOf(catalogs: Catalogs): string[] {
 /**
  * A Translate over the catalogs. A key missing in a language falls back to
  * English (the catalog test keeps that from shipping); a key missing in
- * English is a bug, and throws.
+ * English is a bug, and throws. `texts` (a program's own wording, checked by
+ * checkTexts) win over the catalogs, language by language.
  */
-export function translator(catalogs: Catalogs): Translate {
+export function translator(catalogs: Catalogs, texts: Catalogs = {}): Translate {
   const compiled = new Map<string, IntlMessageFormat>();
   return (language, key, values = {}) => {
-    const lang = catalogs[language]?.[key] !== undefined ? language : SOURCE_LANGUAGE;
-    const source = catalogs[lang]?.[key];
-    if (source === undefined) throw new Error(`no text for ${key}`);
-    const id = `${lang}\u0000${key}`;
+    const found = [texts[language], catalogs[language], texts[SOURCE_LANGUAGE], catalogs[SOURCE_LANGUAGE]].findIndex((c) => c?.[key] !== undefined);
+    if (found < 0) throw new Error(`no text for ${key}`);
+    const lang = found < 2 ? language : SOURCE_LANGUAGE;
+    const source = (found % 2 === 0 ? texts : catalogs)[lang]![key]!;
+    const id = `${found}\u0000${lang}\u0000${key}`;
     let format = compiled.get(id);
     if (!format) {
       format = new IntlMessageFormat(source, lang, undefined, { ignoreTag: true });
@@ -61,19 +64,90 @@ export function translator(catalogs: Catalogs): Translate {
   };
 }
 
+/**
+ * What is wrong with a program's own texts (`texts:` in the program file), each
+ * with its path: a language Steps has no catalog for, a key no catalog has, or
+ * a message that is not valid ICU.
+ */
+export function checkTexts(texts: Catalogs, catalogs: Catalogs): { path: string[]; message: string }[] {
+  const problems: { path: string[]; message: string }[] = [];
+  const languages = languagesOf(catalogs);
+  for (const [language, messages] of Object.entries(texts)) {
+    if (!catalogs[language]) {
+      problems.push({ path: [language], message: `Steps has no catalog for "${language}"; use one of ${languages.join(", ")}` });
+      continue;
+    }
+    for (const [key, text] of Object.entries(messages)) {
+      if (catalogs[SOURCE_LANGUAGE]![key] === undefined) {
+        problems.push({ path: [language, key], message: `no text "${key}" in the catalogs; copy the key from locales/${SOURCE_LANGUAGE}.json` });
+        continue;
+      }
+      try {
+        new IntlMessageFormat(text, language, undefined, { ignoreTag: true });
+      } catch (error) {
+        problems.push({ path: [language, key], message: `not a valid ICU message (${error instanceof Error ? error.message : String(error)}); keep the {names} and braces of locales/${language}.json` });
+      }
+    }
+  }
+  return problems;
+}
+
 /** What the core needs to speak: the catalogs' words and the languages they offer. */
 export interface Words {
   t: Translate;
   languages: readonly string[];
 }
 
-export function wordsOf(catalogs: Catalogs): Words {
-  return { t: translator(catalogs), languages: languagesOf(catalogs) };
+export function wordsOf(catalogs: Catalogs, texts: Catalogs = {}): Words {
+  return { t: translator(catalogs, texts), languages: languagesOf(catalogs) };
 }
 
-/** The catalogs that ship with Steps. */
-export function defaultWords(): Words {
-  return wordsOf(loadCatalogs());
+/** The catalogs that ship with Steps, with a program's own texts over them. */
+export function defaultWords(texts: Catalogs = {}): Words {
+  return wordsOf(loadCatalogs(), texts);
+}
+
+/** The language Steps writes to a person in: their own if Steps speaks it, else the program's, else English. */
+export function languageFor(chosen: string | null, languages: readonly string[], programLanguage: string): string {
+  if (chosen && languages.includes(chosen)) return chosen;
+  return languages.includes(programLanguage) ? programLanguage : SOURCE_LANGUAGE;
+}
+
+/** Words in one language, with the program's time zone for dates: all a view needs to speak to one person. */
+export interface Voice {
+  language: string;
+  /** The program's time zone, in which every date and "today" is read. */
+  timeZone: string;
+  say(key: string, values?: Values): string;
+  /** "Jun 17, 2:05 PM" / "17 jun, 14:05". */
+  moment(at: Date): string;
+  /** "Jun 17, 2026" / "17 jun 2026". */
+  day(at: Date): string;
+  /** "6:00 PM" / "18:00". */
+  time(at: Date): string;
+  /** "Wednesday, Jun 17" / "miércoles, 17 jun". */
+  weekday(at: Date): string;
+  /** A name from the program file in this language: its translation when the file gives one, else as the file writes it. */
+  local<K extends string>(item: Translatable<K>, field: K): string;
+  /** "a, b and c" / "a, b y c". */
+  list(items: string[], type?: "conjunction" | "disjunction"): string;
+}
+
+/** Something from the program file whose texts may be translated (see src/program/schema.ts). */
+export type Translatable<K extends string> = { [P in K]: string } & { translations?: Partial<Record<K, Record<string, string>>> | undefined };
+
+export function voice(t: Translate, language: string, timeZone: string): Voice {
+  return {
+    language,
+    timeZone,
+    say: (key, values) => t(language, key, values),
+    moment: (at) => formatMoment(at, timeZone, language),
+    day: (at) => formatDay(at, timeZone, language),
+    time: (at) => formatTime(at, timeZone, language),
+    weekday: (at) => formatWeekday(at, timeZone, language),
+    local: (item, field) => item.translations?.[field]?.[language] ?? item[field],
+    list: (items, type = "conjunction") => new Intl.ListFormat(language, { type }).format(items),
+  };
 }
 
 /** A language's own name in a language: "español" in Spanish, "Spanish" in English. */

@@ -18,6 +18,8 @@ export interface Button {
   /** Only an id; the core re-checks who clicked on every click. */
   value: string;
   style?: "primary" | "danger";
+  /** For a button that asks why (Request changes): the words of the reason box, where a platform shows one beside the button. */
+  reason?: { label: string; placeholder: string; missing: string };
 }
 
 export type Block =

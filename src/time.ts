@@ -37,6 +37,16 @@ export function formatDay(at: Date, timeZone: string, language = "en"): string {
   return dateFormat(language, timeZone, { month: "short", day: "numeric", year: "numeric" }).format(at);
 }
 
+/** "6:00 PM" / "18:00". */
+export function formatTime(at: Date, timeZone: string, language = "en"): string {
+  return dateFormat(language, timeZone, { hour: "numeric", minute: "2-digit" }).format(at).replace(/\u202f/g, " ");
+}
+
+/** "Wednesday, Jun 17" / "miércoles, 17 jun". */
+export function formatWeekday(at: Date, timeZone: string, language = "en"): string {
+  return dateFormat(language, timeZone, { weekday: "long", month: "short", day: "numeric" }).format(at);
+}
+
 const formats = new Map<string, Intl.DateTimeFormat>();
 
 /** English is written the US way, as the program files are; other languages as their speakers write them. */

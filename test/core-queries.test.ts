@@ -58,7 +58,7 @@ describe("query counts do not grow with the cohort", () => {
     expect(d.staleApprovals.map((s) => s.intern.email)).toEqual(["intern2@example.org"]);
     expect(d.staleApprovals[0]!.mentor?.name).toBe("Max Mentor");
     expect(d.inactive.map((i) => i.intern.email)).toContain("intern1@example.org");
-    const text = toPlainText(digestMessage(h.program, d));
+    const text = toPlainText(digestMessage(h.program, d, h.core.voiceIn("en")));
     expect(text).toContain("Approvals waiting (1)");
     expect(text).toContain("#");
   });

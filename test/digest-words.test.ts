@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { digestMessage, fullDigestMessages, type Digest } from "../src/domain/digest.ts";
+import { digestMessage as digestIn, fullDigestMessages as fullDigestIn, type Digest } from "../src/domain/digest.ts";
+import { defaultWords, voice } from "../src/i18n.ts";
+import type { Program } from "../src/program/program.ts";
 import { toPlainText } from "../src/messages.ts";
 import type { Person } from "../src/store.ts";
 import { renderMessage as renderCard } from "../adapters/teams/render.ts";
@@ -9,6 +11,9 @@ import { harness } from "./support/harness.ts";
 import { testProgram } from "./support/program.ts";
 
 const program = testProgram();
+const english = voice(defaultWords().t, "en", program.timeZone);
+const digestMessage = (p: Program, d: Digest) => digestIn(p, d, english);
+const fullDigestMessages = (p: Program, d: Digest) => fullDigestIn(p, d, english);
 const at = new Date("2026-07-06T15:00:00Z");
 const intern = (i: number) => ({ id: i, email: `i${i}@example.org`, name: `Intern ${i}`, role: "intern", department: "fire", mentorId: null }) as Person;
 
@@ -19,7 +24,7 @@ function digest(over: Partial<Digest> = {}): Digest {
     staleApprovals: [],
     inactive: [],
     behind: [],
-    badges: [{ name: "Intern 1", department: "fire", badge: "Fire Explorer", at }],
+    badges: [{ name: "Intern 1", department: "fire", badge: "Fire Explorer", playlist: "fire-explorer", at }],
     undelivered: [],
     ...over,
   };

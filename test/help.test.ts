@@ -82,7 +82,7 @@ describe("help", () => {
   it("static texts (parse errors, the Teams command list) name the sample program's tasks", () => {
     const [, program] = programs.find(([f]) => f === "summer-steps.yml")!;
     const errors = ["log", "log 2h", "log lots x", "log 0 x", "log 25h x", "done", "badge publish", "revoke sam"].map((text) => {
-      const parsed = parseCommand(text);
+      const parsed = parseCommand(text, (key, values) => defaultWords().t("en", key, values));
       return parsed.ok ? "" : parsed.error.message;
     });
     expectReal(program, errors.flatMap((e) => [...e.matchAll(/<cmd>(.*?)<\/cmd>/g)].map((m) => m[1]!)));

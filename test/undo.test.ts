@@ -1,3 +1,4 @@
+import { defaultWords } from "../src/i18n.ts";
 import { afterEach, describe, expect, it } from "vitest";
 import { parseCommand } from "../src/commands/grammar.ts";
 import { toPlainText } from "../src/messages.ts";
@@ -57,7 +58,7 @@ describe("undo", () => {
 
   it("is in the grammar and in an intern's help", async () => {
     h = await harness();
-    expect(parseCommand("undo #42")).toEqual({ ok: true, command: { kind: "undo", submissionId: 42 } });
+    expect(parseCommand("undo #42", (key, values) => defaultWords().t("en", key, values))).toEqual({ ok: true, command: { kind: "undo", submissionId: 42 } });
     expect(await h.say(ANA, "undo")).toBe("Say which submission: `undo <number>`, e.g. `undo 42`. The number is in the reply you got when you sent it.");
     expect(await h.say(ANA, "help")).toContain("`undo <number>` — Take back something you sent, while it is still waiting for approval.");
     expect(await h.say("max@example.org", "help")).not.toContain("undo");

@@ -1,6 +1,6 @@
 import type { webApi } from "@slack/bolt";
 import { z } from "zod";
-import { answer, errorReply } from "../../src/chat.ts";
+import { answer, errorReply, refusal } from "../../src/chat.ts";
 import type { Core } from "../../src/domain/core.ts";
 import { homeView } from "../../src/domain/home.ts";
 import { act } from "../../src/domain/replies.ts";
@@ -75,7 +75,7 @@ export function slackWork(deps: WorkDeps): SlackWork {
       account = await slackAccount(store, client, userId);
     } catch (error) {
       if (!isStepsError(error)) throw error;
-      const text = errorReply(error, log).text;
+      const text = refusal(error).text;
       await client.views.publish({ user_id: userId, view: { type: "home", blocks: render({ text, blocks: [{ type: "text", text }] }).blocks as never } });
       return;
     }
@@ -92,7 +92,7 @@ export function slackWork(deps: WorkDeps): SlackWork {
         if (job.kind === "click") return await act(core, { action: job.action, value: job.value, personId: person.id });
         return await act(core, { action: "request_changes", value: job.value, personId: person.id, reason: job.reason });
       } catch (error) {
-        return errorReply(error, log);
+        return errorReply(error, log, core.voiceOf(person));
       }
     };
   }
@@ -107,7 +107,7 @@ export function slackWork(deps: WorkDeps): SlackWork {
     } catch (error) {
       // Not on the roster: said so. Anything else (Slack or the database down) is tried again later.
       if (!isStepsError(error)) throw error;
-      reply = errorReply(error, log);
+      reply = refusal(error);
     }
     await tell(job.userId, reply, job.responseUrl);
     await refreshIfOpened(account, job.userId);

@@ -56,18 +56,21 @@ export function createTurnHandler({ core, store, inbox, log }: ReceiveDeps) {
 
   async function onCardAction(context: TurnContext): Promise<void> {
     let body: Record<string, unknown>;
+    // Until the clicker is known, the program's language.
+    let v = core.programVoice();
     try {
-      const parsed = cardAction.safeParse(context.activity.value);
-      if (!parsed.success) throw new StepsError("unknown_submission", "That button is out of date. Type <cmd>pending</cmd> to see what is waiting.");
-      const { verb, data } = parsed.data.action;
       const person = await personFor(context, store);
+      v = core.voiceOf(person);
+      const parsed = cardAction.safeParse(context.activity.value);
+      if (!parsed.success) throw new StepsError("unknown_submission", v.say("act.out_of_date"));
+      const { verb, data } = parsed.data.action;
       const reply = await act(core, { action: verb, value: data.id, personId: person.id, reason: "reason" in data ? data.reason : undefined });
       // The clicker sees the decided card at once, its buttons gone; everyone else's copy is edited once the decision is sent.
-      const decided = verb !== "publish_badge" && (await isRequestCard(context, data.id)) ? await core.decidedRequest(Number(data.id)) : undefined;
+      const decided = verb !== "publish_badge" && (await isRequestCard(context, data.id)) ? await core.decidedRequest(Number(data.id), person) : undefined;
       body = decided ? { statusCode: 200, type: CARD_CONTENT_TYPE, value: renderMessage(decided).card } : messageAnswer(toPlainText(reply));
     } catch (error) {
       // The card stays as it is, buttons and all; the clicker reads why.
-      body = messageAnswer(toPlainText(errorReply(error, log)));
+      body = messageAnswer(toPlainText(errorReply(error, log, v)));
     }
     await context.sendActivity({ type: ActivityTypes.InvokeResponse, value: { status: 200, body } });
   }

@@ -108,17 +108,19 @@ function renderBlock(block: Exclude<Block, { type: "divider" }>): CardElement[] 
  */
 function buttonElements(buttons: Button[]): CardElement[] {
   const elements: CardElement[] = [];
-  if (buttons.some((b) => b.action === "request_changes")) {
+  // The core's words for the reason box, in the reader's language.
+  const asks = buttons.find((b) => b.action === "request_changes")?.reason;
+  if (asks) {
     elements.push({
       type: "Input.Text",
       id: "reason",
-      label: "Reason, if you request changes",
-      placeholder: "What should they fix?",
+      label: truncate(asks.label, 100),
+      placeholder: truncate(asks.placeholder, 100),
       isMultiline: true,
       maxLength: MAX_REASON,
       // Checked by the client only for Request changes (Approve sends no inputs); the core checks again.
       isRequired: true,
-      errorMessage: "Say what to change so your intern knows what to fix.",
+      errorMessage: truncate(asks.missing, 200),
     });
   }
   elements.push({

@@ -1,6 +1,6 @@
 import { ActivityTypes, CloudAdapter, TurnContext, type Activity } from "botbuilder";
 import { z } from "zod";
-import { answer, errorReply } from "../../src/chat.ts";
+import { answer, refusal } from "../../src/chat.ts";
 import { isStepsError } from "../../src/errors.ts";
 import type { InboxHandler, InboxJob } from "../../src/inbox.ts";
 import type { Logger } from "../../src/log.ts";
@@ -53,7 +53,7 @@ export function teamsWork({ adapter, appId, store, log, transport }: WorkDeps): 
     } catch (error) {
       // Not on the roster: said so. Anything else (Teams or the database down) is tried again later.
       if (!isStepsError(error)) throw error;
-      await context.sendActivity(cardActivity(errorReply(error, log)));
+      await context.sendActivity(cardActivity(refusal(error)));
       return;
     }
     if (context.activity.conversation.conversationType === "personal") await context.sendActivity(cardActivity(reply));
@@ -96,7 +96,7 @@ export function teamsWork({ adapter, appId, store, log, transport }: WorkDeps): 
       reply = { text, blocks: [{ type: "text", text }] };
     } catch (error) {
       if (!isStepsError(error)) throw error;
-      reply = errorReply(error, log);
+      reply = refusal(error);
     }
     await context.sendActivity(cardActivity(reply));
   }

@@ -132,7 +132,7 @@ export function playgroundRoutes(ctx: AdapterContext, mailbox: Mailbox, assets: 
     const who = await person(body.personId);
     const action: Action = { action: body.action, value: body.value, personId: who.id, ...(body.reason ? { reason: body.reason } : {}) };
     const said = { approve: `Approve #${body.value}`, request_changes: `Request changes on #${body.value}: ${body.reason ?? ""}`, publish_badge: `Publish badge ${body.value}` }[body.action];
-    await converse(req, res, who, said, await act(core, action).catch((error: unknown) => errorReply(error, log)));
+    await converse(req, res, who, said, await act(core, action).catch((error: unknown) => errorReply(error, log, core.voiceOf(who))));
   });
 
   add("POST", "/playground/clock", async (req, res) => {

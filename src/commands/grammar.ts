@@ -1,4 +1,4 @@
-import { StepsError } from "../errors.ts";
+import { StepsError, type ErrorCode } from "../errors.ts";
 import type { Values } from "../i18n.ts";
 import type { Role } from "../program/program.ts";
 import { closest } from "../suggest.ts";
@@ -113,20 +113,34 @@ const MAX_INPUT = 4000;
 export const MAX_NOTE = 2000;
 export const MAX_MINUTES = 24 * 60;
 
-export function parseCommand(text: string): ParseResult {
+/** `say`: the catalog in the person's language, so a refusal reads in it. */
+export function parseCommand(text: string, say: (key: string, values?: Values) => string): ParseResult {
   try {
     return { ok: true, command: parse(text) };
   } catch (error) {
-    if (error instanceof StepsError) return { ok: false, error };
+    if (error instanceof Refused) return { ok: false, error: new StepsError(error.code, say(error.key, error.values), error.details) };
     throw error;
+  }
+}
+
+/**
+ * A refusal while parsing, by catalog key: the words are chosen once, in
+ * parseCommand, so the many small parsing steps need not carry the language.
+ */
+class Refused extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    readonly key: string,
+    readonly values: Values = {},
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(key);
   }
 }
 
 function parse(raw: string): Command {
   const text = stripPrefix(clean(raw));
-  if (text.length > MAX_INPUT) {
-    fail(`That message is ${count(text.length)} characters; commands must be under ${count(MAX_INPUT)}. Shorten your note or send a link instead.`);
-  }
+  if (text.length > MAX_INPUT) fail("grammar.too_long", { length: text.length, max: MAX_INPUT });
   const [word, rest] = take(text);
   if (word === "") return { kind: "help" };
   if (word === "?") return help(rest);
@@ -168,15 +182,14 @@ function parse(raw: string): Command {
 
 function done(rest: string): Command {
   const [word, after] = take(rest);
-  if (word === "") fail("Say which task: <cmd>done <task></cmd>, e.g. <cmd>done interview-staff</cmd>.");
+  if (word === "") fail("grammar.done.no_task");
   const task = slug(word, "task");
   return { kind: "done", task, ...noteAndLink(after) };
 }
 
 function log(rest: string): Command {
-  const usage = "<cmd>log <hours> <task></cmd>, e.g. <cmd>log 2h field-hours</cmd>";
   let [first, afterFirst] = take(rest);
-  if (first === "") fail(`Say how long and which task: ${usage}.`);
+  if (first === "") fail("grammar.log.nothing");
   let [second, afterSecond] = take(afterFirst);
   // "log 2 hours shadow-day": the unit is part of the amount, not the task.
   if (/^\d*\.?\d+$/.test(first) && UNIT_WORDS.has(second.toLowerCase())) {
@@ -190,14 +203,10 @@ function log(rest: string): Command {
     const swapped = parseDuration(second);
     if (swapped !== undefined) [minutes, taskWord] = [swapped, first];
   }
-  if (minutes === undefined) {
-    throw new StepsError("bad_hours", `${show(first)} isn't an amount of time. Use hours or minutes, e.g. <cmd>log 2h field-hours</cmd> or <cmd>log 90m field-hours</cmd>.`);
-  }
-  if (minutes <= 0) throw new StepsError("bad_hours", "Log more than 0 minutes, e.g. <cmd>log 30m field-hours</cmd>.");
-  if (minutes > MAX_MINUTES) {
-    throw new StepsError("bad_hours", "One entry can be at most 24 hours. Log each day separately, e.g. <cmd>log 8h field-hours</cmd>.");
-  }
-  if (taskWord === "") fail(`Say which task: ${usage}.`);
+  if (minutes === undefined) fail("grammar.log.not_time", { word: show(first) }, "bad_hours");
+  if (minutes <= 0) fail("grammar.log.zero", {}, "bad_hours");
+  if (minutes > MAX_MINUTES) fail("grammar.log.too_long", {}, "bad_hours");
+  if (taskWord === "") fail("grammar.log.no_task");
   return { kind: "log", minutes, task: slug(taskWord, "task"), ...noteAndLink(afterSecond) };
 }
 
@@ -205,66 +214,61 @@ function digest(rest: string): Command {
   const word = trimPunctuation(rest.toLowerCase());
   if (word === "") return { kind: "digest" };
   if (word === "full" || word === "completo") return { kind: "digest", full: true };
-  fail("Type <cmd>digest</cmd> for this week's summary, or <cmd>digest full</cmd> for every line of it.");
+  fail("grammar.digest.usage");
 }
 
 function tasks(rest: string): Command {
   const [word, after] = take(rest);
   if (word === "") return { kind: "tasks" };
-  nothingAfter("tasks <playlist>", after);
+  if (after !== "") fail("grammar.tasks.one_playlist");
   return { kind: "tasks", playlist: slug(word, "playlist") };
 }
 
 function approve(rest: string): Command {
   const [word, after] = take(rest);
-  if (word === "") fail("Say which submission: <cmd>approve <number></cmd>, e.g. <cmd>approve 42</cmd>. Type <cmd>pending</cmd> to see the numbers.");
+  if (word === "") fail("grammar.approve.no_number");
   const submissionId = submissionNumber(word, "approve");
   // Approving with a comment would silently drop the comment, so refuse rather than guess.
-  if (after !== "") fail("<cmd>approve</cmd> takes only the submission number, e.g. <cmd>approve 42</cmd>. To ask for changes, use <cmd>changes 42 <reason></cmd>.");
+  if (after !== "") fail("grammar.approve.only_number");
   return { kind: "approve", submissionId };
 }
 
 function undo(rest: string): Command {
   const [word, after] = take(rest);
-  if (word === "") fail("Say which submission: <cmd>undo <number></cmd>, e.g. <cmd>undo 42</cmd>. The number is in the reply you got when you sent it.");
+  if (word === "") fail("grammar.undo.no_number");
   const submissionId = submissionNumber(word, "undo");
-  nothingAfter("undo <number>", after);
+  if (after !== "") fail("grammar.undo.one_number");
   return { kind: "undo", submissionId };
 }
 
 function changes(rest: string): Command {
   const [word, after] = take(rest);
-  if (word === "") fail("Say which submission and why: <cmd>changes <number> <reason></cmd>, e.g. <cmd>changes 42 add a photo of your notes</cmd>.");
+  if (word === "") fail("grammar.changes.nothing");
   const submissionId = submissionNumber(word, "changes");
   const reason = text(after, "reason");
-  if (reason === undefined) {
-    throw new StepsError("reason_required", `Say what to change so your intern knows what to fix, e.g. <cmd>changes ${submissionId} add a photo of your notes</cmd>.`);
-  }
+  if (reason === undefined) fail("grammar.changes.no_reason", { id: submissionId }, "reason_required");
   return { kind: "changes", submissionId, reason };
 }
 
 function badge(rest: string): Command {
   const [word, after] = take(rest);
   if (!["publish", "publicar"].includes(trimPunctuation(word.toLowerCase()))) {
-    fail("To see your badges, type <cmd>badges</cmd>. To make a badge page public, type <cmd>badge publish <playlist></cmd>.");
+    fail("grammar.badge.usage");
   }
   const [playlist, extra] = take(after);
-  if (playlist === "") fail("Say which playlist: <cmd>badge publish <playlist></cmd>, e.g. <cmd>badge publish steps</cmd>.");
-  nothingAfter("badge publish <playlist>", extra);
+  if (playlist === "") fail("grammar.badge.no_playlist");
+  if (extra !== "") fail("grammar.badge.one_playlist");
   return { kind: "badge_publish", playlist: slug(playlist, "playlist") };
 }
 
 function revoke(rest: string): Command {
-  const usage = "<cmd>revoke <email> <playlist> <reason></cmd>, e.g. <cmd>revoke sam@example.org steps issued by mistake</cmd>";
   const [emailWord, afterEmail] = take(rest);
   const [playlistWord, afterPlaylist] = take(afterEmail);
-  if (emailWord === "" || playlistWord === "") fail(`Say whose badge, which playlist and why: ${usage}.`);
+  if (emailWord === "" || playlistWord === "") fail("grammar.revoke.nothing");
   const email = emailAddress(emailWord);
   const playlist = slug(playlistWord, "playlist");
   const reason = text(afterPlaylist, "reason");
-  if (reason === undefined) {
-    throw new StepsError("reason_required", `Say why the badge is being revoked; the intern will see it. ${usage}.`);
-  }
+  if (reason === undefined) fail("grammar.revoke.no_reason", {}, "reason_required");
   return { kind: "revoke", email, playlist, reason };
 }
 
@@ -274,7 +278,7 @@ function remind(rest: string): Command {
   const [word, after] = take(rest);
   const value = trimPunctuation(word.toLowerCase());
   const on = SWITCH.get(value);
-  if (on === undefined || after !== "") fail("Say <cmd>remind on</cmd> or <cmd>remind off</cmd>.");
+  if (on === undefined || after !== "") fail("grammar.remind.usage");
   return { kind: "remind", on };
 }
 
@@ -282,7 +286,7 @@ function language(rest: string): Command {
   const [word, after] = take(rest);
   const code = trimPunctuation(word.toLowerCase());
   if (code === "") return { kind: "language" };
-  if (!/^[a-z]{2,3}$/.test(code) || after !== "") fail("Say which language by its code: <cmd>language es</cmd> or <cmd>language en</cmd>.");
+  if (!/^[a-z]{2,3}$/.test(code) || after !== "") fail("grammar.language.usage");
   return { kind: "language", language: code };
 }
 
@@ -294,10 +298,9 @@ function help(rest: string): Command {
 function unknownVerb(verb: string, typed: string): never {
   const [suggestion] = closest(verb, VERBS, 1);
   const hint = suggestion === "badge" ? "badges" : suggestion;
-  const message = hint
-    ? `Did you mean <cmd>${hint}</cmd>? Type <cmd>help</cmd> for all commands.`
-    : `I don't know ${show(typed)}. Type <cmd>help</cmd> for all commands.`;
-  throw new StepsError("bad_command", message, { input: verb, suggestions: hint ? [hint] : [] });
+  const details = { input: verb, suggestions: hint ? [hint] : [] };
+  if (hint) fail("grammar.did_you_mean", { verb: hint }, "bad_command", details);
+  fail("grammar.unknown", { word: show(typed) }, "bad_command", details);
 }
 
 // ── words ─────────────────────────────────────────────────────────────────
@@ -331,12 +334,9 @@ function take(text: string): [string, string] {
   return [word, text.trimStart().slice(match?.[0].length ?? 0).trimEnd()];
 }
 
-function nothingAfter(usage: string, rest: string): void {
-  if (rest === "") return;
-  const placeholder = /<([^>]+)>$/.exec(usage);
-  if (!placeholder) fail(`<cmd>${usage}</cmd> doesn't take anything more. Type <cmd>${usage}</cmd>.`);
-  const words = usage.slice(0, placeholder.index).trim();
-  fail(`Give just one ${placeholder[1]} after <cmd>${words}</cmd>: <cmd>${usage}</cmd>.`);
+/** A command of one word, with words after it: said in the words of the person's language (its usage in help). */
+function nothingAfter(verb: "status" | "pending" | "badges", rest: string): void {
+  if (rest !== "") fail("grammar.nothing_after", { verb });
 }
 
 const SLUG = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
@@ -344,8 +344,7 @@ const SLUG = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 function slug(word: string, what: "task" | "playlist"): string {
   const value = trimPunctuation(unquote(word).toLowerCase()).replace(/_/g, "-");
   if (!SLUG.test(value)) {
-    const list = what === "task" ? "<cmd>tasks</cmd>" : "<cmd>tasks</cmd> or <cmd>help</cmd>";
-    fail(`${show(word)} isn't a ${what} name. Names look like \`interview-staff\`; type ${list} to see them.`);
+    fail("grammar.not_a_name", { word: show(word), what });
   }
   return value;
 }
@@ -354,7 +353,7 @@ function submissionNumber(word: string, verb: string): number {
   const digits = trimPunctuation(unquote(word)).replace(/^#/, "");
   const id = /^\d+$/.test(digits) ? Number(digits) : NaN;
   if (!Number.isSafeInteger(id) || id <= 0) {
-    fail(`${show(word)} isn't a submission number. Use the number from the request, e.g. <cmd>${verb} 42</cmd>; type <cmd>pending</cmd> to see them.`);
+    fail("grammar.not_a_number", { word: show(word), verb });
   }
   return id;
 }
@@ -364,7 +363,7 @@ function emailAddress(word: string): string {
   const mailto = /^<mailto:([^|>]+)(?:\|[^>]*)?>$/i.exec(word);
   const value = trimPunctuation(unquote(mailto?.[1] ?? word)).toLowerCase();
   if (!/^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/.test(value)) {
-    fail(`${show(word)} isn't an email address. Start with the intern's email, e.g. <cmd>revoke sam@example.org steps issued by mistake</cmd>.`);
+    fail("grammar.not_an_email", { word: show(word) });
   }
   return value;
 }
@@ -373,10 +372,8 @@ function emailAddress(word: string): string {
 function text(rest: string, what: "note" | "reason"): string | undefined {
   const value = unquote(rest.replace(/^[-–—:|]+\s*/, "").trim()).trim();
   if (value === "") return undefined;
-  const length = count([...value].length);
-  if ([...value].length > MAX_NOTE) {
-    fail(`Your ${what} is ${length} characters; the limit is ${count(MAX_NOTE)}. Shorten it, or put the long version in a doc and send its link.`);
-  }
+  const length = [...value].length;
+  if (length > MAX_NOTE) fail("grammar.text_too_long", { what, length, max: MAX_NOTE });
   return value;
 }
 
@@ -453,10 +450,6 @@ function show(word: string): string {
   return `\`${short.replace(/`/g, "'")}\``;
 }
 
-function count(n: number): string {
-  return n.toLocaleString("en-US");
-}
-
-function fail(message: string): never {
-  throw new StepsError("bad_command", message);
+function fail(key: string, values: Values = {}, code: ErrorCode = "bad_command", details?: Record<string, unknown>): never {
+  throw new Refused(code, key, values, details);
 }

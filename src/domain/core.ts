@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { addToProfileUrl } from "../badges/linkedin.ts";
 import { StepsError } from "../errors.ts";
-import { defaultWords, SOURCE_LANGUAGE, type Values, type Words } from "../i18n.ts";
+import { defaultWords, languageFor, voice, wordsOf, type Values, type Voice, type Words } from "../i18n.ts";
 import type { Message } from "../messages.ts";
 import { isHours, requiredUnits, type Program } from "../program/program.ts";
 import type { Playlist, Task } from "../program/schema.ts";
@@ -21,7 +21,7 @@ export interface CoreOptions {
   onQueued?: () => void;
   /** Called after an award commits (the badge issue signs credentials here). */
   onAward?: (award: Award, store: Store) => Promise<void>;
-  /** The words people read; defaults to the catalogs that ship in locales/. */
+  /** The words people read; defaults to the catalogs that ship in locales/ with the program file's own texts over them. */
   words?: Words;
 }
 
@@ -39,15 +39,25 @@ export function createCore(options: CoreOptions) {
   const { program, store, now } = options;
   const tz = program.timeZone;
   const queued = () => options.onQueued?.();
-  const words = options.words ?? defaultWords();
+  const words = options.words ?? defaultWords(program.file.texts);
   const { t } = words;
 
   /** The person's own language if Steps speaks it, else the program's, else English. */
   function languageOf(person: Person): string {
-    const fallback = program.file.program.language;
-    if (person.language && words.languages.includes(person.language)) return person.language;
-    return words.languages.includes(fallback) ? fallback : SOURCE_LANGUAGE;
+    return languageFor(person.language, words.languages, program.file.program.language);
   }
+
+  /** Words in one language, dates in the program's time zone: what views speak with. */
+  function voiceIn(language: string): Voice {
+    return voice(t, language, tz);
+  }
+
+  function voiceOf(person: Person): Voice {
+    return voiceIn(languageOf(person));
+  }
+
+  /** The program's own voice, for what no one person reads (the announcements channel). */
+  const programVoice = () => voiceIn(languageFor(null, words.languages, program.file.program.language));
 
   /** Words in the person's language. */
   function say(person: Person, key: string, values?: Values): string {
@@ -64,11 +74,11 @@ export function createCore(options: CoreOptions) {
     if (!found) {
       const open = program.file.playlists.filter((p) => program.isOpenTo(p, intern.department)).flatMap((p) => p.tasks.map((t) => t.slug));
       const suggestions = closest(slug, open);
-      const meant = new Intl.ListFormat(languageOf(intern), { type: "disjunction" }).format(suggestions.map((s) => `\`${s}\``));
+      const meant = voiceOf(intern).list(suggestions.map((s) => `\`${s}\``), "disjunction");
       throw new StepsError("unknown_task", say(intern, "task.unknown", { slug, suggestions: suggestions.length, meant }), { suggestions });
     }
     if (!program.isOpenTo(found.playlist, intern.department)) {
-      throw new StepsError("not_open_to_you", say(intern, "task.not_open", { slug, playlist: found.playlist.title }));
+      throw new StepsError("not_open_to_you", say(intern, "task.not_open", { slug, playlist: voiceOf(intern).local(found.playlist, "title") }));
     }
     return found;
   }
@@ -81,10 +91,10 @@ export function createCore(options: CoreOptions) {
       throw new StepsError("not_hours_task", say(intern, "task.not_hours", { slug }));
     }
     if (!asHours && isHours(task)) {
-      throw new StepsError("hours_task", `\`${slug}\` counts hours: type <cmd>log <hours> ${slug}</cmd>, e.g. <cmd>log 2h ${slug}</cmd>.`);
+      throw new StepsError("hours_task", say(intern, "task.hours", { slug }));
     }
     if (task.evidence === "required" && !note && !link) {
-      throw new StepsError("evidence_required", `${task.title} needs evidence: add a link or a few words, e.g. <cmd>done ${slug} https://…</cmd>.`);
+      throw new StepsError("evidence_required", say(intern, "task.evidence_required", { task: voiceOf(intern).local(task, "title"), slug }));
     }
     const result = await store.transaction(async (tx) => {
       // Queries are round trips, the hot path's main cost: the id is reserved and
@@ -101,10 +111,10 @@ export function createCore(options: CoreOptions) {
       const approved = mine.filter((s) => s.status === "approved").reduce((n, s) => n + s.units, 0);
       const pending = mine.filter((s) => s.status === "pending");
       if (approved >= required) {
-        throw new StepsError("already_approved", say(intern, "task.already_approved", { task: task.title }));
+        throw new StepsError("already_approved", say(intern, "task.already_approved", { task: voiceOf(intern).local(task, "title") }));
       }
       if (!isHours(task) && approved + pending.reduce((n, s) => n + s.units, 0) >= required) {
-        throw new StepsError("already_pending", say(intern, "task.already_pending", { task: task.title, id: pending[0]!.id }));
+        throw new StepsError("already_pending", say(intern, "task.already_pending", { task: voiceOf(intern).local(task, "title"), id: pending[0]!.id }));
       }
       const submission: Submission = {
         id,
@@ -119,10 +129,11 @@ export function createCore(options: CoreOptions) {
         createdAt: now(),
       };
       const approvers = mentors.length > 0 ? mentors : await tx.peopleByRole("coordinator");
-      const request = views.approvalRequest(intern, task, playlist, submission);
+      // Each approver reads the request in their own language.
+      const request = (a: Person) => views.approvalRequest(intern, task, playlist, submission, voiceOf(a));
       await Promise.all([
         tx.createSubmission(submission),
-        tx.enqueue(approvers.map((a) => ({ key: `approval:${id}:${a.id}`, recipient: `person:${a.id}` as const, payload: { message: request } }))),
+        tx.enqueue(approvers.map((a) => ({ key: `approval:${id}:${a.id}`, recipient: `person:${a.id}` as const, payload: { message: request(a) } }))),
       ]);
       const progress = playlistProgress(playlist, [...all, submission]);
       return { submission, approvers, progress };
@@ -180,13 +191,15 @@ export function createCore(options: CoreOptions) {
       if (owner.person.id !== intern.id) throw new StepsError("not_yours", say(intern, "undo.not_yours", { id: submissionId }));
       const s = owner.submissions.find((x) => x.id === submissionId)!;
       const { task, playlist } = taskOf(s);
-      const which = { id: s.id, task: task.title };
+      const which = { id: s.id, task: voiceOf(intern).local(task, "title") };
       if (s.status === "withdrawn") throw new StepsError("already_withdrawn", say(intern, "undo.already_withdrawn", which));
       if (s.status === "approved") throw new StepsError("already_decided", say(intern, "undo.already_approved", which));
       if (s.status === "changes_requested") throw new StepsError("already_decided", say(intern, "undo.already_sent_back", which));
       await tx.withdraw(s.id);
       if (playlist) {
-        const message = views.withdrawnRequest(intern, task, playlist, s, now(), tz);
+        // One edit for every copy of the request: in the language of the mentor's copy, as it is their chat it lands in.
+        const approver = intern.mentorId === null ? undefined : (await tx.peopleByIds([intern.mentorId]))[0];
+        const message = views.withdrawnRequest(intern, task, playlist, s, now(), approver ? voiceOf(approver) : programVoice());
         await tx.enqueue([{ key: `withdrawn:${s.id}`, recipient: `person:${intern.id}`, payload: { message, updates: `approval:${s.id}:` } }]);
       }
       return { submission: { ...s, status: "withdrawn" as const }, task };
@@ -214,26 +227,26 @@ export function createCore(options: CoreOptions) {
   function decisionNotices(intern: Person, s: Submission, d: Decision, decider: Person): Parameters<Store["enqueue"]>[0] {
     const { task, playlist } = taskOf(s);
     const items: Parameters<Store["enqueue"]>[0] = [
-      { key: `outcome:${s.id}`, recipient: `person:${intern.id}`, payload: { message: views.outcomeForIntern(task, s, d, decider, tz) } },
+      { key: `outcome:${s.id}`, recipient: `person:${intern.id}`, payload: { message: views.outcomeForIntern(task, s, d, decider, voiceOf(intern)) } },
     ];
     if (playlist) {
       items.push({
         key: `approval-update:${s.id}`,
         recipient: `person:${decider.id}`,
-        payload: { message: views.decidedRequest(intern, task, playlist, s, d, decider, tz), updates: `approval:${s.id}:` },
+        payload: { message: views.decidedRequest(intern, task, playlist, s, d, decider, voiceOf(decider)), updates: `approval:${s.id}:` },
       });
     }
     return items;
   }
 
   /** A decided approval request as everyone it was sent to sees it once edited: for a platform that shows the clicker the new version at once. */
-  async function decidedRequest(submissionId: number): Promise<Message | undefined> {
+  async function decidedRequest(submissionId: number, reader: Person): Promise<Message | undefined> {
     const [s, d] = await Promise.all([store.submission(submissionId), store.decisionOf(submissionId)]);
     if (!s || !d) return undefined;
     const { task, playlist } = taskOf(s);
     const [intern, decider] = await Promise.all([store.personById(s.personId), store.personById(d.deciderId)]);
     if (!playlist || !intern || !decider) return undefined;
-    return views.decidedRequest(intern, task, playlist, s, d, decider, tz);
+    return views.decidedRequest(intern, task, playlist, s, d, decider, voiceOf(reader));
   }
 
   /** Awards the playlist's badge once every requirement is approved; the unique key makes it once. */
@@ -269,8 +282,8 @@ export function createCore(options: CoreOptions) {
     await options.onAward?.(award, tx);
     const url = badgeUrl(award);
     await tx.enqueue([
-      { key: `award:${award.id}:channel`, recipient: "channel:announcements", payload: { message: views.awardAnnouncement(intern, playlist, award, url) } },
-      { key: `award:${award.id}:intern`, recipient: `person:${intern.id}`, payload: { message: views.awardForIntern(playlist, url, linkedInUrl(award, playlist, url)) } },
+      { key: `award:${award.id}:channel`, recipient: "channel:announcements", payload: { message: views.awardAnnouncement(intern, playlist, url, programVoice()) } },
+      { key: `award:${award.id}:intern`, recipient: `person:${intern.id}`, payload: { message: views.awardForIntern(playlist, url, linkedInUrl(award, playlist, url), voiceOf(intern)) } },
     ]);
     return award;
   }
@@ -299,7 +312,7 @@ export function createCore(options: CoreOptions) {
     return subs.map((s) => ({ submission: s, intern: interns.get(s.personId)!, ...program.task(s.task) }));
   }
 
-  return { program, store, now, options, t, languages: words.languages, languageOf, done, logHours, decide, withdraw, decidedRequest, progressOf, pendingFor, badgeUrl, requireRole, queued };
+  return { program, store, now, options, t, languages: words.languages, languageOf, voiceOf, voiceIn, programVoice, done, logHours, decide, withdraw, decidedRequest, progressOf, pendingFor, badgeUrl, requireRole, queued };
 }
 
 export type CoreApi = ReturnType<typeof createCore>;

@@ -1,9 +1,9 @@
 import { differenceInCalendarDays, subDays } from "date-fns";
+import type { Voice } from "../i18n.ts";
 import type { Block, Message } from "../messages.ts";
 import type { Program } from "../program/program.ts";
 import { atLocal, parseDay, shiftDay } from "../schedule/occurrences.ts";
 import type { DigestRows, Person, Store, Submission } from "../store.ts";
-import { formatDay } from "../time.ts";
 import { playlistProgress } from "./progress.ts";
 
 export interface Digest {
@@ -12,7 +12,8 @@ export interface Digest {
   staleApprovals: { submission: Submission; intern: Person; mentor: Person | null; days: number }[];
   inactive: { intern: Person; days: number | null }[];
   behind: { intern: Person; percent: number; expected: number }[];
-  badges: { name: string; department: string | null; badge: string; at: Date }[];
+  /** `badge`: its name in the program's language; `playlist` names it in a reader's (see Voice.local). */
+  badges: { name: string; department: string | null; badge: string; playlist: string; at: Date }[];
   undelivered: { key: string; recipient: string; error: string | null }[];
 }
 
@@ -76,10 +77,10 @@ export async function buildDigest(program: Program, store: Store, at: Date, scop
     staleApprovals,
     inactive,
     behind,
-    badges: rows.awardsSince.map((a) => ({ name: a.name, department: a.department, badge: program.playlist(a.playlist)?.badge.name ?? a.playlist, at: a.awardedAt })),
+    badges: rows.awardsSince.map((a) => ({ name: a.name, department: a.department, badge: program.playlist(a.playlist)?.badge.name ?? a.playlist, playlist: a.playlist, at: a.awardedAt })),
     undelivered: rows.failedDeliveries.map((f) => {
       const person = f.recipient.startsWith("person:") ? mentors.get(Number(f.recipient.slice("person:".length))) : undefined;
-      const recipient = person ? `${person.name} (${person.email})` : f.recipient.startsWith("channel:") ? `#${f.recipient.slice("channel:".length)} channel` : f.recipient;
+      const recipient = person ? `${person.name} (${person.email})` : f.recipient.startsWith("channel:") ? `#${f.recipient.slice("channel:".length)}` : f.recipient;
       return { key: f.key, recipient, error: f.lastError };
     }),
   };
@@ -132,54 +133,65 @@ interface Section {
   lists: string[][];
 }
 
-function sections(program: Program, d: Digest): { top: Block[]; sections: Section[] } {
-  const tz = program.timeZone;
+function sections(program: Program, d: Digest, v: Voice): { top: Block[]; sections: Section[] } {
   const top: Block[] = [
-    { type: "header", text: `${program.name} — week of ${formatDay(d.at, tz)}` },
+    { type: "header", text: v.say("digest.header", { program: program.name, day: v.day(d.at) }) },
     ...d.departments.filter((x) => x.interns > 0).map((x): Block => ({
       type: "progress",
-      label: x.interns === 1 ? `${x.name}: progress of its one intern` : `${x.name}: average progress of its ${x.interns} interns`,
+      label: v.say("digest.department", { department: x.name, interns: x.interns }),
       done: x.percent,
       total: 100,
       unit: "percent",
-      note: x.badges === 0 ? "no new badges this week" : x.badges === 1 ? "1 new badge this week" : `${x.badges} new badges this week`,
+      note: v.say("digest.department_badges", { count: x.badges }),
     })),
   ];
+  const badgeName = (b: Digest["badges"][number]) => {
+    const playlist = program.playlist(b.playlist);
+    return playlist ? v.local(playlist.badge, "name") : b.badge;
+  };
   const list: Section[] = [
     {
-      header: `Approvals waiting (${d.staleApprovals.length})`,
-      empty: "None waiting too long.",
-      lists: [d.staleApprovals.map((s) => `#${s.submission.id} ${s.intern.name} · ${s.submission.task} · ${s.days} days · ${s.mentor ? `mentor ${s.mentor.name}` : "for coordinators"}`)],
-    },
-    {
-      header: `Falling behind (${d.behind.length + d.inactive.length})`,
-      empty: "Everyone has been active and is on pace.",
+      header: v.say("digest.approvals.header", { count: d.staleApprovals.length }),
+      empty: v.say("digest.approvals.empty"),
       lists: [
-        d.inactive.map((i) => `${i.intern.name}: ${i.days === null ? "no activity yet" : `no activity for ${i.days} days`}`),
-        d.behind.map((b) => `${b.intern.name}: ${b.percent}% done, ${b.expected}% expected by now`),
+        d.staleApprovals.map((s) =>
+          v.say("digest.approvals.line", { id: s.submission.id, intern: s.intern.name, slug: s.submission.task, days: s.days, coordinators: s.mentor ? "no" : "yes", mentor: s.mentor?.name ?? "" }),
+        ),
       ],
     },
-    { header: `Badges this week (${d.badges.length})`, empty: "No badges this week.", lists: [d.badges.map((b) => `${b.name} — ${b.badge}`)] },
+    {
+      header: v.say("digest.behind.header", { count: d.behind.length + d.inactive.length }),
+      empty: v.say("digest.behind.empty"),
+      lists: [
+        d.inactive.map((i) => (i.days === null ? v.say("digest.inactive.never", { intern: i.intern.name }) : v.say("digest.inactive.days", { intern: i.intern.name, days: i.days }))),
+        d.behind.map((b) => v.say("digest.behind.line", { intern: b.intern.name, percent: b.percent, expected: b.expected })),
+      ],
+    },
+    {
+      header: v.say("digest.badges.header", { count: d.badges.length }),
+      empty: v.say("digest.badges.empty"),
+      lists: [d.badges.map((b) => v.say("digest.badges.line", { intern: b.name, badge: badgeName(b) }))],
+    },
   ];
   if (d.undelivered.length) {
-    list.push({ header: `Messages not delivered (${d.undelivered.length})`, empty: "", lists: [d.undelivered.map((u) => `${u.recipient} · ${u.key.split(":")[0]}: ${u.error ?? "unknown error"}`)] });
+    list.push({
+      header: v.say("digest.undelivered.header", { count: d.undelivered.length }),
+      empty: "",
+      lists: [d.undelivered.map((u) => v.say("digest.undelivered.line", { recipient: u.recipient, kind: u.key.split(":")[0] ?? "", error: u.error ?? v.say("digest.undelivered.unknown_error") }))],
+    });
   }
   return { top, sections: list };
 }
 
-function summary(program: Program, d: Digest): string {
-  const approvals = d.staleApprovals.length === 1 ? "1 approval waiting" : `${d.staleApprovals.length} approvals waiting`;
-  const quiet = d.behind.length + d.inactive.length;
-  const interns = quiet === 1 ? "1 intern to check on" : `${quiet} interns to check on`;
-  const badges = d.badges.length === 1 ? "1 badge this week" : `${d.badges.length} badges this week`;
-  return `${program.name} digest: ${approvals}, ${interns}, ${badges}`;
+function summary(program: Program, d: Digest, v: Voice): string {
+  return v.say("digest.summary", { program: program.name, approvals: d.staleApprovals.length, interns: d.behind.length + d.inactive.length, badges: d.badges.length });
 }
 
 const bullets = (lines: string[]) => lines.map((l) => `• ${l}`).join("\n");
 
 /** The digest's blocks: each section's header, then its lists as `listBlocks` lays them out, or what to say when all are empty. */
-function digestBlocks(program: Program, d: Digest, listBlocks: (lines: string[]) => Block[]): Block[] {
-  const { top, sections: all } = sections(program, d);
+function digestBlocks(program: Program, d: Digest, v: Voice, listBlocks: (lines: string[]) => Block[]): Block[] {
+  const { top, sections: all } = sections(program, d, v);
   const blocks = [...top];
   for (const section of all) {
     blocks.push({ type: "header", text: section.header });
@@ -190,25 +202,25 @@ function digestBlocks(program: Program, d: Digest, listBlocks: (lines: string[])
   return blocks;
 }
 
-/** The digest in one message: each list cut at LIST_LIMIT, saying how to see the rest. */
-export function digestMessage(program: Program, d: Digest): Message {
-  const blocks = digestBlocks(program, d, (lines) => {
+/** The digest in one message, in the reader's language: each list cut at LIST_LIMIT, saying how to see the rest. */
+export function digestMessage(program: Program, d: Digest, v: Voice): Message {
+  const blocks = digestBlocks(program, d, v, (lines) => {
     const more = lines.length - LIST_LIMIT;
-    return [{ type: "text", text: more > 0 ? `${bullets(lines.slice(0, LIST_LIMIT))}\n…and ${more} more: type <cmd>digest full</cmd> to see them all.` : bullets(lines) }];
+    return [{ type: "text", text: more > 0 ? `${bullets(lines.slice(0, LIST_LIMIT))}\n${v.say("digest.more", { count: more })}` : bullets(lines) }];
   });
-  return { text: summary(program, d), blocks };
+  return { text: summary(program, d, v), blocks };
 }
 
 /** `digest full`: every line of every list, in as many messages as the platforms' limits need. */
-export function fullDigestMessages(program: Program, d: Digest): Message[] {
-  const blocks = digestBlocks(program, d, (lines) =>
+export function fullDigestMessages(program: Program, d: Digest, v: Voice): Message[] {
+  const blocks = digestBlocks(program, d, v, (lines) =>
     Array.from({ length: Math.ceil(lines.length / LINES_PER_BLOCK) }, (_, i) => ({ type: "text" as const, text: bullets(lines.slice(i * LINES_PER_BLOCK, (i + 1) * LINES_PER_BLOCK)) })),
   );
   const parts = Math.ceil(blocks.length / BLOCKS_PER_MESSAGE);
-  const text = summary(program, d);
+  const text = summary(program, d, v);
   if (parts === 1) return [{ text, blocks }];
   return Array.from({ length: parts }, (_, i) => ({
-    text: `${text} (part ${i + 1} of ${parts})`,
-    blocks: [...blocks.slice(i * BLOCKS_PER_MESSAGE, (i + 1) * BLOCKS_PER_MESSAGE), { type: "context", text: `Part ${i + 1} of ${parts}` }],
+    text: v.say("digest.part_summary", { summary: text, part: i + 1, parts }),
+    blocks: [...blocks.slice(i * BLOCKS_PER_MESSAGE, (i + 1) * BLOCKS_PER_MESSAGE), { type: "context", text: v.say("digest.part", { part: i + 1, parts }) }],
   }));
 }

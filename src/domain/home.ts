@@ -12,23 +12,24 @@ const PENDING_SHOWN = 10;
  * request, a coordinator's program summary.
  */
 export async function homeView(core: CoreApi, person: Person): Promise<Message> {
+  const v = core.voiceOf(person);
   if (person.role === "intern") {
     const progress = await core.progressOf(person);
-    const blocks = progress.flatMap((p, i): Block[] => [...(i ? [{ type: "divider" } as const] : []), ...views.progressBlocks(p)]);
-    return views.message(`Your progress, ${person.name}`, ...blocks, { type: "context", text: "Type <cmd>done <task></cmd> when you finish a task." });
+    const blocks = progress.flatMap((p, i): Block[] => [...(i ? [{ type: "divider" } as const] : []), ...views.progressBlocks(p, v)]);
+    return views.message(v.say("home.progress", { name: person.name }), ...blocks, { type: "context", text: v.say("status.hint") });
   }
   const pending = await core.pendingFor(person);
   const waiting: Block[] = pending.length
     ? pending.slice(0, PENDING_SHOWN).flatMap((i): Block[] =>
         i.task && i.playlist
-          ? [...views.approvalRequest(i.intern, i.task, i.playlist, i.submission).blocks, { type: "divider" }]
-          : [{ type: "text", text: `#${i.submission.id} ${i.intern.name}: ${i.submission.task}` }],
+          ? [...views.approvalRequest(i.intern, i.task, i.playlist, i.submission, v).blocks, { type: "divider" }]
+          : [{ type: "text", text: v.say("pending.removed_task", { id: i.submission.id, intern: i.intern.name, slug: i.submission.task }) }],
       )
-    : [{ type: "text", text: "Nothing is waiting for your approval." }];
-  if (pending.length > PENDING_SHOWN) waiting.push({ type: "context", text: `…and ${pending.length - PENDING_SHOWN} more. Type <cmd>pending</cmd> to see them.` });
-  const blocks: Block[] = [{ type: "header", text: `Waiting for your approval (${pending.length})` }, ...waiting];
+    : [{ type: "text", text: v.say("pending.none") }];
+  if (pending.length > PENDING_SHOWN) waiting.push({ type: "context", text: v.say("home.more", { count: pending.length - PENDING_SHOWN }) });
+  const blocks: Block[] = [{ type: "header", text: v.say("home.waiting", { count: pending.length }) }, ...waiting];
   if (person.role === "coordinator") {
-    blocks.push(...digestMessage(core.program, await buildDigest(core.program, core.store, core.now())).blocks);
+    blocks.push(...digestMessage(core.program, await buildDigest(core.program, core.store, core.now()), v).blocks);
   }
-  return views.message(`${pending.length} waiting for your approval`, ...blocks);
+  return views.message(v.say("pending.summary", { count: pending.length }), ...blocks);
 }

@@ -1,6 +1,6 @@
 import { commandExample, commandHelp, englishVerb, type Command, type CommandHelp, type Examples } from "../commands/grammar.ts";
 import { StepsError } from "../errors.ts";
-import { languageName, type Values } from "../i18n.ts";
+import { languageName, type Values, type Voice } from "../i18n.ts";
 import type { Action, Block, Message } from "../messages.ts";
 import { isHours, type Program } from "../program/program.ts";
 import type { Task } from "../program/schema.ts";
@@ -15,8 +15,9 @@ import * as views from "./views.ts";
 export async function replyFor(core: CoreApi, person: Person, command: Command): Promise<Message> {
   const { program, store } = core;
   const tz = program.timeZone;
-  const lang = core.languageOf(person);
-  const say = (key: string, values?: Values) => core.t(lang, key, values);
+  const v = core.voiceOf(person);
+  const lang = v.language;
+  const say = v.say;
   switch (command.kind) {
     case "done":
     case "log": {
@@ -24,15 +25,15 @@ export async function replyFor(core: CoreApi, person: Person, command: Command):
         command.kind === "done"
           ? await core.done(person, command.task, command.note ?? null, command.link ?? null)
           : await core.logHours(person, command.minutes, command.task, command.note ?? null, command.link ?? null);
-      const who = { approvers: r.approvers.length === 1 ? "one" : "many", approver: r.approvers[0]?.name ?? "", task: r.task.title, id: r.submission.id };
+      const who = { approvers: r.approvers.length === 1 ? "one" : "many", approver: r.approvers[0]?.name ?? "", task: v.local(r.task, "title"), id: r.submission.id };
       const text = isHours(r.task) ? say("log.recorded", { ...who, hours: displayUnits(r.task, r.submission.units) }) : say("done.recorded", who);
-      return views.message(text, { type: "text", text }, ...views.progressBlocks(r.progress));
+      return views.message(text, { type: "text", text }, ...views.progressBlocks(r.progress, v));
     }
     case "status": {
       core.requireRole(person, ["intern"], "role.only_interns_status");
       const progress = await core.progressOf(person);
-      const blocks: Block[] = progress.flatMap((p, i) => [...(i ? [{ type: "divider" } as const] : []), ...views.progressBlocks(p)]);
-      const summary = progress.map((p) => say("status.playlist", { playlist: p.playlist.title, percent: p.percent })).join(", ");
+      const blocks: Block[] = progress.flatMap((p, i) => [...(i ? [{ type: "divider" } as const] : []), ...views.progressBlocks(p, v)]);
+      const summary = v.list(progress.map((p) => say("status.playlist", { playlist: v.local(p.playlist, "title"), percent: p.percent })));
       return views.message(say("status.summary", { summary }), ...blocks, { type: "context", text: say("status.hint") });
     }
     case "tasks": {
@@ -40,17 +41,17 @@ export async function replyFor(core: CoreApi, person: Person, command: Command):
         ? [program.playlist(command.playlist) ?? unknownPlaylist(core, lang, command.playlist)]
         : program.file.playlists.filter((p) => person.role !== "intern" || program.isOpenTo(p, person.department));
       const blocks: Block[] = playlists.flatMap((p) => [
-        { type: "header", text: say("tasks.header", { playlist: p.title, advanced: p.advanced ? "yes" : "no" }) } as const,
-        { type: "fields", fields: p.tasks.map((t) => ({ label: t.slug, value: taskLine(t, say) })) } as const,
+        { type: "header", text: say("tasks.header", { playlist: v.local(p, "title"), advanced: p.advanced ? "yes" : "no" }) } as const,
+        { type: "fields", fields: p.tasks.map((t) => ({ label: t.slug, value: taskLine(t, v) })) } as const,
       ]);
-      return views.message(say("tasks.summary", { playlists: playlists.map((p) => p.title).join(", ") }), ...blocks, { type: "context", text: say("tasks.hint") });
+      return views.message(say("tasks.summary", { playlists: v.list(playlists.map((p) => v.local(p, "title"))) }), ...blocks, { type: "context", text: say("tasks.hint") });
     }
     case "pending": {
       const items = await core.pendingFor(person);
       if (items.length === 0) return views.message(say("pending.none"));
       const blocks = items.slice(0, 10).flatMap((i): Block[] => {
-        if (!i.task || !i.playlist) return [{ type: "text", text: `#${i.submission.id} ${i.intern.name}: ${i.submission.task}` }];
-        return views.approvalRequest(i.intern, i.task, i.playlist, i.submission).blocks;
+        if (!i.task || !i.playlist) return [{ type: "text", text: say("pending.removed_task", { id: i.submission.id, intern: i.intern.name, slug: i.submission.task }) }];
+        return views.approvalRequest(i.intern, i.task, i.playlist, i.submission, v).blocks;
       });
       const more = items.length > 10 ? [{ type: "context", text: say("pending.more", { count: items.length - 10 }) } as const] : [];
       return views.message(say("pending.summary", { count: items.length }), ...blocks, ...more);
@@ -59,20 +60,20 @@ export async function replyFor(core: CoreApi, person: Person, command: Command):
     case "changes": {
       const r = await core.decide(person, command.submissionId, command.kind === "approve" ? "approved" : "changes_requested", command.kind === "changes" ? command.reason : null);
       const decider = r.mine ? person : ((await store.personById(r.decision.deciderId)) ?? person);
-      const sentence = views.decisionSentence(r.decision, decider, tz);
+      const sentence = views.decisionSentence(r.decision, decider, v);
       return views.message(say(r.mine ? "decide.mine" : "decide.already", { sentence, id: command.submissionId }));
     }
     case "undo": {
       const { submission, task } = await core.withdraw(person, command.submissionId);
       const again = isHours(task) ? `<cmd>log <hours> ${task.slug}</cmd>` : `<cmd>done ${task.slug}</cmd>`;
-      return views.message(say("undo.done", { task: task.title, id: submission.id, again }));
+      return views.message(say("undo.done", { task: v.local(task, "title"), id: submission.id, again }));
     }
     case "digest": {
       core.requireRole(person, ["mentor", "coordinator"], "role.only_approvers_digest");
       const digest = await buildDigest(program, store, core.now(), person.role === "mentor" ? { mentorId: person.id } : {});
-      if (!command.full) return digestMessage(program, digest);
+      if (!command.full) return digestMessage(program, digest, v);
       // The first part is the answer; the rest follow through the outbox, in order, one message each.
-      const [first, ...rest] = fullDigestMessages(program, digest);
+      const [first, ...rest] = fullDigestMessages(program, digest, v);
       if (rest.length) {
         const at = core.now().toISOString();
         await store.enqueue(rest.map((message, i) => ({ key: `digest-full:${person.id}:${at}:${i + 2}`, recipient: `person:${person.id}` as const, payload: { message } })));
@@ -87,8 +88,8 @@ export async function replyFor(core: CoreApi, person: Person, command: Command):
       const blocks = awards.map((a): Block => ({
         type: "link",
         label: say("badges.item", {
-          badge: program.playlist(a.playlist)?.badge.name ?? a.playlist,
-          day: formatDay(a.awardedAt, tz, lang),
+          badge: badgeName(program, a.playlist, v),
+          day: v.day(a.awardedAt),
           state: a.revokedAt ? "revoked" : a.published ? "public" : "unlisted",
         }),
         url: core.badgeUrl(a),
@@ -99,7 +100,7 @@ export async function replyFor(core: CoreApi, person: Person, command: Command):
       core.requireRole(person, ["intern"], "role.only_interns_publish");
       const award = (await store.awardsOf(person.id)).find((a) => a.playlist === command.playlist);
       if (!award) throw new StepsError("unknown_badge", say("badge.unknown", { playlist: command.playlist }));
-      const badge = program.playlist(award.playlist)?.badge.name ?? award.playlist;
+      const badge = badgeName(program, award.playlist, v);
       const link: Block = { type: "link", label: say("badge.page"), url: core.badgeUrl(award) };
       const withLink = (text: string) => views.message(text, { type: "text", text }, link);
       if (award.published) return withLink(say("badge.already_public", { badge }));
@@ -113,20 +114,20 @@ export async function replyFor(core: CoreApi, person: Person, command: Command):
       if (!intern || !award) throw new StepsError("unknown_badge", say("revoke.unknown", { email: command.email, playlist: command.playlist }));
       const which = { intern: intern.name, playlist: command.playlist };
       if (award.revokedAt) {
-        const already = { ...which, day: formatDay(award.revokedAt, tz, lang), reason: award.revokedReason ?? "" };
-        return views.message(say("revoke.already_summary", already), { type: "text", text: say("revoke.already", already) }, views.reasonField(award.revokedReason ?? ""));
+        const already = { ...which, day: v.day(award.revokedAt), reason: award.revokedReason ?? "" };
+        return views.message(say("revoke.already_summary", already), { type: "text", text: say("revoke.already", already) }, views.reasonField(award.revokedReason ?? "", v));
       }
       await store.transaction(async (tx) => {
         await tx.updateAward(award.id, { revokedAt: core.now(), revokedReason: command.reason });
         // The intern reads it in their own language.
-        const theirs = core.languageOf(intern);
-        const notice = { badge: program.playlist(award.playlist)?.badge.name ?? award.playlist, coordinator: person.name, reason: command.reason };
-        const message = views.message(core.t(theirs, "revoke.notice_summary", notice), { type: "text", text: core.t(theirs, "revoke.notice", notice) }, views.reasonField(command.reason));
+        const theirs = core.voiceOf(intern);
+        const notice = { badge: badgeName(program, award.playlist, theirs), coordinator: person.name, reason: command.reason };
+        const message = views.message(theirs.say("revoke.notice_summary", notice), { type: "text", text: theirs.say("revoke.notice", notice) }, views.reasonField(command.reason, theirs));
         await tx.enqueue([{ key: `award:${award.id}:revoked`, recipient: `person:${intern.id}`, payload: { message } }]);
       });
       core.queued();
       const done = { ...which, reason: command.reason };
-      return views.message(say("revoke.done_summary", done), { type: "text", text: say("revoke.done", done) }, views.reasonField(command.reason));
+      return views.message(say("revoke.done_summary", done), { type: "text", text: say("revoke.done", done) }, views.reasonField(command.reason, v));
     }
     case "remind": {
       await store.setRemindersOff(person.id, !command.on);
@@ -134,7 +135,7 @@ export async function replyFor(core: CoreApi, person: Person, command: Command):
     }
     case "language": {
       const languages = core.languages;
-      const names = languages.map((l) => say("language.choice", { code: l, name: languageName(l, l) })).join(", ");
+      const names = v.list(languages.map((l) => say("language.choice", { code: l, name: languageName(l, l) })), "disjunction");
       if (command.language === undefined) return views.message(say("language.current", { language: languageName(lang, lang), choices: names }));
       if (!languages.includes(command.language)) throw new StepsError("bad_command", say("language.unknown", { code: command.language, choices: names }));
       await store.setLanguage(person.id, command.language);
@@ -169,10 +170,17 @@ function unknownPlaylist(core: CoreApi, lang: string, slug: string): never {
   throw new StepsError("unknown_playlist", core.t(lang, "tasks.unknown_playlist", { slug, slugs }));
 }
 
-function taskLine(task: Task, say: Say): string {
+function taskLine(task: Task, v: Voice): string {
   const r = task.requirement;
-  if (r === "once") return task.title;
-  return "count" in r ? say("tasks.task_count", { task: task.title, count: r.count }) : say("tasks.task_hours", { task: task.title, hours: r.hours });
+  const title = v.local(task, "title");
+  if (r === "once") return title;
+  return "count" in r ? v.say("tasks.task_count", { task: title, count: r.count }) : v.say("tasks.task_hours", { task: title, hours: r.hours });
+}
+
+/** A badge's name in the reader's language; a playlist since removed from the file is named by its slug. */
+function badgeName(program: Program, slug: string, v: Voice): string {
+  const playlist = program.playlist(slug);
+  return playlist ? v.local(playlist.badge, "name") : slug;
 }
 
 function helpMessage(person: Person, say: Say): Message {

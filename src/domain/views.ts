@@ -1,131 +1,133 @@
+import type { Voice } from "../i18n.ts";
 import type { Block, Message } from "../messages.ts";
 import { isHours } from "../program/program.ts";
 import type { Playlist, Task } from "../program/schema.ts";
-import type { Award, Decision, Person, Submission } from "../store.ts";
-import { formatMoment } from "../time.ts";
+import type { Decision, Person, Submission } from "../store.ts";
 import { displayUnits, type PlaylistProgress } from "./progress.ts";
 
-// Every message the core sends or replies with is built here, as neutral blocks.
+// Every message the core sends or replies with is built here, as neutral blocks,
+// in the words of the one person who reads it (the Voice).
 
 export function message(text: string, ...blocks: Block[]): Message {
   return { text, blocks: blocks.length ? blocks : [{ type: "text", text }] };
 }
 
 /** What a person typed goes in a field: every platform shows a field's value exactly as written. */
-export function reasonField(reason: string): Block {
-  return { type: "fields", fields: [{ label: "Reason", value: reason }] };
+export function reasonField(reason: string, v: Voice): Block {
+  return { type: "fields", fields: [{ label: v.say("field.reason"), value: reason }] };
 }
 
-export function progressBlocks(p: PlaylistProgress): Block[] {
-  const status = p.complete ? "badge earned" : `${p.percent}%`;
+export function progressBlocks(p: PlaylistProgress, v: Voice): Block[] {
   return [
-    { type: "header", text: `${p.playlist.title} — ${status}` },
+    { type: "header", text: v.say("progress.header", { playlist: v.local(p.playlist, "title"), complete: p.complete ? "yes" : "no", percent: p.percent }) },
     ...p.tasks.map((t): Block => ({
       type: "progress",
-      label: `${t.task.title} (${t.task.slug})`,
+      label: v.say("progress.task", { task: v.local(t.task, "title"), slug: t.task.slug }),
       done: displayUnits(t.task, Math.min(t.approved, t.required)),
       total: displayUnits(t.task, t.required),
       unit: isHours(t.task) ? "hours" : "tasks",
-      ...(t.pending > 0 ? { note: `${displayUnits(t.task, t.pending)}${isHours(t.task) ? " h" : ""} waiting for approval` } : {}),
+      ...(t.pending > 0 ? { note: v.say("progress.waiting", { unit: isHours(t.task) ? "hours" : "tasks", amount: displayUnits(t.task, t.pending) }) } : {}),
     })),
   ];
 }
 
-export function submissionFields(intern: Person, task: Task, playlist: Playlist, s: Submission): Block {
+export function submissionFields(intern: Person, task: Task, playlist: Playlist, s: Submission, v: Voice): Block {
   const fields = [
-    { label: "Intern", value: intern.name },
-    { label: "Task", value: `${task.title} (${task.slug})` },
-    { label: "Playlist", value: playlist.title },
+    { label: v.say("field.intern"), value: intern.name },
+    { label: v.say("field.task"), value: v.say("progress.task", { task: v.local(task, "title"), slug: task.slug }) },
+    { label: v.say("field.playlist"), value: v.local(playlist, "title") },
   ];
-  if (isHours(task)) fields.push({ label: "Hours", value: String(displayUnits(task, s.units)) });
-  if (s.note) fields.push({ label: "Note", value: s.note });
-  if (s.link) fields.push({ label: "Evidence", value: s.link });
+  if (isHours(task)) fields.push({ label: v.say("field.hours"), value: String(displayUnits(task, s.units)) });
+  if (s.note) fields.push({ label: v.say("field.note"), value: s.note });
+  if (s.link) fields.push({ label: v.say("field.evidence"), value: s.link });
   return { type: "fields", fields };
 }
 
-export function approvalRequest(intern: Person, task: Task, playlist: Playlist, s: Submission): Message {
-  const what = isHours(task) ? `${displayUnits(task, s.units)} h of ${task.title}` : task.title;
+/** What an approver is asked to decide: the task, and its hours for an hours task. */
+function work(task: Task, s: Submission, v: Voice): { task: string; hours: number | string; id: number; hoursTask: "yes" | "no" } {
+  return { task: v.local(task, "title"), hours: isHours(task) ? displayUnits(task, s.units) : "", id: s.id, hoursTask: isHours(task) ? "yes" : "no" };
+}
+
+export function approvalRequest(intern: Person, task: Task, playlist: Playlist, s: Submission, v: Voice): Message {
+  const what = { ...work(task, s, v), intern: intern.name };
   return {
-    text: `${intern.name} asks you to approve: ${what} (#${s.id})`,
+    text: v.say("approval.summary", what),
     blocks: [
-      { type: "text", text: `${intern.name} completed ${what}. Approve it, or send it back with a reason.` },
-      submissionFields(intern, task, playlist, s),
+      { type: "text", text: v.say("approval.text", what) },
+      submissionFields(intern, task, playlist, s, v),
       {
         type: "buttons",
         buttons: [
-          { type: "button", action: "approve", label: "Approve", value: String(s.id), style: "primary" },
-          { type: "button", action: "request_changes", label: "Request changes", value: String(s.id) },
+          { type: "button", action: "approve", label: v.say("button.approve"), value: String(s.id), style: "primary" },
+          {
+            type: "button",
+            action: "request_changes",
+            label: v.say("button.request_changes"),
+            value: String(s.id),
+            reason: { label: v.say("reason.label"), placeholder: v.say("reason.placeholder"), missing: v.say("reason.missing") },
+          },
         ],
       },
-      { type: "context", text: `Submission #${s.id} · or type <cmd>approve ${s.id}</cmd> / <cmd>changes ${s.id} <reason></cmd>` },
+      { type: "context", text: v.say("approval.context", { id: s.id }) },
     ],
   };
 }
 
-export function decidedRequest(
-  intern: Person,
-  task: Task,
-  playlist: Playlist,
-  s: Submission,
-  d: Decision,
-  decider: Person,
-  timeZone: string,
-): Message {
-  const verdict = decisionSentence(d, decider, timeZone);
+export function decidedRequest(intern: Person, task: Task, playlist: Playlist, s: Submission, d: Decision, decider: Person, v: Voice): Message {
+  const verdict = decisionSentence(d, decider, v);
   return {
-    text: `${task.title} for ${intern.name}: ${verdict}`,
+    text: v.say("decided.summary", { task: v.local(task, "title"), intern: intern.name, verdict }),
     blocks: [
-      submissionFields(intern, task, playlist, s),
+      submissionFields(intern, task, playlist, s, v),
       { type: "text", text: verdict },
-      ...(d.reason ? [reasonField(d.reason)] : []),
-      { type: "context", text: `Submission #${s.id}` },
+      ...(d.reason ? [reasonField(d.reason, v)] : []),
+      { type: "context", text: v.say("submission.number", { id: s.id }) },
     ],
   };
 }
 
 /** The approval request once the intern took it back: the same place, no buttons. */
-export function withdrawnRequest(intern: Person, task: Task, playlist: Playlist, s: Submission, at: Date, timeZone: string): Message {
-  const text = `${intern.name} withdrew this on ${formatMoment(at, timeZone)}: there is nothing to decide.`;
+export function withdrawnRequest(intern: Person, task: Task, playlist: Playlist, s: Submission, at: Date, v: Voice): Message {
   return {
-    text: `${task.title} for ${intern.name}: withdrawn`,
-    blocks: [submissionFields(intern, task, playlist, s), { type: "text", text }, { type: "context", text: `Submission #${s.id}` }],
+    text: v.say("withdrawn.summary", { task: v.local(task, "title"), intern: intern.name }),
+    blocks: [
+      submissionFields(intern, task, playlist, s, v),
+      { type: "text", text: v.say("withdrawn.text", { intern: intern.name, at: v.moment(at) }) },
+      { type: "context", text: v.say("submission.number", { id: s.id }) },
+    ],
   };
 }
 
-export function decisionSentence(d: Decision, decider: Person, timeZone: string): string {
-  const verb = d.decision === "approved" ? "Approved" : "Changes requested";
-  return `${verb} by ${decider.name} on ${formatMoment(d.decidedAt, timeZone)}`;
+export function decisionSentence(d: Decision, decider: Person, v: Voice): string {
+  return v.say("decision.sentence", { decision: d.decision, decider: decider.name, at: v.moment(d.decidedAt) });
 }
 
-export function outcomeForIntern(task: Task, s: Submission, d: Decision, decider: Person, timeZone: string): Message {
-  if (d.decision === "approved") {
-    const text = `${decider.name} approved ${task.title} (#${s.id}).`;
-    return message(text);
-  }
-  const text = `${decider.name} sent back ${task.title} (#${s.id}): ${d.reason}`;
-  return message(text, { type: "text", text: `${decider.name} sent back ${task.title} (#${s.id}).` }, reasonField(d.reason ?? ""), {
-    type: "context",
-    text: `Fix it, then type <cmd>done ${task.slug}</cmd> again. ${formatMoment(d.decidedAt, timeZone)}`,
-  });
+export function outcomeForIntern(task: Task, s: Submission, d: Decision, decider: Person, v: Voice): Message {
+  const which = { decider: decider.name, task: v.local(task, "title"), id: s.id };
+  if (d.decision === "approved") return message(v.say("outcome.approved", which));
+  return message(
+    v.say("outcome.sent_back_summary", { ...which, reason: d.reason ?? "" }),
+    { type: "text", text: v.say("outcome.sent_back", which) },
+    reasonField(d.reason ?? "", v),
+    { type: "context", text: v.say("outcome.fix", { slug: task.slug, at: v.moment(d.decidedAt) }) },
+  );
 }
 
-export function awardAnnouncement(intern: Person, playlist: Playlist, award: Award, badgeUrl: string): Message {
-  const text = `${intern.name} earned the ${playlist.badge.name} badge!`;
-  return message(text, { type: "text", text }, { type: "link", label: "See the badge", url: badgeUrl });
+export function awardAnnouncement(intern: Person, playlist: Playlist, badgeUrl: string, v: Voice): Message {
+  const text = v.say("award.announcement", { intern: intern.name, badge: v.local(playlist.badge, "name") });
+  return message(text, { type: "text", text }, { type: "link", label: v.say("award.see_badge"), url: badgeUrl });
 }
 
-export function awardForIntern(playlist: Playlist, badgeUrl: string, addToProfileUrl: string): Message {
-  const text = `You earned the ${playlist.badge.name} badge. Congratulations!`;
+export function awardForIntern(playlist: Playlist, badgeUrl: string, addToProfileUrl: string, v: Voice): Message {
+  const badge = v.local(playlist.badge, "name");
+  const text = v.say("award.yours", { badge });
   return message(
     text,
-    { type: "header", text: playlist.badge.name },
+    { type: "header", text: badge },
     { type: "text", text },
-    { type: "link", label: "Your badge page", url: badgeUrl },
-    { type: "link", label: "Add to LinkedIn profile", url: addToProfileUrl },
-    { type: "buttons", buttons: [{ type: "button", action: "publish_badge", label: "Publish badge page", value: playlist.slug, style: "primary" }] },
-    {
-      type: "context",
-      text: `Until you type <cmd>badge publish ${playlist.slug}</cmd>, the page only says that the badge exists: publish it before you share it.`,
-    },
+    { type: "link", label: v.say("award.your_page"), url: badgeUrl },
+    { type: "link", label: v.say("award.linkedin"), url: addToProfileUrl },
+    { type: "buttons", buttons: [{ type: "button", action: "publish_badge", label: v.say("button.publish_badge"), value: playlist.slug, style: "primary" }] },
+    { type: "context", text: v.say("award.publish_hint", { playlist: playlist.slug }) },
   );
 }

@@ -22,6 +22,23 @@ const localDateTime = z
   .regex(DATE_TIME, "use YYYY-MM-DD HH:MM in the program's time zone")
   .refine((v) => !DATE_TIME.test(v) || isCalendarDay(v.slice(0, 10)), "no such date; use a real month and day, e.g. 2026-06-17 18:00");
 
+const languageCode = z.string().regex(/^[a-z]{2,3}$/, "a language code such as en or es");
+
+/**
+ * A text people read that the file may translate: a plain string, or a map
+ * keyed by language (`title: { en: Interview a staff member, es: Entrevista a … }`).
+ * Once the file is read it is the text in the program's language (see
+ * resolveTranslations), and the map is kept beside it for other languages.
+ */
+const localized = (max: number) =>
+  z.union([
+    z.string().min(1).max(max),
+    z.record(languageCode, z.string().min(1).max(max)).refine((m) => Object.keys(m).length > 0, "give the text in at least one language, e.g. { en: …, es: … }"),
+  ], { error: "use a text, or a map of texts by language: { en: …, es: … }" });
+/** The same, for a text the file may leave empty. */
+const localizedOptional = (max: number) =>
+  z.union([z.string().max(max), z.record(languageCode, z.string().max(max))], { error: "use a text, or a map of texts by language: { en: …, es: … }" });
+
 const timeZone = z.string().refine(isTimeZone, "not an IANA time zone, e.g. America/Los_Angeles");
 
 export const weekdays = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"] as const;
@@ -35,23 +52,23 @@ const requirement = z.union([
 
 const task = z.strictObject({
   slug,
-  title: z.string().min(1).max(120),
-  description: z.string().max(2000).default(""),
+  title: localized(120),
+  description: localizedOptional(2000).default(""),
   requirement: requirement.default("once"),
   evidence: z.enum(["none", "optional", "required"]).default("optional"),
   approver: z.enum(["mentor", "coordinator"]).default("mentor"),
 });
 
 const badge = z.strictObject({
-  name: z.string().min(1).max(120),
+  name: localized(120),
   image: z.string().min(1),
-  criteria: z.string().min(1).max(4000),
+  criteria: localized(4000),
 });
 
 const playlist = z.strictObject({
   slug,
-  title: z.string().min(1).max(120),
-  description: z.string().max(4000).default(""),
+  title: localized(120),
+  description: localizedOptional(4000).default(""),
   scope: z.union([z.literal("program"), z.strictObject({ department: slug })], {
     error: "use program or { department: <department slug> }",
   }),
@@ -79,7 +96,7 @@ const audience = z.union([
 ], { error: "use everyone, interns, { department: <department slug> } or { people: [<email>, ...] }" });
 
 const eventCommon = {
-  title: z.string().min(1).max(200),
+  title: localized(200),
   place: z.string().max(200).default(""),
   duration_minutes: z.number().int().positive().max(24 * 60).default(60),
   reminders: z.array(leadTime).default(["1d@09:00", "1h"]),
@@ -112,7 +129,7 @@ const channelRefs = z.record(z.string().regex(/^[a-z][a-z0-9-]*$/), z.string().m
   error: (issue) => (issue.code === "invalid_key" ? "use the platform's name in lower-case letters, digits and hyphens" : undefined),
 });
 
-export const programFileSchema = z
+const fileShape = z
   .strictObject({
     program: z.strictObject({
       name: z.string().min(1).max(120),
@@ -120,7 +137,7 @@ export const programFileSchema = z
       url: z.url().optional(),
       time_zone: timeZone,
       /** The language of people the roster and their platform say nothing about. */
-      language: z.string().regex(/^[a-z]{2,3}$/, "a language code such as en or es").default("en"),
+      language: languageCode.default("en"),
       start: isoDate,
       end: isoDate,
       hours_per_week: z.number().positive().max(60).default(40),
@@ -158,13 +175,63 @@ export const programFileSchema = z
         link_days: z.number().int().min(1).max(90).default(7),
       })
       .default({ per_second: 5, link_days: 7 }),
-  })
+    /**
+     * This program's own wording of the catalogs' texts, by language and key
+     * (`texts: { en: { done.recorded: … } }`); keys and ICU are checked against
+     * the catalogs when the file is loaded (src/program/load.ts).
+     */
+    texts: z.record(languageCode, z.record(z.string(), z.string().min(1))).default({}),
+  });
+
+export const programFileSchema = fileShape
   // Cross-references are checked even when a field is malformed or missing, so
   // a coordinator sees every mistake in one pass instead of fixing them in rounds.
   // zod skips refinements after a missing field by default, hence `when`.
-  .superRefine(checkReferences, { when: () => true });
+.superRefine(checkReferences, { when: () => true })
+  .transform(resolveTranslations);
 
-export type ProgramFile = z.infer<typeof programFileSchema>;
+type Localized = string | Record<string, string>;
+
+/** The item with each named text in one language, and the file's translations beside them. */
+type Resolved<T, K extends keyof T & string> = Omit<T, K> & { [P in K]: string } & { translations?: Partial<Record<K, Record<string, string>>> };
+
+function resolve<T extends { [P in K]: Localized }, K extends keyof T & string>(item: T, fields: K[], language: string): Resolved<T, K> {
+  const out: Record<string, unknown> = { ...item };
+  const translations: Partial<Record<K, Record<string, string>>> = {};
+  for (const field of fields) {
+    const value: Localized = item[field];
+    if (typeof value === "string") continue;
+    translations[field] = value;
+    // The program's language first, then whichever the file gives first.
+    out[field] = value[language] ?? Object.values(value)[0] ?? "";
+  }
+  if (Object.keys(translations).length > 0) out.translations = translations;
+  return out as Resolved<T, K>;
+}
+
+/**
+ * Every translatable text becomes the text in the program's language (what
+ * credentials, badge pages and anything not written to one person show), with
+ * the map kept in `translations` so a view can pick a person's language.
+ */
+function resolveTranslations(file: z.output<typeof fileShape>) {
+  const language = file.program.language;
+  return {
+    ...file,
+    playlists: file.playlists.map((p) => ({
+      ...resolve(p, ["title", "description"], language),
+      badge: resolve(p.badge, ["name", "criteria"], language),
+      tasks: p.tasks.map((t) => resolve(t, ["title", "description"], language)),
+    })),
+    events: {
+      ...file.events,
+      weekly: file.events.weekly.map((e) => resolve(e, ["title"], language)),
+      dated: file.events.dated.map((e) => resolve(e, ["title"], language)),
+    },
+  };
+}
+
+export type ProgramFile = z.output<typeof programFileSchema>;
 export type Playlist = ProgramFile["playlists"][number];
 export type Task = Playlist["tasks"][number];
 export type Requirement = Task["requirement"];

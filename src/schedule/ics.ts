@@ -63,7 +63,7 @@ export function parseCalendar(text: string, name: string, source: IcsSource, tim
     }
     return {
       slug: `ics-${uid.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "")}`,
-      title: event.summary || "Calendar event",
+      title: event.summary ?? "",
       place: event.location ?? "",
       reminders: source.reminders,
       audience: source.audience,

@@ -10,7 +10,10 @@ import { weekdays, type Audience, type DatedEvent, type WeeklyEvent } from "../p
 /** An event the scheduler knows, whether it came from the program file or an .ics file. */
 export interface ScheduledEvent {
   slug: string;
+  /** Empty when a calendar's event has no title: the reminder then says "an event" in the person's language. */
   title: string;
+  /** The program file's translations of the title, by language. */
+  translations?: { title?: Record<string, string> };
   place: string;
   reminders: string[];
   audience: Audience;

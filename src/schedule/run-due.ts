@@ -1,5 +1,6 @@
 import { differenceInCalendarDays, startOfMinute, subHours, subMinutes } from "date-fns";
 import { buildDigest, digestMessage } from "../domain/digest.ts";
+import { defaultWords, languageFor, voice, type Voice, type Words } from "../i18n.ts";
 import type { Logger } from "../log.ts";
 import type { Message } from "../messages.ts";
 import type { Program } from "../program/program.ts";
@@ -18,6 +19,8 @@ export interface RunDueOptions {
   graceMinutes: number;
   /** Called when something was queued, so it goes out now rather than at the next beat. */
   onQueued?: () => void;
+  /** The words people read; defaults to the catalogs with the program file's own texts over them. */
+  words?: Words;
 }
 
 export interface RunDueResult {
@@ -56,6 +59,18 @@ export function createRunDue(options: RunDueOptions): RunDue {
   const digest = program.file.digest;
   const lastRunKey = `schedule:last-run:${program.name.toLowerCase().replace(/[^a-z0-9]+/g, "-")}`;
   const graceMs = options.graceMinutes * 60_000;
+  const words = options.words ?? defaultWords(program.file.texts);
+  const languageOf = (person: Person | null) => languageFor(person?.language ?? null, words.languages, program.file.program.language);
+  /** One message per language among the recipients, each read in their own. */
+  const inTheirLanguage = (build: (v: Voice) => Message) => {
+    const built = new Map<string, Message>();
+    return (person: Person | null) => {
+      const language = languageOf(person);
+      let message = built.get(language);
+      if (!message) built.set(language, (message = build(voice(words.t, language, tz))));
+      return message;
+    };
+  };
 
   function moments(from: Date, to: Date, people: () => Promise<Person[]>): Moment[] {
     const found: Moment[] = [];
@@ -71,8 +86,8 @@ export function createRunDue(options: RunDueOptions): RunDue {
             id,
             at,
             items: async () => {
-              const message = reminderMessage(event, startAt, tz, at);
-              return audienceOf(event.audience, await people()).map((p) => ({ key: `${id}:person:${p.id}`, recipient: `person:${p.id}` as const, message }));
+              const message = inTheirLanguage((v) => reminderMessage(event, startAt, at, v));
+              return audienceOf(event.audience, await people()).map((p) => ({ key: `${id}:person:${p.id}`, recipient: `person:${p.id}` as const, message: message(p) }));
             },
           });
         }
@@ -94,15 +109,17 @@ export function createRunDue(options: RunDueOptions): RunDue {
 
   /** Digests ignore `remind off`: coordinators always get them. */
   async function digestItems(id: string, at: Date, everyone: Person[]) {
-    const message = digestMessage(program, await buildDigest(program, store, at));
+    const week = await buildDigest(program, store, at);
+    const message = inTheirLanguage((v) => digestMessage(program, week, v));
     const items: { key: string; recipient: Recipient; message: Message }[] = [];
     const channel = program.file.program.channels.coordinators;
     const toChannel = digest.send_to !== "dm" && Object.keys(channel).length > 0;
     // Asked for the channel alone but none is named: direct messages rather than nothing.
     if (digest.send_to !== "channel" || !toChannel) {
-      for (const c of everyone.filter((p) => p.role === "coordinator")) items.push({ key: `${id}:person:${c.id}`, recipient: `person:${c.id}`, message });
+      for (const c of everyone.filter((p) => p.role === "coordinator")) items.push({ key: `${id}:person:${c.id}`, recipient: `person:${c.id}`, message: message(c) });
     }
-    if (toChannel) items.push({ key: `${id}:channel:coordinators`, recipient: "channel:coordinators", message });
+    // The channel is shared: the program's language.
+    if (toChannel) items.push({ key: `${id}:channel:coordinators`, recipient: "channel:coordinators", message: message(null) });
     return items;
   }
 
@@ -118,7 +135,10 @@ export function createRunDue(options: RunDueOptions): RunDue {
     }
     return [...waiting]
       .filter(([mentorId]) => byId.get(mentorId) && !byId.get(mentorId)!.remindersOff)
-      .map(([mentorId, list]) => ({ key: `${id}:person:${mentorId}`, recipient: `person:${mentorId}` as const, message: nudgeMessage(list) }));
+      .map(([mentorId, list]) => {
+        const mentor = byId.get(mentorId)!;
+        return { key: `${id}:person:${mentorId}`, recipient: `person:${mentorId}` as const, message: nudgeMessage(list, voice(words.t, languageOf(mentor), tz)) };
+      });
   }
 
   return async function runDue(at) {

@@ -99,7 +99,8 @@ export function emailLinkRoutes(ctx: AdapterContext, links: EmailLinks = createE
     const decision = submissionId === null ? undefined : await store.decisionOf(submissionId);
     if (!decision) return undefined;
     const decider = await store.personById(decision.deciderId);
-    return decider ? decisionSentence(decision, decider, tz) : undefined;
+    // The pages are in the program's language until they are translated.
+    return decider ? decisionSentence(decision, decider, core.programVoice()) : undefined;
   }
 
   function refusedError(reason: Refused, link: EmailLink | undefined, decided?: string): PageError {
@@ -207,7 +208,7 @@ export function emailLinkRoutes(ctx: AdapterContext, links: EmailLinks = createE
       const reply = await replyFor(core, person, await workCommand(slug, hours, note, link));
       said = { text: reply.text, alert: false };
     } catch (error) {
-      said = { text: error instanceof PageError ? error.sentences.join(" ") : onPage(error, slug) ?? errorReply(error, log).text, alert: true };
+      said = { text: error instanceof PageError ? error.sentences.join(" ") : onPage(error, slug) ?? errorReply(error, log, core.voiceOf(person)).text, alert: true };
     }
     send(res, said.alert ? 422 : 200, "Your work", await workView(person, form.data.t, said));
   });
