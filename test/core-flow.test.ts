@@ -33,7 +33,13 @@ describe("done", () => {
       type: "buttons",
       buttons: [
         { type: "button", action: "approve", label: "Approve", value: String(id), style: "primary" },
-        { type: "button", action: "request_changes", label: "Request changes", value: String(id) },
+        {
+          type: "button",
+          action: "request_changes",
+          label: "Request changes",
+          value: String(id),
+          reason: { label: "Reason, if you request changes", placeholder: "What should they fix?", missing: "Say what to change so your intern knows what to fix." },
+        },
       ],
     });
     const fields = mentor[0]!.message.blocks.find((b) => b.type === "fields");

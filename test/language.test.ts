@@ -14,7 +14,7 @@ describe("a person's language", () => {
   it("`language es` changes it and answers in the new language; `idioma en` changes it back", async () => {
     const h = await harness();
     expect(await h.say("ana@example.org", "language")).toBe(
-      "Steps writes to you in English. To change it, type one of: `language en` (English), `language es` (español).",
+      "Steps writes to you in English. To change it, type one of: `language en` (English) or `language es` (español).",
     );
     expect(await h.say("ana@example.org", "language es")).toBe("Listo: ahora Steps te escribe en español.");
     expect((await h.person("ana@example.org")).language).toBe("es");

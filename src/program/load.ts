@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from "yaml";
 import type { z } from "zod";
+import { checkTexts, loadCatalogs, type Catalogs } from "../i18n.ts";
 import { programFileSchema, type ProgramFile } from "./schema.ts";
 
 /** One mistake in a program file, located so a coordinator can jump to it. */
@@ -17,7 +18,8 @@ export type ProgramFileResult = { ok: true; file: ProgramFile } | { ok: false; e
 
 type Segment = string | number;
 
-export function parseProgramFile(text: string, fileName: string): ProgramFileResult {
+/** `catalogs`: what the file's own `texts` are checked against (the catalogs that ship, unless a test brings its own). */
+export function parseProgramFile(text: string, fileName: string, catalogs: Catalogs = loadCatalogs()): ProgramFileResult {
   const lineCounter = new LineCounter();
   // uniqueKeys: a repeated key would otherwise silently replace the first one.
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
@@ -31,7 +33,14 @@ export function parseProgramFile(text: string, fileName: string): ProgramFileRes
   }
 
   const parsed = programFileSchema.safeParse(doc.toJS());
-  if (parsed.success) return { ok: true, file: parsed.data };
+  if (parsed.success) {
+    // Overrides are checked against the catalogs here, where the file is read, so a bad one stops start-up and `config check` lists it.
+    const problems = checkTexts(parsed.data.texts, catalogs).map(({ path, message }) => {
+      const at = locate(doc, ["texts", ...path]);
+      return { line: at.offset === null ? null : lineAt(at.offset), path: formatPath(["texts", ...path]), message };
+    });
+    return problems.length ? { ok: false, errors: problems } : { ok: true, file: parsed.data };
+  }
 
   const errors = parsed.error.issues.flatMap((issue) => toErrors(issue, doc, lineAt));
   // Stable sort: issues on one line keep zod's order.
@@ -71,7 +80,8 @@ function toErrors(issue: z.core.$ZodIssue, doc: Document, lineAt: (offset: numbe
   const missing = at.depth < path.length;
   const field = path[path.length - 1];
   const message =
-    missing && issue.code === "invalid_type" && path.length === at.depth + 1 && typeof field === "string"
+    // A text that may be translated is a union: missing, it fails as one.
+    missing && (issue.code === "invalid_type" || issue.code === "invalid_union") && path.length === at.depth + 1 && typeof field === "string"
       ? `missing required field "${field}"`
       : issue.message;
   return [{ line: at.offset === null ? null : lineAt(at.offset), path: formatPath(path), message }];

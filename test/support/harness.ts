@@ -6,6 +6,7 @@ import { createCore } from "../../src/domain/core.ts";
 import { importRoster } from "../../src/domain/roster.ts";
 import { silentLogger } from "../../src/log.ts";
 import { toPlainText, type Message } from "../../src/messages.ts";
+import type { Program } from "../../src/program/program.ts";
 import { resetDb } from "./db.ts";
 import { rosterCsv, testProgram } from "./program.ts";
 
@@ -38,10 +39,10 @@ export function recordingTransport(sent: Sent[], edits: Sent[] = []): Transport 
 }
 
 /** The core on a fresh database with the test roster loaded, a movable clock and a recording transport. */
-export async function harness(options: { start?: string } = {}) {
+export async function harness(options: { start?: string; program?: Program } = {}) {
   const db = await resetDb();
   const store = createStore(db.db);
-  const program = testProgram();
+  const program = options.program ?? testProgram();
   let clock = new Date(options.start ?? "2026-06-16T17:00:00Z");
   const now = () => clock;
   const dispatcher = createDispatcher({ store, now, log: silentLogger });
