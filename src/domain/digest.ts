@@ -177,7 +177,13 @@ function sections(program: Program, d: Digest, v: Voice): { top: Block[]; sectio
     list.push({
       header: v.say("digest.undelivered.header", { count: d.undelivered.length }),
       empty: "",
-      lists: [d.undelivered.map((u) => v.say("digest.undelivered.line", { recipient: u.recipient, kind: u.key.split(":")[0] ?? "", error: u.error ?? v.say("digest.undelivered.unknown_error") }))],
+      lists: [
+        d.undelivered.map((u) => {
+          // The outbox key's first part says what the message was; ICU choices take no hyphens.
+          const kind = v.say("digest.undelivered.kind", { kind: (u.key.split(":")[0] ?? "").replace(/-/g, "_") });
+          return v.say("digest.undelivered.line", { recipient: u.recipient, kind, error: u.error ?? v.say("digest.undelivered.unknown_error") });
+        }),
+      ],
     });
   }
   return { top, sections: list };

@@ -3,10 +3,17 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Steps } from "../../app/boot.ts";
 import { outbox } from "../../db/schema.ts";
 import { ACTION_IDS, formatProgress, type Block, type Message } from "../../src/messages.ts";
-import type { Person } from "../../src/store.ts";
 import { commandHelp, type Command } from "../../src/commands/grammar.ts";
 import { replyFor } from "../../src/domain/replies.ts";
 import type { SeenButton, SeenMessage } from "../support/shows.ts";
+import { digestMessage, fullDigestMessages, type Digest } from "../../src/domain/digest.ts";
+import { homeView } from "../../src/domain/home.ts";
+import { playlistProgress } from "../../src/domain/progress.ts";
+import * as views from "../../src/domain/views.ts";
+import type { Voice } from "../../src/i18n.ts";
+import { isHours } from "../../src/program/program.ts";
+import { nudgeMessage, reminderMessage } from "../../src/schedule/messages.ts";
+import type { Decision, Person, Submission } from "../../src/store.ts";
 
 // The one shape every platform adapter keeps, checked the same way for each
 // (test/contract/<platform>.test.ts): a driver drives the adapter as its
@@ -87,6 +94,78 @@ const shows: { [K in Kind]: (seen: Seen, block: Of<K>) => void } = {
 
 const kinds = Object.keys(samples) as Kind[];
 
+/**
+ * Words of Steps' own English that a Spanish message must not contain once the
+ * program's own names (as the file writes them) and people's names are taken out.
+ */
+const ENGLISH = /\b(?:the|and|your|you|with|for|of|is|has|approve|approved|request|changes|reminder|submission|waiting|type|week|badge|badges|task|tasks|note|evidence|reason|intern|interns|playlist|hours|when|where|earned|congratulations|withdrew|digest|pending|done|progress|starts|today|tomorrow|minutes|none|nothing)\b/gi;
+
+function englishIn(text: string, names: string[]): string[] {
+  let rest = text;
+  for (const name of names) rest = rest.split(name).join(" ");
+  // Commands typed as they are (`approve 42`) work in every language; their Spanish words are what a Spanish message shows.
+  return [...new Set(rest.match(ENGLISH) ?? [])];
+}
+
+/** Every name the program file and the roster write, longest first so a name inside another is taken out after it. */
+function programNames(file: Steps["program"]["file"], people: Person[]): string[] {
+  const all = [
+    file.program.name,
+    file.program.organization,
+    ...file.departments.map((d) => d.name),
+    ...file.playlists.flatMap((p) => [p.title, p.slug, p.badge.name, ...p.tasks.flatMap((t) => [t.title, t.slug])]),
+    ...file.events.weekly.map((e) => e.title),
+    ...file.events.dated.map((e) => e.title),
+    ...people.flatMap((p) => [p.name, p.email]),
+  ];
+  return [...new Set(all)].sort((a, b) => b.length - a.length);
+}
+
+/** One of every message the core sends a person, built as the core builds it, in one voice. */
+function everyKind(rig: ContractRig, v: Voice): [string, Message][] {
+  const { program } = rig.steps;
+  const playlist = program.file.playlists[0]!;
+  const task = playlist.tasks[0]!;
+  // A program without an hours task shows the hours request with its first task.
+  const hoursTask = program.file.playlists.flatMap((p) => p.tasks).find(isHours) ?? task;
+  const at = new Date("2026-06-22T17:00:00Z");
+  const submission: Submission = { id: 41, personId: rig.intern.id, playlist: playlist.slug, task: task.slug, units: 1, isOnce: true, note: "Notes", link: "https://example.org/notes", status: "pending", createdAt: at };
+  const hours: Submission = { ...submission, id: 42, task: hoursTask.slug, units: 90 };
+  const approved: Decision = { submissionId: 41, decision: "approved", deciderId: rig.mentor.id, reason: null, decidedAt: at };
+  const sentBack: Decision = { ...approved, decision: "changes_requested", reason: "Add a photo" };
+  const progress = playlistProgress(playlist, [submission]);
+  const digest: Digest = {
+    at,
+    departments: program.file.departments.slice(0, 2).map((d, i) => ({ slug: d.slug, name: d.name, interns: i + 1, percent: 30, badges: i })),
+    staleApprovals: [{ submission, intern: rig.intern, mentor: rig.mentor, days: 4 }, { submission: hours, intern: rig.intern, mentor: null, days: 1 }],
+    inactive: [{ intern: rig.intern, days: null }, { intern: rig.intern, days: 6 }],
+    behind: [{ intern: rig.intern, percent: 10, expected: 40 }],
+    badges: [{ name: rig.intern.name, department: null, badge: playlist.badge.name, playlist: playlist.slug, at }],
+    undelivered: [{ key: "reminder:x", recipient: "#coordinators", error: null }],
+  };
+  const long: Digest = { ...digest, inactive: Array.from({ length: 40 }, (_, i) => ({ intern: rig.intern, days: i + 5 })) };
+  const event = { slug: "council", title: program.file.events.dated[0]?.title ?? "", place: "City Hall", reminders: [], audience: "everyone" as const, starts: () => [] };
+  return [
+    ["approval request", views.approvalRequest(rig.intern, task, playlist, submission, v)],
+    ["hours approval request", views.approvalRequest(rig.intern, hoursTask, playlist, hours, v)],
+    ["approved request", views.decidedRequest(rig.intern, task, playlist, submission, approved, rig.mentor, v)],
+    ["sent-back request", views.decidedRequest(rig.intern, task, playlist, submission, sentBack, rig.mentor, v)],
+    ["withdrawn request", views.withdrawnRequest(rig.intern, task, playlist, submission, at, v)],
+    ["approved outcome", views.outcomeForIntern(task, submission, approved, rig.mentor, v)],
+    ["sent-back outcome", views.outcomeForIntern(task, submission, sentBack, rig.mentor, v)],
+    ["badge announcement", views.awardAnnouncement(rig.intern, playlist, "https://steps.test/badges/abc", v)],
+    ["badge for the intern", views.awardForIntern(playlist, "https://steps.test/badges/abc", "https://www.linkedin.com/profile/add", v)],
+    ["progress", views.message(v.say("home.progress", { name: rig.intern.name }), ...views.progressBlocks(progress, v))],
+    ["digest", digestMessage(program, digest, v)],
+    ["cut digest", digestMessage(program, long, v)],
+    ...fullDigestMessages(program, long, v).map((m, i): [string, Message] => [`full digest part ${i + 1}`, m]),
+    ["reminder tomorrow", reminderMessage(event, new Date("2026-06-18T01:00:00Z"), new Date("2026-06-17T00:00:00Z"), v)],
+    ["reminder in an hour", reminderMessage(event, new Date("2026-06-18T01:00:00Z"), new Date("2026-06-18T00:00:00Z"), v)],
+    ["reminder next week", reminderMessage({ ...event, title: "" }, new Date("2026-06-25T01:00:00Z"), new Date("2026-06-18T00:00:00Z"), v)],
+    ["nudge", nudgeMessage([{ submission, intern: rig.intern, days: 3 }, { submission: hours, intern: undefined, days: 2 }], v)],
+  ];
+}
+
 /** Text that means something on some platform: HTML, an entity, Markdown emphasis, a Slack mention and @channel. */
 export const HOSTILE_NOTE = "<b>&amp; *bold* <@U123> <!channel>";
 
@@ -151,6 +230,24 @@ export function adapterContract(driver: ContractDriver): void {
           expect(seen.overLimits, `${language}: ${reply.text}`).toEqual([]);
           // Each platform spells the commands Steps names; the markup never shows.
           expect(seen.text, `${language}: ${reply.text}`).not.toMatch(/<\/?cmd>/);
+        }
+      }
+    });
+
+    it("renders every message the core sends, in every language, within the platform's limits; Spanish with no English of Steps' own", async () => {
+      const { core, program } = rig.steps;
+      const names = programNames(program.file, [rig.intern, rig.mentor]);
+      for (const language of core.languages) {
+        const homes: [string, Message][] = [
+          ["intern's home", await homeView(core, { ...rig.intern, language })],
+          ["mentor's home", await homeView(core, { ...rig.mentor, language })],
+        ];
+        for (const [kind, message] of [...everyKind(rig, core.voiceIn(language)), ...homes]) {
+          const { seen } = await deliver(message);
+          expect(seen.overLimits, `${language} ${kind}`).toEqual([]);
+          if (language !== "es") continue;
+          const shown = [seen.text, ...seen.fields.map((f) => f.label), ...seen.buttons.map((b) => b.label), ...seen.links.map((l) => l.label)].join("\n");
+          expect(englishIn(shown, names), `${kind}: ${shown}`).toEqual([]);
         }
       }
     });
