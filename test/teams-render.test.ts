@@ -15,7 +15,7 @@ const approval: Message = {
       type: "buttons",
       buttons: [
         { type: "button", action: "approve", label: "Approve", value: "7", style: "primary" },
-        { type: "button", action: "request_changes", label: "Request changes", value: "7" },
+        { type: "button", action: "request_changes", label: "Request changes", value: "7", reason: { label: "Motivo, si pides cambios", placeholder: "¿Qué debe corregir?", missing: "Di qué hay que cambiar." } },
       ],
     },
     { type: "context", text: "Type `approve 7`" },
@@ -41,7 +41,8 @@ describe("Adaptive Card rendering", () => {
     expect(card.body[3]).toEqual({ type: "ActionSet", separator: true, actions: [{ type: "Action.OpenUrl", title: "Badge", url: "https://steps.test/badges/abc" }] });
     // Not a web link: shown, never clickable.
     expect(card.body[4]).toMatchObject({ type: "TextBlock", text: "Odd: javascript:alert(1)" });
-    expect(card.body[5]).toMatchObject({ type: "Input.Text", id: "reason", maxLength: 500, isRequired: true });
+    // The reason box speaks the core's words, in the reader's language.
+    expect(card.body[5]).toMatchObject({ type: "Input.Text", id: "reason", maxLength: 500, isRequired: true, label: "Motivo, si pides cambios", placeholder: "¿Qué debe corregir?", errorMessage: "Di qué hay que cambiar." });
     expect(card.body[6]).toEqual({
       type: "ActionSet",
       actions: [
