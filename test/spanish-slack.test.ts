@@ -32,4 +32,23 @@ describe("Slack in Spanish", () => {
     expect(textOf(english!.body)).toContain("Done: Steps now writes to you in English.");
     expect((await s.steps.store.personByEmail("ana@example.org"))!.language).toBe("en");
   });
+
+  it("a mentor who chose Spanish gets the request, its buttons and the Request changes modal in Spanish", async () => {
+    s.fake.clear();
+    await s.send.command(users.max, "idioma es");
+    await s.waitFor("response_url");
+    s.fake.clear();
+    await s.send.command(users.ana, "done fleet-tour");
+    const [request] = await s.waitFor("chat.postMessage");
+    expect(textOf(request!.body)).toContain("Ana Intern terminó Fleet tour. Apruébalo o devuélvelo diciendo qué cambiar.");
+    const actions = (request!.body.blocks as { type: string; elements?: { text: { text: string }; value: string }[] }[]).find((b) => b.type === "actions")!;
+    expect(actions.elements!.map((e) => e.text.text)).toEqual(["Aprobar", "Pedir cambios"]);
+
+    await s.send.click(users.max, "request_changes", actions.elements![1]!.value);
+    const [open] = await s.waitFor("views.open");
+    const view = open!.body.view as { private_metadata: string; title: { text: string }; submit: { text: string }; close: { text: string }; blocks: { label: { text: string } }[] };
+    expect([view.title.text, view.submit.text, view.close.text, view.blocks[0]!.label.text]).toEqual(["Pedir cambios", "Devolver", "Cancelar", "¿Qué debe cambiar el pasante?"]);
+    const empty = await s.send.submitChanges(users.max, view.private_metadata, " ");
+    expect(await empty.json()).toEqual({ response_action: "errors", errors: { reason: "Di qué hay que cambiar." } });
+  });
 });

@@ -2,8 +2,9 @@ import type { AckFn, App, Receiver, ReceiverEvent, webApi } from "@slack/bolt";
 import { z } from "zod";
 import type { Inbox } from "../../src/inbox.ts";
 import type { Logger } from "../../src/log.ts";
+import type { Voice } from "../../src/i18n.ts";
 import type { ActionId } from "../../src/messages.ts";
-import { decodeSlackText, LIMITS } from "./render.ts";
+import { decodeSlackText, escapeWithin, LIMITS } from "./render.ts";
 import type { SlackJob } from "./work.ts";
 
 export const COMMAND = "/steps";
@@ -20,6 +21,12 @@ export interface ReceiveDeps {
   client: webApi.WebClient;
   inbox: Inbox;
   log: Logger;
+  /**
+   * The words of the person behind a Slack user id, for the modal Steps opens
+   * and answers within Slack's 3 seconds: it must answer at once (the program's
+   * language for someone not yet known, or when the lookup is slow).
+   */
+  voiceOf(userId: string): Promise<Voice>;
 }
 
 // No length cap here: the grammar answers an over-long command itself.
@@ -78,7 +85,7 @@ export function intakeReceiver(receiver: Receiver, deps: Omit<ReceiveDeps, "clie
  * Only opening the modal happens here, since its trigger_id expires in 3 s.
  */
 export function createIntake(deps: ReceiveDeps): (event: ReceiverEvent) => Promise<void> {
-  const { client, inbox, log } = deps;
+  const { client, inbox, log, voiceOf } = deps;
 
   async function recordThenAck(key: string, job: SlackJob, ack: AckFn<unknown>): Promise<void> {
     try {
@@ -113,9 +120,10 @@ export function createIntake(deps: ReceiveDeps): (event: ReceiverEvent) => Promi
     const action = action_id.replace(/#\d+$/, "") as ActionId;
     if (action === "request_changes") {
       await ack();
-      // Before any database work; the core checks the clicker on submit.
+      // Only the clicker's language is looked up first, within a bound (the trigger id lasts 3 s); the core checks the clicker on submit.
+      const v = await voiceOf(click.user.id);
       await client.views
-        .open({ trigger_id: click.trigger_id, view: changesModal({ value, responseUrl: click.response_url }) as never })
+        .open({ trigger_id: click.trigger_id, view: changesModal({ value, responseUrl: click.response_url }, v) as never })
         .catch((error: unknown) => log.error("slack modal failed to open", { error: String(error) }));
       return;
     }
@@ -128,7 +136,9 @@ export function createIntake(deps: ReceiveDeps): (event: ReceiverEvent) => Promi
     const parsed = submissionSchema.safeParse(body);
     const reason = parsed.success ? decodeSlackText(parsed.data.view.state.values.reason.reason.value ?? "").trim() : undefined;
     if (!parsed.success || !reason) {
-      await ack({ response_action: "errors", errors: { reason: "Say what should change." } });
+      const userId = (body as { user?: { id?: unknown } }).user?.id;
+      const v = await voiceOf(typeof userId === "string" ? userId : "");
+      await ack({ response_action: "errors", errors: { reason: v.say("modal.missing") } });
       return;
     }
     const { user, view } = parsed.data;
@@ -156,19 +166,21 @@ export function createIntake(deps: ReceiveDeps): (event: ReceiverEvent) => Promi
   };
 }
 
-function changesModal(meta: z.infer<typeof metadataSchema>) {
+/** Slack caps a modal's title, submit and close at 24 characters, an input's label at 2000 (docs.slack.dev/reference/views/modal-views). */
+function changesModal(meta: z.infer<typeof metadataSchema>, v: Voice) {
+  const short = (text: string) => escapeWithin(text, 24);
   return {
     type: "modal",
     callback_id: CHANGES_MODAL,
     private_metadata: JSON.stringify(meta),
-    title: { type: "plain_text", text: "Request changes" },
-    submit: { type: "plain_text", text: "Send back" },
-    close: { type: "plain_text", text: "Cancel" },
+    title: { type: "plain_text", text: short(v.say("button.request_changes")) },
+    submit: { type: "plain_text", text: short(v.say("modal.submit")) },
+    close: { type: "plain_text", text: short(v.say("modal.cancel")) },
     blocks: [
       {
         type: "input",
         block_id: "reason",
-        label: { type: "plain_text", text: "What should the intern change?" },
+        label: { type: "plain_text", text: escapeWithin(v.say("modal.label"), 2000) },
         element: { type: "plain_text_input", action_id: "reason", multiline: true, max_length: 2000 },
       },
     ],

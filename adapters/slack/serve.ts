@@ -1,4 +1,6 @@
 import { App, LogLevel, SocketModeReceiver, webApi, type Logger as BoltLogger, type Receiver } from "@slack/bolt";
+import { setTimeout as delay } from "node:timers/promises";
+import type { Voice } from "../../src/i18n.ts";
 import { silentLogger, type Logger } from "../../src/log.ts";
 import type { AdapterContext, RunningAdapter } from "../platform.ts";
 import { connectSlack, type Check } from "./connect.ts";
@@ -62,7 +64,7 @@ export async function startSlack(ctx: AdapterContext, backoff: Backoff): Promise
     convoStore: false,
     // Bolt checks the token (auth.test) in init(), which connect.ts calls and retries, not in the constructor where a failure went unhandled.
     deferInitialization: true,
-    receiver: intakeReceiver(receiver, { inbox: ctx.inbox, log: ctx.log }),
+    receiver: intakeReceiver(receiver, { inbox: ctx.inbox, log: ctx.log, voiceOf: (userId) => slackVoice(ctx, userId) }),
   });
   app.error(async (error) => ctx.log.error("slack listener failed", { error: error.message }));
   const work = slackWork({ client: app.client, core: ctx.core, store: ctx.store, log: ctx.log });
@@ -87,4 +89,17 @@ export async function startSlack(ctx: AdapterContext, backoff: Backoff): Promise
       if (socket && connection.ready()) await app.stop();
     },
   };
+}
+
+/** How long the modal waits for the clicker's language before using the program's: the click's trigger id lasts 3 s. */
+const MODAL_LANGUAGE_MS = 1_000;
+
+/** The words of a Slack user: their language once known here, else the program's, never later than MODAL_LANGUAGE_MS. */
+async function slackVoice(ctx: AdapterContext, userId: string): Promise<Voice> {
+  const fallback = ctx.core.programVoice();
+  const known = ctx.store.personByIdentity("slack", userId).then((k) => (k ? ctx.core.voiceOf(k.person) : fallback));
+  return Promise.race([known, delay(MODAL_LANGUAGE_MS, fallback, { ref: false })]).catch((error: unknown) => {
+    ctx.log.warn("slack: the clicker's language could not be read; the program's is used", { error: String(error) });
+    return fallback;
+  });
 }
