@@ -51,13 +51,14 @@ export interface Profile {
  * language until the roster or the person chooses one.
  */
 export async function resolvePerson(
-  store: Store,
+  core: Pick<Core, "store" | "strangerVoice">,
   platform: string,
   platformUserId: string,
   lookup: () => Promise<Profile>,
   address?: unknown,
   locale?: string,
 ): Promise<Account> {
+  const { store } = core;
   const known = await store.personByIdentity(platform, platformUserId);
   if (known) {
     const account = { person: await learnLanguage(store, known.person, locale), address: known.address };
@@ -69,7 +70,7 @@ export async function resolvePerson(
   const found = profile.email ? await store.personByEmail(profile.email) : undefined;
   const person = found && (await learnLanguage(store, found, locale ?? profile.locale));
   if (!person) {
-    throw new StepsError("not_on_roster", "You are not on this program's roster yet. Ask your coordinator to add you, then try again.");
+    throw new StepsError("not_on_roster", core.strangerVoice(locale ?? profile.locale).say("identity.not_on_roster"));
   }
   await store.saveIdentity({ platform, platformUserId, personId: person.id, address: address ?? null });
   return { person, address: address ?? null };

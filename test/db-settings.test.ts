@@ -38,7 +38,7 @@ async function workDay(handle: DbHandle): Promise<void> {
   const core = createCore({ program, store, now, baseUrl: "https://steps.test" });
   await importRoster(store, program, rosterCsv);
   const say = async (userId: string, email: string, text: string) => {
-    const { person } = await resolvePerson(store, "test", userId, async () => ({ email }));
+    const { person } = await resolvePerson(core, "test", userId, async () => ({ email }));
     return toPlainText(await answer(core, person, text, log));
   };
   const interns = ["ana@example.org", "ben@example.org", "cal@example.org"];

@@ -46,12 +46,23 @@ describe("a person's language", () => {
     expect(bad.ok ? [] : bad.errors.map((e) => e.message)).toEqual(['language "spanish" must be a language code such as en or es.']);
   });
 
+  it("someone not on the roster is told so in their platform's language, else the program's", async () => {
+    const h = await harness();
+    await expect(resolvePerson(h.core, "test", "U-NEW", async () => ({ email: "new@example.org", locale: "es-MX" }))).rejects.toThrow(
+      "Todavía no estás en la lista de este programa. Pide a tu coordinador que te añada y vuelve a intentarlo.",
+    );
+    await expect(resolvePerson(h.core, "test", "U-NEW2", async () => ({ email: "new2@example.org", locale: "fr-FR" }))).rejects.toThrow(
+      "You are not on this program's roster yet. Ask your coordinator to add you, then try again.",
+    );
+    await h.close();
+  });
+
   it("else the platform's locale, which never overrides a choice; else the program's language", async () => {
     const h = await harness();
-    await resolvePerson(h.store, "test", "U-ANA", async () => ({ email: "ana@example.org", locale: "es-MX" }));
+    await resolvePerson(h.core, "test", "U-ANA", async () => ({ email: "ana@example.org", locale: "es-MX" }));
     expect((await h.person("ana@example.org")).language).toBe("es");
     await h.say("ben@example.org", "language en");
-    await resolvePerson(h.store, "test", "U-BEN", async () => ({ email: "ben@example.org" }), undefined, "es-ES");
+    await resolvePerson(h.core, "test", "U-BEN", async () => ({ email: "ben@example.org" }), undefined, "es-ES");
     expect((await h.person("ben@example.org")).language).toBe("en");
 
     const db = await resetDb();

@@ -1,6 +1,7 @@
 import type { webApi } from "@slack/bolt";
 import { z } from "zod";
 import { resolvePerson, type Profile } from "../../src/chat.ts";
+import type { Core } from "../../src/domain/core.ts";
 import type { Account, Identity, Store } from "../../src/store.ts";
 
 /** What Steps remembers about a Slack account: its DM channel with the bot, and whether its Home tab was opened. */
@@ -33,8 +34,8 @@ export async function profileOf(client: webApi.WebClient, userId: string): Promi
 }
 
 /** The roster person behind a Slack user id, with the account's address: remembered, or matched by email once and remembered. */
-export function slackAccount(store: Store, client: webApi.WebClient, userId: string): Promise<Account> {
-  return resolvePerson(store, "slack", userId, () => profileOf(client, userId));
+export function slackAccount(core: Pick<Core, "store" | "strangerVoice">, client: webApi.WebClient, userId: string): Promise<Account> {
+  return resolvePerson(core, "slack", userId, () => profileOf(client, userId));
 }
 
 /** Merges what was learnt into the stored address; writes only when something changed. */

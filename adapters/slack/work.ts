@@ -72,7 +72,7 @@ export function slackWork(deps: WorkDeps): SlackWork {
   async function home(userId: string, channel: string | undefined): Promise<void> {
     let account: Account;
     try {
-      account = await slackAccount(store, client, userId);
+      account = await slackAccount(core, client, userId);
     } catch (error) {
       if (!isStepsError(error)) throw error;
       const text = refusal(error).text;
@@ -102,7 +102,7 @@ export function slackWork(deps: WorkDeps): SlackWork {
     let account: Account | undefined;
     let reply: Message;
     try {
-      account = await slackAccount(store, client, job.userId);
+      account = await slackAccount(core, client, job.userId);
       reply = await request.once(change(job, account.person));
     } catch (error) {
       // Not on the roster: said so. Anything else (Slack or the database down) is tried again later.

@@ -1,6 +1,7 @@
 import { TeamsInfo, TurnContext, type Activity, type ConversationReference } from "botbuilder";
 import { resolvePerson } from "../../src/chat.ts";
-import type { Person, Store } from "../../src/store.ts";
+import type { Core } from "../../src/domain/core.ts";
+import type { Person } from "../../src/store.ts";
 
 export const PLATFORM = "teams";
 
@@ -16,14 +17,14 @@ export interface TeamsAddress {
  * The roster person behind the sender. Activities carry only Teams ids, so the
  * first time we ask Teams for the member's email (or UPN) and match the roster.
  */
-export async function personFor(context: TurnContext, store: Store): Promise<Person> {
+export async function personFor(context: TurnContext, core: Pick<Core, "store" | "strangerVoice">): Promise<Person> {
   const { activity } = context;
   const personal = activity.conversation?.conversationType === "personal";
   // Only a 1:1 chat is a way to reach the person; a channel message must not replace it.
   const address: TeamsAddress | undefined = personal
     ? { reference: conversationOf(activity), serviceUrl: activity.serviceUrl, tenantId: tenantOf(context) }
     : undefined;
-  return (await resolvePerson(store, PLATFORM, activity.from.id, async () => ({ email: await memberEmail(context) }), address, activity.locale)).person;
+  return (await resolvePerson(core, PLATFORM, activity.from.id, async () => ({ email: await memberEmail(context) }), address, activity.locale)).person;
 }
 
 /**

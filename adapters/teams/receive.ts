@@ -59,7 +59,7 @@ export function createTurnHandler({ core, store, inbox, log }: ReceiveDeps) {
     // Until the clicker is known, the program's language.
     let v = core.programVoice();
     try {
-      const person = await personFor(context, store);
+      const person = await personFor(context, core);
       v = core.voiceOf(person);
       const parsed = cardAction.safeParse(context.activity.value);
       if (!parsed.success) throw new StepsError("unknown_submission", v.say("act.out_of_date"));

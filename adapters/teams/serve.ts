@@ -57,7 +57,7 @@ export async function startTeams({ env, core, store, inbox, routes, log }: Adapt
   const channels = core.program.file.program.channels;
   const transport = teamsTransport({ adapter, appId, store, channels: { announcements: channels.announcements.teams, coordinators: channels.coordinators.teams } });
   const onTurn = createTurnHandler({ core, store, inbox, log });
-  inbox.register(HANDLER, teamsWork({ adapter, appId, store, log, transport }));
+  inbox.register(HANDLER, teamsWork({ adapter, appId, core, store, log, transport }));
   const refuse = (res: ServerResponse, status: number, text: string) => void res.writeHead(status, { "content-type": "text/plain; charset=utf-8" }).end(text);
 
   routes.add("POST", "/api/messages", async (req, res) => {

@@ -2,6 +2,7 @@ import { ActivityTypes, CloudAdapter, TurnContext, type Activity } from "botbuil
 import { z } from "zod";
 import { answer, refusal } from "../../src/chat.ts";
 import { isStepsError } from "../../src/errors.ts";
+import type { Core } from "../../src/domain/core.ts";
 import type { InboxHandler, InboxJob } from "../../src/inbox.ts";
 import type { Logger } from "../../src/log.ts";
 import type { Transport } from "../../src/delivery/transport.ts";
@@ -34,6 +35,8 @@ const recordedActivity = z.looseObject({
 export interface WorkDeps {
   adapter: ReplayingAdapter;
   appId: string;
+  /** Who people are and the words they read. */
+  core: Core;
   store: Store;
   log: Logger;
   /** Answers to a command typed in a channel go to the person's 1:1 chat through it. */
@@ -41,14 +44,14 @@ export interface WorkDeps {
 }
 
 /** Works off a recorded message or install: the reply goes to the conversation it came from. */
-export function teamsWork({ adapter, appId, store, log, transport }: WorkDeps): InboxHandler {
+export function teamsWork({ adapter, appId, core, store, log, transport }: WorkDeps): InboxHandler {
   async function onMessage(context: TurnContext, request: InboxJob): Promise<void> {
     // The grammar itself drops a leading `steps`; only the @mention is Teams' business.
     const text = TurnContext.removeRecipientMention(context.activity) ?? context.activity.text ?? "";
     let person: Person;
     let reply: Message;
     try {
-      person = await personFor(context, store);
+      person = await personFor(context, core);
       reply = await request.once((core) => answer(core, person, text, log));
     } catch (error) {
       // Not on the roster: said so. Anything else (Teams or the database down) is tried again later.
@@ -70,7 +73,7 @@ export function teamsWork({ adapter, appId, store, log, transport }: WorkDeps): 
       await transport.sendToPerson(person, identity && { ...identity, address }, reply);
     } catch (error) {
       log.warn("Teams: could not answer in the person's chat", { error: error instanceof Error ? error.message : String(error) });
-      const text = "I could not answer you in a private chat. Open Steps from Apps in Teams, then type your command there.";
+      const text = core.voiceOf(person).say("teams.no_private_chat");
       await context.sendActivity(cardActivity({ text, blocks: [{ type: "text", text }] }));
     }
   }
@@ -84,15 +87,16 @@ export function teamsWork({ adapter, appId, store, log, transport }: WorkDeps): 
       const channelId = reference.conversation!.id.split(";")[0]!;
       await store.setSetting(TEAM_CHANNEL_SETTING, { ...reference, conversation: { ...reference.conversation, id: channelId } });
       log.info("Teams channel remembered for announcements", { channel: channelId });
-      const text = "Steps is here. Badge announcements for the program will be posted in this team.";
+      // A team's channel is everyone's: the program's language.
+      const text = core.programVoice().say("teams.installed");
       await context.sendActivity(cardActivity({ text, blocks: [{ type: "text", text }] }));
       return;
     }
     if (activity.conversation.conversationType !== "personal") return;
     let reply: Message;
     try {
-      const person = await personFor(context, store);
-      const text = `Hi ${person.name}, Steps is ready. Type <cmd>help</cmd> to see what you can do.`;
+      const person = await personFor(context, core);
+      const text = core.voiceOf(person).say("teams.welcome", { name: person.name });
       reply = { text, blocks: [{ type: "text", text }] };
     } catch (error) {
       if (!isStepsError(error)) throw error;

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { addToProfileUrl } from "../badges/linkedin.ts";
 import { StepsError } from "../errors.ts";
-import { defaultWords, languageFor, voice, wordsOf, type Values, type Voice, type Words } from "../i18n.ts";
+import { defaultWords, languageFor, languageOfLocale, voice, type Values, type Voice, type Words } from "../i18n.ts";
 import type { Message } from "../messages.ts";
 import { isHours, requiredUnits, type Program } from "../program/program.ts";
 import type { Playlist, Task } from "../program/schema.ts";
@@ -54,6 +54,11 @@ export function createCore(options: CoreOptions) {
 
   function voiceOf(person: Person): Voice {
     return voiceIn(languageOf(person));
+  }
+
+  /** Words for someone not on the roster: the language their platform reports, if Steps speaks it, else the program's. */
+  function strangerVoice(locale?: string): Voice {
+    return voiceIn(languageFor(languageOfLocale(locale) ?? null, words.languages, program.file.program.language));
   }
 
   /** The program's own voice, for what no one person reads (the announcements channel). */
@@ -312,7 +317,7 @@ export function createCore(options: CoreOptions) {
     return subs.map((s) => ({ submission: s, intern: interns.get(s.personId)!, ...program.task(s.task) }));
   }
 
-  return { program, store, now, options, t, languages: words.languages, languageOf, voiceOf, voiceIn, programVoice, done, logHours, decide, withdraw, decidedRequest, progressOf, pendingFor, badgeUrl, requireRole, queued };
+  return { program, store, now, options, t, languages: words.languages, languageOf, voiceOf, voiceIn, programVoice, strangerVoice, done, logHours, decide, withdraw, decidedRequest, progressOf, pendingFor, badgeUrl, requireRole, queued };
 }
 
 export type CoreApi = ReturnType<typeof createCore>;

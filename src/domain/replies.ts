@@ -5,7 +5,6 @@ import type { Action, Block, Message } from "../messages.ts";
 import { isHours, type Program } from "../program/program.ts";
 import type { Task } from "../program/schema.ts";
 import type { Person } from "../store.ts";
-import { formatDay } from "../time.ts";
 import type { CoreApi } from "./core.ts";
 import { buildDigest, digestMessage, fullDigestMessages } from "./digest.ts";
 import { displayUnits } from "./progress.ts";
@@ -14,7 +13,6 @@ import * as views from "./views.ts";
 /** Turns one command into core calls and the reply the person sees. */
 export async function replyFor(core: CoreApi, person: Person, command: Command): Promise<Message> {
   const { program, store } = core;
-  const tz = program.timeZone;
   const v = core.voiceOf(person);
   const lang = v.language;
   const say = v.say;
