@@ -82,10 +82,19 @@ export function checkTexts(texts: Catalogs, catalogs: Catalogs): { path: string[
         problems.push({ path: [language, key], message: `no text "${key}" in the catalogs; copy the key from locales/${SOURCE_LANGUAGE}.json` });
         continue;
       }
+      let ast: unknown[];
       try {
-        new IntlMessageFormat(text, language, undefined, { ignoreTag: true });
+        ast = new IntlMessageFormat(text, language, undefined, { ignoreTag: true }).getAst();
       } catch (error) {
         problems.push({ path: [language, key], message: `not a valid ICU message (${error instanceof Error ? error.message : String(error)}); keep the {names} and braces of locales/${language}.json` });
+        continue;
+      }
+      // Steps passes only the values the catalog's message names: any other would fail when the text is written.
+      const known = new Set(valuesOf(new IntlMessageFormat(catalogs[SOURCE_LANGUAGE]![key]!, SOURCE_LANGUAGE, undefined, { ignoreTag: true }).getAst()));
+      const unknown = [...new Set(valuesOf(ast))].filter((name) => !known.has(name));
+      if (unknown.length) {
+        const offered = [...known].map((n) => `{${n}}`).join(", ") || "none";
+        problems.push({ path: [language, key], message: `Steps gives this text no ${unknown.map((n) => `{${n}}`).join(", ")}; it may use ${offered}` });
       }
     }
   }
@@ -100,6 +109,20 @@ export interface Words {
 
 export function wordsOf(catalogs: Catalogs, texts: Catalogs = {}): Words {
   return { t: translator(catalogs, texts), languages: languagesOf(catalogs) };
+}
+
+/**
+ * The values an ICU message reads, wherever they are (inside plural, select
+ * and tags too). Elements are read by shape: a literal (type 0) and `#` carry
+ * no value name; a plural or select has options; a tag has children.
+ */
+function valuesOf(elements: unknown[]): string[] {
+  return elements.flatMap((element): string[] => {
+    const e = element as { type: number; value?: unknown; options?: Record<string, { value: unknown[] }>; children?: unknown[] };
+    if (e.options) return [String(e.value), ...Object.values(e.options).flatMap((o) => valuesOf(o.value))];
+    if (e.children) return valuesOf(e.children);
+    return e.type !== 0 && typeof e.value === "string" ? [e.value] : [];
+  });
 }
 
 /** The catalogs that ship with Steps, with a program's own texts over them. */

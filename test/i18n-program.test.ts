@@ -106,11 +106,15 @@ describe("a program's own texts", () => {
 
   it("are checked when the file is read: a key no catalog has, a broken message, a language Steps does not speak", () => {
     const found = errors((f) => {
-      f.texts = { en: { "done.recordd": "Got it.", "remind.on": "Reminders {on" }, fr: { "remind.on": "Rappels activés." } };
+      f.texts = {
+        en: { "done.recordd": "Got it.", "remind.on": "Reminders {on", "done.recorded": "Got {task} from {intern}." },
+        fr: { "remind.on": "Rappels activés." },
+      };
     });
     expect(found.map((e) => ({ path: e.path, message: e.message.replace(/\(.*\)/, "(…)") }))).toEqual([
       { path: "texts.en.done.recordd", message: 'no text "done.recordd" in the catalogs; copy the key from locales/en.json' },
       { path: "texts.en.remind.on", message: "not a valid ICU message (…); keep the {names} and braces of locales/en.json" },
+      { path: "texts.en.done.recorded", message: "Steps gives this text no {intern}; it may use {task}, {id}, {approvers}, {approver}" },
       { path: "texts.fr", message: 'Steps has no catalog for "fr"; use one of en, es' },
     ]);
     expect(found.every((e) => typeof e.line === "number")).toBe(true);
