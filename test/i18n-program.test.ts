@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { stringify } from "yaml";
+import { errorReply } from "../src/chat.ts";
 import { parseCommand } from "../src/commands/grammar.ts";
+import { silentLogger } from "../src/log.ts";
 import { defaultWords, voice } from "../src/i18n.ts";
 import { plainCommand, spellCommands, toPlainText } from "../src/messages.ts";
 import { parseProgramFile } from "../src/program/load.ts";
@@ -31,6 +33,7 @@ function errors(edit: (file: Record<string, any>) => void) {
 }
 
 const translated = (file: Record<string, any>) => {
+  file.departments[0].name = { en: "Public Works", es: "Obras públicas" };
   file.playlists[0].title = { en: "STEPS", es: "Lo esencial" };
   file.playlists[0].badge.name = { en: "STEPS Civic Explorer", es: "Exploradora cívica de STEPS" };
   file.playlists[1].tasks[0].title = { en: "Safety walk", es: "Recorrido de seguridad" };
@@ -77,6 +80,9 @@ describe("program-file translations", () => {
     const [request] = await h.inbox("max@example.org");
     expect(request).toContain("Ana Intern completed Safety walk. Approve it, or send it back with a reason.");
     expect(await h.say("ben@example.org", "tasks")).toContain("safety-walk: Safety walk");
+    await h.say("cora@example.org", "idioma es");
+    expect(await h.say("cora@example.org", "resumen")).toContain("Obras públicas: avance medio de sus 2 pasantes");
+    expect(await h.say("max@example.org", "digest")).toContain("Public Works: average progress of its 2 interns");
     await h.close();
   });
 
@@ -118,6 +124,16 @@ describe("a program's own texts", () => {
       { path: "texts.fr", message: 'Steps has no catalog for "fr"; use one of en, es' },
     ]);
     expect(found.every((e) => typeof e.line === "number")).toBe(true);
+  });
+});
+
+describe("an unexpected failure", () => {
+  it("is logged and answered vaguely in the reader's language", () => {
+    const logged: string[] = [];
+    const log = { ...silentLogger, error: (message: string) => void logged.push(message) };
+    const reply = errorReply(new Error("database unavailable"), log, voice(t, "es", "America/Los_Angeles"));
+    expect(reply.text).toBe("Steps no pudo hacerlo ahora mismo. No se perdió nada; inténtalo de nuevo en un minuto.");
+    expect(logged).toEqual(["command failed"]);
   });
 });
 

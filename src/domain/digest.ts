@@ -12,7 +12,7 @@ export interface Digest {
   staleApprovals: { submission: Submission; intern: Person; mentor: Person | null; days: number }[];
   inactive: { intern: Person; days: number | null }[];
   behind: { intern: Person; percent: number; expected: number }[];
-  /** `badge`: its name in the program's language; `playlist` names it in a reader's (see Voice.local). */
+  /** `badge`: its name in the program's language; `playlist` names it in a reader's (see Voice.local), as `slug` a department's. */
   badges: { name: string; department: string | null; badge: string; playlist: string; at: Date }[];
   undelivered: { key: string; recipient: string; error: string | null }[];
 }
@@ -134,21 +134,25 @@ interface Section {
 }
 
 function sections(program: Program, d: Digest, v: Voice): { top: Block[]; sections: Section[] } {
+  const departmentName = (x: Digest["departments"][number]) => {
+    const department = program.file.departments.find((d) => d.slug === x.slug);
+    return department ? v.local(department, "name") : x.name;
+  };
+  const badgeName = (b: Digest["badges"][number]) => {
+    const playlist = program.playlist(b.playlist);
+    return playlist ? v.local(playlist.badge, "name") : b.badge;
+  };
   const top: Block[] = [
     { type: "header", text: v.say("digest.header", { program: program.name, day: v.day(d.at) }) },
     ...d.departments.filter((x) => x.interns > 0).map((x): Block => ({
       type: "progress",
-      label: v.say("digest.department", { department: x.name, interns: x.interns }),
+      label: v.say("digest.department", { department: departmentName(x), interns: x.interns }),
       done: x.percent,
       total: 100,
       unit: "percent",
       note: v.say("digest.department_badges", { count: x.badges }),
     })),
   ];
-  const badgeName = (b: Digest["badges"][number]) => {
-    const playlist = program.playlist(b.playlist);
-    return playlist ? v.local(playlist.badge, "name") : b.badge;
-  };
   const list: Section[] = [
     {
       header: v.say("digest.approvals.header", { count: d.staleApprovals.length }),

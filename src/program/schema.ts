@@ -79,7 +79,7 @@ const playlist = z.strictObject({
 
 const department = z.strictObject({
   slug,
-  name: z.string().min(1).max(120),
+  name: localized(120),
   divisions: z.array(z.string().min(1).max(120)).default([]),
 });
 
@@ -218,6 +218,7 @@ function resolveTranslations(file: z.output<typeof fileShape>) {
   const language = file.program.language;
   return {
     ...file,
+    departments: file.departments.map((d) => resolve(d, ["name"], language)),
     playlists: file.playlists.map((p) => ({
       ...resolve(p, ["title", "description"], language),
       badge: resolve(p.badge, ["name", "criteria"], language),
