@@ -267,7 +267,7 @@ describe("email: SMTP faults", () => {
     // As the coordinator reads it.
     const cora = (await s.steps.store.personByEmail("cora@example.org"))!;
     const read = toPlainText(await answer(s.steps.core, cora, "digest full", silentLogger));
-    expect(read).toMatch(/Messages not delivered \(1\)[\s\S]*Max Mentor \(max@example\.org\) · approval: mail server: .*550/);
+    expect(read).toMatch(/Messages not delivered \(1\)[\s\S]*Max Mentor \(max@example\.org\) · approval request: mail server: .*550/);
     expect(toMax()).toEqual([]);
   });
 });
