@@ -152,6 +152,8 @@ export interface Voice {
   weekday(at: Date): string;
   /** A name from the program file in this language: its translation when the file gives one, else as the file writes it. */
   local<K extends string>(item: Translatable<K>, field: K): string;
+  /** "1.5" / "1,5". */
+  number(n: number): string;
   /** "a, b and c" / "a, b y c". */
   list(items: string[], type?: "conjunction" | "disjunction"): string;
 }
@@ -169,6 +171,7 @@ export function voice(t: Translate, language: string, timeZone: string): Voice {
     time: (at) => formatTime(at, timeZone, language),
     weekday: (at) => formatWeekday(at, timeZone, language),
     local: (item, field) => item.translations?.[field]?.[language] ?? item[field],
+    number: (n) => new Intl.NumberFormat(language).format(n),
     list: (items, type = "conjunction") => new Intl.ListFormat(language, { type }).format(items),
   };
 }

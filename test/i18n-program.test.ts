@@ -171,6 +171,10 @@ describe("the grammar's refusals in Spanish", () => {
     await h.say("ana@example.org", "idioma es");
     expect(await h.say("ana@example.org", "registrar")).toBe("Di cuánto tiempo y qué tarea: `registrar <horas> <tarea>`, por ejemplo `registrar 2h field-hours`.");
     expect(await h.say("ben@example.org", "registrar")).toBe("Say how long and which task: `log <hours> <task>`, e.g. `log 2h field-hours`.");
+    // Numbers as each language writes them.
+    expect(await h.say("ana@example.org", "registrar 90m field-hours")).toMatch(/^¡Anotado! 1,5 h en Field hours \(#\d+\)\./);
+    expect(await h.say("ana@example.org", "estado")).toContain("Field hours (field-hours): 0/20 h (0%) · 1,5 h esperando aprobación");
+    expect((await h.inbox("max@example.org")).at(-1)).toContain("Hours: 1.5");
     await h.close();
   });
 });

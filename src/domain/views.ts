@@ -37,7 +37,7 @@ export function submissionFields(intern: Person, task: Task, playlist: Playlist,
     { label: v.say("field.task"), value: v.say("progress.task", { task: v.local(task, "title"), slug: task.slug }) },
     { label: v.say("field.playlist"), value: v.local(playlist, "title") },
   ];
-  if (isHours(task)) fields.push({ label: v.say("field.hours"), value: String(displayUnits(task, s.units)) });
+  if (isHours(task)) fields.push({ label: v.say("field.hours"), value: v.number(displayUnits(task, s.units)) });
   if (s.note) fields.push({ label: v.say("field.note"), value: s.note });
   if (s.link) fields.push({ label: v.say("field.evidence"), value: s.link });
   return { type: "fields", fields };
