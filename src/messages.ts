@@ -26,7 +26,8 @@ export type Block =
   | { type: "header"; text: string }
   | { type: "text"; text: string }
   | { type: "fields"; fields: { label: string; value: string }[] }
-  | { type: "progress"; label: string; done: number; total: number; unit?: "tasks" | "hours" | "percent"; note?: string }
+  /** `amount`: done of total as the reader's language writes it ("7,5/20 h (37%)"); without it, the digits as they are. */
+  | { type: "progress"; label: string; done: number; total: number; unit?: "tasks" | "hours" | "percent"; note?: string; amount?: string }
   | { type: "link"; label: string; url: string }
   | { type: "buttons"; buttons: Button[] }
   | { type: "context"; text: string }
@@ -95,9 +96,10 @@ export function toPlainText(message: Message): string {
 
 export function formatProgress(p: Extract<Block, { type: "progress" }>): string {
   const amount =
-    p.unit === "percent"
+    p.amount ??
+    (p.unit === "percent"
       ? `${percent(p.done, p.total)}%`
-      : `${p.unit === "hours" ? `${trimHours(p.done)}/${trimHours(p.total)} h` : `${p.done}/${p.total}`} (${percent(p.done, p.total)}%)`;
+      : `${p.unit === "hours" ? `${trimHours(p.done)}/${trimHours(p.total)} h` : `${p.done}/${p.total}`} (${percent(p.done, p.total)}%)`);
   return `${amount}${p.note ? ` · ${p.note}` : ""}`;
 }
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { errorReply } from "../src/chat.ts";
+import { progressAmount } from "../src/domain/views.ts";
 import { parseCommand } from "../src/commands/grammar.ts";
 import { silentLogger } from "../src/log.ts";
 import { defaultWords, voice } from "../src/i18n.ts";
@@ -175,6 +176,8 @@ describe("the grammar's refusals in Spanish", () => {
     expect(await h.say("ana@example.org", "registrar 90m field-hours")).toMatch(/^¡Anotado! 1,5 h en Field hours \(#\d+\)\./);
     expect(await h.say("ana@example.org", "estado")).toContain("Field hours (field-hours): 0/20 h (0%) · 1,5 h esperando aprobación");
     expect((await h.inbox("max@example.org")).at(-1)).toContain("Hours: 1.5");
+    expect(progressAmount("hours", 7.5, 20, voice(t, "es", "UTC"))).toBe("7,5/20 h (37%)");
+    expect(progressAmount("hours", 7.5, 20, voice(t, "en", "UTC"))).toBe("7.5/20 h (37%)");
     await h.close();
   });
 });

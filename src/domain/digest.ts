@@ -5,6 +5,7 @@ import type { Program } from "../program/program.ts";
 import { atLocal, parseDay, shiftDay } from "../schedule/occurrences.ts";
 import type { DigestRows, Person, Store, Submission } from "../store.ts";
 import { playlistProgress } from "./progress.ts";
+import { progressAmount } from "./views.ts";
 
 export interface Digest {
   at: Date;
@@ -150,6 +151,7 @@ function sections(program: Program, d: Digest, v: Voice): { top: Block[]; sectio
       done: x.percent,
       total: 100,
       unit: "percent",
+      amount: progressAmount("percent", x.percent, 100, v),
       note: v.say("digest.department_badges", { count: x.badges }),
     })),
   ];

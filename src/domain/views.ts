@@ -1,5 +1,5 @@
 import type { Voice } from "../i18n.ts";
-import type { Block, Message } from "../messages.ts";
+import { percent, type Block, type Message } from "../messages.ts";
 import { isHours } from "../program/program.ts";
 import type { Playlist, Task } from "../program/schema.ts";
 import type { Decision, Person, Submission } from "../store.ts";
@@ -20,15 +20,26 @@ export function reasonField(reason: string, v: Voice): Block {
 export function progressBlocks(p: PlaylistProgress, v: Voice): Block[] {
   return [
     { type: "header", text: v.say("progress.header", { playlist: v.local(p.playlist, "title"), complete: p.complete ? "yes" : "no", percent: p.percent }) },
-    ...p.tasks.map((t): Block => ({
-      type: "progress",
-      label: v.say("progress.task", { task: v.local(t.task, "title"), slug: t.task.slug }),
-      done: displayUnits(t.task, Math.min(t.approved, t.required)),
-      total: displayUnits(t.task, t.required),
-      unit: isHours(t.task) ? "hours" : "tasks",
-      ...(t.pending > 0 ? { note: v.say("progress.waiting", { unit: isHours(t.task) ? "hours" : "tasks", amount: displayUnits(t.task, t.pending) }) } : {}),
-    })),
+    ...p.tasks.map((t): Block => {
+      const unit = isHours(t.task) ? "hours" : "tasks";
+      const done = displayUnits(t.task, Math.min(t.approved, t.required));
+      const total = displayUnits(t.task, t.required);
+      return {
+        type: "progress",
+        label: v.say("progress.task", { task: v.local(t.task, "title"), slug: t.task.slug }),
+        done,
+        total,
+        unit,
+        amount: progressAmount(unit, done, total, v),
+        ...(t.pending > 0 ? { note: v.say("progress.waiting", { unit, amount: displayUnits(t.task, t.pending) }) } : {}),
+      };
+    }),
   ];
+}
+
+/** "7,5/20 h (37%)": the progress block's numbers in the reader's language. */
+export function progressAmount(unit: "tasks" | "hours" | "percent", done: number, total: number, v: Voice): string {
+  return v.say("progress.amount", { unit, done, total, percent: percent(done, total) });
 }
 
 export function submissionFields(intern: Person, task: Task, playlist: Playlist, s: Submission, v: Voice): Block {
