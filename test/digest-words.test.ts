@@ -21,6 +21,7 @@ function digest(over: Partial<Digest> = {}): Digest {
     behind: [],
     badges: [{ name: "Intern 1", department: "fire", badge: "Fire Explorer", at }],
     undelivered: [],
+    notDoneElsewhere: [],
     ...over,
   };
 }

@@ -5,6 +5,7 @@ import { atLocal, parseDay, shiftDay } from "../schedule/occurrences.ts";
 import type { DigestRows, Person, Store, Submission } from "../store.ts";
 import { formatDay } from "../time.ts";
 import { playlistProgress } from "./progress.ts";
+import { issuerName } from "./views.ts";
 
 export interface Digest {
   at: Date;
@@ -14,6 +15,8 @@ export interface Digest {
   behind: { intern: Person; percent: number; expected: number }[];
   badges: { name: string; department: string | null; badge: string; at: Date }[];
   undelivered: { key: string; recipient: string; error: string | null }[];
+  /** Work another issuer refused or kept failing (a Credly badge not issued, or not revoked), with its reason. */
+  notDoneElsewhere: { issuer: string; error: string | null }[];
 }
 
 /**
@@ -77,7 +80,8 @@ export async function buildDigest(program: Program, store: Store, at: Date, scop
     inactive,
     behind,
     badges: rows.awardsSince.map((a) => ({ name: a.name, department: a.department, badge: program.playlist(a.playlist)?.badge.name ?? a.playlist, at: a.awardedAt })),
-    undelivered: rows.failedDeliveries.map((f) => {
+    notDoneElsewhere: rows.failedDeliveries.filter((f) => f.recipient.startsWith("job:")).map((f) => ({ issuer: issuerName(f.recipient.slice("job:".length)), error: f.lastError })),
+    undelivered: rows.failedDeliveries.filter((f) => !f.recipient.startsWith("job:")).map((f) => {
       const person = f.recipient.startsWith("person:") ? mentors.get(Number(f.recipient.slice("person:".length))) : undefined;
       const recipient = person ? `${person.name} (${person.email})` : f.recipient.startsWith("channel:") ? `#${f.recipient.slice("channel:".length)} channel` : f.recipient;
       return { key: f.key, recipient, error: f.lastError };
@@ -161,6 +165,9 @@ function sections(program: Program, d: Digest): { top: Block[]; sections: Sectio
     },
     { header: `Badges this week (${d.badges.length})`, empty: "No badges this week.", lists: [d.badges.map((b) => `${b.name} — ${b.badge}`)] },
   ];
+  if (d.notDoneElsewhere.length) {
+    list.push({ header: `Badges not issued or revoked elsewhere (${d.notDoneElsewhere.length})`, empty: "", lists: [d.notDoneElsewhere.map((n) => `${n.issuer}: ${n.error ?? "unknown error"}`)] });
+  }
   if (d.undelivered.length) {
     list.push({ header: `Messages not delivered (${d.undelivered.length})`, empty: "", lists: [d.undelivered.map((u) => `${u.recipient} · ${u.key.split(":")[0]}: ${u.error ?? "unknown error"}`)] });
   }

@@ -102,9 +102,10 @@ export async function replyFor(core: CoreApi, person: Person, command: Command):
       const badge = program.playlist(award.playlist)?.badge.name ?? award.playlist;
       const link: Block = { type: "link", label: say("badge.page"), url: core.badgeUrl(award) };
       const withLink = (text: string) => views.message(text, { type: "text", text }, link);
-      if (award.published) return withLink(say("badge.already_public", { badge }));
-      await store.updateAward(award.id, { published: true });
-      return withLink(say("badge.now_public", { badge }));
+      const issuers = await core.publish(award);
+      if (!issuers) return withLink(say("badge.already_public", { badge }));
+      if (issuers.length === 0) return withLink(say("badge.now_public", { badge }));
+      return withLink(say("badge.now_public_elsewhere", { badge, issuer: issuers.map(views.issuerName).join(", ") }));
     }
     case "revoke": {
       core.requireRole(person, ["coordinator"], "role.only_coordinators_revoke");
@@ -116,17 +117,10 @@ export async function replyFor(core: CoreApi, person: Person, command: Command):
         const already = { ...which, day: formatDay(award.revokedAt, tz, lang), reason: award.revokedReason ?? "" };
         return views.message(say("revoke.already_summary", already), { type: "text", text: say("revoke.already", already) }, views.reasonField(award.revokedReason ?? ""));
       }
-      await store.transaction(async (tx) => {
-        await tx.updateAward(award.id, { revokedAt: core.now(), revokedReason: command.reason });
-        // The intern reads it in their own language.
-        const theirs = core.languageOf(intern);
-        const notice = { badge: program.playlist(award.playlist)?.badge.name ?? award.playlist, coordinator: person.name, reason: command.reason };
-        const message = views.message(core.t(theirs, "revoke.notice_summary", notice), { type: "text", text: core.t(theirs, "revoke.notice", notice) }, views.reasonField(command.reason));
-        await tx.enqueue([{ key: `award:${award.id}:revoked`, recipient: `person:${intern.id}`, payload: { message } }]);
-      });
-      core.queued();
-      const done = { ...which, reason: command.reason };
-      return views.message(say("revoke.done_summary", done), { type: "text", text: say("revoke.done", done) }, views.reasonField(command.reason));
+      const elsewhere = await core.revoke(award, intern, person, command.reason);
+      const done = { ...which, reason: command.reason, issuer: elsewhere.map(views.issuerName).join(", ") };
+      const text = say(elsewhere.length ? "revoke.done_elsewhere" : "revoke.done", done);
+      return views.message(say("revoke.done_summary", done), { type: "text", text }, views.reasonField(command.reason));
     }
     case "remind": {
       await store.setRemindersOff(person.id, !command.on);

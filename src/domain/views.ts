@@ -114,18 +114,35 @@ export function awardAnnouncement(intern: Person, playlist: Playlist, award: Awa
   return message(text, { type: "text", text }, { type: "link", label: "See the badge", url: badgeUrl });
 }
 
-export function awardForIntern(playlist: Playlist, badgeUrl: string, addToProfileUrl: string): Message {
+/** Other issuers of the badge: where it is already (`elsewhere`), and who publishing it will send it to. */
+export interface AwardElsewhere {
+  elsewhere: { issuer: string; url: string }[];
+  sentOnPublish: string[];
+}
+
+export function awardForIntern(playlist: Playlist, badgeUrl: string, addToProfileUrl: string, other: AwardElsewhere = { elsewhere: [], sentOnPublish: [] }): Message {
   const text = `You earned the ${playlist.badge.name} badge. Congratulations!`;
+  const issuers = other.sentOnPublish.map(issuerName).join(" and ");
+  // A minor's name and email go to a third party only when they publish: they should know before they do.
+  const publishNote = issuers
+    ? ` Publishing also sends your name and email to ${issuers}, which issues the badge too and emails you about it.`
+    : "";
   return message(
     text,
     { type: "header", text: playlist.badge.name },
     { type: "text", text },
     { type: "link", label: "Your badge page", url: badgeUrl },
+    ...other.elsewhere.map((e): Block => ({ type: "link", label: `Your badge on ${issuerName(e.issuer)}`, url: e.url })),
     { type: "link", label: "Add to LinkedIn profile", url: addToProfileUrl },
     { type: "buttons", buttons: [{ type: "button", action: "publish_badge", label: "Publish badge page", value: playlist.slug, style: "primary" }] },
     {
       type: "context",
-      text: `Until you type <cmd>badge publish ${playlist.slug}</cmd>, the page only says that the badge exists: publish it before you share it.`,
+      text: `Until you type <cmd>badge publish ${playlist.slug}</cmd>, the page only says that the badge exists: publish it before you share it.${publishNote}`,
     },
   );
+}
+
+/** An issuer's name as people know it (`credly` → Credly). */
+export function issuerName(issuer: string): string {
+  return issuer.charAt(0).toUpperCase() + issuer.slice(1);
 }
