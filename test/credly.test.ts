@@ -8,6 +8,7 @@ import credlyAdapter from "../adapters/credly/index.ts";
 import webAdapter from "../adapters/web/index.ts";
 import { startServer, type RunningServer } from "../app/server.ts";
 import { outbox } from "../db/schema.ts";
+import { programFileSchema } from "../src/program/schema.ts";
 import { answer } from "../src/chat.ts";
 import { createLogger, silentLogger, type Logger } from "../src/log.ts";
 import { toPlainText, type Message } from "../src/messages.ts";
@@ -322,5 +323,33 @@ describe("Credly", () => {
     const lines: string[] = [];
     stack = await start({ CREDLY_TOKEN: "x" }, createLogger("info", (line) => lines.push(line)));
     expect(lines.filter((l) => l.includes("Credly is off"))).toEqual([expect.stringContaining("CREDLY_ORGANIZATION_ID is not set")]);
+  });
+});
+
+describe("a playlist's issue section", () => {
+  const withIssue = (issue: unknown) =>
+    programFileSchema.safeParse({
+      program: { name: "P", organization: "O", time_zone: "America/Los_Angeles", start: "2026-06-15", end: "2026-08-07" },
+      departments: [{ slug: "d", name: "D" }],
+      playlists: [{ slug: "p", title: "P", scope: "program", badge: { name: "B", image: "b.svg", criteria: "C" }, issue, tasks: [{ slug: "t", title: "T" }] }],
+    });
+  const problems = (issue: unknown) => {
+    const parsed = withIssue(issue);
+    return parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+  };
+
+  it("defaults to self-issued only, and takes a Credly template beside it or instead of it", () => {
+    expect(withIssue(undefined).data?.playlists[0]!.issue).toEqual({ self: true });
+    expect(problems({ credly: { badge_template_id: TEMPLATE } })).toEqual([]);
+    expect(withIssue({ credly: { badge_template_id: TEMPLATE }, self: false }).data?.playlists[0]!.issue).toEqual({ credly: { badge_template_id: TEMPLATE }, self: false });
+  });
+
+  it("refuses a template id that is not Credly's, self: false with no other issuer, and unknown keys", () => {
+    expect(problems({ credly: { badge_template_id: "early-learning" } })).toEqual([
+      "playlists.0.issue.credly.badge_template_id: is not a Credly badge template id (a UUID from the template's page in Credly)",
+    ]);
+    expect(problems({ self: false })).toEqual(["playlists.0.issue: self: false needs another issuer, e.g. credly: { badge_template_id: … }"]);
+    expect(problems({ credly: { template: TEMPLATE } })[0]).toContain("playlists.0.issue.credly");
+    expect(problems({ acclaim: {} })[0]).toContain("playlists.0.issue");
   });
 });
