@@ -125,6 +125,12 @@ async function withCredly() {
   return { credly, s: stack };
 }
 
+/** What /healthz says about Credly. */
+async function health(s: { server: RunningServer }): Promise<unknown> {
+  const body = (await (await fetch(`${s.server.url}/healthz`)).json()) as { parts: Record<string, string> };
+  return body.parts.credly;
+}
+
 const issues = (d: CredlyDouble) => d.requests.filter((r) => r.method === "POST");
 
 describe("Credly", () => {
@@ -186,6 +192,7 @@ describe("Credly", () => {
     const waiting = await s.outboxRow(`credly:issue:${award.id}`);
     expect(waiting).toMatchObject({ status: "queued", attempts: 1 });
     expect(waiting!.lastError).toContain("503");
+    expect(await health(s)).toBe("unavailable (503); retrying");
     // Nothing is due before its wait is over.
     await s.settle();
     expect(credly.requests).toHaveLength(1);
@@ -197,6 +204,7 @@ describe("Credly", () => {
     expect(credly.badges).toHaveLength(1);
     expect((await s.outboxRow(`credly:issue:${award.id}`))?.status).toBe("sent");
     expect((await s.award(award.id)).elsewhere?.credly?.state).toBe("issued");
+    expect(await health(s)).toBe("ok");
   });
 
   it("a 429 waits as long as Credly's Retry-After says", async () => {
@@ -219,6 +227,26 @@ describe("Credly", () => {
     expect(credly.requests.map((r) => `${r.method} ${r.path.split("?")[1] ?? ""}`)).toEqual(["POST ", `GET filter=${encodeURIComponent(`issuer_earner_id::${award.id}`)}`]);
     expect((await s.award(award.id)).elsewhere?.credly).toMatchObject({ state: "issued", id: credly.badges[0]!.id });
     expect((await s.outboxRow(`credly:issue:${award.id}`))?.status).toBe("sent");
+  });
+
+  it("an answer that is not a badge counts as lost: looked up, and issued once", async () => {
+    const { credly, s } = await withCredly();
+    const award = await s.earn("ana@example.org", "initial-training", "early-learning");
+    credly.garbleNextAnswer();
+    await s.say("ana@example.org", "badge publish early-learning");
+    await s.settle();
+    expect(credly.badges).toHaveLength(1);
+    expect((await s.award(award.id)).elsewhere?.credly).toMatchObject({ state: "issued", id: credly.badges[0]!.id });
+  });
+
+  it("a job Steps does not know (a bad payload in the outbox) fails for good with what it was, and nothing is sent", async () => {
+    const { credly, s } = await withCredly();
+    await s.steps.store.enqueue([{ key: "credly:issue:bogus", recipient: "job:credly", payload: { job: { action: "reissue" } } }]);
+    await s.steps.store.enqueue([{ key: "credly:issue:gone", recipient: "job:credly", payload: { job: { action: "issue", award: "no-such-award" } } }]);
+    await s.settle();
+    expect(await s.outboxRow("credly:issue:bogus")).toMatchObject({ status: "failed", lastError: 'not a Credly job Steps knows: {"action":"reissue"}' });
+    expect(await s.outboxRow("credly:issue:gone")).toMatchObject({ status: "failed", lastError: "no award no-such-award" });
+    expect(credly.requests).toEqual([]);
   });
 
   it("an \"already has this badge\" refusal for a badge under Steps' own reference counts as issued", async () => {
@@ -298,6 +326,7 @@ describe("Credly", () => {
     const row = await stack.outboxRow(`credly:issue:${award.id}`);
     expect(row).toMatchObject({ status: "queued", attempts: 0 });
     expect(row!.lastError).toContain("CREDLY_TOKEN");
+    expect(await health(stack)).toBe("token refused (401); fix CREDLY_TOKEN or CREDLY_ORGANIZATION_ID and restart");
   });
 
   it("without its settings: one clear line at start-up, badges stay self-issued, nothing is queued for Credly", async () => {
@@ -317,12 +346,13 @@ describe("Credly", () => {
     const jobs = await stack.steps.db.db.select().from(outbox).where(sql`${outbox.recipient} like 'job:%'`);
     expect(jobs).toEqual([]);
     expect((await stack.award(award.id)).elsewhere).toBeNull();
+    expect(await health(stack)).toBeUndefined();
   });
 
-  it("half-set settings are named in that line", async () => {
+  it("half-set or bad settings are named in that line", async () => {
     const lines: string[] = [];
-    stack = await start({ CREDLY_TOKEN: "x" }, createLogger("info", (line) => lines.push(line)));
-    expect(lines.filter((l) => l.includes("Credly is off"))).toEqual([expect.stringContaining("CREDLY_ORGANIZATION_ID is not set")]);
+    stack = await start({ CREDLY_TOKEN: "x", CREDLY_API_URL: "sandbox" }, createLogger("info", (line) => lines.push(line)));
+    expect(lines.filter((l) => l.includes("Credly is off"))).toEqual([expect.stringContaining("CREDLY_ORGANIZATION_ID is not set; CREDLY_API_URL is not a URL")]);
   });
 });
 

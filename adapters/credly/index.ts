@@ -20,9 +20,11 @@ const credly: PlatformAdapter = {
       if (named.length > 0) log.warn(`Credly is off (${found.reason}): the badges of ${named.join(", ")} are self-issued only; set CREDLY_ORGANIZATION_ID and CREDLY_TOKEN and restart to issue them through Credly`);
       return null;
     }
-    dispatcher.registerJob("credly", credlyJobs({ api: credlyApi(found.settings), core, store, log }));
+    // Until a job has run there is nothing to say but that it is set up.
+    let health = "ok";
+    dispatcher.registerJob("credly", credlyJobs({ api: credlyApi(found.settings), core, store, log, report: (h) => (health = h) }));
     log.info("Credly is ready", { api: found.settings.apiUrl, playlists: named });
-    return {};
+    return { health: () => health };
   },
 };
 

@@ -11,21 +11,24 @@ import { CredlyError, type CredlyApi, type CredlyBadge, type IssueRequest } from
 const jobSchema = z.object({ action: z.enum(["issue", "revoke"]), award: z.string().min(1) });
 
 /**
- * About two hours of doubling waits (2 s up to 15 min) before an issue still
- * failing is marked failed and listed in the digest: Credly outages outlast chat hiccups.
+ * About an hour and three quarters of doubling waits (2 s up to 15 min) before a job
+ * still failing is marked failed and listed in the digest: Credly outages outlast chat hiccups.
  */
-export const CREDLY_MAX_ATTEMPTS = 14;
+export const CREDLY_MAX_ATTEMPTS = 16;
 
 export interface CredlyJobsOptions {
   api: CredlyApi;
   core: Core;
   store: Store;
   log: Logger;
+  /** Told how each call to Credly went, for /healthz: "ok", or in a few words why not. */
+  report?: (health: string) => void;
 }
 
 /** Issues and revokes badges at Credly for the outbox, once each however often it is tried. */
 export function credlyJobs(options: CredlyJobsOptions): JobHandler {
   const { api, core, store, log } = options;
+  const report = options.report ?? (() => {});
   const { program } = core;
 
   /** Badges Credly holds under Steps' reference (the award id) for this template, the live one first. */
@@ -127,9 +130,14 @@ export function credlyJobs(options: CredlyJobsOptions): JobHandler {
       const award = await store.award(parsed.data.award);
       if (!award) throw new DeliveryError(`no award ${parsed.data.award}`, { permanent: true });
       try {
-        return parsed.data.action === "issue" ? await issue(award, item) : await revoke(award);
+        const done = parsed.data.action === "issue" ? await issue(award, item) : await revoke(award);
+        report("ok");
+        return done;
       } catch (error) {
+        // A refusal is about one badge, and Credly answered: it is still "ok".
+        if (error instanceof DeliveryError && error.options.permanent) report("ok");
         if (!(error instanceof CredlyError)) throw error;
+        report(error.kind === "auth" ? `token refused (${error.status}); fix CREDLY_TOKEN or CREDLY_ORGANIZATION_ID and restart` : `${error.kind === "lost" ? "unreachable" : `unavailable (${error.status})`}; retrying`);
         // A refused token fails every try until it is fixed: the job waits for that rather than failing for good.
         if (error.kind === "auth") throw new DeliveryError(`${error.message}; set CREDLY_TOKEN and CREDLY_ORGANIZATION_ID`, { local: true });
         throw new DeliveryError(error.message, { retryAfterMs: error.retryAfterMs });

@@ -62,6 +62,8 @@ export interface CredlyDouble {
   failNext(count: number, status?: number, retryAfterSeconds?: number): void;
   /** The next issue is recorded, then the connection is dropped before the answer. */
   dropNextAnswer(): void;
+  /** The next issue is recorded, then answered 201 with a body that is not a badge. */
+  garbleNextAnswer(): void;
   close(): Promise<void>;
 }
 
@@ -70,6 +72,7 @@ export async function startCredlyDouble(options: { templates: string[] }): Promi
   const token = `tok-${randomUUID()}`;
   let failing: { count: number; status: number; retryAfter?: number } = { count: 0, status: 503 };
   let dropNext = false;
+  let garbleNext = false;
 
   const answer = (res: ServerResponse, status: number, data: unknown, metadata: unknown = {}) => {
     res.writeHead(status, { "content-type": "application/json; charset=utf-8" });
@@ -127,6 +130,10 @@ export async function startCredlyDouble(options: { templates: string[] }): Promi
         // Credly has it; Steps never hears so.
         return void req.socket.destroy();
       }
+      if (garbleNext) {
+        garbleNext = false;
+        return answer(res, 201, { unexpected: true });
+      }
       return answer(res, 201, view(badge));
     }
     if (req.method === "GET" && rest === "") {
@@ -168,6 +175,9 @@ export async function startCredlyDouble(options: { templates: string[] }): Promi
     },
     dropNextAnswer() {
       dropNext = true;
+    },
+    garbleNextAnswer() {
+      garbleNext = true;
     },
     async close() {
       server.closeAllConnections();
