@@ -274,6 +274,23 @@ describe("Credly", () => {
     expect(digest).toContain("Badges not issued or revoked elsewhere (1)");
     expect(digest).toContain(`Credly: Credly did not issue Ana Torres Ruiz's Coaching Badge badge: Invalid or missing Badge Template ID: ${UNKNOWN_TEMPLATE}`);
     expect(digest).not.toContain("Messages not delivered");
+    const page = await (await fetch(`${s.server.url}/badges/${award.id}`)).text();
+    expect(page).toContain("This badge has no credential to verify yet: the program's coordinators know why.");
+  });
+
+  it("self: false: Credly's badge is the only credential, and the page sends verifiers there", async () => {
+    const { credly, s } = await withCredly();
+    credly.templates.add(UNKNOWN_TEMPLATE);
+    const award = await s.earn("ana@example.org", "coaching-session", "coaching");
+    await s.say("ana@example.org", "badge publish coaching");
+    const waiting = await (await fetch(`${s.server.url}/badges/${award.id}`)).text();
+    expect(waiting).toContain("This badge is being issued through another service");
+    await s.settle();
+    const id = credly.badges[0]!.id;
+    const page = await (await fetch(`${s.server.url}/badges/${award.id}`)).text();
+    expect(page).toContain(`This badge is issued through <a href="https://www.credly.com/badges/${id}/accept">Credly</a>, where it can be verified.`);
+    expect(page).not.toContain("signed credential");
+    expect((await fetch(`${s.server.url}/badges/${award.id}.json`)).status).toBe(404);
   });
 
   it("\"already has this badge\" for a badge that is not Steps' (issued to that email by someone else) is a refusal, listed with its reason", async () => {

@@ -92,7 +92,9 @@ export function badgePage(input: BadgePageInput): string {
     ? `<p>This is an Open Badges 3.0 credential signed by ${escapeHtml(issuer)}: <a href="${escapeHtml(input.jsonUrl)}">credential (JSON)</a>, <a href="${escapeHtml(input.jwtUrl)}">signed credential (VC-JWT)</a>.</p>${alsoAt}`
     : elsewhere.length
       ? `<p>This badge is issued through ${elsewhere.join(" and ")}, where it can be verified.</p>`
-      : `<p>This badge is being issued through another service; its link appears here once it has been.</p>`;
+      : Object.values(award.elsewhere ?? {}).some((e) => e.state === "queued")
+        ? `<p>This badge is being issued through another service; its link appears here once it has been.</p>`
+        : `<p>This badge has no credential to verify yet: the program's coordinators know why.</p>`;
   const share = award.revokedAt
     ? ""
     : `<h2>Share</h2>
