@@ -173,6 +173,16 @@ describe("Credly", () => {
     expect(issues(credly)).toHaveLength(1);
   });
 
+  it("two publishes at once (a click and a typed command) issue once", async () => {
+    const { credly, s } = await withCredly();
+    await s.earn("ana@example.org", "initial-training", "early-learning");
+    const replies = await Promise.all([s.say("ana@example.org", "badge publish early-learning"), s.say("ana@example.org", "badge publish early-learning")]);
+    expect(replies.filter((r) => r.includes("is now public"))).toHaveLength(1);
+    expect(replies.filter((r) => r.includes("already public"))).toHaveLength(1);
+    await s.settle();
+    expect(issues(credly)).toHaveLength(1);
+  });
+
   it("uses the roster's first_name and last_name when given, and writes to Spanish speakers in Spanish", async () => {
     const { credly, s } = await withCredly();
     await s.say("eva@example.org", "language es");

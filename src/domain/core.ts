@@ -258,11 +258,17 @@ export function createCore(options: CoreOptions) {
   async function publish(award: Award): Promise<string[] | null> {
     if (award.published) return null;
     const issuers = issuersFor(program.playlist(award.playlist));
-    await store.transaction(async (tx) => {
+    const done = await store.transaction(async (tx) => {
+      // Under the intern's lock a second publish waits, then finds it public: an issue
+      // already done elsewhere is never marked queued again.
+      await tx.lockPerson(award.personId);
+      if ((await tx.award(award.id))?.published) return false;
       await tx.updateAward(award.id, { published: true });
       for (const issuer of issuers) await tx.setElsewhere(award.id, issuer, { state: "queued" });
       await tx.enqueue(issuers.map((issuer) => ({ key: `${issuer}:issue:${award.id}`, recipient: `job:${issuer}` as const, payload: { job: { action: "issue", award: award.id } } })));
+      return true;
     });
+    if (!done) return null;
     queued();
     return issuers;
   }
