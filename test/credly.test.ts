@@ -163,7 +163,13 @@ describe("Credly", () => {
     // The award message is edited to link to the Credly badge; the page links there too.
     const edit = await s.outboxRow(`credly:issued:${award.id}`);
     expect(edit?.status).toBe("sent");
-    expect(toPlainText((edit!.payload as { message: Message }).message)).toContain(`https://www.credly.com/badges/${credlyId}/accept`);
+    const edited = toPlainText((edit!.payload as { message: Message }).message);
+    expect(edited).toContain(`https://www.credly.com/badges/${credlyId}/accept`);
+    // Published by now: nothing left to ask of the intern.
+    expect(edited).not.toContain("Publish badge page");
+    const first = toPlainText(((await s.outboxRow(`award:${award.id}:intern`))!.payload as { message: Message }).message);
+    expect(first).toContain("Publishing also sends your name and email to Credly");
+    expect(first).toContain("Publish badge page");
     const page = await (await fetch(`${s.server.url}/badges/${award.id}`)).text();
     expect(page).toContain(`Also issued through <a href="https://www.credly.com/badges/${credlyId}/accept">Credly</a>`);
 

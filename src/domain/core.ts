@@ -300,7 +300,7 @@ export function createCore(options: CoreOptions) {
   function awardMessage(award: Award, playlist: Playlist): Message {
     const url = badgeUrl(award);
     const elsewhere = Object.entries(award.elsewhere ?? {}).flatMap(([issuer, e]) => (e.state === "issued" && e.url ? [{ issuer, url: e.url }] : []));
-    return views.awardForIntern(playlist, url, linkedInUrl(award, playlist, url), { elsewhere, sentOnPublish: award.published ? [] : issuersFor(playlist) });
+    return views.awardForIntern(playlist, url, linkedInUrl(award, playlist, url), { elsewhere, sentOnPublish: issuersFor(playlist), published: award.published });
   }
 
   /** Awards the playlist's badge once every requirement is approved; the unique key makes it once. */

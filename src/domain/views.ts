@@ -118,6 +118,8 @@ export function awardAnnouncement(intern: Person, playlist: Playlist, award: Awa
 export interface AwardElsewhere {
   elsewhere: { issuer: string; url: string }[];
   sentOnPublish: string[];
+  /** Published already (the message is being edited to add a link): nothing left to ask. */
+  published?: boolean;
 }
 
 export function awardForIntern(playlist: Playlist, badgeUrl: string, addToProfileUrl: string, other: AwardElsewhere = { elsewhere: [], sentOnPublish: [] }): Message {
@@ -134,11 +136,15 @@ export function awardForIntern(playlist: Playlist, badgeUrl: string, addToProfil
     { type: "link", label: "Your badge page", url: badgeUrl },
     ...other.elsewhere.map((e): Block => ({ type: "link", label: `Your badge on ${issuerName(e.issuer)}`, url: e.url })),
     { type: "link", label: "Add to LinkedIn profile", url: addToProfileUrl },
-    { type: "buttons", buttons: [{ type: "button", action: "publish_badge", label: "Publish badge page", value: playlist.slug, style: "primary" }] },
-    {
-      type: "context",
-      text: `Until you type <cmd>badge publish ${playlist.slug}</cmd>, the page only says that the badge exists: publish it before you share it.${publishNote}`,
-    },
+    ...(other.published
+      ? []
+      : ([
+          { type: "buttons", buttons: [{ type: "button", action: "publish_badge", label: "Publish badge page", value: playlist.slug, style: "primary" }] },
+          {
+            type: "context",
+            text: `Until you type <cmd>badge publish ${playlist.slug}</cmd>, the page only says that the badge exists: publish it before you share it.${publishNote}`,
+          },
+        ] satisfies Block[])),
   );
 }
 
