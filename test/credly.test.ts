@@ -349,6 +349,16 @@ describe("Credly", () => {
     expect((await s.outboxRow(`credly:revoke:${award.id}`))?.status).toBe("sent");
   });
 
+  it("a 404 (an organization Credly does not know) is a refusal that says what to check", async () => {
+    credly = await startCredlyDouble({ templates: [TEMPLATE] });
+    stack = await start({ CREDLY_ORGANIZATION_ID: "not-our-org", CREDLY_TOKEN: credly.token, CREDLY_API_URL: credly.url });
+    const award = await stack.earn("ana@example.org", "initial-training", "early-learning");
+    await stack.say("ana@example.org", "badge publish early-learning");
+    await stack.settle();
+    expect(credly.badges).toEqual([]);
+    expect((await stack.award(award.id)).elsewhere?.credly).toEqual({ state: "refused", reason: "Not found (404: check CREDLY_ORGANIZATION_ID and the playlist's badge_template_id)" });
+  });
+
   it("a refused token leaves the issue queued for the settings to be fixed, never failed", async () => {
     credly = await startCredlyDouble({ templates: [TEMPLATE] });
     stack = await start({ CREDLY_ORGANIZATION_ID: credly.organizationId, CREDLY_TOKEN: "wrong", CREDLY_API_URL: credly.url });

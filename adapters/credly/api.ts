@@ -83,6 +83,8 @@ export function credlyApi(settings: CredlySettings, options: { timeoutMs?: numbe
     const message = errorMessage(text) ?? `HTTP ${res.status}`;
     if (res.status === 401 || res.status === 403) throw new CredlyError("auth", `Credly refused the token for organization ${settings.organizationId} (${res.status}: ${message})`, res.status);
     if (res.status === 429 || res.status >= 500) throw new CredlyError("unavailable", `Credly is unavailable (${res.status}: ${message})`, res.status, retryAfter(res.headers.get("retry-after")));
+    // Credly's own words for a 404 are bare ("Not found"): say what to check.
+    if (res.status === 404) throw new CredlyError("refused", `${message} (404: check CREDLY_ORGANIZATION_ID and the playlist's badge_template_id)`, res.status);
     throw new CredlyError("refused", message, res.status);
   }
 

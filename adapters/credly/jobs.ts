@@ -92,7 +92,11 @@ export function credlyJobs(options: CredlyJobsOptions): JobHandler {
     } catch (error) {
       if (!(error instanceof CredlyError) || (error.kind !== "lost" && error.kind !== "refused")) throw error;
       // A lost answer may hide a badge issued; a refusal may be "already has this badge": ours if it carries our reference.
-      const [badge] = await ours(award, templateId);
+      // (A look-up refused as well, as for an organization Credly does not know, finds nothing.)
+      const [badge] = await ours(award, templateId).catch((lookup: unknown) => {
+        if (lookup instanceof CredlyError && lookup.kind === "refused") return [];
+        throw lookup;
+      });
       if (badge) return issued(award, playlist, badge);
       if (error.kind === "lost") throw error;
       return refused(award, intern, playlist, error.message);
