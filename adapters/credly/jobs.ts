@@ -31,9 +31,16 @@ export function credlyJobs(options: CredlyJobsOptions): JobHandler {
   const report = options.report ?? (() => {});
   const { program } = core;
 
-  /** Badges Credly holds under Steps' reference (the award id) for this template, the live one first. */
+  /**
+   * Badges Credly holds under Steps' reference (the award id) for this template, the live one first.
+   * A look-up Credly refuses (an organization it does not know: 404) finds none.
+   */
   async function ours(award: Award, templateId: string | undefined): Promise<CredlyBadge[]> {
-    const found = (await api.byEarnerId(award.id)).filter((b) => !templateId || !b.badge_template || b.badge_template.id === templateId);
+    const all = await api.byEarnerId(award.id).catch((error: unknown) => {
+      if (error instanceof CredlyError && error.kind === "refused") return [];
+      throw error;
+    });
+    const found = all.filter((b) => !templateId || !b.badge_template || b.badge_template.id === templateId);
     return found.sort((a, b) => Number(a.state === "revoked") - Number(b.state === "revoked"));
   }
 
@@ -92,11 +99,7 @@ export function credlyJobs(options: CredlyJobsOptions): JobHandler {
     } catch (error) {
       if (!(error instanceof CredlyError) || (error.kind !== "lost" && error.kind !== "refused")) throw error;
       // A lost answer may hide a badge issued; a refusal may be "already has this badge": ours if it carries our reference.
-      // (A look-up refused as well, as for an organization Credly does not know, finds nothing.)
-      const [badge] = await ours(award, templateId).catch((lookup: unknown) => {
-        if (lookup instanceof CredlyError && lookup.kind === "refused") return [];
-        throw lookup;
-      });
+      const [badge] = await ours(award, templateId);
       if (badge) return issued(award, playlist, badge);
       if (error.kind === "lost") throw error;
       return refused(award, intern, playlist, error.message);
