@@ -173,6 +173,9 @@ describe("Credly", () => {
     const page = await (await fetch(`${s.server.url}/badges/${award.id}`)).text();
     expect(page).toContain(`Also issued through <a href="https://www.credly.com/badges/${credlyId}/accept">Credly</a>`);
 
+    expect(await s.say("ana@example.org", "badges")).toContain(`Early Learning Micro-credential on Credly`);
+    expect(await s.say("ana@example.org", "badges")).toContain(`https://www.credly.com/badges/${credlyId}/accept`);
+
     // Publishing again asks nothing more of Credly.
     expect(await s.say("ana@example.org", "badge publish early-learning")).toContain("already public");
     await s.settle();

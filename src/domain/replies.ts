@@ -84,15 +84,15 @@ export async function replyFor(core: CoreApi, person: Person, command: Command):
       core.requireRole(person, ["intern"], "role.only_interns_badges");
       const awards = await store.awardsOf(person.id);
       if (awards.length === 0) return views.message(say("badges.none"));
-      const blocks = awards.map((a): Block => ({
-        type: "link",
-        label: say("badges.item", {
-          badge: program.playlist(a.playlist)?.badge.name ?? a.playlist,
-          day: formatDay(a.awardedAt, tz, lang),
-          state: a.revokedAt ? "revoked" : a.published ? "public" : "unlisted",
-        }),
-        url: core.badgeUrl(a),
-      }));
+      const blocks = awards.flatMap((a): Block[] => {
+        const badge = program.playlist(a.playlist)?.badge.name ?? a.playlist;
+        const state = a.revokedAt ? "revoked" : a.published ? "public" : "unlisted";
+        // Where another issuer holds it too (Credly), once it does.
+        const elsewhere = Object.entries(a.revokedAt ? {} : (a.elsewhere ?? {})).flatMap(([issuer, e]): Block[] =>
+          e.state === "issued" && e.url ? [{ type: "link", label: say("badges.elsewhere", { badge, issuer: views.issuerName(issuer) }), url: e.url }] : [],
+        );
+        return [{ type: "link", label: say("badges.item", { badge, day: formatDay(a.awardedAt, tz, lang), state }), url: core.badgeUrl(a) }, ...elsewhere];
+      });
       return views.message(say("badges.summary", { count: awards.length }), ...blocks);
     }
     case "badge_publish": {
