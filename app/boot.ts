@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { createDb, dbOptionsFrom, type DbHandle, type DbOptions } from "../db/client.ts";
 import { createStore } from "../db/store.ts";
+import { credlySettings } from "../adapters/credly/config.ts";
 import { createBadgeIssuer, type BadgeIssuer } from "../src/badges/issuer.ts";
 import { publicUrl, type Env } from "../src/config.ts";
 import { createDispatcher, type Dispatcher } from "../src/delivery/dispatcher.ts";
@@ -63,7 +64,7 @@ export async function boot(env: Env, log: Logger, options: { now?: Clock; db?: D
     await db.close();
     throw error;
   });
-  const coreOptions: CoreOptions = { program, store, now, baseUrl: publicUrl(env), onQueued: () => void dispatcher.kick(), onAward: badges.issue, words: defaultWords(program.file.texts) };
+  const coreOptions: CoreOptions = { program, store, now, baseUrl: publicUrl(env), onQueued: () => void dispatcher.kick(), onAward: badges.issue, words: defaultWords(program.file.texts), issuers: issuersIn(env) };
   const core = createCore(coreOptions);
   // A request's change and its answer commit together: the inbox runs the core inside its transaction and sends what it queued after.
   const inbox = createInbox({ store, now: real, log, coreIn: (tx) => createCore({ ...coreOptions, store: tx, onQueued: undefined }), onChanged: () => void dispatcher.kick() });
@@ -90,6 +91,11 @@ export async function boot(env: Env, log: Logger, options: { now?: Clock; db?: D
       await db.close();
     },
   };
+}
+
+/** The other issuers whose settings are there: a playlist naming one that is not stays self-issued (adapters/credly logs so). */
+function issuersIn(env: Env): string[] {
+  return credlySettings(env.raw).ok ? ["credly"] : [];
 }
 
 /**

@@ -33,6 +33,9 @@ export const people = pgTable(
     contact: text("contact", { enum: ["chat", "email", "both"] }).notNull().default("chat"),
     /** Null until the roster, the person or their platform says; the program's language is used meanwhile. */
     language: text("language"),
+    /** Optional roster columns, for an issuer that wants the name in two parts (Credly); null: split from `name`. */
+    firstName: text("first_name"),
+    lastName: text("last_name"),
     createdAt: createdAt(),
     updatedAt: ts("updated_at").notNull().defaultNow(),
   },
@@ -116,6 +119,8 @@ export const awards = pgTable(
     credential: jsonb("credential"),
     revokedAt: ts("revoked_at"),
     revokedReason: text("revoked_reason"),
+    /** The badge as other issuers hold it, by issuer (`{ credly: { state, id, url, reason } }`); null: only Steps issued it. */
+    elsewhere: jsonb("elsewhere"),
   },
   (t) => [uniqueIndex("awards_person_playlist_key").on(t.personId, t.playlist)],
 );

@@ -26,6 +26,8 @@ const personColumns = {
   remindersOff: people.remindersOff,
   contact: people.contact,
   language: people.language,
+  firstName: people.firstName,
+  lastName: people.lastName,
 };
 
 type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
@@ -79,7 +81,7 @@ function makeStore(db: Db | Tx): Store {
       const owner = sql`(select person_id from submissions where id = ${submissionId})`;
       const [, people = [], subs = []] = await lockThenRead(
         sql`select pg_advisory_xact_lock(1, ${owner})`,
-        sql`select id, email, name, role, department, mentor_id, reminders_off, contact, language from people where id = ${owner}`,
+        sql`select id, email, name, role, department, mentor_id, reminders_off, contact, language, first_name, last_name from people where id = ${owner}`,
         sql`select * from submissions where person_id = ${owner} order by id`,
       );
       const p = people[0];
@@ -94,6 +96,8 @@ function makeStore(db: Db | Tx): Store {
         remindersOff: Boolean(p.reminders_off),
         contact: p.contact as Person["contact"],
         language: (p.language as string | null) ?? null,
+        firstName: (p.first_name as string | null) ?? null,
+        lastName: (p.last_name as string | null) ?? null,
       };
       return { person, submissions: subs.map(submissionFromRow) };
     },
@@ -124,7 +128,7 @@ function makeStore(db: Db | Tx): Store {
       // after their intern in the file is found.
       const upserted = await db
         .insert(people)
-        .values(rows.map((r) => ({ email: r.email, name: r.name, role: r.role, department: r.department, contact: r.contact ?? "chat", language: r.language ?? null })))
+        .values(rows.map((r) => ({ email: r.email, name: r.name, role: r.role, department: r.department, contact: r.contact ?? "chat", language: r.language ?? null, firstName: r.firstName ?? null, lastName: r.lastName ?? null })))
         .onConflictDoUpdate({
           target: people.email,
           set: {
@@ -134,6 +138,8 @@ function makeStore(db: Db | Tx): Store {
             contact: sql`excluded.contact`,
             // A roster without the column keeps what each person chose.
             language: sql`coalesce(excluded.language, ${people.language})`,
+            firstName: sql`excluded.first_name`,
+            lastName: sql`excluded.last_name`,
             updatedAt: sql`now()`,
           },
         })
@@ -245,6 +251,13 @@ function makeStore(db: Db | Tx): Store {
     },
     async updateAward(id, changes) {
       await db.update(awards).set(changes).where(eq(awards.id, id));
+    },
+    async setElsewhere(id, issuer, state) {
+      // One issuer's entry replaced in place: another issuer's job may write its own meanwhile.
+      await db
+        .update(awards)
+        .set({ elsewhere: sql`coalesce(${awards.elsewhere}, '{}'::jsonb) || jsonb_build_object(${issuer}::text, ${JSON.stringify(state)}::jsonb)` })
+        .where(eq(awards.id, id));
     },
 
     async digestRows(since): Promise<DigestRows> {

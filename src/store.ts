@@ -16,6 +16,9 @@ export interface Person {
   contact: Contact;
   /** A language code: from the roster, the person's `language` command or their platform's locale; null until one of those says. */
   language: string | null;
+  /** Roster columns `first_name`, `last_name`, for an issuer that wants the name in two parts; absent or null: split from `name`. */
+  firstName?: string | null;
+  lastName?: string | null;
 }
 
 /** `chat`: their chat platform, by email only for what no chat platform could deliver; `email`: by email only; `both`. */
@@ -67,6 +70,19 @@ export interface Award {
   credential: unknown;
   revokedAt: Date | null;
   revokedReason: string | null;
+  /** How other issuers hold this badge, by issuer name (`credly`); null when none was asked to. */
+  elsewhere: Record<string, Elsewhere> | null;
+}
+
+/**
+ * The badge at another issuer. `queued`: Steps will ask (or is asking); `issued`: it holds
+ * it, under its own id and page; `refused`: it said no, and why; `revoked`: revoked there too.
+ */
+export interface Elsewhere {
+  state: "queued" | "issued" | "refused" | "revoked";
+  id?: string;
+  url?: string;
+  reason?: string;
 }
 
 /** A roster person found through one of their platform accounts, with what is remembered about that account. */
@@ -95,13 +111,17 @@ export interface EmailLink {
   cancelledAt: Date | null;
 }
 
-export type Recipient = `person:${number}` | "channel:announcements" | "channel:coordinators";
+/** `job:<kind>`: not a message but work for another service (issue a badge at Credly), done by the handler registered for that kind. */
+export type Recipient = `person:${number}` | "channel:announcements" | "channel:coordinators" | `job:${string}`;
 
-export interface OutboxPayload {
-  message: Message;
-  /** When set, this item edits the messages already sent under keys starting with this prefix. */
-  updates?: string;
-}
+export type OutboxPayload =
+  | {
+      message: Message;
+      /** When set, this item edits the messages already sent under keys starting with this prefix. */
+      updates?: string;
+    }
+  /** For a `job:` recipient: what its handler reads (and validates) to do it. */
+  | { job: unknown };
 
 export interface OutboxItem {
   id: number;
@@ -172,6 +192,8 @@ export interface PersonUpsert {
   mentorEmail: string | null;
   /** Default `chat`. */
   contact?: Contact;
+  firstName?: string | null;
+  lastName?: string | null;
   /** Optional: null or absent keeps the person's language as it is. */
   language?: string | null;
 }
@@ -225,10 +247,12 @@ export interface Store {
   recordedWork(): Promise<{ playlist: string; task: string; count: number }[]>;
 
   /** Inserts the award unless the intern already has this badge; returns undefined then. */
-  createAward(award: Omit<Award, "published" | "credential" | "revokedAt" | "revokedReason">): Promise<Award | undefined>;
+  createAward(award: Omit<Award, "published" | "credential" | "revokedAt" | "revokedReason" | "elsewhere">): Promise<Award | undefined>;
   award(id: string): Promise<Award | undefined>;
   awardsOf(personId: number): Promise<Award[]>;
   updateAward(id: string, changes: Partial<Pick<Award, "published" | "credential" | "revokedAt" | "revokedReason">>): Promise<void>;
+  /** Records how one other issuer holds the award, leaving the others' entries as they are. */
+  setElsewhere(id: string, issuer: string, state: Elsewhere): Promise<void>;
 
   digestRows(since: Date): Promise<DigestRows>;
   /** Submissions still pending that were made before that instant, with the intern's mentor. */

@@ -26,6 +26,7 @@ function digest(over: Partial<Digest> = {}): Digest {
     behind: [],
     badges: [{ name: "Intern 1", department: "fire", badge: "Fire Explorer", playlist: "fire-explorer", at }],
     undelivered: [],
+    notDoneElsewhere: [],
     ...over,
   };
 }

@@ -1,4 +1,6 @@
+import { eq } from "drizzle-orm";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { outbox } from "../db/schema.ts";
 import { createDispatcher, OUTBOX_LEASE_MS } from "../src/delivery/dispatcher.ts";
 import { DeliveryError, type Transport } from "../src/delivery/transport.ts";
 import { silentLogger } from "../src/log.ts";
@@ -138,5 +140,36 @@ describe("dispatcher", () => {
     expect(await withSlack.drain()).toBe(1);
     expect(log).toEqual([`${ana!.email} hi`]);
     expect((await h.store.digestRows(new Date(0))).failedDeliveries).toEqual([]);
+  });
+  it("runs a job: item with the handler of its kind, retries it up to that handler's own limit, then lists it failed with its reason", async () => {
+    h = await harness();
+    let at = new Date("2026-06-16T17:00:00Z");
+    const dispatcher = createDispatcher({ store: h.store, now: () => at, log: silentLogger });
+    dispatcher.register(recordingTransport([]));
+    const seen: unknown[] = [];
+    dispatcher.registerJob("svc", {
+      maxAttempts: 2,
+      async run(job) {
+        seen.push(job);
+        throw new DeliveryError("the service is down");
+      },
+    });
+    await h.store.enqueue([{ key: "svc:1", recipient: "job:svc", payload: { job: { n: 1 } } }]);
+    await dispatcher.drain();
+    expect((await h.store.digestRows(new Date(0))).failedDeliveries).toEqual([]);
+    at = new Date(at.getTime() + 60 * 60_000);
+    await dispatcher.drain();
+    expect(seen).toEqual([{ n: 1 }, { n: 1 }]);
+    expect((await h.store.digestRows(new Date(0))).failedDeliveries).toMatchObject([{ key: "svc:1", recipient: "job:svc", attempts: 2, lastError: "the service is down" }]);
+  });
+
+  it("leaves a job no handler here runs for an instance that runs it, never failing it", async () => {
+    h = await harness();
+    const dispatcher = createDispatcher({ store: h.store, now: () => new Date("2026-06-16T17:00:00Z"), log: silentLogger });
+    dispatcher.register(recordingTransport([]));
+    await h.store.enqueue([{ key: "svc:2", recipient: "job:svc", payload: { job: {} } }]);
+    await dispatcher.drain();
+    const [row] = await h.db.db.select({ status: outbox.status, attempts: outbox.attempts, lastError: outbox.lastError }).from(outbox).where(eq(outbox.key, "svc:2"));
+    expect(row).toEqual({ status: "queued", attempts: 0, lastError: "no handler for job:svc here" });
   });
 });

@@ -36,9 +36,9 @@ describe("parseRoster", () => {
     expect(parseRoster(text, program)).toEqual({
       ok: true,
       rows: [
-        { line: 2, email: "mia.lopez@example.gov", name: "Mia Lopez", role: "mentor", department: "planning", mentorEmail: null, contact: "chat", language: null },
-        { line: 3, email: "sam@example.org", name: "Sam Lee", role: "intern", department: "planning", mentorEmail: "mia.lopez@example.gov", contact: "chat", language: null },
-        { line: 4, email: "cora@example.gov", name: "Cora Diaz", role: "coordinator", department: null, mentorEmail: null, contact: "chat", language: null },
+        { line: 2, email: "mia.lopez@example.gov", name: "Mia Lopez", role: "mentor", department: "planning", mentorEmail: null, contact: "chat", language: null, firstName: null, lastName: null },
+        { line: 3, email: "sam@example.org", name: "Sam Lee", role: "intern", department: "planning", mentorEmail: "mia.lopez@example.gov", contact: "chat", language: null, firstName: null, lastName: null },
+        { line: 4, email: "cora@example.gov", name: "Cora Diaz", role: "coordinator", department: null, mentorEmail: null, contact: "chat", language: null, firstName: null, lastName: null },
       ],
     });
   });
@@ -49,8 +49,8 @@ describe("parseRoster", () => {
     expect(result).toEqual({
       ok: true,
       rows: [
-        { line: 2, email: "sam@example.org", name: "Sam", role: "intern", department: "parks", mentorEmail: "mia@example.gov", contact: "chat", language: null },
-        { line: 3, email: "mia@example.gov", name: "Mia", role: "mentor", department: "parks", mentorEmail: null, contact: "chat", language: null },
+        { line: 2, email: "sam@example.org", name: "Sam", role: "intern", department: "parks", mentorEmail: "mia@example.gov", contact: "chat", language: null, firstName: null, lastName: null },
+        { line: 3, email: "mia@example.gov", name: "Mia", role: "mentor", department: "parks", mentorEmail: null, contact: "chat", language: null, firstName: null, lastName: null },
       ],
     });
   });
@@ -151,7 +151,7 @@ describe("parseRoster", () => {
     const text = `${HEADER},phone\nmia@example.gov,Mia,mentor,parks,,555-0100\n`;
     expect(parseRoster(text, program)).toEqual({
       ok: false,
-      errors: [{ line: 1, message: 'Header: unknown column "phone". Use exactly these columns, in any order: email,name,role,department,mentor_email (and optionally contact, language).' }],
+      errors: [{ line: 1, message: 'Header: unknown column "phone". Use exactly these columns, in any order: email,name,role,department,mentor_email (and optionally contact, language, first_name, last_name).' }],
     });
   });
 
@@ -163,7 +163,7 @@ describe("parseRoster", () => {
         {
           line: 1,
           message:
-            'Header: unknown column "departmnt" (did you mean department?); missing columns department, mentor_email. Use exactly these columns, in any order: email,name,role,department,mentor_email (and optionally contact, language).',
+            'Header: unknown column "departmnt" (did you mean department?); missing columns department, mentor_email. Use exactly these columns, in any order: email,name,role,department,mentor_email (and optionally contact, language, first_name, last_name).',
         },
       ],
     });
@@ -173,7 +173,7 @@ describe("parseRoster", () => {
     const text = `${HEADER},email\n`;
     expect(parseRoster(text, program)).toEqual({
       ok: false,
-      errors: [{ line: 1, message: "Header: column email appears twice. Use exactly these columns, in any order: email,name,role,department,mentor_email (and optionally contact, language)." }],
+      errors: [{ line: 1, message: "Header: column email appears twice. Use exactly these columns, in any order: email,name,role,department,mentor_email (and optionally contact, language, first_name, last_name)." }],
     });
   });
 
@@ -226,6 +226,25 @@ describe("parseRoster", () => {
     expect(parseRoster(`${HEADER},contact\nmia@example.gov,Mia,mentor,parks,,emial`, program)).toEqual({
       ok: false,
       errors: [{ line: 2, message: 'contact "emial" must be chat, email or both. Did you mean email?' }],
+    });
+  });
+  it("reads the name in two parts when given, for an issuer that wants it so (Credly)", () => {
+    const text = `${HEADER},first_name,last_name\nsam@example.org,María José García,mentor,planning,,María José,García\nlee@example.org,Lee Park,mentor,planning,,,\n`;
+    const result = parseRoster(text, program);
+    expect(result.ok && result.rows.map((r) => [r.firstName, r.lastName])).toEqual([
+      ["María José", "García"],
+      [null, null],
+    ]);
+  });
+
+  it("refuses half a name: first_name without last_name, or the other way round", () => {
+    const text = `${HEADER},first_name,last_name\nsam@example.org,Sam Lee,mentor,planning,,Sam,\nlee@example.org,Lee Park,mentor,planning,,,Park\n`;
+    expect(parseRoster(text, program)).toEqual({
+      ok: false,
+      errors: [
+        { line: 2, message: 'first_name "Sam" and last_name go together: fill both, or leave both empty and name is split.' },
+        { line: 3, message: 'first_name "" and last_name go together: fill both, or leave both empty and name is split.' },
+      ],
     });
   });
 });

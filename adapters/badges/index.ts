@@ -89,6 +89,7 @@ const badges: PlatformAdapter = {
         imageUrl: urls.image(playlist.slug),
         jsonUrl: `${url}.json`,
         jwtUrl: `${url}.jwt`,
+        signed: stored !== undefined,
         addToProfileUrl: addToProfileUrl({ name: playlist.badge.name, organization: program.file.program.organization, issuedAt: award.awardedAt, timeZone: program.timeZone, url, id: award.id }),
       }));
     });

@@ -49,6 +49,8 @@ export interface BadgePageInput {
   jsonUrl: string;
   jwtUrl: string;
   addToProfileUrl: string;
+  /** False when the playlist's badge is issued elsewhere only (`issue: { self: false }`): Steps signed no credential. */
+  signed: boolean;
 }
 
 /** An unlisted badge: the page admits the badge exists and nothing else (no name, no intern, no evidence). */
@@ -80,6 +82,19 @@ export function badgePage(input: BadgePageInput): string {
 <p>${escapeHtml(approval)}</p>
 </li>`;
   });
+  // Where other issuers hold it (Credly), once they do: the page links there.
+  const elsewhere = Object.entries(award.elsewhere ?? {}).flatMap(([issuer, e]) => {
+    const href = e.state === "issued" && e.url ? safeHref(e.url) : undefined;
+    return href ? [`<a href="${escapeHtml(href)}">${escapeHtml(`${issuer.charAt(0).toUpperCase()}${issuer.slice(1)}`)}</a>`] : [];
+  });
+  const alsoAt = elsewhere.length && !award.revokedAt ? `\n<p>Also issued through ${elsewhere.join(" and ")}.</p>` : "";
+  const verify = input.signed
+    ? `<p>This is an Open Badges 3.0 credential signed by ${escapeHtml(issuer)}: <a href="${escapeHtml(input.jsonUrl)}">credential (JSON)</a>, <a href="${escapeHtml(input.jwtUrl)}">signed credential (VC-JWT)</a>.</p>${alsoAt}`
+    : elsewhere.length
+      ? `<p>This badge is issued through ${elsewhere.join(" and ")}, where it can be verified.</p>`
+      : Object.values(award.elsewhere ?? {}).some((e) => e.state === "queued")
+        ? `<p>This badge is being issued through another service; its link appears here once it has been.</p>`
+        : `<p>This badge has no credential to verify yet: the program's coordinators know why.</p>`;
   const share = award.revokedAt
     ? ""
     : `<h2>Share</h2>
@@ -98,7 +113,7 @@ ${revoked}
 ${evidence.join("\n")}
 </ul>
 ${share}<h2>Verify</h2>
-<p>This is an Open Badges 3.0 credential signed by ${escapeHtml(issuer)}: <a href="${escapeHtml(input.jsonUrl)}">credential (JSON)</a>, <a href="${escapeHtml(input.jwtUrl)}">signed credential (VC-JWT)</a>.</p>`,
+${verify}`,
   );
 }
 

@@ -25,6 +25,18 @@ export interface DispatcherOptions {
 
 export type Dispatcher = ReturnType<typeof createDispatcher>;
 
+/**
+ * Work for another service that goes through the outbox as a message does
+ * (queued with the change that asks for it, claimed, retried with backoff,
+ * failed for good into the digest): an outbox item whose recipient is `job:<kind>`.
+ */
+export interface JobHandler {
+  /** Attempts before it is marked failed; a service's outage can be longer than a chat platform's hiccup. */
+  maxAttempts?: number;
+  /** Does it; throws DeliveryError (permanent: refused, with the reason the digest shows) or anything else (retried). */
+  run(job: unknown, item: ClaimedItem): Promise<DeliveryRef[]>;
+}
+
 export const DISPATCH_CONCURRENCY = 8;
 /** Short: after a crash, what the process had claimed waits this long (and a beat) for another instance. */
 export const OUTBOX_LEASE_MS = 10_000;
@@ -40,6 +52,8 @@ export function createDispatcher(options: DispatcherOptions) {
   const leaseMs = options.leaseMs ?? OUTBOX_LEASE_MS;
   const concurrency = options.concurrency ?? DISPATCH_CONCURRENCY;
   const transports: Transport[] = [];
+  const jobs = new Map<string, JobHandler>();
+  const jobKind = (item: ClaimedItem) => (item.recipient.startsWith("job:") ? item.recipient.slice("job:".length) : undefined);
   // Messages finish one by one; their marks share a statement (and a commit) with those that finish meanwhile.
   const markSent = coalesce((marks: SentMark[]) => store.markSent(marks));
 
@@ -58,6 +72,13 @@ export function createDispatcher(options: DispatcherOptions) {
   }
 
   async function deliver(item: ClaimedItem, recipients: Recipients): Promise<DeliveryRef[]> {
+    const kind = jobKind(item);
+    if (kind !== undefined || "job" in item.payload) {
+      const handler = kind === undefined ? undefined : jobs.get(kind);
+      // Another instance may run it (a CLI process does not start every service), or this one once configured.
+      if (!handler || !("job" in item.payload)) throw new DeliveryError(`no handler for ${item.recipient} here`, { local: true });
+      return handler.run(item.payload.job, item);
+    }
     const { message, updates } = item.payload;
     if (updates) {
       const refs = await store.deliveredUnder(updates);
@@ -158,7 +179,8 @@ export function createDispatcher(options: DispatcherOptions) {
         await store.release(item, text, new Date(now().getTime() + waitMs));
         return;
       }
-      if (e?.options.permanent || item.attempts >= maxAttempts) {
+      const kind = jobKind(item);
+      if (e?.options.permanent || item.attempts >= ((kind !== undefined && jobs.get(kind)?.maxAttempts) || maxAttempts)) {
         log.warn("delivery failed for good", { key: item.key, error: text });
         await store.markFailed(item, text);
         return;
@@ -232,6 +254,10 @@ export function createDispatcher(options: DispatcherOptions) {
   return {
     register(transport: Transport) {
       transports.push(transport);
+    },
+    /** Runs the outbox items whose recipient is `job:<kind>`. */
+    registerJob(kind: string, handler: JobHandler) {
+      jobs.set(kind, handler);
     },
     get platforms() {
       return transports.map((t) => t.platform);

@@ -23,6 +23,11 @@ export interface CoreOptions {
   onAward?: (award: Award, store: Store) => Promise<void>;
   /** The words people read; defaults to the catalogs that ship in locales/ with the program file's own texts over them. */
   words?: Words;
+  /**
+   * Other issuers this deployment can issue through (`credly` when its settings are
+   * there). A playlist that names one not in this list stays self-issued.
+   */
+  issuers?: readonly string[];
 }
 
 export interface DecisionResult {
@@ -254,6 +259,69 @@ export function createCore(options: CoreOptions) {
     return views.decidedRequest(intern, task, playlist, s, d, decider, voiceOf(reader));
   }
 
+  /** The other issuers a playlist names (`issue: { credly: … }`) that this deployment can reach. */
+  function issuersFor(playlist: Playlist | undefined): string[] {
+    if (!playlist) return [];
+    return Object.entries(playlist.issue)
+      .filter(([name, settings]) => name !== "self" && settings && options.issuers?.includes(name))
+      .map(([name]) => name);
+  }
+
+  /**
+   * Makes the intern's badge page public and, in the same transaction, queues its
+   * issue at the other issuers the playlist names: only now, because that sends a
+   * minor's name and email to a third party, which the intern has just agreed to.
+   * Returns those issuers, or null when the badge was public already.
+   */
+  async function publish(award: Award): Promise<string[] | null> {
+    if (award.published) return null;
+    const issuers = issuersFor(program.playlist(award.playlist));
+    const done = await store.transaction(async (tx) => {
+      // Under the intern's lock a second publish waits, then finds it public: an issue
+      // already done elsewhere is never marked queued again.
+      await tx.lockPerson(award.personId);
+      if ((await tx.award(award.id))?.published) return false;
+      await tx.updateAward(award.id, { published: true });
+      for (const issuer of issuers) await tx.setElsewhere(award.id, issuer, { state: "queued" });
+      await tx.enqueue(issuers.map((issuer) => ({ key: `${issuer}:issue:${award.id}`, recipient: `job:${issuer}` as const, payload: { job: { action: "issue", award: award.id } } })));
+      return true;
+    });
+    if (!done) return null;
+    queued();
+    return issuers;
+  }
+
+  /**
+   * Revokes the award, tells the intern, and queues its revocation at every other issuer
+   * asked to issue it (even one not reachable now: the job waits for it). Returns those issuers.
+   */
+  async function revoke(award: Award, intern: Person, coordinator: Person, reason: string): Promise<string[]> {
+    const issuers = Object.entries(award.elsewhere ?? {})
+      .filter(([, e]) => e.state === "queued" || e.state === "issued")
+      .map(([name]) => name);
+    await store.transaction(async (tx) => {
+      await tx.updateAward(award.id, { revokedAt: now(), revokedReason: reason });
+      // The intern reads it in their own language.
+      const theirs = voiceOf(intern);
+      const playlist = program.playlist(award.playlist);
+      const notice = { badge: playlist ? theirs.local(playlist.badge, "name") : award.playlist, coordinator: coordinator.name, reason };
+      const message = views.message(theirs.say("revoke.notice_summary", notice), { type: "text", text: theirs.say("revoke.notice", notice) }, views.reasonField(reason, theirs));
+      await tx.enqueue([
+        { key: `award:${award.id}:revoked`, recipient: `person:${intern.id}`, payload: { message } },
+        ...issuers.map((issuer) => ({ key: `${issuer}:revoke:${award.id}`, recipient: `job:${issuer}` as const, payload: { job: { action: "revoke", award: award.id } } })),
+      ]);
+    });
+    queued();
+    return issuers;
+  }
+
+  /** The intern's award message in their words (`v`), with the badge's pages at other issuers once they hold it. */
+  function awardMessage(award: Award, playlist: Playlist, v: Voice): Message {
+    const url = badgeUrl(award);
+    const elsewhere = Object.entries(award.elsewhere ?? {}).flatMap(([issuer, e]) => (e.state === "issued" && e.url ? [{ issuer, url: e.url }] : []));
+    return views.awardForIntern(playlist, url, linkedInUrl(award, playlist, url), v, { elsewhere, sentOnPublish: issuersFor(playlist), published: award.published });
+  }
+
   /** Awards the playlist's badge once every requirement is approved; the unique key makes it once. */
   async function awardIfComplete(tx: Store, intern: Person, playlistSlug: string, subs: Submission[]): Promise<Award | undefined> {
     const playlist = program.playlist(playlistSlug);
@@ -284,11 +352,13 @@ export function createCore(options: CoreOptions) {
       }),
     });
     if (!award) return undefined;
-    await options.onAward?.(award, tx);
+    // `self: false`: the other issuer's badge is the only credential and Steps signs none,
+    // unless that issuer is not set up here: then Steps' own is the badge.
+    if (playlist.issue.self || issuersFor(playlist).length === 0) await options.onAward?.(award, tx);
     const url = badgeUrl(award);
     await tx.enqueue([
       { key: `award:${award.id}:channel`, recipient: "channel:announcements", payload: { message: views.awardAnnouncement(intern, playlist, url, programVoice()) } },
-      { key: `award:${award.id}:intern`, recipient: `person:${intern.id}`, payload: { message: views.awardForIntern(playlist, url, linkedInUrl(award, playlist, url), voiceOf(intern)) } },
+      { key: `award:${award.id}:intern`, recipient: `person:${intern.id}`, payload: { message: awardMessage(award, playlist, voiceOf(intern)) } },
     ]);
     return award;
   }
@@ -317,7 +387,7 @@ export function createCore(options: CoreOptions) {
     return subs.map((s) => ({ submission: s, intern: interns.get(s.personId)!, ...program.task(s.task) }));
   }
 
-  return { program, store, now, options, t, languages: words.languages, languageOf, voiceOf, voiceIn, programVoice, strangerVoice, done, logHours, decide, withdraw, decidedRequest, progressOf, pendingFor, badgeUrl, requireRole, queued };
+  return { program, store, now, options, t, languages: words.languages, languageOf, voiceOf, voiceIn, programVoice, strangerVoice, done, logHours, decide, withdraw, decidedRequest, progressOf, pendingFor, badgeUrl, requireRole, queued, publish, revoke, awardMessage };
 }
 
 export type CoreApi = ReturnType<typeof createCore>;

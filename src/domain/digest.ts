@@ -5,7 +5,7 @@ import type { Program } from "../program/program.ts";
 import { atLocal, parseDay, shiftDay } from "../schedule/occurrences.ts";
 import type { DigestRows, Person, Store, Submission } from "../store.ts";
 import { playlistProgress } from "./progress.ts";
-import { progressAmount } from "./views.ts";
+import { issuerName, progressAmount } from "./views.ts";
 
 export interface Digest {
   at: Date;
@@ -16,6 +16,8 @@ export interface Digest {
   /** `badge`: its name in the program's language; `playlist` names it in a reader's (see Voice.local), as `slug` a department's. */
   badges: { name: string; department: string | null; badge: string; playlist: string; at: Date }[];
   undelivered: { key: string; recipient: string; error: string | null }[];
+  /** Work another issuer refused or kept failing (a Credly badge not issued, or not revoked), with its reason. */
+  notDoneElsewhere: { issuer: string; error: string | null }[];
 }
 
 /**
@@ -79,7 +81,8 @@ export async function buildDigest(program: Program, store: Store, at: Date, scop
     inactive,
     behind,
     badges: rows.awardsSince.map((a) => ({ name: a.name, department: a.department, badge: program.playlist(a.playlist)?.badge.name ?? a.playlist, playlist: a.playlist, at: a.awardedAt })),
-    undelivered: rows.failedDeliveries.map((f) => {
+    notDoneElsewhere: rows.failedDeliveries.filter((f) => f.recipient.startsWith("job:")).map((f) => ({ issuer: issuerName(f.recipient.slice("job:".length)), error: f.lastError })),
+    undelivered: rows.failedDeliveries.filter((f) => !f.recipient.startsWith("job:")).map((f) => {
       const person = f.recipient.startsWith("person:") ? mentors.get(Number(f.recipient.slice("person:".length))) : undefined;
       const recipient = person ? `${person.name} (${person.email})` : f.recipient.startsWith("channel:") ? `#${f.recipient.slice("channel:".length)}` : f.recipient;
       return { key: f.key, recipient, error: f.lastError };
@@ -179,6 +182,13 @@ function sections(program: Program, d: Digest, v: Voice): { top: Block[]; sectio
       lists: [d.badges.map((b) => v.say("digest.badges.line", { intern: b.name, badge: badgeName(b) }))],
     },
   ];
+  if (d.notDoneElsewhere.length) {
+    list.push({
+      header: v.say("digest.elsewhere.header", { count: d.notDoneElsewhere.length }),
+      empty: "",
+      lists: [d.notDoneElsewhere.map((n) => v.say("digest.elsewhere.line", { issuer: n.issuer, error: n.error ?? v.say("digest.undelivered.unknown_error") }))],
+    });
+  }
   if (d.undelivered.length) {
     list.push({
       header: v.say("digest.undelivered.header", { count: d.undelivered.length }),

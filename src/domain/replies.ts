@@ -83,15 +83,15 @@ export async function replyFor(core: CoreApi, person: Person, command: Command):
       core.requireRole(person, ["intern"], "role.only_interns_badges");
       const awards = await store.awardsOf(person.id);
       if (awards.length === 0) return views.message(say("badges.none"));
-      const blocks = awards.map((a): Block => ({
-        type: "link",
-        label: say("badges.item", {
-          badge: badgeName(program, a.playlist, v),
-          day: v.day(a.awardedAt),
-          state: a.revokedAt ? "revoked" : a.published ? "public" : "unlisted",
-        }),
-        url: core.badgeUrl(a),
-      }));
+      const blocks = awards.flatMap((a): Block[] => {
+        const badge = badgeName(program, a.playlist, v);
+        const state = a.revokedAt ? "revoked" : a.published ? "public" : "unlisted";
+        // Where another issuer holds it too (Credly), once it does.
+        const elsewhere = Object.entries(a.revokedAt ? {} : (a.elsewhere ?? {})).flatMap(([issuer, e]): Block[] =>
+          e.state === "issued" && e.url ? [{ type: "link", label: say("badges.elsewhere", { badge, issuer: views.issuerName(issuer) }), url: e.url }] : [],
+        );
+        return [{ type: "link", label: say("badges.item", { badge, day: v.day(a.awardedAt), state }), url: core.badgeUrl(a) }, ...elsewhere];
+      });
       return views.message(say("badges.summary", { count: awards.length }), ...blocks);
     }
     case "badge_publish": {
@@ -101,9 +101,10 @@ export async function replyFor(core: CoreApi, person: Person, command: Command):
       const badge = badgeName(program, award.playlist, v);
       const link: Block = { type: "link", label: say("badge.page"), url: core.badgeUrl(award) };
       const withLink = (text: string) => views.message(text, { type: "text", text }, link);
-      if (award.published) return withLink(say("badge.already_public", { badge }));
-      await store.updateAward(award.id, { published: true });
-      return withLink(say("badge.now_public", { badge }));
+      const issuers = await core.publish(award);
+      if (!issuers) return withLink(say("badge.already_public", { badge }));
+      if (issuers.length === 0) return withLink(say("badge.now_public", { badge }));
+      return withLink(say("badge.now_public_elsewhere", { badge, issuer: issuers.map(views.issuerName).join(", ") }));
     }
     case "revoke": {
       core.requireRole(person, ["coordinator"], "role.only_coordinators_revoke");
@@ -115,17 +116,10 @@ export async function replyFor(core: CoreApi, person: Person, command: Command):
         const already = { ...which, day: v.day(award.revokedAt), reason: award.revokedReason ?? "" };
         return views.message(say("revoke.already_summary", already), { type: "text", text: say("revoke.already", already) }, views.reasonField(award.revokedReason ?? "", v));
       }
-      await store.transaction(async (tx) => {
-        await tx.updateAward(award.id, { revokedAt: core.now(), revokedReason: command.reason });
-        // The intern reads it in their own language.
-        const theirs = core.voiceOf(intern);
-        const notice = { badge: badgeName(program, award.playlist, theirs), coordinator: person.name, reason: command.reason };
-        const message = views.message(theirs.say("revoke.notice_summary", notice), { type: "text", text: theirs.say("revoke.notice", notice) }, views.reasonField(command.reason, theirs));
-        await tx.enqueue([{ key: `award:${award.id}:revoked`, recipient: `person:${intern.id}`, payload: { message } }]);
-      });
-      core.queued();
-      const done = { ...which, reason: command.reason };
-      return views.message(say("revoke.done_summary", done), { type: "text", text: say("revoke.done", done) }, views.reasonField(command.reason, v));
+      const elsewhere = await core.revoke(award, intern, person, command.reason);
+      const done = { ...which, reason: command.reason, issuer: elsewhere.map(views.issuerName).join(", ") };
+      const text = say(elsewhere.length ? "revoke.done_elsewhere" : "revoke.done", done);
+      return views.message(say("revoke.done_summary", done), { type: "text", text }, views.reasonField(command.reason, v));
     }
     case "remind": {
       await store.setRemindersOff(person.id, !command.on);

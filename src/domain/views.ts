@@ -129,16 +129,36 @@ export function awardAnnouncement(intern: Person, playlist: Playlist, badgeUrl: 
   return message(text, { type: "text", text }, { type: "link", label: v.say("award.see_badge"), url: badgeUrl });
 }
 
-export function awardForIntern(playlist: Playlist, badgeUrl: string, addToProfileUrl: string, v: Voice): Message {
+/** Other issuers of the badge: where it is already (`elsewhere`), and who publishing it will send it to. */
+export interface AwardElsewhere {
+  elsewhere: { issuer: string; url: string }[];
+  sentOnPublish: string[];
+  /** Published already (the message is being edited to add a link): nothing left to ask. */
+  published?: boolean;
+}
+
+export function awardForIntern(playlist: Playlist, badgeUrl: string, addToProfileUrl: string, v: Voice, other: AwardElsewhere = { elsewhere: [], sentOnPublish: [] }): Message {
   const badge = v.local(playlist.badge, "name");
   const text = v.say("award.yours", { badge });
+  // A minor's name and email go to a third party only when they publish: they should know before they do.
+  const issuers = v.list(other.sentOnPublish.map(issuerName));
   return message(
     text,
     { type: "header", text: badge },
     { type: "text", text },
     { type: "link", label: v.say("award.your_page"), url: badgeUrl },
+    ...other.elsewhere.map((e): Block => ({ type: "link", label: v.say("award.on_issuer", { issuer: issuerName(e.issuer) }), url: e.url })),
     { type: "link", label: v.say("award.linkedin"), url: addToProfileUrl },
-    { type: "buttons", buttons: [{ type: "button", action: "publish_badge", label: v.say("button.publish_badge"), value: playlist.slug, style: "primary" }] },
-    { type: "context", text: v.say("award.publish_hint", { playlist: playlist.slug }) },
+    ...(other.published
+      ? []
+      : ([
+          { type: "buttons", buttons: [{ type: "button", action: "publish_badge", label: v.say("button.publish_badge"), value: playlist.slug, style: "primary" }] },
+          { type: "context", text: v.say("award.publish_hint", { playlist: playlist.slug, sends: other.sentOnPublish.length ? "yes" : "no", issuers }) },
+        ] satisfies Block[])),
   );
+}
+
+/** An issuer's name as people know it (`credly` → Credly). */
+export function issuerName(issuer: string): string {
+  return issuer.charAt(0).toUpperCase() + issuer.slice(1);
 }

@@ -65,6 +65,18 @@ const badge = z.strictObject({
   criteria: localized(4000),
 });
 
+/**
+ * Where the playlist's badge is issued besides Steps' own signed credential. Credly's
+ * template ids are UUIDs (credly.com/docs/badge_templates); `self: false` drops the
+ * Open Badges credential Steps signs, leaving Credly's as the only one.
+ */
+const issue = z
+  .strictObject({
+    credly: z.strictObject({ badge_template_id: z.guid("is not a Credly badge template id (a UUID from the template's page in Credly)") }).optional(),
+    self: z.boolean().default(true),
+  })
+  .refine((i) => i.self || i.credly, { error: "self: false needs another issuer, e.g. credly: { badge_template_id: … }" });
+
 const playlist = z.strictObject({
   slug,
   title: localized(120),
@@ -74,6 +86,7 @@ const playlist = z.strictObject({
   }),
   advanced: z.boolean().default(false),
   badge,
+  issue: issue.default({ self: true }),
   tasks: z.array(task).min(1),
 });
 

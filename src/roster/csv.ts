@@ -19,6 +19,9 @@ export interface RosterRow {
   contact: Contact;
   /** The optional language column: the person's language, or null to keep what they chose. */
   language: string | null;
+  /** Optional columns: the name in two parts, for an issuer that asks for it so (Credly); null: split from `name`. */
+  firstName: string | null;
+  lastName: string | null;
 }
 
 export interface RosterError {
@@ -30,7 +33,7 @@ export type RosterResult = { ok: true; rows: RosterRow[] } | { ok: false; errors
 
 const REQUIRED = ["email", "name", "role", "department", "mentor_email"] as const;
 /** Columns a file may leave out (a file written before they existed still imports): every person then gets the default. */
-const OPTIONAL = ["contact", "language"] as const;
+const OPTIONAL = ["contact", "language", "first_name", "last_name"] as const;
 const COLUMNS = [...REQUIRED, ...OPTIONAL] as const;
 type Column = (typeof COLUMNS)[number];
 const HEADER = REQUIRED.join(",");
@@ -59,7 +62,11 @@ const rowSchema = z.strictObject({
     .toLowerCase()
     .transform(blankToNull)
     .pipe(z.string().regex(/^[a-z]{2,3}$/, "must be a language code such as en or es").nullable()),
-});
+  first_name: z.string().trim().max(60, "is longer than 60 characters").transform(blankToNull),
+  last_name: z.string().trim().max(60, "is longer than 60 characters").transform(blankToNull),
+})
+  // Half a name would be sent with the other half guessed from `name`: ask for both or neither.
+  .refine((r) => (r.first_name === null) === (r.last_name === null), { error: "and last_name go together: fill both, or leave both empty and name is split", path: ["first_name"] });
 
 /**
  * Parses and validates a whole roster file. knownPeople (keyed by lower-case
@@ -221,7 +228,7 @@ function readRow(record: CsvRecord, index: Map<Column, number>, program: Program
   if (mentorEmail !== null && mentorEmail === email) report("A person cannot be their own mentor. Put their mentor's email in mentor_email.");
   if (!parsed.success || errors.length > before) return undefined;
   const data = parsed.data;
-  return { line: record.line, email: data.email, name: data.name, role: data.role, department: data.department, mentorEmail: data.mentor_email, contact: data.contact, language: data.language };
+  return { line: record.line, email: data.email, name: data.name, role: data.role, department: data.department, mentorEmail: data.mentor_email, contact: data.contact, language: data.language, firstName: data.first_name, lastName: data.last_name };
 }
 
 /** Checks that need the whole file: duplicates and whether each mentor exists. */

@@ -5,6 +5,7 @@ import { adapters } from "../../app/adapters.ts";
 /** Adapters that deliver no messages, so have no contract to keep, and why. */
 const SENDS_NOTHING: Record<string, string> = {
   badges: "serves the public badge pages; it has no transport",
+  credly: "issues badges at Credly through outbox jobs; it has no transport (test/credly.test.ts drives it)",
 };
 
 describe("adapter contract", () => {
