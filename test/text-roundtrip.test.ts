@@ -4,6 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decodeSlackText, escape, render as renderSlack } from "../adapters/slack/render.ts";
 import { renderMessage as renderTeams } from "../adapters/teams/render.ts";
 import { renderMessage as renderWeb } from "../adapters/web/render.ts";
+import { speak } from "../adapters/language.ts";
+import { defaultWords } from "../src/i18n.ts";
 import type { Message } from "../src/messages.ts";
 import { launchChromium } from "./support/browser.ts";
 import { harness, type Harness } from "./support/harness.ts";
@@ -46,7 +48,7 @@ afterAll(async () => {
 
 const slackValue = (message: Message, label: string) => slackFields(renderSlack(message).blocks).find((f) => f.label === label)?.value;
 const teamsValue = (message: Message, label: string) => teamsFields(renderTeams(message).card.body).find((f) => f.label === label)?.value;
-const webValue = async (message: Message, label: string) => (await webSeen(page, renderWeb(message, { personId: 1, key: "m" }))).fields.find((f) => f.label === label)?.value;
+const webValue = async (message: Message, label: string) => (await webSeen(page, renderWeb(message, { personId: 1, key: "m", say: speak(defaultWords().t, "en").say }))).fields.find((f) => f.label === label)?.value;
 
 describe("what a person types is shown exactly as typed, on every platform", () => {
   it("Slack's encoding decodes back to the typed text, in one pass", () => {

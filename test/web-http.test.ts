@@ -3,12 +3,15 @@ import { isLoopbackAddress } from "../adapters/local-only.ts";
 import { CROSS_SITE, NO_TOKEN, REFUSED } from "../adapters/web/http.ts";
 import web from "../adapters/web/index.ts";
 import { createMailbox, webTransport } from "../adapters/web/mailbox.ts";
-import { CLOCK_MISSING, programTime } from "../adapters/web/routes.ts";
+import { programTime } from "../adapters/web/routes.ts";
 import { startServer, type RunningServer } from "../app/server.ts";
 import { readEnv } from "../src/config.ts";
+import { defaultWords } from "../src/i18n.ts";
 import { silentLogger } from "../src/log.ts";
 import type { PlatformAdapter } from "../adapters/platform.ts";
 import { bootForTest } from "./support/boot.ts";
+
+const CLOCK_MISSING = defaultWords().t("en", "page.clock_missing");
 import { rawRequest } from "./support/http.ts";
 
 // The playground's HTTP surface, through the real server on a real database.
@@ -181,7 +184,7 @@ describe("clock", () => {
     const scheduled = await startServer(steps, [withScheduler]);
     try {
       const response = await post("/playground/clock", { at: "2026-06-22T09:00" }, undefined, scheduled.url);
-      expect(await response.json()).toEqual({ ok: true, at: "2026-06-22T16:00:00.000Z", delivered: 0 });
+      expect(await response.json()).toEqual({ ok: true, at: "2026-06-22T16:00:00.000Z", delivered: 0, said: "Ran what was due by Jun 22, 9:00 AM: 0 messages delivered." });
       await post("/playground/clock", { at: "2026-06-22T09:00:00Z" }, undefined, scheduled.url);
       expect(asked.map((d) => d.toISOString())).toEqual(["2026-06-22T16:00:00.000Z", "2026-06-22T09:00:00.000Z"]);
       expect(await (await fetch(scheduled.url)).text()).toContain('<button type="submit">Run due reminders</button>');

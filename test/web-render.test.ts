@@ -1,8 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { escapeHtml, renderMessage, renderText } from "../adapters/web/render.ts";
+import { speak } from "../adapters/language.ts";
+import { defaultWords } from "../src/i18n.ts";
 import { toPlainText, type Message } from "../src/messages.ts";
 
-const as = { personId: 7, key: "m1" };
+const { say } = speak(defaultWords().t, "en");
+const as = { personId: 7, key: "m1", say };
 const render = (message: Message) => renderMessage(message, as);
 const one = (block: Message["blocks"][number]): string => render({ text: "t", blocks: [block] });
 
@@ -80,8 +83,8 @@ describe("web render: buttons", () => {
   });
 
   it("keeps ids unique per message key", () => {
-    const a = renderMessage(request, { personId: 7, key: "m1" });
-    const b = renderMessage(request, { personId: 7, key: "m2" });
+    const a = renderMessage(request, { personId: 7, key: "m1", say });
+    const b = renderMessage(request, { personId: 7, key: "m2", say });
     const ids = (html: string) => [...html.matchAll(/ id="([^"]+)"/g)].map((m) => m[1]);
     expect(ids(a).filter((id) => ids(b).includes(id))).toEqual([]);
   });

@@ -1,4 +1,5 @@
 import { formatProgress, plainCommand, spellCommands, toPlainText, type Block, type Button, type Message } from "../../src/messages.ts";
+import type { Say } from "../language.ts";
 
 // The playground's renderer of the neutral message model, beside Block Kit and
 // Adaptive Cards. Pure: the same message and viewer always give the same HTML.
@@ -10,6 +11,8 @@ export interface RenderOptions {
   key: string;
   /** The page's form token (see token.ts), carried by every button's form. */
   token?: string;
+  /** The viewer's words, for what the playground adds around a message (the reason field, its buttons). */
+  say: Say;
 }
 
 /** Escapes text for HTML element content and quoted attribute values. */
@@ -47,7 +50,7 @@ function renderBlock(block: Block, options: RenderOptions): string {
     case "link":
       return `<p>${isWebUrl(block.url) ? `<a href="${escapeHtml(block.url)}" rel="noopener noreferrer">${escapeHtml(block.label)}</a>` : `${escapeHtml(block.label)}: ${escapeHtml(block.url)}`}</p>`;
     case "buttons":
-      return `<div class="m-actions" role="group" aria-label="Actions">${block.buttons.map((b, i) => renderButton(b, { ...options, key: `${options.key}-${i}` })).join("")}</div>`;
+      return `<div class="m-actions" role="group" aria-label="${escapeHtml(options.say("page.actions"))}">${block.buttons.map((b, i) => renderButton(b, { ...options, key: `${options.key}-${i}` })).join("")}</div>`;
     case "divider":
       return "<hr>";
   }
@@ -58,7 +61,7 @@ function renderBlock(block: Block, options: RenderOptions): string {
  * back needs a reason: the form holds a labelled field that the script keeps
  * folded until "Request changes" is pressed (no pop-up prompt).
  */
-function renderButton(button: Button, { personId, key, token }: RenderOptions): string {
+function renderButton(button: Button, { personId, key, token, say }: RenderOptions): string {
   const hidden = `<input type="hidden" name="personId" value="${personId}"><input type="hidden" name="value" value="${escapeHtml(button.value)}">${tokenField(token)}`;
   const style = button.style ? ` class="${button.style}"` : "";
   const submit = (label: string, extra = "") =>
@@ -70,9 +73,9 @@ function renderButton(button: Button, { personId, key, token }: RenderOptions): 
   return (
     `<form class="act needs-reason" method="post" action="/playground/action">${hidden}` +
     `<button type="button" class="reveal" aria-expanded="false" aria-controls="${region}" data-action="${button.action}" data-value="${escapeHtml(button.value)}">${escapeHtml(button.label)}</button>` +
-    `<div class="reason" id="${region}"><label for="${region}-text">What should change?</label>` +
+    `<div class="reason" id="${region}"><label for="${region}-text">${escapeHtml(say("page.reason_label"))}</label>` +
     `<textarea id="${region}-text" name="reason" rows="2" maxlength="2000" required></textarea>` +
-    `<div class="reason-buttons">${submit("Send back")}<button type="button" class="cancel" aria-controls="${region}">Cancel</button></div></div></form>`
+    `<div class="reason-buttons">${submit(say("page.send_back"))}<button type="button" class="cancel" aria-controls="${region}">${escapeHtml(say("page.cancel"))}</button></div></div></form>`
   );
 }
 
@@ -82,7 +85,7 @@ export function tokenField(token: string | undefined): string {
 }
 
 /** Commands are typed as they are here; they and other backticked names become <code>, everything else is escaped. */
-function inline(text: string): string {
+export function inline(text: string): string {
   return spellCommands(text, plainCommand)
     .split(/(`[^`\n]+`)/)
     .map((part) => (part.length > 2 && part.startsWith("`") && part.endsWith("`") ? `<code>${escapeHtml(part.slice(1, -1))}</code>` : escapeHtml(part).replace(/\n/g, "<br>")))

@@ -5,8 +5,10 @@ import { send } from "../http.ts";
 import { answer, errorReply } from "../../src/chat.ts";
 import { act } from "../../src/domain/replies.ts";
 import type { Action, Message } from "../../src/messages.ts";
+import { programLanguage, speak, type Spoken } from "../language.ts";
 import type { AdapterContext } from "../platform.ts";
 import type { Person } from "../../src/store.ts";
+import { formatMoment } from "../../src/time.ts";
 import { guard, HttpError, query, readBody, redirect, sendHtml, wantsHtml, type Access } from "./http.ts";
 import type { Channel, Mailbox, Posted } from "./mailbox.ts";
 import { chatItem, messageItem, renderPage, type RosterGroup } from "./page.ts";
@@ -40,8 +42,6 @@ const clockBody = z.object({
     .refine((s) => LOCAL_TIME.test(s) || (/[zZ]|[+-]\d{2}:\d{2}$/.test(s) && !Number.isNaN(Date.parse(s))), "at must be a date and time such as 2026-06-22T09:00"),
 });
 
-export const CLOCK_MISSING = "The clock needs the reminder scheduler, which this server does not run: reminders and digests go out at their real times.";
-
 /** Registers the playground's page and API on the server. */
 export function playgroundRoutes(ctx: AdapterContext, mailbox: Mailbox, assets: { js: string; css: string }, access: Access) {
   const { core, store, dispatcher, log } = ctx;
@@ -55,13 +55,17 @@ export function playgroundRoutes(ctx: AdapterContext, mailbox: Mailbox, assets: 
     return found;
   }
 
-  async function roster(): Promise<RosterGroup[]> {
+  /** The playground speaks the language of the person it shows, or the program's when it shows no one. */
+  const wordsFor = (who: Person | undefined): Spoken => speak(core.t, who ? core.languageOf(who) : programLanguage(core));
+
+  async function roster({ say }: Spoken): Promise<RosterGroup[]> {
     const groups: RosterGroup[] = [];
     for (const role of ["intern", "mentor", "coordinator"] as const) {
       const people = await store.peopleByRole(role);
       const departments = [...new Set(people.map((p) => p.department))].sort((a, b) => (a ?? "").localeCompare(b ?? ""));
       for (const department of departments) {
-        const label = `${role[0]!.toUpperCase()}${role.slice(1)}s${department ? ` — ${program.departmentName(department) ?? department}` : ""}`;
+        const group = say("page.group", { role });
+        const label = department ? say("page.group_in", { group, department: program.departmentName(department) ?? department }) : group;
         const members = people.filter((p) => p.department === department).sort((a, b) => a.name.localeCompare(b.name));
         groups.push({ role, department, label, people: members.map((p) => ({ id: p.id, name: p.name, email: p.email })) });
       }
@@ -69,8 +73,8 @@ export function playgroundRoutes(ctx: AdapterContext, mailbox: Mailbox, assets: 
     return groups;
   }
 
-  const json = (posted: readonly Posted[], viewer: number, token: string) =>
-    posted.map((p) => ({ id: p.id, rev: p.rev, at: p.at.toISOString(), text: renderText(p.message), html: messageItem(p, viewer, program.timeZone, token) }));
+  const json = (posted: readonly Posted[], viewer: number, token: string, words: Spoken) =>
+    posted.map((p) => ({ id: p.id, rev: p.rev, at: p.at.toISOString(), text: renderText(p.message), html: messageItem(p, viewer, program.timeZone, token, words) }));
 
   /** Runs what the person asked and keeps both sides in their chat pane; queued messages go out before the answer. */
   async function converse(req: IncomingMessage, res: ServerResponse, who: Person, said: string, reply: Message) {
@@ -78,17 +82,18 @@ export function playgroundRoutes(ctx: AdapterContext, mailbox: Mailbox, assets: 
     await dispatcher.kick();
     if (wantsHtml(req)) return redirect(res, `/?person=${who.id}#chat`);
     const token = tokens.issue();
-    send(res, 200, { ok: true, reply: { text: renderText(reply), html: renderMessage(reply, { personId: who.id, key: `r${lines[1]!.id}`, token }) }, lines: lines.map((l) => chatItem(l, who.id, token)) });
+    const words = wordsFor(who);
+    send(res, 200, { ok: true, reply: { text: renderText(reply), html: renderMessage(reply, { personId: who.id, key: `r${lines[1]!.id}`, token, say: words.say }) }, lines: lines.map((l) => chatItem(l, who.id, token, words)) });
   }
 
   add("GET", "/", async (req, res) => {
-    const groups = await roster();
     const asked = query(req).get("person");
-    const first = groups[0]?.people[0];
     const viewer = asked && /^\d+$/.test(asked) ? await store.personById(Number(asked)) : undefined;
+    const first = viewer ? undefined : (await roster(wordsFor(undefined)))[0]?.people[0];
     const shown = viewer ?? (first ? await store.personById(first.id) : undefined);
-    const notice = asked && !viewer ? `No one with number ${asked} is on the roster; showing ${shown?.name ?? "nobody"} instead.` : undefined;
-    sendHtml(res, 200, renderPage({ programName: program.name, timeZone: program.timeZone, groups, person: shown, mailbox, clockEnabled: ctx.runDue !== undefined, clockMissing: CLOCK_MISSING, notice, version: mailbox.version, token: tokens.issue() }));
+    const words = wordsFor(shown);
+    const notice = asked && !viewer ? words.say("page.no_such_person", { asked, shown: shown?.name ?? "" }) : undefined;
+    sendHtml(res, 200, renderPage({ programName: program.name, timeZone: program.timeZone, groups: await roster(words), person: shown, mailbox, clockEnabled: ctx.runDue !== undefined, notice, version: mailbox.version, token: tokens.issue(), words }));
   });
 
   add("GET", "/playground/app.js", async (_req, res) => {
@@ -101,13 +106,13 @@ export function playgroundRoutes(ctx: AdapterContext, mailbox: Mailbox, assets: 
   });
 
   // The token lets a script post as the page does; only this origin can read it.
-  add("GET", "/playground/people", async (_req, res) => send(res, 200, { ok: true, groups: await roster(), token: tokens.issue() }));
+  add("GET", "/playground/people", async (_req, res) => send(res, 200, { ok: true, groups: await roster(wordsFor(undefined)), token: tokens.issue() }));
 
   add("GET", "/playground/inbox", async (req, res) => {
     const parsed = personId.safeParse(query(req).get("personId") ?? undefined);
     if (!parsed.success) throw new HttpError(400, "personId is required: /playground/inbox?personId=<number from /playground/people>");
     const who = await person(parsed.data);
-    send(res, 200, { ok: true, version: mailbox.version, personId: who.id, messages: json(mailbox.inbox(who.id), who.id, tokens.issue()) });
+    send(res, 200, { ok: true, version: mailbox.version, personId: who.id, messages: json(mailbox.inbox(who.id), who.id, tokens.issue(), wordsFor(who)) });
   });
 
   add("GET", "/playground/channel", async (req, res) => {
@@ -115,10 +120,11 @@ export function playgroundRoutes(ctx: AdapterContext, mailbox: Mailbox, assets: 
     const asked = query(req).get("personId");
     const parsed = personId.safeParse(asked ?? undefined);
     if (asked !== null && !parsed.success) throw new HttpError(400, "personId must be a roster person's number, or left out");
-    const viewer = parsed.success ? (await person(parsed.data)).id : 0;
+    const viewer = parsed.success ? await person(parsed.data) : undefined;
     const channels: Channel[] = ["announcements", "coordinators"];
     const token = tokens.issue();
-    send(res, 200, { ok: true, version: mailbox.version, ...Object.fromEntries(channels.map((c) => [c, json(mailbox.channel(c), viewer, token)])) });
+    const words = wordsFor(viewer);
+    send(res, 200, { ok: true, version: mailbox.version, ...Object.fromEntries(channels.map((c) => [c, json(mailbox.channel(c), viewer?.id ?? 0, token, words)])) });
   });
 
   add("POST", "/playground/command", async (req, res) => {
@@ -131,7 +137,7 @@ export function playgroundRoutes(ctx: AdapterContext, mailbox: Mailbox, assets: 
     const body = await readBody(req, actionBody, tokens);
     const who = await person(body.personId);
     const action: Action = { action: body.action, value: body.value, personId: who.id, ...(body.reason ? { reason: body.reason } : {}) };
-    const said = { approve: `Approve #${body.value}`, request_changes: `Request changes on #${body.value}: ${body.reason ?? ""}`, publish_badge: `Publish badge ${body.value}` }[body.action];
+    const said = wordsFor(who).say("page.clicked", { action: body.action, value: body.value, reason: body.reason ?? "" });
     await converse(req, res, who, said, await act(core, action).catch((error: unknown) => errorReply(error, log, core.voiceOf(who))));
   });
 
@@ -139,7 +145,8 @@ export function playgroundRoutes(ctx: AdapterContext, mailbox: Mailbox, assets: 
     const body = await readBody(req, clockBody, tokens);
     // Read at request time: the scheduler may start after the adapters do.
     const runDue = ctx.runDue;
-    if (!runDue) throw new HttpError(501, CLOCK_MISSING);
+    const words = wordsFor(body.personId ? await person(body.personId) : undefined);
+    if (!runDue) throw new HttpError(501, words.say("page.clock_missing"));
     const at = LOCAL_TIME.test(body.at) ? programTime(body.at, program.timeZone) : new Date(body.at);
     const before = mailbox.posted;
     // Moved first, so what falls due is dated, and shown, at that time (and what follows after it).
@@ -150,7 +157,7 @@ export function playgroundRoutes(ctx: AdapterContext, mailbox: Mailbox, assets: 
     await dispatcher.idle();
     const delivered = mailbox.posted - before;
     if (wantsHtml(req)) return redirect(res, `/${body.personId ? `?person=${body.personId}` : ""}#clock`);
-    send(res, 200, { ok: true, at: at.toISOString(), delivered });
+    send(res, 200, { ok: true, at: at.toISOString(), delivered, said: words.say("page.clock_ran", { at: formatMoment(at, program.timeZone, words.lang), delivered }) });
   });
 }
 

@@ -12,6 +12,12 @@ const announcer = document.getElementById("announcer");
 // The conversation: a list inside the live log (a list cannot itself be the log).
 const lines = document.querySelector(".transcript > ol");
 let version = Number(document.body.dataset.version);
+// The page's words for what the script says (data-say-new-dm → say.newDm), in the language of the person shown.
+const say = Object.fromEntries(
+  Object.entries(document.body.dataset)
+    .filter(([key]) => key.startsWith("say"))
+    .map(([key, text]) => [key[3].toLowerCase() + key.slice(4), text]),
+);
 
 function fromHtml(html) {
   const template = document.createElement("template");
@@ -27,8 +33,9 @@ function announce(text) {
 
 async function post(path, body) {
   const response = await fetch(path, { method: "POST", headers: { "content-type": "application/json", accept: "application/json" }, body: JSON.stringify({ ...body, token }) });
-  const data = await response.json().catch(() => ({ ok: false, error: `The server answered ${response.status}.` }));
-  if (!response.ok || !data.ok) throw new Error(data.error || `The server answered ${response.status}.`);
+  const answered = () => say.serverAnswered.replace("{status}", String(response.status));
+  const data = await response.json().catch(() => ({ ok: false, error: answered() }));
+  if (!response.ok || !data.ok) throw new Error(data.error || answered());
   return data;
 }
 
@@ -80,9 +87,9 @@ async function refresh(quiet = false) {
   ]);
   if (!inbox.ok || !channel.ok) return;
   version = Math.max(inbox.version, channel.version);
-  updateFeed(document.querySelector('[data-feed="inbox"]'), inbox.messages, "New direct message", quiet);
-  updateFeed(document.querySelector('[data-feed="announcements"]'), channel.announcements, "New in #announcements", quiet);
-  updateFeed(document.querySelector('[data-feed="coordinators"]'), channel.coordinators, "New in #coordinators", quiet);
+  updateFeed(document.querySelector('[data-feed="inbox"]'), inbox.messages, say.newDm, quiet);
+  updateFeed(document.querySelector('[data-feed="announcements"]'), channel.announcements, say.newAnnouncement, quiet);
+  updateFeed(document.querySelector('[data-feed="coordinators"]'), channel.coordinators, say.newCoordinators, quiet);
 }
 
 async function poll() {
@@ -158,17 +165,17 @@ function focusAfterDecision(list, id) {
   const next = order.map((li) => li.querySelector(".m-actions button:not(:disabled)")).find(Boolean);
   if (next) return next.focus();
   const status = list.closest(".pane").querySelector("[data-decided]");
-  status.textContent = "No more requests to decide here.";
+  status.textContent = say.noneLeft;
   status.focus();
 }
 
 document.getElementById("clock").addEventListener("submit", async (event) => {
   event.preventDefault();
   const status = event.target.querySelector("[data-clock-status]");
-  status.textContent = "Running…";
+  status.textContent = say.running;
   try {
-    const data = await post("/playground/clock", { at: event.target.elements.at.value });
-    status.textContent = `Ran what was due at ${event.target.elements.at.value.replace("T", " ")}: ${data.delivered} message${data.delivered === 1 ? "" : "s"} delivered.`;
+    const data = await post("/playground/clock", { ...(personId > 0 ? { personId } : {}), at: event.target.elements.at.value });
+    status.textContent = data.said;
     await refresh();
   } catch (error) {
     status.textContent = error.message;
