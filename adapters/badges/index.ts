@@ -5,6 +5,7 @@ import { contentPolicy } from "../http.ts";
 import { achievementOf, CONTEXTS, issuerProfile, revocationList } from "../../src/badges/credential.ts";
 import { createBadgeIssuer } from "../../src/badges/issuer.ts";
 import { addToProfileUrl } from "../../src/badges/linkedin.ts";
+import { programLanguage, readerLanguage, speak } from "../language.ts";
 import type { AdapterContext, PlatformAdapter } from "../platform.ts";
 import { badgePage, notFoundPage, unpublishedPage } from "./page.ts";
 
@@ -61,9 +62,11 @@ const badges: PlatformAdapter = {
 
     routes.add("GET", "/badges/*", async (req, res) => {
       const [, id, suffix] = BADGE_PATH.exec(path(req.url)) ?? [];
+      // Whoever opens a badge page reads it in their browser's language when Steps speaks it.
+      const asked = (otherwise: string) => speak(core.t, readerLanguage(req, core.languages, otherwise));
       const award = id ? await store.award(id) : undefined;
       const playlist = award && program.playlist(award.playlist);
-      if (!award || !playlist) return suffix ? json(res, 404, { error: "no such badge" }) : html(res, 404, notFoundPage());
+      if (!award || !playlist) return suffix ? json(res, 404, { error: "no such badge" }) : html(res, 404, notFoundPage(asked(programLanguage(core))));
       const stored = issuer.stored(award);
       switch (suffix) {
         case "/revocations":
@@ -77,9 +80,9 @@ const badges: PlatformAdapter = {
           res.writeHead(200, { "content-type": "application/jwt", "access-control-allow-origin": "*" });
           return void res.end(stored.jwt);
       }
-      if (!award.published) return html(res, 200, unpublishedPage(award), { "x-robots-tag": "noindex" });
+      if (!award.published) return html(res, 200, unpublishedPage(award, asked(programLanguage(core))), { "x-robots-tag": "noindex" });
       const intern = await store.personById(award.personId);
-      if (!intern) return html(res, 404, notFoundPage());
+      if (!intern) return html(res, 404, notFoundPage(asked(programLanguage(core))));
       const url = urls.badge(award.id);
       return html(res, 200, badgePage({
         program,
@@ -90,6 +93,7 @@ const badges: PlatformAdapter = {
         jsonUrl: `${url}.json`,
         jwtUrl: `${url}.jwt`,
         signed: stored !== undefined,
+        words: asked(core.languageOf(intern)),
         addToProfileUrl: addToProfileUrl({ name: playlist.badge.name, organization: program.file.program.organization, issuedAt: award.awardedAt, timeZone: program.timeZone, url, id: award.id }),
       }));
     });
@@ -113,6 +117,8 @@ function html(res: ServerResponse, status: number, body: string, headers: Record
   res.writeHead(status, {
     "content-type": "text/html; charset=utf-8",
     "content-security-policy": contentPolicy("default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"),
+    // Each page is in the language the browser asks for: a cache must keep one per language.
+    vary: "Accept-Language",
     ...headers,
   });
   res.end(body);
