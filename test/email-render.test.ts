@@ -2,11 +2,15 @@ import { describe, expect, it } from "vitest";
 import { readEmailEnv } from "../adapters/email/index.ts";
 import { renderEmail, type Email } from "../adapters/email/render.ts";
 import { emailTransport, isLoopback, rateLimited, smtpFailure, smtpSender, type Sender } from "../adapters/email/transport.ts";
+import { speak } from "../adapters/language.ts";
+import { defaultWords } from "../src/i18n.ts";
 import { silentLogger } from "../src/log.ts";
 import type { Message } from "../src/messages.ts";
 import type { Person, Store } from "../src/store.ts";
 import { HOSTILE_NOTE } from "./contract/contract.ts";
 
+const { t } = defaultWords();
+const words = speak(t, "en");
 const from = { name: "Summer <Steps>", address: "steps@city.example.org" };
 const to = { name: "Max Mentor", address: "max@example.org" };
 const request: Message = {
@@ -20,7 +24,7 @@ const request: Message = {
 
 describe("email renderer", () => {
   it("renders a plain-text and an accessible HTML part, escaping what a person typed", () => {
-    const email = renderEmail(request, { from, to, messageId: "<a@city.example.org>", replyTo: "coordinators@city.example.org", links: (b) => `https://steps.example.org/email/${b.action}?t=x&y=1` });
+    const email = renderEmail(request, { words, from, to, messageId: "<a@city.example.org>", replyTo: "coordinators@city.example.org", links: (b) => `https://steps.example.org/email/${b.action}?t=x&y=1` });
     expect(email.subject).toBe("Approval request: Safety walk");
     expect(email.replyTo).toBe("coordinators@city.example.org");
     expect(email.text).toContain(`Note: ${HOSTILE_NOTE}`);
@@ -44,7 +48,7 @@ describe("email renderer", () => {
         { type: "context", text: "Submission #4 · or type <cmd>approve 4</cmd> / <cmd>changes 4 <reason></cmd>" },
       ],
     };
-    const email = renderEmail(message, { from, to, messageId: "<c@x>" });
+    const email = renderEmail(message, { words, from, to, messageId: "<c@x>" });
     expect(email.subject).toBe("Waiting: type `pending`");
     expect(email.text).toContain("Submission #4 · or type `approve 4` / `changes 4 <reason>`");
     expect(email.html).toContain("or type <code");
@@ -53,23 +57,36 @@ describe("email renderer", () => {
   });
 
   it("shows an intern without chat the link to their page after the message", () => {
-    const email = renderEmail(request, { from, to, messageId: "<d@x>", workLink: { url: "https://steps.example.org/email/work?t=abc&x=1", label: "Record your work", note: "Your own page. It works until Jun 23, 2026; do not share it." } });
+    const email = renderEmail(request, { words, from, to, messageId: "<d@x>", workLink: { url: "https://steps.example.org/email/work?t=abc&x=1", label: "Record your work", note: "Your own page. It works until Jun 23, 2026; do not share it." } });
     expect(email.text).toContain("Record your work: https://steps.example.org/email/work?t=abc&x=1\nYour own page. It works until Jun 23, 2026; do not share it.");
     expect(email.html).toContain('<a href="https://steps.example.org/email/work?t=abc&#38;x=1"');
     expect(email.html.indexOf("Record your work")).toBeGreaterThan(email.html.indexOf("Approve"));
-    expect(renderEmail(request, { from, to, messageId: "<d@x>" }).text).not.toContain("Record your work");
+    expect(renderEmail(request, { words, from, to, messageId: "<d@x>" }).text).not.toContain("Record your work");
   });
 
   it("without links, leaves the buttons out and says to answer in chat", () => {
-    const email = renderEmail(request, { from, to, messageId: "<a@x>" });
+    const email = renderEmail(request, { words, from, to, messageId: "<a@x>" });
     expect(email.html).not.toContain("Approve");
     expect(email.text).toContain("To answer, use Steps in chat, or reply to this email.");
   });
 
   it("adds one-click unsubscribe (RFC 8058) only when asked, and threads a follow-up", () => {
-    const email = renderEmail(request, { from, to, messageId: "<b@x>", unsubscribe: "https://steps.example.org/email/unsubscribe?t=abc", inReplyTo: { messageId: "<a@x>", subject: "Approval request: Safety walk" } });
+    const email = renderEmail(request, { words, from, to, messageId: "<b@x>", unsubscribe: "https://steps.example.org/email/unsubscribe?t=abc", inReplyTo: { messageId: "<a@x>", subject: "Approval request: Safety walk" } });
     expect(email.headers).toEqual({ "List-Unsubscribe": "<https://steps.example.org/email/unsubscribe?t=abc>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click" });
     expect(email).toMatchObject({ subject: "Re: Approval request: Safety walk", inReplyTo: "<a@x>", references: "<a@x>" });
+  });
+
+  it("adds its own words in the recipient's language, and spells the commands Steps' words name", () => {
+    const message: Message = { text: "Escribe <cmd>estado</cmd>", blocks: [{ type: "text", text: "Escribe <cmd>estado</cmd> para ver tu avance." }] };
+    const email = renderEmail(message, { words: speak(t, "es"), from, to, messageId: "<c@x>", unsubscribe: "https://steps.example.org/u?t=1", preface: t("es", "email.fallback_note", { count: 0, platforms: "" }) });
+    expect(email.html).toContain('<html lang="es">');
+    expect(email.html).toContain(">Dejar de recibir recordatorios</a>");
+    expect(email.html).toContain("Escribe <code");
+    expect(email.html).not.toContain("&#60;cmd&#62;");
+    expect(email.text).toContain("Escribe `estado` para ver tu avance.");
+    expect(email.text).toContain("abre Steps en el chat y escribe `ayuda`");
+    expect(email.text).toContain("Summer <Steps>, enviado por Steps.\nDejar de recibir recordatorios: https://steps.example.org/u?t=1\n");
+    expect(email.subject).toBe("Escribe `estado`");
   });
 });
 
@@ -78,7 +95,7 @@ describe("email transport", () => {
   function rig() {
     const sent: Email[] = [];
     const sender: Sender = { send: async (e) => void sent.push(e), close() {} };
-    const transport = emailTransport({ sender, store: {} as Store, log: silentLogger, from, installation: "abc", unsubscribeUrl: async (p) => `https://steps.example.org/u?p=${p.id}`, fallbackNote: "Switch." });
+    const transport = emailTransport({ sender, store: {} as Store, log: silentLogger, from, installation: "abc", unsubscribeUrl: async (p) => `https://steps.example.org/u?p=${p.id}`, wordsFor: () => words, chats: ["Slack"] });
     return { sent, transport };
   }
   const outgoing = (key: string) => ({ id: "1", queuedAt: new Date(0), resumed: false, key });
@@ -103,7 +120,7 @@ describe("email rate", () => {
   it("starts at most per_second emails a second, however many the dispatcher's workers hand it at once", async () => {
     const starts: number[] = [];
     const limited = rateLimited({ send: async () => void starts.push(performance.now()), close() {} }, 50);
-    const email = renderEmail(request, { from, to, messageId: "<r@x>" });
+    const email = renderEmail(request, { words, from, to, messageId: "<r@x>" });
     const t0 = performance.now();
     await Promise.all(Array.from({ length: 10 }, () => limited.send(email)));
     expect(starts).toHaveLength(10);
@@ -140,7 +157,7 @@ describe("email settings and SMTP replies", () => {
   it("an email handed over after the sender closed fails at once and stays queued, rather than never answering", async () => {
     const sender = smtpSender("smtp://127.0.0.1:2525", undefined);
     sender.close();
-    const email = renderEmail({ text: "Hi", blocks: [] }, { from: { name: "P", address: "p@example.org" }, to: { name: "A", address: "a@example.org" }, messageId: "<m@example.org>" });
+    const email = renderEmail({ text: "Hi", blocks: [] }, { words, from: { name: "P", address: "p@example.org" }, to: { name: "A", address: "a@example.org" }, messageId: "<m@example.org>" });
     await expect(sender.send(email)).rejects.toMatchObject({ name: "DeliveryError", options: { local: true } });
   });
 });

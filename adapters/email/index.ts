@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { z } from "zod";
 import { publicUrl } from "../../src/config.ts";
 import { formatDay } from "../../src/time.ts";
+import { speak } from "../language.ts";
 import { playgroundPolicy } from "../local-only.ts";
 import type { PlatformAdapter } from "../platform.ts";
 import { createPreview, previewRoutes } from "./preview.ts";
@@ -77,7 +78,6 @@ export function emailAdapter(options: EmailAdapterOptions = {}): PlatformAdapter
       const links = emailLinkRoutes(ctx);
       const dkim = vars.DKIM_DOMAIN && vars.DKIM_SELECTOR && vars.DKIM_PRIVATE_KEY ? { domain: vars.DKIM_DOMAIN, selector: vars.DKIM_SELECTOR, privateKey: vars.DKIM_PRIVATE_KEY } : undefined;
       const sender: Sender = vars.SMTP_URL ? rateLimited(smtpSender(vars.SMTP_URL, dkim), settings.per_second) : preview.sender;
-      const others = chats.length > 0 ? chats.map((c) => c[0]!.toUpperCase() + c.slice(1)).join(" or ") : "chat";
       ctx.log.info(vars.SMTP_URL ? "email on" : "email previews on: emails show in the playground's Email pane", { perSecond: settings.per_second, dkim: Boolean(dkim) });
       if (vars.SMTP_URL && !dkim) ctx.log.warn("email is not DKIM-signed: mail clients ignore one-click unsubscribe without it (set DKIM_DOMAIN, DKIM_SELECTOR, DKIM_PRIVATE_KEY)");
       const transport = emailTransport({
@@ -97,7 +97,8 @@ export function emailAdapter(options: EmailAdapterOptions = {}): PlatformAdapter
           const until = formatDay(new Date(ctx.now().getTime() + links.linkDays * 24 * 60 * 60 * 1000), ctx.core.program.timeZone, language);
           return { url: url.toString(), label: ctx.core.t(language, "email.work_link.label"), note: ctx.core.t(language, "email.work_link.note", { day: until }) };
         },
-        fallbackNote: `Steps could not reach you on ${others}, so it wrote to you by email; from now on it will, until you use Steps on ${others}. To get messages there instead, open Steps on ${others} and say "help". To keep email, ask your coordinator to set your contact to email.`,
+        wordsFor: (person) => speak(ctx.core.t, ctx.core.languageOf(person)),
+        chats: chats.map((c) => c[0]!.toUpperCase() + c.slice(1)),
       });
       return { transport, close: async () => sender.close(), ...(sender.health ? { health: sender.health } : {}) };
     },

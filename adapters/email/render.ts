@@ -1,4 +1,5 @@
 import { formatProgress, percent, plainCommand, spellCommands, type Block, type Button, type Message } from "../../src/messages.ts";
+import type { Spoken } from "../language.ts";
 
 // The email renderer of the neutral message model, beside Block Kit, Adaptive
 // Cards and the playground. Pure: the same message and options always give the
@@ -35,6 +36,8 @@ export interface EmailOptions {
   preface?: string;
   /** An intern without chat: their personal page to record work, after the message. */
   workLink?: WorkLink;
+  /** The recipient's language: what the email adds around the message (footer, hints) and its lang. */
+  words: Spoken;
 }
 
 /** The link to an intern's own page, with what it is called and how long it works, in their language. */
@@ -101,11 +104,9 @@ function buttonsWithLinks(buttons: Button[], options: EmailOptions): { button: B
   });
 }
 
-const CHAT_HINT = "To answer, use Steps in chat, or reply to this email.";
-
 export function renderText(message: Message, options: EmailOptions): string {
   const lines: string[] = [];
-  if (options.preface) lines.push(options.preface, "");
+  if (options.preface) lines.push(spellCommands(options.preface, plainCommand), "");
   for (const block of message.blocks) {
     switch (block.type) {
       case "header": {
@@ -129,7 +130,7 @@ export function renderText(message: Message, options: EmailOptions): string {
       case "buttons": {
         const linked = buttonsWithLinks(block.buttons, options);
         for (const { button, url } of linked) lines.push(`${button.label}: ${url}`);
-        if (linked.length < block.buttons.length) lines.push(CHAT_HINT);
+        if (linked.length < block.buttons.length) lines.push(options.words.say("email.chat_hint"));
         break;
       }
       case "divider":
@@ -138,8 +139,8 @@ export function renderText(message: Message, options: EmailOptions): string {
     }
   }
   if (options.workLink) lines.push("", `${options.workLink.label}: ${options.workLink.url}`, options.workLink.note);
-  lines.push("", "-- ", `${options.from.name}, sent by Steps.`);
-  if (options.unsubscribe) lines.push(`Stop reminders: ${options.unsubscribe}`);
+  lines.push("", "-- ", options.words.say("email.footer", { program: options.from.name }));
+  if (options.unsubscribe) lines.push(options.words.say("email.stop_reminders_at", { url: options.unsubscribe }));
   return `${lines.join("\n")}\n`;
 }
 
@@ -149,17 +150,18 @@ const MUTED = "color:#4a4a4a;font-size:14px;line-height:1.4;";
 
 export function renderHtml(message: Message, subject: string, options: EmailOptions): string {
   const body = message.blocks.map((block) => renderBlock(block, options)).join("\n");
-  const preface = options.preface ? `<p style="${MUTED}margin:0 0 16px;padding:8px 12px;border-left:4px solid #1d4ed8;">${escapeHtml(options.preface)}</p>\n` : "";
+  const preface = options.preface ? `<p style="${MUTED}margin:0 0 16px;padding:8px 12px;border-left:4px solid #1d4ed8;">${words(options.preface)}</p>\n` : "";
+  const { lang, say } = options.words;
   const work = options.workLink
     ? `<p style="margin:16px 0 4px;"><a href="${escapeHtml(options.workLink.url)}" style="display:inline-block;padding:10px 18px;background:#1d4ed8;color:#ffffff;font-weight:bold;text-decoration:none;border-radius:4px;">${escapeHtml(options.workLink.label)}</a></p>\n` +
       `<p style="margin:0 0 12px;${MUTED}">${escapeHtml(options.workLink.note)}</p>\n`
     : "";
   const footer =
-    `<p style="${MUTED}margin:24px 0 0;border-top:1px solid #d0d0d0;padding-top:12px;">${escapeHtml(options.from.name)}, sent by Steps.` +
-    (options.unsubscribe ? ` <a href="${escapeHtml(options.unsubscribe)}" style="color:#1d4ed8;">Stop reminders</a>` : "") +
+    `<p style="${MUTED}margin:24px 0 0;border-top:1px solid #d0d0d0;padding-top:12px;">${escapeHtml(say("email.footer", { program: options.from.name }))}` +
+    (options.unsubscribe ? ` <a href="${escapeHtml(options.unsubscribe)}" style="color:#1d4ed8;">${escapeHtml(say("email.stop_reminders"))}</a>` : "") +
     `</p>`;
   return (
-    `<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(subject)}</title></head>\n` +
+    `<!DOCTYPE html>\n<html lang="${escapeHtml(lang)}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(subject)}</title></head>\n` +
     `<body style="margin:0;padding:0;background:#ffffff;${FONT}${TEXT}">\n` +
     `<div role="article" aria-label="${escapeHtml(subject)}" style="max-width:600px;margin:0 auto;padding:16px;${FONT}${TEXT}">\n` +
     `${preface}${body}\n${work}${footer}\n</div>\n</body></html>\n`
@@ -198,7 +200,7 @@ function renderBlock(block: Block, options: EmailOptions): string {
         const colour = button.style === "danger" ? "#b42318" : button.style === "primary" ? "#1d4ed8" : "#374151";
         return `<a href="${escapeHtml(url)}" style="display:inline-block;margin:0 8px 8px 0;padding:10px 18px;background:${colour};color:#ffffff;font-weight:bold;text-decoration:none;border-radius:4px;">${escapeHtml(button.label)}</a>`;
       });
-      const hint = linked.length < block.buttons.length ? `<p style="margin:0 0 12px;${MUTED}">${escapeHtml(CHAT_HINT)}</p>` : "";
+      const hint = linked.length < block.buttons.length ? `<p style="margin:0 0 12px;${MUTED}">${escapeHtml(options.words.say("email.chat_hint"))}</p>` : "";
       return `${links.length > 0 ? `<p style="margin:12px 0;">${links.join("")}</p>` : ""}${hint}`;
     }
     case "divider":

@@ -5,6 +5,7 @@ import { DeliveryError, type Transport } from "../../src/delivery/transport.ts";
 import type { Logger } from "../../src/log.ts";
 import type { Button, Message } from "../../src/messages.ts";
 import type { Person, Store } from "../../src/store.ts";
+import type { Spoken } from "../language.ts";
 import { renderEmail, type Email, type Mailbox, type WorkLink } from "./render.ts";
 
 /** Hands a rendered email to a mail server (or, without one, to the playground's preview). */
@@ -121,8 +122,13 @@ export interface EmailTransportOptions {
   unsubscribeUrl(person: Person): Promise<string>;
   /** An intern without chat's personal page, issued afresh for each email; undefined for everyone else. */
   workLink?(person: Person): Promise<WorkLink | undefined>;
-  /** Told once, to a person reached by email only because no chat platform could reach them. */
-  fallbackNote: string;
+  /** Each person is written to in their own language. */
+  wordsFor(person: Person): Spoken;
+  /**
+   * The chat platforms configured beside email ("Slack", "Teams"), for the
+   * note told once to a person reached by email only because none of them could.
+   */
+  chats: readonly string[];
 }
 
 /** Reminders and nudges can be turned off; approvals, outcomes and digests cannot. */
@@ -155,14 +161,16 @@ export function emailTransport(options: EmailTransportOptions): Transport {
       const messageId = idOf(outgoing?.key ?? `message.${createHash("sha256").update(JSON.stringify(message)).digest("hex").slice(0, 16)}`);
       const links = await linksFor(person, message);
       const work = await options.workLink?.(person);
+      const words = options.wordsFor(person);
       const email = renderEmail(message, {
+        words,
         from,
         to: { name: person.name, address: person.email },
         ...(options.replyTo ? { replyTo: options.replyTo } : {}),
         messageId,
         links: (button) => links.get(button),
         ...(outgoing && UNSUBSCRIBABLE.test(outgoing.key) ? { unsubscribe: await options.unsubscribeUrl(person) } : {}),
-        ...(first ? { preface: options.fallbackNote } : {}),
+        ...(first ? { preface: fallbackNote(words, options.chats) } : {}),
         ...(work ? { workLink: work } : {}),
       });
       await sender.send(email);
@@ -185,6 +193,7 @@ export function emailTransport(options: EmailTransportOptions): Transport {
       const original = { messageId: String(ref.messageId), subject: String(ref.subject) };
       const work = await options.workLink?.(person);
       const email = renderEmail(message, {
+        words: options.wordsFor(person),
         from,
         to: { name: person.name, address: person.email },
         ...(options.replyTo ? { replyTo: options.replyTo } : {}),
@@ -195,4 +204,9 @@ export function emailTransport(options: EmailTransportOptions): Transport {
       await sender.send(email);
     },
   };
+}
+
+/** Why this came by email and how to get chat back: "Slack or Teams" in the person's language, or chat in general. */
+function fallbackNote({ lang, say }: Spoken, chats: readonly string[]): string {
+  return say("email.fallback_note", { count: chats.length, platforms: new Intl.ListFormat(lang, { type: "disjunction" }).format(chats) });
 }
