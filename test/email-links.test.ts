@@ -83,7 +83,7 @@ describe("approve from an email", () => {
     expect(page.headers.get("content-security-policy")).toContain("default-src 'none'");
     expect(page.headers.get("referrer-policy")).toBe("same-origin");
     const html = await page.text();
-    expect(html).toContain("You are approving Ana Torres's <em>Interview a city staff member</em> as <strong>Priya Nair</strong>");
+    expect(html).toContain("You are approving Ana Torres&#39;s <em>Interview a city staff member</em> as <strong>Priya Nair</strong>");
     expect(html).toContain("Met the records clerk.");
     expect(html.match(/<button/g)).toHaveLength(1);
     expect(html).toContain(`<form method="post" action="/email/link">`);

@@ -3,6 +3,7 @@ import { displayUnits } from "../../../src/domain/progress.ts";
 import { isHours } from "../../../src/program/program.ts";
 import type { Playlist, Task } from "../../../src/program/schema.ts";
 import type { Person, Submission } from "../../../src/store.ts";
+import type { Say, Spoken } from "../../language.ts";
 import { escapeHtml as esc } from "../../web/render.ts";
 import { APPROVE_PATH, NEW_LINK_PATH, WORK_PATH } from "./links.ts";
 
@@ -20,9 +21,9 @@ button:focus-visible,a:focus-visible,input:focus-visible,select:focus-visible,te
 .status{padding:.6rem;border-left:4px solid #0b5cad;background:#eef4fb}.alert{padding:.6rem;border-left:4px solid #b00020;background:#fdeeee}
 .hint{color:#444;font-size:.9rem}`;
 
-export function page(programName: string, title: string, body: string): string {
+export function page(lang: string, programName: string, title: string, body: string): string {
   return `<!doctype html>
-<html lang="en">
+<html lang="${esc(lang)}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -73,43 +74,48 @@ export interface Submitted {
   submission: Submission;
 }
 
-function fields({ intern, task, playlist, submission: s }: Submitted): string {
+function fields({ intern, task, playlist, submission: s }: Submitted, say: Say): string {
   const rows: [string, string][] = [
-    ["Intern", esc(intern.name)],
-    ["Task", esc(task.title)],
+    [say("email.link.intern"), esc(intern.name)],
+    [say("email.link.task"), esc(task.title)],
   ];
-  if (playlist) rows.push(["Playlist", esc(playlist.title)]);
-  if (isHours(task)) rows.push(["Hours", String(displayUnits(task, s.units))]);
-  if (s.note) rows.push(["Note", esc(s.note)]);
-  if (s.link) rows.push(["Evidence", /^https?:\/\//i.test(s.link) ? `<a href="${esc(s.link)}" rel="noopener noreferrer nofollow">${esc(s.link)}</a>` : esc(s.link)]);
-  rows.push(["Submission", `#${s.id}`]);
-  return `<dl>\n${rows.map(([k, v]) => `<dt>${k}</dt><dd>${v}</dd>`).join("\n")}\n</dl>`;
+  if (playlist) rows.push([say("email.link.playlist"), esc(playlist.title)]);
+  if (isHours(task)) rows.push([say("email.link.hours"), String(displayUnits(task, s.units))]);
+  if (s.note) rows.push([say("email.link.note"), esc(s.note)]);
+  if (s.link) rows.push([say("email.link.evidence"), /^https?:\/\//i.test(s.link) ? `<a href="${esc(s.link)}" rel="noopener noreferrer nofollow">${esc(s.link)}</a>` : esc(s.link)]);
+  rows.push([say("email.link.submission"), `#${s.id}`]);
+  return `<dl>\n${rows.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${v}</dd>`).join("\n")}\n</dl>`;
 }
 
 /** The one more click a link asks for: a GET shows this, only the button's POST decides. */
-export function confirmPage(what: Submitted, action: "approve" | "request_changes", approver: Person, token: string, problem?: string): string {
+export function confirmPage(what: Submitted, action: "approve" | "request_changes", approver: Person, token: string, say: Say, problem?: string): string {
   const first = what.intern.name.split(" ")[0] ?? what.intern.name;
+  const names = { intern: what.intern.name, task: what.task.title, approver: approver.name, first };
+  // The task and the approver are set in <em> and <strong> inside a translated sentence: placeholders keep it whole.
+  const doing = esc(say(action === "approve" ? "email.link.approving" : "email.link.sending_back", { ...names, task: "\u0001", approver: "\u0002" }))
+    .replace("\u0001", `<em>${esc(what.task.title)}</em>`)
+    .replace("\u0002", `<strong>${esc(approver.name)}</strong>`);
   const alert = problem ? `<p class="alert" role="alert" id="problem">${esc(problem)}</p>\n` : "";
   const hidden = `<input type="hidden" name="t" value="${esc(token)}">`;
-  const notYou = `<p class="hint">Not ${esc(approver.name)}? Do not press the button: ask your coordinator.</p>`;
+  const notYou = `<p class="hint">${esc(say("email.link.not_you", names))}</p>`;
   if (action === "approve") {
-    return `<h1>Approve ${esc(what.task.title)}</h1>
-<p>You are approving ${esc(what.intern.name)}'s <em>${esc(what.task.title)}</em> as <strong>${esc(approver.name)}</strong>. The decision is recorded in your name.</p>
-${fields(what)}
+    return `<h1>${esc(say("email.link.approve_title", names))}</h1>
+<p>${doing}</p>
+${fields(what, say)}
 ${alert}<form method="post" action="${APPROVE_PATH}">
 ${hidden}
-<button type="submit">Approve</button>
+<button type="submit">${esc(say("email.link.approve"))}</button>
 </form>
 ${notYou}`;
   }
-  return `<h1>Request changes to ${esc(what.task.title)}</h1>
-<p>You are sending ${esc(what.intern.name)}'s <em>${esc(what.task.title)}</em> back as <strong>${esc(approver.name)}</strong>. The decision is recorded in your name.</p>
-${fields(what)}
+  return `<h1>${esc(say("email.link.changes_title", names))}</h1>
+<p>${doing}</p>
+${fields(what, say)}
 ${alert}<form method="post" action="${APPROVE_PATH}">
 ${hidden}
-<label for="reason">What should ${esc(first)} change?</label>
+<label for="reason">${esc(say("email.link.reason_label", names))}</label>
 <textarea id="reason" name="reason" rows="4" maxlength="2000" required${problem ? ' aria-describedby="problem" aria-invalid="true"' : ""}></textarea>
-<button type="submit">Send back to ${esc(first)}</button>
+<button type="submit">${esc(say("email.link.send_back", names))}</button>
 </form>
 ${notYou}`;
 }
@@ -124,37 +130,42 @@ export interface WorkPageInput {
 }
 
 /** An intern's page: record a task or hours, and see progress. */
-export function workPage({ intern, token, playlists, progress, said }: WorkPageInput): string {
+export function workPage({ intern, token, playlists, progress, said }: WorkPageInput, { say }: Spoken): string {
   const options = playlists
-    .map((p) => `<optgroup label="${esc(p.title)}">${p.tasks.map((t) => `<option value="${esc(t.slug)}">${esc(t.title)}${isHours(t) ? " (hours)" : ""}</option>`).join("")}</optgroup>`)
+    .map((p) => `<optgroup label="${esc(p.title)}">${p.tasks.map((t) => `<option value="${esc(t.slug)}">${esc(isHours(t) ? say("email.work.hours_task", { task: t.title }) : t.title)}</option>`).join("")}</optgroup>`)
     .join("\n");
   const message = said ? `<p class="${said.alert ? "alert" : "status"}" role="${said.alert ? "alert" : "status"}">${esc(said.text)}</p>\n` : "";
-  return `<h1>Your work, ${esc(intern.name)}</h1>
-${message}<h2>Record work</h2>
+  const hint = (key: string) => `<span class="hint">${esc(say(key))}</span>`;
+  return `<h1>${esc(say("email.work.title", { name: intern.name }))}</h1>
+${message}<h2>${esc(say("email.work.record_title"))}</h2>
 <form method="post" action="${WORK_PATH}">
 <input type="hidden" name="t" value="${esc(token)}">
-<label for="task">Task</label>
+<label for="task">${esc(say("email.link.task"))}</label>
 <select id="task" name="task" required>
 ${options}
 </select>
-<label for="hours">Hours <span class="hint">(only for tasks counted in hours, e.g. 2 or 1.5)</span></label>
+<label for="hours">${esc(say("email.link.hours"))} ${hint("email.work.hours_hint")}</label>
 <input id="hours" name="hours" inputmode="decimal" autocomplete="off">
-<label for="note">Note <span class="hint">(a few words on what you did)</span></label>
+<label for="note">${esc(say("email.link.note"))} ${hint("email.work.note_hint")}</label>
 <textarea id="note" name="note" rows="3" maxlength="2000"></textarea>
-<label for="link">Link to your work <span class="hint">(optional)</span></label>
+<label for="link">${esc(say("email.work.link"))} ${hint("email.work.optional")}</label>
 <input id="link" name="link" type="url" placeholder="https://">
-<button type="submit">Record</button>
+<button type="submit">${esc(say("email.work.record"))}</button>
 </form>
-<h2>Your progress</h2>
-${progress.map(progressSection).join("\n")}
-<p class="hint">Your mentor reviews what you record. This page is yours alone: do not share its address.</p>`;
+<h2>${esc(say("email.work.progress_title"))}</h2>
+${progress.map((p) => progressSection(p, say)).join("\n")}
+<p class="hint">${esc(say("email.work.private"))}</p>`;
 }
 
-function progressSection(p: PlaylistProgress): string {
+function progressSection(p: PlaylistProgress, say: Say): string {
   const items = p.tasks.map((t) => {
-    const unit = isHours(t.task) ? " h" : "";
-    const pending = t.pending ? `, ${displayUnits(t.task, t.pending)}${unit} waiting for review` : "";
-    return `<li>${esc(t.task.title)}: ${t.complete ? "done" : `${displayUnits(t.task, t.approved)} of ${displayUnits(t.task, t.required)}${unit} approved${pending}`}</li>`;
+    const state = {
+      hours: isHours(t.task) ? "yes" : "no",
+      approved: displayUnits(t.task, t.approved),
+      required: displayUnits(t.task, t.required),
+      pending: t.pending ? displayUnits(t.task, t.pending) : 0,
+    };
+    return `<li>${esc(t.complete ? say("email.work.task_done", { task: t.task.title }) : say("email.work.task_progress", { task: t.task.title, ...state }))}</li>`;
   });
-  return `<h3>${esc(p.playlist.title)}: ${p.percent}%</h3>\n<ul>\n${items.join("\n")}\n</ul>`;
+  return `<h3>${esc(say("email.work.playlist_progress", { playlist: p.playlist.title, percent: p.percent }))}</h3>\n<ul>\n${items.join("\n")}\n</ul>`;
 }

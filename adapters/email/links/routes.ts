@@ -6,10 +6,13 @@ import { createCore, type Core } from "../../../src/domain/core.ts";
 import { act, replyFor } from "../../../src/domain/replies.ts";
 import { decisionSentence } from "../../../src/domain/views.ts";
 import { isStepsError } from "../../../src/errors.ts";
+import { plainCommand, spellCommands } from "../../../src/messages.ts";
 import { isHours } from "../../../src/program/program.ts";
 import type { EmailLink, Person, Store } from "../../../src/store.ts";
+import { voice, type Values } from "../../../src/i18n.ts";
 import { formatDay } from "../../../src/time.ts";
 import { contentPolicy } from "../../http.ts";
+import { programLanguage, readerLanguage, speak, type Spoken } from "../../language.ts";
 import { isCrossSite } from "../../local-only.ts";
 import type { AdapterContext } from "../../platform.ts";
 import { APPROVE_PATH, createEmailLinks, NEW_LINK_PATH, WORK_PATH, type Checked, type EmailLinks, type Refused } from "./links.ts";
@@ -21,38 +24,50 @@ const MAX_BODY = 16 * 1024;
 /** Form fields arrive as text; an empty field is an absent one. */
 const optional = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (typeof v === "string" && v.trim() === "" ? undefined : v), schema.optional());
 
+// Zod's messages are catalog keys here: the page says them in its reader's language.
 const decisionForm = z.object({
   t: z.string().max(2000),
-  reason: optional(z.string().trim().max(MAX_NOTE, `Keep the reason under ${MAX_NOTE} characters.`)),
+  reason: optional(z.string().trim().max(MAX_NOTE, "email.work.too_long")),
 });
 
 const newLinkRequest = z.object({ email: z.string().trim().toLowerCase().pipe(z.email()) });
 
 const workForm = z.object({
   t: z.string().max(2000),
-  task: z.string({ error: "Choose a task." }).trim().min(1, "Choose a task.").max(100),
+  task: z.string({ error: "email.work.choose_task" }).trim().min(1, "email.work.choose_task").max(100),
   hours: optional(z.string().trim().max(20)),
-  note: optional(z.string().trim().max(MAX_NOTE, `Keep the note under ${MAX_NOTE} characters.`)),
-  link: optional(z.url({ protocol: /^https?$/, error: "The link must be a web address starting with https:// or http://." }).max(2000)),
+  note: optional(z.string().trim().max(MAX_NOTE, "email.work.too_long")),
+  link: optional(z.url({ protocol: /^https?$/, error: "email.work.bad_link" }).max(2000)),
 });
 
-/** A page answered with a status and a sentence; nothing changed. */
+/** A sentence from the catalogs, said once the page's language is known; or the core's, already said. */
+type Said = [key: string, values?: Values] | { text: string };
+
+function sayIt({ say }: Spoken, said: Said): string {
+  return "text" in said ? said.text : say(...said);
+}
+
+/** The core's replies name chat commands; on a page they are quoted as typed. */
+const typed = (text: string) => spellCommands(text, plainCommand);
+
+/** A page answered with a status and a sentence; nothing changed. In the language of the link's person, else the reader's. */
 class PageError extends Error {
   constructor(
     readonly status: number,
-    readonly title: string,
-    readonly sentences: string[],
-    /** More of the page after the sentences (HTML): the form to ask for a new link. */
-    readonly more = "",
+    readonly title: Said,
+    readonly sentences: Said[],
+    readonly language?: string,
+    /** More of the page after the sentences (HTML, in the page's words): the form to ask for a new link. */
+    readonly more?: (words: Spoken) => string,
   ) {
-    super(title);
+    super("text" in title ? title.text : title[0]);
   }
 }
 
 /** Another click spent the link between the check and the decision. */
 class Spent extends Error {}
 
-const CROSS_SITE = new PageError(403, "Nothing was recorded", ["This form was sent from another web site. Open the link from your email and press the button on that page."]);
+const CROSS_SITE = new PageError(403, ["email.link.nothing_recorded"], [["email.link.cross_site"]]);
 
 /**
  * Registers the pages email links open, and returns the links API the email
@@ -63,7 +78,10 @@ export function emailLinkRoutes(ctx: AdapterContext, links: EmailLinks = createE
   const program = core.program;
   const tz = program.timeZone;
 
-  function send(res: ServerResponse, status: number, title: string, body: string) {
+  const wordsOf = (person: Person): Spoken => speak(core.t, core.languageOf(person));
+  const readerWords = (req: IncomingMessage): Spoken => speak(core.t, readerLanguage(req, core.languages, programLanguage(core)));
+
+  function send(res: ServerResponse, status: number, { lang }: Spoken, title: string, body: string) {
     res.writeHead(status, {
       "content-type": "text/html; charset=utf-8",
       "cache-control": "no-store",
@@ -71,7 +89,7 @@ export function emailLinkRoutes(ctx: AdapterContext, links: EmailLinks = createE
       // Same-origin, not the server's no-referrer: under no-referrer a browser posts our own forms with "Origin: null".
       "referrer-policy": "same-origin",
     });
-    res.end(page(program.name, title, body));
+    res.end(page(lang, program.name, title, body));
   }
 
   const add = (method: "GET" | "POST", path: string, handler: (req: IncomingMessage, res: ServerResponse) => Promise<void>) =>
@@ -81,7 +99,9 @@ export function emailLinkRoutes(ctx: AdapterContext, links: EmailLinks = createE
         await handler(req, res);
       } catch (error) {
         if (!(error instanceof PageError)) throw error;
-        send(res, error.status, error.title, notice(error.title, error.sentences) + (error.more ? `\n${error.more}` : ""));
+        const words = speak(core.t, error.language ?? readerLanguage(req, core.languages, programLanguage(core)));
+        const title = sayIt(words, error.title);
+        send(res, error.status, words, title, notice(title, error.sentences.map((said) => sayIt(words, said))) + (error.more ? `\n${error.more(words)}` : ""));
       }
     });
 
@@ -94,54 +114,63 @@ export function emailLinkRoutes(ctx: AdapterContext, links: EmailLinks = createE
     return { intern, task, playlist: found?.playlist ?? program.playlist(submission.playlist), submission };
   }
 
-  /** "Approved by Dana Ruiz on Jun 22, 10:00 AM", or undefined while the submission waits. */
-  async function decidedSentence(submissionId: number | null): Promise<string | undefined> {
+  /** "Approved by Dana Ruiz on Jun 22, 10:00 AM", said in the page's language; undefined while the submission waits. */
+  async function decidedSentence(submissionId: number | null, language: string): Promise<string | undefined> {
     const decision = submissionId === null ? undefined : await store.decisionOf(submissionId);
     if (!decision) return undefined;
     const decider = await store.personById(decision.deciderId);
-    // The pages are in the program's language until they are translated.
-    return decider ? decisionSentence(decision, decider, core.programVoice()) : undefined;
+    return decider ? decisionSentence(decision, decider, voice(core.t, language, tz)) : undefined;
   }
 
-  function refusedError(reason: Refused, link: EmailLink | undefined, decided?: string): PageError {
-    const fresh = link?.action === "work" ? "Reply to the email, or ask your coordinator, for a new link." : "Ask your coordinator for a new link.";
+  /** The language of the person a link was made for: a refusal speaks to them. */
+  async function languageOfLink(link: EmailLink | undefined): Promise<string | undefined> {
+    const person = link && (await store.personById(link.personId));
+    return person ? core.languageOf(person) : undefined;
+  }
+
+  async function refusedError(reason: Refused, link: EmailLink | undefined, decided?: string): Promise<PageError> {
+    const language = await languageOfLink(link);
+    const fresh: Said = [link?.action === "work" ? "email.link.fresh_work" : "email.link.fresh"];
     switch (reason) {
       case "altered":
-        return new PageError(400, "This link does not work", ["Part of its address is missing or was changed, so it did nothing. Open it again from the email, copying the whole address.", fresh]);
+        return new PageError(400, ["email.link.altered_title"], [["email.link.altered"], fresh], language);
       case "expired":
-        return new PageError(410, "This link has expired", [`${link ? `It expired on ${formatDay(link.expiresAt, tz)}` : "It has expired"}, so it did nothing.`, fresh]);
+        return new PageError(410, ["email.link.expired_title"], [link ? ["email.link.expired_on", { day: formatDay(link.expiresAt, tz, language) }] : ["email.link.expired"], fresh], language);
       case "cancelled":
-        return new PageError(410, "This link was cancelled", ["A coordinator cancelled it, so it did nothing.", fresh]);
+        return new PageError(410, ["email.link.cancelled_title"], [["email.link.cancelled"], fresh], language);
       case "used":
-        return new PageError(410, "This link was already used", [decided ? `${decided}.` : "It works only once.", "Nothing more to do here."]);
+        return new PageError(410, ["email.link.used_title"], [decided ? { text: decided } : ["email.link.used"], ["email.link.nothing_more"]], language);
     }
+  }
+
+  /** A used link says who decided, in its person's language. */
+  async function usedError(link: EmailLink | undefined): Promise<PageError> {
+    const language = (await languageOfLink(link)) ?? programLanguage(core);
+    return refusedError("used", link, await decidedSentence(link?.submissionId ?? null, language));
   }
 
   async function valid(token: unknown, expect: "decision" | "work"): Promise<Extract<Checked, { ok: true }>> {
     const checked = await links.check(token, expect);
     if (checked.ok) return checked;
-    const refused = refusedError(checked.reason, checked.link, checked.reason === "used" ? await decidedSentence(checked.link?.submissionId ?? null) : undefined);
+    const refused = checked.reason === "used" ? await usedError(checked.link) : await refusedError(checked.reason, checked.link);
     if (expect === "decision") throw refused;
-    // An intern's page that no longer opens offers to email a fresh link, in their language when the link says who they are.
-    const owner = checked.link && checked.reason !== "altered" ? await store.personById(checked.link.personId) : undefined;
-    throw new PageError(refused.status, refused.title, refused.sentences, newLinkForm(newLinkWords(owner)));
+    // An intern's page that no longer opens offers to email a fresh link, in the same words as the refusal.
+    throw new PageError(refused.status, refused.title, refused.sentences, refused.language, (words) => newLinkForm(newLinkWords(words)));
   }
 
-  /** The words of pages for someone the request may not name: the person's language when known, else the program's. */
-  function say(person: Person | undefined, key: string, values?: Record<string, string | number>): string {
-    const fallback = core.languages.includes(program.file.program.language) ? program.file.program.language : "en";
-    return core.t(person ? core.languageOf(person) : fallback, key, values);
-  }
-
-  function newLinkWords(person?: Person) {
-    return { title: say(person, "email.new_link.title"), intro: say(person, "email.new_link.intro"), label: say(person, "email.new_link.address_label"), button: say(person, "email.new_link.button") };
+  /** The words of the new-link form. */
+  function newLinkWords({ say }: Spoken) {
+    return { title: say("email.new_link.title"), intro: say("email.new_link.intro"), label: say("email.new_link.address_label"), button: say("email.new_link.button") };
   }
 
   /** An unused link to a submission someone has decided meanwhile: says by whom, offers nothing. */
-  async function openDecision(link: EmailLink): Promise<Submitted> {
+  async function openDecision(link: EmailLink, person: Person): Promise<Submitted> {
     const what = await submitted(link);
-    const decided = await decidedSentence(link.submissionId);
-    if (decided) throw new PageError(409, "Already decided", [`${what.intern.name}'s ${what.task.title}: ${decided}.`, "Nothing more to do here."]);
+    const language = core.languageOf(person);
+    const decided = await decidedSentence(link.submissionId, language);
+    if (decided) {
+      throw new PageError(409, ["email.link.already_decided_title"], [["email.link.already_decided", { intern: what.intern.name, task: what.task.title, decided }], ["email.link.nothing_more"]], language);
+    }
     return what;
   }
 
@@ -154,18 +183,23 @@ export function emailLinkRoutes(ctx: AdapterContext, links: EmailLinks = createE
   add("GET", APPROVE_PATH, async (req, res) => {
     const token = tokenOf(req);
     const { link, person } = await valid(token, "decision");
-    const what = await openDecision(link);
-    send(res, 200, link.action === "approve" ? "Approve" : "Request changes", confirmPage(what, link.action === "approve" ? "approve" : "request_changes", person, token!));
+    const what = await openDecision(link, person);
+    const words = wordsOf(person);
+    const action = link.action === "approve" ? "approve" : "request_changes";
+    send(res, 200, words, words.say("email.link.page_title", { action }), confirmPage(what, action, person, token!, words.say));
   });
 
   add("POST", APPROVE_PATH, async (req, res) => {
     const form = decisionForm.safeParse(await readForm(req));
-    if (!form.success) throw refusedError("altered", undefined);
+    if (!form.success) throw await refusedError("altered", undefined);
     const { link, person } = await valid(form.data.t, "decision");
-    const what = await openDecision(link);
+    const what = await openDecision(link, person);
+    const words = wordsOf(person);
+    const language = words.lang;
     const action = link.action === "approve" ? "approve" : "request_changes";
     if (action === "request_changes" && !form.data.reason) {
-      return send(res, 422, "Request changes", confirmPage(what, action, person, form.data.t, `Say what ${what.intern.name} should change: the reason is sent to them.`));
+      const problem = words.say("email.link.reason_missing", { intern: what.intern.name });
+      return send(res, 422, words, words.say("email.link.page_title", { action }), confirmPage(what, action, person, form.data.t, words.say, problem));
     }
     let reply;
     try {
@@ -176,68 +210,75 @@ export function emailLinkRoutes(ctx: AdapterContext, links: EmailLinks = createE
       });
     } catch (error) {
       // Another click spent it first: say what it decided.
-      if (error instanceof Spent) throw refusedError("used", link, await decidedSentence(link.submissionId));
+      if (error instanceof Spent) throw await usedError(link);
       if (!isStepsError(error)) throw error;
-      throw new PageError(403, "Nothing was recorded", [error.message, "Your coordinator can help if this looks wrong."]);
+      throw new PageError(403, ["email.link.nothing_recorded"], [{ text: error.message }, ["email.link.ask_coordinator"]], language);
     }
     core.queued();
     log.info("email link decision", { submission: link.submissionId, action, by: person.id });
-    send(res, 200, "Recorded", notice("Recorded", [reply.text, `${what.intern.name} is told. You can close this page.`]));
+    const title = words.say("email.link.recorded");
+    send(res, 200, words, title, notice(title, [typed(reply.text), words.say("email.link.intern_told", { intern: what.intern.name })]));
   });
 
   async function workView(intern: Person, token: string, said?: { text: string; alert: boolean }): Promise<string> {
     const playlists = program.file.playlists.filter((p) => program.isOpenTo(p, intern.department));
-    return workPage({ intern, token, playlists, progress: await core.progressOf(intern), said });
+    return workPage({ intern, token, playlists, progress: await core.progressOf(intern), said }, wordsOf(intern));
   }
 
   add("GET", WORK_PATH, async (req, res) => {
     const token = tokenOf(req);
     const { person } = await valid(token, "work");
-    if (person.role !== "intern") throw new PageError(403, "This page is for interns", ["It records interns' work. Ask your coordinator if you need a link."]);
-    send(res, 200, "Your work", await workView(person, token!));
+    if (person.role !== "intern") throw new PageError(403, ["email.work.interns_only_title"], [["email.work.interns_only"]], core.languageOf(person));
+    const words = wordsOf(person);
+    send(res, 200, words, words.say("email.work.page_title"), await workView(person, token!));
   });
 
   add("POST", WORK_PATH, async (req, res) => {
     const raw = await readForm(req);
     const { person } = await valid(raw.t, "work");
+    const words = wordsOf(person);
+    const title = words.say("email.work.page_title");
     const form = workForm.safeParse(raw);
-    if (!form.success) return send(res, 422, "Your work", await workView(person, String(raw.t), { text: form.error.issues[0]!.message, alert: true }));
+    if (!form.success) return send(res, 422, words, title, await workView(person, String(raw.t), { text: words.say(form.error.issues[0]!.message, { max: MAX_NOTE }), alert: true }));
     const { task: slug, hours, note, link } = form.data;
     let said: { text: string; alert: boolean };
     try {
       const reply = await replyFor(core, person, await workCommand(slug, hours, note, link));
-      said = { text: reply.text, alert: false };
+      said = { text: typed(reply.text), alert: false };
     } catch (error) {
-      said = { text: error instanceof PageError ? error.sentences.join(" ") : onPage(error, slug) ?? errorReply(error, log, core.voiceOf(person)).text, alert: true };
+      said = { text: error instanceof PageError ? error.sentences.map((s) => sayIt(words, s)).join(" ") : (onPage(error, slug, words) ?? typed(errorReply(error, log, core.voiceOf(person)).text)), alert: true };
     }
-    send(res, said.alert ? 422 : 200, "Your work", await workView(person, form.data.t, said));
+    send(res, said.alert ? 422 : 200, words, title, await workView(person, form.data.t, said));
   });
 
   // Also reachable without any link: a coordinator can tell an intern who lost every email to open it.
-  add("GET", NEW_LINK_PATH, async (_req, res) => {
-    const words = newLinkWords();
-    send(res, 200, words.title, newLinkForm(words, undefined, 1));
+  add("GET", NEW_LINK_PATH, async (req, res) => {
+    const words = readerWords(req);
+    const form = newLinkWords(words);
+    send(res, 200, words, form.title, newLinkForm(form, undefined, 1));
   });
 
   // The same answer whoever the address belongs to, so the page cannot be used to find out who is on the roster.
   // A few emails per address a day (the outbox keys see to it on every instance); the link goes to the roster's address only.
   add("POST", NEW_LINK_PATH, async (req, res) => {
     const form = newLinkRequest.safeParse(await readForm(req));
+    // Whoever asks may be no one on the roster: the page answers in their browser's language.
+    const words = readerWords(req);
     if (!form.success) {
-      const words = newLinkWords();
-      return send(res, 422, words.title, newLinkForm(words, say(undefined, "email.new_link.bad_address"), 1));
+      const asked = newLinkWords(words);
+      return send(res, 422, words, asked.title, newLinkForm(asked, words.say("email.new_link.bad_address"), 1));
     }
     const person = await store.personByEmail(form.data.email);
     const queued = person ? await queueWorkLink(core, person, "intern") : false;
     if (queued) log.info("email work link requested", { person: person!.id });
-    const title = say(undefined, "email.new_link.sent_title");
-    send(res, 200, title, notice(title, [say(undefined, "email.new_link.sent", { address: form.data.email })]));
+    const title = words.say("email.new_link.sent_title");
+    send(res, 200, words, title, notice(title, [words.say("email.new_link.sent", { address: form.data.email })]));
   });
 
   /** The core's words where they name a chat command this page has no use for. */
-  function onPage(error: unknown, slug: string): string | undefined {
+  function onPage(error: unknown, slug: string, { say }: Spoken): string | undefined {
     if (!isStepsError(error) || error.code !== "evidence_required") return undefined;
-    return `${program.task(slug)?.task.title ?? "This task"} needs evidence: add a note or a link to your work, then press Record.`;
+    return say("email.work.evidence_needed", { task: program.task(slug)?.task.title ?? slug });
   }
 
   /** The same command chat would run for `done <task>` or `log <hours> <task>`, chosen by how the task counts. */
@@ -247,7 +288,7 @@ export function emailLinkRoutes(ctx: AdapterContext, links: EmailLinks = createE
     if (!found || !isHours(found.task)) return { kind: "done", task: slug, ...extra };
     const minutes = hours === undefined ? undefined : parseDuration(hours);
     if (minutes === undefined || minutes <= 0 || minutes > MAX_MINUTES) {
-      throw new PageError(422, "Hours needed", [`${found.task.title} counts hours: enter how long you worked, e.g. 2 or 1.5 (at most 24 in one entry).`]);
+      throw new PageError(422, ["email.work.hours_needed_title"], [["email.work.hours_needed", { task: found.task.title }]]);
     }
     return { kind: "log", minutes, task: slug, ...extra };
   }
@@ -267,12 +308,12 @@ function tokenOf(req: IncomingMessage): string | undefined {
 /** A url-encoded form, the only body these pages send. */
 async function readForm(req: IncomingMessage): Promise<Record<string, string>> {
   const type = (req.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
-  if (type !== "application/x-www-form-urlencoded") throw new PageError(415, "Nothing was recorded", ["Use the button on the page the email link opens."]);
+  if (type !== "application/x-www-form-urlencoded") throw new PageError(415, ["email.link.nothing_recorded"], [["email.link.use_button"]]);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_BODY) throw new PageError(413, "Nothing was recorded", ["What you sent is too long: keep notes and reasons under 2,000 characters."]);
+    if (size > MAX_BODY) throw new PageError(413, ["email.link.nothing_recorded"], [["email.link.too_long", { max: MAX_NOTE }]]);
     chunks.push(chunk);
   }
   return Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString("utf8")));
