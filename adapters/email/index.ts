@@ -66,14 +66,14 @@ export function emailAdapter(options: EmailAdapterOptions = {}): PlatformAdapter
         return null;
       }
       // The previews name people on the roster: served only with the playground, to whom it answers.
-      if (!vars.SMTP_URL) previewRoutes(ctx.routes, preview, ctx.store, playgroundPolicy(ctx.env));
+      if (!vars.SMTP_URL) previewRoutes(ctx.routes, preview, ctx.store, playgroundPolicy(ctx.env), ctx.core);
       // Kept in the database: unsubscribe links must outlive a restart, and Message-IDs a database made again.
       const [key, installation] = await Promise.all([
         ctx.store.initSetting("email:unsubscribe-key", randomBytes(32).toString("base64url")),
         ctx.store.initSetting("email:installation", randomBytes(6).toString("hex")),
       ]);
       const unsubscribe = unsubscribeLinks(Buffer.from(key, "base64url"), publicUrl(ctx.env));
-      unsubscribeRoutes(ctx.routes, unsubscribe, ctx.store, ctx.log);
+      unsubscribeRoutes(ctx.routes, unsubscribe, ctx.store, ctx.log, ctx.core);
       // The pages an approval email's buttons open, and the signed links to them.
       const links = emailLinkRoutes(ctx);
       const dkim = vars.DKIM_DOMAIN && vars.DKIM_SELECTOR && vars.DKIM_PRIVATE_KEY ? { domain: vars.DKIM_DOMAIN, selector: vars.DKIM_SELECTOR, privateKey: vars.DKIM_PRIVATE_KEY } : undefined;

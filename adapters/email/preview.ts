@@ -1,6 +1,8 @@
 import type { ServerResponse } from "node:http";
+import type { Core } from "../../src/domain/core.ts";
 import type { Store } from "../../src/store.ts";
 import type { Routes } from "../http.ts";
+import { programLanguage, readerLanguage, speak, type Spoken } from "../language.ts";
 import { refusal, type LocalPolicy } from "../local-only.ts";
 import { escapeHtml, type Email } from "./render.ts";
 import type { Sender } from "./transport.ts";
@@ -32,25 +34,29 @@ export type Preview = ReturnType<typeof createPreview>;
  * email's HTML in a sandboxed frame (no scripts, as in a mail client) and its
  * text part beside it. A real mail server in use leaves it empty.
  */
-export function previewRoutes(routes: Routes, preview: Preview, store: Store, policy: LocalPolicy): void {
+export function previewRoutes(routes: Routes, preview: Preview, store: Store, policy: LocalPolicy, core: Pick<Core, "t" | "languages" | "languageOf" | "program">): void {
   routes.add("GET", PREVIEW_PATH, async (req, res) => {
-    if (refusal(req, policy)) return page(res, 403, "<p>Email previews are shown only where the playground is: open it on this computer.</p>");
+    const reader = speak(core.t, readerLanguage(req, core.languages, programLanguage(core)));
+    if (refusal(req, policy)) return page(res, 403, reader, `<p>${escapeHtml(reader.say("email.preview.refused"))}</p>`);
     const id = Number(new URL(req.url ?? "/", "http://steps").searchParams.get("person"));
     const person = Number.isInteger(id) && id > 0 ? await store.personById(id) : undefined;
-    if (!person) return page(res, 404, "<p>No such person on the roster.</p>");
+    if (!person) return page(res, 404, reader, `<p>${escapeHtml(reader.say("email.preview.no_person"))}</p>`);
+    // The playground frames this beside that person's page, which is in their language.
+    const words = speak(core.t, core.languageOf(person));
+    const { say } = words;
     const emails = [...preview.emailsTo(person.email)].reverse();
     const items = emails.map(
       (e, i) =>
         `<li><article aria-labelledby="e${i}"><h2 id="e${i}">${escapeHtml(e.subject)}</h2>` +
-        `<p class="meta">From ${escapeHtml(e.from.name)} &lt;${escapeHtml(e.from.address)}&gt;${e.replyTo ? `, reply to ${escapeHtml(e.replyTo)}` : ""}${e.headers["List-Unsubscribe"] ? ", one-click unsubscribe" : ""}</p>` +
-        `<iframe title="${escapeHtml(`HTML part: ${e.subject}`)}" sandbox="allow-popups allow-popups-to-escape-sandbox" srcdoc="${escapeHtml(e.html)}"></iframe>` +
-        `<details><summary>Text part</summary><pre>${escapeHtml(e.text)}</pre></details></article></li>`,
+        `<p class="meta">${escapeHtml(metaOf(e, say))}</p>` +
+        `<iframe title="${escapeHtml(say("email.preview.html_part", { subject: e.subject }))}" sandbox="allow-popups allow-popups-to-escape-sandbox" srcdoc="${escapeHtml(e.html)}"></iframe>` +
+        `<details><summary>${escapeHtml(say("email.preview.text_part"))}</summary><pre>${escapeHtml(e.text)}</pre></details></article></li>`,
     );
-    page(res, 200, items.length > 0 ? `<ol>${items.join("")}</ol>` : `<p>No email to ${escapeHtml(person.name)} yet. People whose roster contact is email or both get their messages here.</p>`);
+    page(res, 200, words, items.length > 0 ? `<ol>${items.join("")}</ol>` : `<p>${escapeHtml(say("email.preview.none", { name: person.name }))}</p>`);
   });
 }
 
-function page(res: ServerResponse, status: number, body: string): void {
+function page(res: ServerResponse, status: number, { lang, say }: Spoken, body: string): void {
   res.writeHead(status, {
     "content-type": "text/html; charset=utf-8",
     // Framed by the playground page on this server, by nothing else.
@@ -58,8 +64,16 @@ function page(res: ServerResponse, status: number, body: string): void {
     "cache-control": "no-store",
   });
   res.end(
-    `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Email</title>` +
+    `<!DOCTYPE html><html lang="${escapeHtml(lang)}"><head><meta charset="utf-8"><title>${escapeHtml(say("email.preview.title"))}</title>` +
       `<style>body{font-family:Arial,Helvetica,sans-serif;margin:0.5rem}ol{list-style:none;padding:0}h2{font-size:1.05rem;margin:0.75rem 0 0.25rem}.meta{color:#4a4a4a;font-size:0.85rem;margin:0 0 0.25rem}iframe{width:100%;height:22rem;border:1px solid #bbb}pre{white-space:pre-wrap}</style>` +
       `</head><body>${body}</body></html>`,
   );
+}
+
+/** "From …, reply to …, one-click unsubscribe": the envelope facts a mail client would show, as a list. */
+function metaOf(e: Email, say: Spoken["say"]): string {
+  const parts = [say("email.preview.from", { from: `${e.from.name} <${e.from.address}>` })];
+  if (e.replyTo) parts.push(say("email.preview.reply_to", { address: e.replyTo }));
+  if (e.headers["List-Unsubscribe"]) parts.push(say("email.preview.one_click"));
+  return parts.join(", ");
 }
