@@ -8,6 +8,7 @@ import { createStore } from "../db/store.ts";
 import { publicUrl, readEnv, type Env } from "../src/config.ts";
 import { readCredentialSource, verifyCredential } from "../src/badges/verify.ts";
 import { answer } from "../src/chat.ts";
+import { defaultWords, languageOfLocale, SOURCE_LANGUAGE, type Values } from "../src/i18n.ts";
 import { isStepsError } from "../src/errors.ts";
 import { createLogger, type Logger } from "../src/log.ts";
 import { toPlainText } from "../src/messages.ts";
@@ -21,49 +22,49 @@ import { consoleTransport } from "./console-transport.ts";
 import { startScheduler } from "./scheduler.ts";
 import { startServer } from "./server.ts";
 
-const usage = `Usage: steps <command>
+/** Words for the coordinator at the terminal. */
+type Say = (key: string, values?: Values) => string;
 
-  serve                          run the bot (HTTP on $PORT, default 3000)
-  config check FILE              validate a program file; lists every error with its line
-  roster import FILE.csv         import or update the roster (email,name,role,department,mentor_email)
-  as EMAIL "<chat command>"      run a chat command as that person and print the reply
-                                 e.g. steps as ana.intern@example.org "done interview-staff"
-  verify FILE|URL [--email ADDR] [--issuer URL]
-                                 check a badge: issuer, signature, dates, recipient, revocation
-                                 e.g. steps verify https://steps.example.org/badges/AbC… --email ana@example.org
-                                 --issuer https://steps.example.org/issuer
-  email cancel-links EMAIL       cancel that person's email links not used yet (approve,
-                                 request changes, an intern's page); new emails carry new ones
-  email send-link EMAIL          email an intern without chat a new link to their page
-  run-due [--at ISO-8601]        queue the reminders and digests due now (or at that instant)
-                                 and send them: for a system cron job instead of serve's own tick
-`;
+/**
+ * The terminal's language, as every command-line tool reads it (LC_ALL, then
+ * LC_MESSAGES, then LANG: "es_MX.UTF-8" is Spanish), when Steps speaks it;
+ * else English. The program file is not read yet when most of these are said.
+ */
+export function terminalLanguage(system: Record<string, string | undefined>, languages: readonly string[]): string {
+  const locale = [system.LC_ALL, system.LC_MESSAGES, system.LANG].find((v) => v !== undefined && v !== "");
+  const language = languageOfLocale(locale);
+  return language && languages.includes(language) ? language : SOURCE_LANGUAGE;
+}
 
-export async function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s + "\n")): Promise<number> {
+export async function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s + "\n"), system: Record<string, string | undefined> = process.env): Promise<number> {
   const env = readEnv();
   const log = createLogger(env.LOG_LEVEL);
+  const words = defaultWords();
+  const language = terminalLanguage(system, words.languages);
+  const say: Say = (key, values) => words.t(language, key, values);
+  const usage = say("cli.usage");
   const [command, ...args] = argv;
   try {
     switch (command) {
       case "serve":
         return await serve(log);
       case "config":
-        if (args[0] === "check" && args[1]) return await configCheck(args[1], out);
+        if (args[0] === "check" && args[1]) return await configCheck(args[1], out, say);
         break;
       case "roster":
-        if (args[0] === "import" && args[1]) return await rosterImport(args[1], out, log);
+        if (args[0] === "import" && args[1]) return await rosterImport(args[1], out, log, say);
         break;
       case "run-due":
-        return await runDueOnce(args, out, log);
+        return await runDueOnce(args, out, log, say);
       case "email":
-        if (args[0] === "cancel-links" && args[1] && args.length === 2) return await cancelLinks(args[1], out, log);
-        if (args[0] === "send-link" && args[1] && args.length === 2) return await sendLink(args[1], out, log);
+        if (args[0] === "cancel-links" && args[1] && args.length === 2) return await cancelLinks(args[1], out, log, say);
+        if (args[0] === "send-link" && args[1] && args.length === 2) return await sendLink(args[1], out, log, say);
         break;
       case "as":
-        if (args[0] && args.length >= 2) return await runAs(args[0], args.slice(1).join(" "), out, log);
+        if (args[0] && args.length >= 2) return await runAs(args[0], args.slice(1).join(" "), out, log, say);
         break;
       case "verify":
-        if (args[0]) return await verify(args, out);
+        if (args[0]) return await verify(args, out, say);
         break;
       case undefined:
       case "help":
@@ -71,10 +72,10 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
         out(usage);
         return 0;
       default:
-        out(`Steps has no command "${command}". The commands are:\n\n${usage}`);
+        out(`${say("cli.unknown_command", { command })}\n\n${usage}`);
         return 2;
     }
-    out(`"steps ${argv.join(" ")}" is missing something. How to use it:\n\n${usage}`);
+    out(`${say("cli.incomplete", { typed: `steps ${argv.join(" ")}` })}\n\n${usage}`);
     return 2;
   } catch (error) {
     if (error instanceof ProgramFileError || isStepsError(error)) {
@@ -82,7 +83,7 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
       return 1;
     }
     if (error instanceof DataDirInUse) {
-      out(inUse(error, env));
+      out(inUse(error, env, say));
       return 1;
     }
     throw error;
@@ -90,18 +91,13 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
 }
 
 /** Another process has the embedded database open: who, since when, and what to do instead. */
-function inUse(error: DataDirInUse, env: Env): string {
+function inUse(error: DataDirInUse, env: Env, say: Say): string {
   const { pid, command } = error.holder;
-  const instead = command.startsWith("serve") ? `Stop it first, or do this in chat or in the playground (http://localhost:${env.PORT}/) while it runs.` : "Try again once it has finished.";
-  return (
-    `${runningOn(error, env)}. ${instead} To run several processes at once, set DATABASE_URL to a shared PostgreSQL database. ` +
-    `If pid ${pid} is not Steps, delete ${error.lockFile}.`
-  );
+  return say("cli.in_use", { running: runningOn(error, env, say), serving: command.startsWith("serve") ? "yes" : "no", url: `http://localhost:${env.PORT}/`, pid, lockFile: error.lockFile });
 }
 
-function runningOn({ holder }: DataDirInUse, env: Env): string {
-  const since = new Date(holder.since).toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
-  return `Steps is already running on ${env.DATA_DIR} (pid ${holder.pid}, \`steps ${holder.command}\`, since ${since})`;
+function runningOn({ holder }: DataDirInUse, env: Env, say: Say): string {
+  return say("cli.running_on", { dataDir: env.DATA_DIR, pid: holder.pid, command: `steps ${holder.command}`, since: new Date(holder.since) });
 }
 
 const MARKS = { true: "ok  ", false: "FAIL", null: "--  " } as const;
@@ -124,10 +120,10 @@ function verifyArgs(args: string[]): { source: string; email?: string; issuer?: 
 }
 
 /** Needs no database: everything is checked against what the issuer publishes. */
-async function verify(args: string[], out: (s: string) => void): Promise<number> {
+async function verify(args: string[], out: (s: string) => void, say: Say): Promise<number> {
   const parsed = verifyArgs(args);
   if (!parsed) {
-    out("Usage: steps verify FILE|URL [--email ADDR] [--issuer URL], e.g. --issuer https://steps.example.org/issuer");
+    out(say("cli.verify_usage"));
     return 2;
   }
   const { source, email, issuer } = parsed;
@@ -135,13 +131,13 @@ async function verify(args: string[], out: (s: string) => void): Promise<number>
   try {
     jwt = await readCredentialSource(source, { fetch, readFile: (path) => readFile(path, "utf8") });
   } catch (error) {
-    out(`Could not read ${source}: ${error instanceof Error ? error.message : String(error)}`);
+    out(say("cli.verify_unreadable", { source, reason: error instanceof Error ? error.message : String(error) }));
     return 1;
   }
   const result = await verifyCredential(jwt, { now: systemClock(), fetch, email, issuer });
   for (const check of result.checks) out(`${MARKS[String(check.ok) as keyof typeof MARKS]} ${check.name}: ${check.detail}`);
   for (const warning of result.warnings) out(`warn ${warning}`);
-  out(result.ok ? "Valid." : `Not valid: ${result.checks.find((c) => c.ok === false)!.name} check failed.`);
+  out(result.ok ? say("cli.verify_valid") : say("cli.verify_invalid", { check: result.checks.find((c) => c.ok === false)!.name }));
   return result.ok ? 0 : 1;
 }
 
@@ -174,24 +170,24 @@ const atArgs = z.union([z.tuple([]), z.tuple([z.literal("--at"), instant])]);
 const localDateTime = z.iso.datetime({ local: true });
 
 /** One run of the same function the server ticks, then the outbox drained: what a system cron job calls. */
-async function runDueOnce(args: string[], out: (s: string) => void, log: Logger): Promise<number> {
+async function runDueOnce(args: string[], out: (s: string) => void, log: Logger, say: Say): Promise<number> {
   const parsed = atArgs.safeParse(args);
   if (!parsed.success) {
     const [flag, value] = args;
     // A time without an offset names a different instant in every zone: which one is meant is the person's to say.
     if (flag === "--at" && value !== undefined && args.length === 2 && localDateTime.safeParse(value).success) {
-      out(`${value} has no UTC offset, so it could be any of several instants. Add one, e.g. steps run-due --at ${value}-07:00 (US Pacific summer time) or --at ${value}Z (UTC).`);
+      out(say("cli.run_due_no_offset", { value }));
       return 2;
     }
-    out("Usage: steps run-due [--at ISO-8601], e.g. steps run-due --at 2026-06-17T09:00:00-07:00");
+    out(say("cli.run_due_usage"));
     return 2;
   }
   const steps = await boot(readEnv(), log);
   try {
     const at = parsed.data[1] ? new Date(parsed.data[1]) : steps.now();
     const result = await steps.runDue(at);
-    out(`Queued ${result.queued} messages due by ${at.toISOString()}; skipped ${result.skipped.length} missed by more than the grace window.`);
-    if (!(await sendQueued(steps))) out("No chat platform is configured here, so nothing was sent: `steps serve` sends what is queued.");
+    out(say("cli.run_due_queued", { queued: result.queued, at: at.toISOString(), skipped: result.skipped.length }));
+    if (!(await sendQueued(steps))) out(say("cli.run_due_no_platform"));
     return 0;
   } finally {
     await steps.close();
@@ -213,42 +209,38 @@ async function sendQueued(steps: Steps): Promise<boolean> {
   return true;
 }
 
-async function sendLink(email: string, out: (s: string) => void, log: Logger): Promise<number> {
+async function sendLink(email: string, out: (s: string) => void, log: Logger, say: Say): Promise<number> {
   const steps = await boot(readEnv(), log);
   try {
     const person = await steps.store.personByEmail(email);
     if (!person) {
-      out(`${email} is not on the roster. Check the address, or import it with: steps roster import FILE.csv`);
+      out(say("cli.send_link_not_on_roster", { email }));
       return 1;
     }
     if (!(await queueWorkLink(steps.core, person, "coordinator"))) {
-      out(
-        person.role !== "intern"
-          ? `${person.name} is a ${person.role}: personal links are for interns. Their emails carry the links they need.`
-          : `${person.name} uses Steps in chat (contact ${person.contact}), so they record work there and have no personal link. To give them one, set their contact to email in the roster.`,
-      );
+      out(person.role !== "intern" ? say("cli.send_link_not_intern", { name: person.name, role: person.role }) : say("cli.send_link_in_chat", { name: person.name, contact: person.contact }));
       return 1;
     }
     const emailOn = adapters.find((a) => a.name === "email")?.configured(steps.env);
     if (!emailOn) {
-      out(`Queued a new link for ${person.name}; no mail server is set here (SMTP_URL), so \`steps serve\` sends it.`);
+      out(say("cli.send_link_queued", { name: person.name }));
       return 0;
     }
     await sendQueued(steps);
-    out(`Sent ${person.name} a new link to their page, at ${person.email}. Links sent before keep working until they expire; \`steps email cancel-links ${person.email}\` cancels them.`);
+    out(say("cli.send_link_sent", { name: person.name, email: person.email }));
     return 0;
   } finally {
     await steps.close();
   }
 }
 
-async function configCheck(path: string, out: (s: string) => void): Promise<number> {
+async function configCheck(path: string, out: (s: string) => void, say: Say): Promise<number> {
   const loaded = await loadProgramFile(path);
   if (!loaded.ok) {
     out(formatProgramErrors(path, loaded.errors));
     return 1;
   }
-  out(`${path}: valid (${loaded.file.playlists.length} playlists, ${loaded.file.departments.length} departments)`);
+  out(say("cli.config_valid", { path, playlists: loaded.file.playlists.length, departments: loaded.file.departments.length }));
   // Recorded work the edited file no longer covers is kept, and said so.
   const env = readEnv();
   if (env.DATABASE_URL || existsSync(join(env.DATA_DIR, "db"))) {
@@ -258,11 +250,11 @@ async function configCheck(path: string, out: (s: string) => void): Promise<numb
     } catch (error) {
       // The file is checked; only the comparison with what is recorded waits.
       if (!(error instanceof DataDirInUse)) throw error;
-      out(`note: ${runningOn(error, env)}, so recorded work was not compared with this file; check again while it is stopped.`);
+      out(say("cli.config_not_compared", { running: runningOn(error, env, say) }));
       return 0;
     }
     try {
-      for (const line of uncoveredRecords(loaded.file, await createStore(db.db).recordedWork())) out(`note: ${line}`);
+      for (const line of uncoveredRecords(loaded.file, await createStore(db.db).recordedWork())) out(say("cli.note", { line }));
     } finally {
       await db.close();
     }
@@ -270,45 +262,45 @@ async function configCheck(path: string, out: (s: string) => void): Promise<numb
   return 0;
 }
 
-async function rosterImport(path: string, out: (s: string) => void, log: Logger): Promise<number> {
+async function rosterImport(path: string, out: (s: string) => void, log: Logger, say: Say): Promise<number> {
   if (!existsSync(path)) {
-    out(`There is no roster file at ${resolve(path)}. Check the path, or export the roster as a CSV file with the columns email,name,role,department,mentor_email.`);
+    out(say("cli.roster_missing", { path: resolve(path) }));
     return 1;
   }
   const steps = await boot(readEnv(), log);
   try {
     const result = await importRoster(steps.store, steps.program, readFileSync(path, "utf8"));
-    out(`Imported ${path}: ${result.inserted} added, ${result.updated} updated.`);
+    out(say("cli.roster_imported", { path, inserted: result.inserted, updated: result.updated }));
     return 0;
   } finally {
     await steps.close();
   }
 }
 
-async function cancelLinks(email: string, out: (s: string) => void, log: Logger): Promise<number> {
+async function cancelLinks(email: string, out: (s: string) => void, log: Logger, say: Say): Promise<number> {
   const steps = await boot(readEnv(), log);
   try {
     const person = await steps.store.personByEmail(email);
     if (!person) {
-      out(`${email} is not on the roster: there are no links to cancel.`);
+      out(say("cli.cancel_not_on_roster", { email }));
       return 1;
     }
     const links = createEmailLinks({ store: steps.store, program: steps.program, now: steps.now, baseUrl: publicUrl(steps.env) });
     const count = await links.cancelLinks(person.id);
-    out(count === 0 ? `${person.name} has no unused email links: nothing to cancel.` : `Cancelled ${count} unused email link${count === 1 ? "" : "s"} of ${person.name}. Their next emails carry new links.`);
+    out(say("cli.cancelled", { count, name: person.name }));
     return 0;
   } finally {
     await steps.close();
   }
 }
 
-async function runAs(email: string, text: string, out: (s: string) => void, log: Logger): Promise<number> {
+async function runAs(email: string, text: string, out: (s: string) => void, log: Logger, say: Say): Promise<number> {
   const steps = await boot(readEnv(), log);
   try {
     steps.dispatcher.register(consoleTransport(out));
     const person = await steps.store.personByEmail(email);
     if (!person) {
-      out(`${email} is not on the roster. Import it with: steps roster import FILE.csv`);
+      out(say("cli.as_not_on_roster", { email }));
       return 1;
     }
     out(toPlainText(await answer(steps.core, person, text, log)));
