@@ -1,0 +1,209 @@
+import { sql } from "drizzle-orm";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import email from "../adapters/email/index.ts";
+import { acceptedLanguage } from "../adapters/language.ts";
+import web from "../adapters/web/index.ts";
+import { main, terminalLanguage } from "../app/main.ts";
+import { startServer, type RunningServer } from "../app/server.ts";
+import { bootForTest } from "./support/boot.ts";
+import { launchChromium } from "./support/browser.ts";
+import { IVY, badgeServer, type BadgeServer } from "./support/badges.ts";
+import { startSmtp, type Smtp } from "./support/smtp.ts";
+import { until } from "./support/wait.ts";
+
+// Pages, emails and the command line speak their reader's language: a Spanish
+// intern's playground, a badge page opened by a Spanish browser, an email to a
+// Spanish mentor over real SMTP, a coordinator's terminal set to Spanish.
+
+describe("which language a browser asks for", () => {
+  const languages = ["en", "es"];
+
+  it("takes the most wanted language Steps speaks, by weight, then by order", () => {
+    expect(acceptedLanguage("es-MX,es;q=0.9,en;q=0.8", languages)).toBe("es");
+    expect(acceptedLanguage("fr-CA, fr;q=0.9, es;q=0.5, en;q=0.4", languages)).toBe("es");
+    expect(acceptedLanguage("en;q=0.5, es;q=0.8", languages)).toBe("es");
+    expect(acceptedLanguage("ES_mx".replace("_", "-"), languages)).toBe("es");
+    expect(acceptedLanguage("en-US, es", languages)).toBe("en");
+  });
+
+  it("names none for an empty, unknown, refused (q=0), wildcard or malformed header", () => {
+    for (const header of [undefined, "", "fr, de;q=0.5", "es;q=0", "*", "es;q=2", "es;q=abc", ";;;,", "x-klingon-really-long-tag-here", "e$"]) {
+      expect(acceptedLanguage(header, languages), String(header)).toBeUndefined();
+    }
+  });
+});
+
+describe("the playground and email for a Spanish speaker", () => {
+  let clock = new Date("2026-06-22T17:00:00Z");
+  let smtp: Smtp;
+  let steps: Awaited<ReturnType<typeof bootForTest>>;
+  let server: RunningServer;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    smtp = await startSmtp();
+    steps = await bootForTest({ SMTP_URL: smtp.url, EMAIL_FROM: "steps@city.example.org", PLAYGROUND: "1" }, { now: () => clock });
+    server = await startServer(steps, [web, email]);
+    browser = await launchChromium();
+    // Isaiah reads Steps in Spanish, and so does his mentor Daniel, who gets it by email.
+    const isaiah = (await steps.store.personByEmail("isaiah.grant@example.org"))!;
+    const daniel = (await steps.store.personById(isaiah.mentorId!))!;
+    await steps.store.setLanguage(isaiah.id, "es");
+    await steps.store.setLanguage(daniel.id, "es");
+    await steps.db.db.execute(sql`update people set contact = 'email' where id = ${daniel.id}`);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    await steps?.close();
+    await smtp?.close();
+  });
+
+  async function open(url: string): Promise<Page> {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.setDefaultTimeout(8_000);
+    await page.goto(url);
+    return page;
+  }
+
+  it("shows a Spanish person's playground in Spanish, page and replies, and an English person's in English", async () => {
+    const isaiah = (await steps.store.personByEmail("isaiah.grant@example.org"))!;
+    const page = await open(`${server.url}/?person=${isaiah.id}`);
+    expect(await page.getAttribute("html", "lang")).toBe("es");
+    await page.getByRole("heading", { name: "Chat como Isaiah Grant" }).waitFor();
+    await page.getByText("Zona de pruebas: no es una plataforma de chat real").waitFor();
+    expect(await page.getByRole("button", { name: "Cambiar de persona" }).isVisible()).toBe(true);
+    expect(await page.getByLabel("Actúas como").isVisible()).toBe(true);
+    expect(await page.locator("#dms .empty").innerText()).toContain("Todavía no hay mensajes directos");
+
+    // Typed with the script: the reply and the name it is under come back in Spanish.
+    await page.getByLabel("Comando").fill("idioma");
+    await page.getByLabel("Comando").press("Enter");
+    await page.locator(".transcript .line.you .who", { hasText: "Tú" }).waitFor();
+    await page.locator(".transcript").getByText("Steps te escribe en español.").waitFor();
+    await page.close();
+
+    // Anyone whose language is English keeps the English page.
+    const coordinator = (await steps.store.peopleByRole("coordinator"))[0]!;
+    const english = await open(`${server.url}/?person=${coordinator.id}`);
+    expect(await english.getAttribute("html", "lang")).toBe("en");
+    await english.getByRole("button", { name: "Switch person" }).waitFor();
+    await english.close();
+  });
+
+  it("says a number that names no one in the language of the person shown instead", async () => {
+    const html = await (await fetch(`${server.url}/?person=99999`, { headers: { accept: "text/html" } })).text();
+    // The first person of the roster is shown: an English intern of the sample roster.
+    expect(html).toMatch(/No one with number 99999 is on the roster; showing [^<]+ instead\./);
+  });
+
+  it("emails a Spanish mentor in Spanish over SMTP, and the link it carries opens a Spanish page", async () => {
+    const isaiah = (await steps.store.personByEmail("isaiah.grant@example.org"))!;
+    const daniel = (await steps.store.personById(isaiah.mentorId!))!;
+    const task = steps.program.file.playlists.find((p) => steps.program.isOpenTo(p, isaiah.department))!.tasks.find((t) => t.requirement === "once")!;
+    await steps.core.done(isaiah, task.slug, "Notas de la entrevista", null);
+    await steps.dispatcher.drain();
+    await until("Daniel gets the request by email", () => smtp.to(daniel.email).length === 1);
+    const [mail] = smtp.to(daniel.email);
+    expect(mail!.html).toContain('<html lang="es">');
+    expect(mail!.text).toContain(`${steps.program.name}, enviado por Steps.`);
+    expect(mail!.html).toContain(", enviado por Steps.");
+
+    const link = /href="([^"]*\/email\/link\?[^"]*)"/.exec(mail!.html as string)![1]!.replaceAll("&amp;", "&");
+    const confirm = await fetch(new URL(new URL(link).pathname + new URL(link).search, server.url));
+    const page = await confirm.text();
+    expect(confirm.status).toBe(200);
+    expect(page).toContain('<html lang="es">');
+    expect(page).toContain(`Vas a aprobar`);
+    expect(page).toContain("<dt>Pasante</dt>");
+    expect(page).toContain(`¿No eres ${daniel.name}?`);
+
+    // A damaged link names no one: the page follows the browser, here English.
+    const broken = await fetch(new URL("/email/link?t=nonsense", server.url), { headers: { "accept-language": "en-GB,en;q=0.9" } });
+    expect(broken.status).toBe(400);
+    expect(await broken.text()).toContain("This link does not work");
+    const roto = await fetch(new URL("/email/link?t=nonsense", server.url), { headers: { "accept-language": "es-419" } });
+    const text = await roto.text();
+    expect(text).toContain('<html lang="es">');
+    expect(text).toContain("Este enlace no funciona");
+  });
+});
+
+describe("badge pages in the viewer's language", () => {
+  let t: BadgeServer;
+  beforeAll(async () => {
+    t = await badgeServer();
+  });
+  afterAll(async () => t?.close());
+
+  const get = async (path: string, language?: string) => {
+    const res = await fetch(new URL(path, t.url), { headers: language === undefined ? {} : { "accept-language": language } });
+    return { status: res.status, vary: res.headers.get("vary"), html: await res.text() };
+  };
+
+  it("answers a Spanish browser in Spanish and an English one in English; without a header, in the intern's language", async () => {
+    const award = await t.earn(IVY, "Entrevisté a la secretaria municipal", "https://example.org/notas");
+    const hidden = await get(`/badges/${award.id}`, "es-MX,es;q=0.9");
+    expect(hidden.html).toContain('<html lang="es">');
+    expect(hidden.html).toContain("todavía no la ha hecho pública");
+    expect(hidden.html).toContain("<code>insignia publicar &#60;lista&#62;</code>");
+
+    await t.say(IVY, "badge publish civic");
+    const es = await get(`/badges/${award.id}`, "es-MX,es;q=0.9,en;q=0.5");
+    expect(es.status).toBe(200);
+    expect(es.vary).toBe("Accept-Language");
+    expect(es.html).toContain('<html lang="es">');
+    expect(es.html).toMatch(/Otorgada a <strong>[^<]+<\/strong> por /);
+    expect(es.html).toContain("<h2>Evidencias</h2>");
+    expect(es.html).toMatch(/Aprobado por [^<]+ el \d+ jun 2026/);
+    expect(es.html).toContain("Agregar a tu perfil de LinkedIn");
+
+    const en = await get(`/badges/${award.id}`, "en-US");
+    expect(en.html).toContain('<html lang="en">');
+    expect(en.html).toContain("<h2>Evidence</h2>");
+    expect(en.html).toMatch(/Approved by [^<]+ on Jun \d+, 2026/);
+
+    // No header, or only languages Steps does not speak: the intern's own language.
+    const ivy = await t.person(IVY);
+    await t.steps.store.setLanguage(ivy.id, "es");
+    expect((await get(`/badges/${award.id}`)).html).toContain('<html lang="es">');
+    expect((await get(`/badges/${award.id}`, "fr-FR, de;q=0.5")).html).toContain("<h2>Requisitos</h2>");
+    expect((await get(`/badges/${award.id}`, "es;q=0, en")).html).toContain('<html lang="en">');
+  });
+
+  it("says a missing badge in the browser's language", async () => {
+    const missing = await get("/badges/AAAAAAAAAAAAAAAAAAAAAAAA", "es");
+    expect(missing.status).toBe(404);
+    expect(missing.html).toContain("Insignia no encontrada");
+    expect((await get("/badges/AAAAAAAAAAAAAAAAAAAAAAAA", "en")).html).toContain("Badge not found");
+  });
+});
+
+describe("the command line in the terminal's language", () => {
+  const run = async (args: string[], system: Record<string, string>) => {
+    const out: string[] = [];
+    const code = await main(args, (s) => out.push(s), system);
+    return { code, out: out.join("\n") };
+  };
+
+  it("reads LC_ALL, then LC_MESSAGES, then LANG, and falls back to English", () => {
+    expect(terminalLanguage({ LANG: "es_MX.UTF-8" }, ["en", "es"])).toBe("es");
+    expect(terminalLanguage({ LC_ALL: "en_US.UTF-8", LANG: "es_ES.UTF-8" }, ["en", "es"])).toBe("en");
+    expect(terminalLanguage({ LC_ALL: "", LC_MESSAGES: "es", LANG: "en_US" }, ["en", "es"])).toBe("es");
+    for (const system of [{}, { LANG: "C" }, { LANG: "POSIX" }, { LANG: "fr_FR.UTF-8" }, { LANG: "C.UTF-8" }]) expect(terminalLanguage(system, ["en", "es"]), JSON.stringify(system)).toBe("en");
+  });
+
+  it("says a time without an offset, and an unknown command, in Spanish or English", async () => {
+    const es = await run(["run-due", "--at", "2026-06-29T08:00"], { LANG: "es_MX.UTF-8" });
+    expect(es).toEqual({ code: 2, out: "2026-06-29T08:00 no tiene diferencia con UTC, así que podría ser cualquiera de varios instantes. Añádela, p. ej. steps run-due --at 2026-06-29T08:00-07:00 (hora de verano del Pacífico de EE. UU.) o --at 2026-06-29T08:00Z (UTC)." });
+    const en = await run(["run-due", "--at", "2026-06-29T08:00"], { LANG: "en_US.UTF-8" });
+    expect(en.out).toBe("2026-06-29T08:00 has no UTC offset, so it could be any of several instants. Add one, e.g. steps run-due --at 2026-06-29T08:00-07:00 (US Pacific summer time) or --at 2026-06-29T08:00Z (UTC).");
+
+    const unknown = await run(["serv"], { LC_ALL: "es_ES.UTF-8" });
+    expect(unknown.code).toBe(2);
+    expect(unknown.out).toMatch(/^Steps no tiene el comando "serv"\. Los comandos son:\n\nUso: steps <comando>\n/);
+    expect((await run(["roster", "import", "no/such/roster.csv"], { LANG: "es_ES.UTF-8" })).out).toMatch(/^No hay ningún archivo de lista en .*no\/such\/roster\.csv\. Revisa la ruta/);
+    expect((await run(["roster", "import", "no/such/roster.csv"], {})).out).toMatch(/^There is no roster file at .*no\/such\/roster\.csv\. Check the path/);
+  });
+});
