@@ -209,7 +209,7 @@ describe("the playground in a real browser", () => {
     await page.getByLabel(/Program time/).fill("2026-07-21T09:00");
     await page.getByRole("button", { name: "Run due reminders" }).click();
     await page.locator("#dms").getByText("Reminder: the Planning Commission meets tonight at 6 PM.").waitFor();
-    await page.getByText("Ran what was due at 2026-07-21 09:00: 1 message delivered.").waitFor();
+    await page.getByText("Ran what was due by Jul 21, 9:00 AM: 1 message delivered.").waitFor();
     expect(asked).toEqual(["2026-07-21T16:00:00.000Z"]);
     await page.close();
   });
