@@ -98,6 +98,17 @@ describe("the playground and email for a Spanish speaker", () => {
     expect(html).toMatch(/No one with number 99999 is on the roster; showing [^<]+ instead\./);
   });
 
+  it("refuses, in the browser's language, a request through a proxy or a post without the page's token", async () => {
+    const proxied = await fetch(server.url, { headers: { accept: "text/html", "accept-language": "es-US,es;q=0.9", "x-forwarded-for": "203.0.113.9" } });
+    expect(proxied.status).toBe(403);
+    const page = await proxied.text();
+    expect(page).toContain('<html lang="es">');
+    expect(page).toContain("La zona de pruebas de Steps solo responde en esta computadora (localhost)");
+    const tokenless = await fetch(`${server.url}/playground/command`, { method: "POST", headers: { "content-type": "application/json", "accept-language": "es" }, body: JSON.stringify({ personId: 1, text: "ayuda" }) });
+    expect(tokenless.status).toBe(403);
+    expect(((await tokenless.json()) as { error: string }).error).toMatch(/^Esta petición no lleva un código válido de la zona de pruebas: recarga la página/);
+  });
+
   it("emails a Spanish mentor in Spanish over SMTP, and the link it carries opens a Spanish page", async () => {
     const isaiah = (await steps.store.personByEmail("isaiah.grant@example.org"))!;
     const daniel = (await steps.store.personById(isaiah.mentorId!))!;

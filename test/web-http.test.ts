@@ -1,6 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { isLoopbackAddress } from "../adapters/local-only.ts";
-import { CROSS_SITE, NO_TOKEN, REFUSED } from "../adapters/web/http.ts";
 import web from "../adapters/web/index.ts";
 import { createMailbox, webTransport } from "../adapters/web/mailbox.ts";
 import { programTime } from "../adapters/web/routes.ts";
@@ -11,7 +10,11 @@ import { silentLogger } from "../src/log.ts";
 import type { PlatformAdapter } from "../adapters/platform.ts";
 import { bootForTest } from "./support/boot.ts";
 
-const CLOCK_MISSING = defaultWords().t("en", "page.clock_missing");
+const { t } = defaultWords();
+const CLOCK_MISSING = t("en", "page.clock_missing");
+const REFUSED = t("en", "page.refused_remote");
+const CROSS_SITE = t("en", "page.refused_cross_site");
+const NO_TOKEN = t("en", "page.no_token");
 import { rawRequest } from "./support/http.ts";
 
 // The playground's HTTP surface, through the real server on a real database.

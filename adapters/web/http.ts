@@ -1,41 +1,46 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { z } from "zod";
 import { contentPolicy, send, type RouteHandler } from "../http.ts";
+import type { Values } from "../../src/i18n.ts";
+import type { Spoken } from "../language.ts";
 import { refusal, type LocalPolicy, type Refusal } from "../local-only.ts";
 import { escapeHtml } from "./render.ts";
 import type { FormTokens } from "./token.ts";
 
-/** A request the playground answers with a status and a sentence, never a stack. */
+/** A sentence from the catalogs, said in the reader's language once the guard knows it. */
+export type Said = [key: string, values?: Values];
+
+/**
+ * A request the playground answers with a status and a sentence, never a stack.
+ * What a person reads in a browser is a catalog sentence; what only scripts
+ * get (a bad field of the API) stays as written.
+ */
 export class HttpError extends Error {
   constructor(
     readonly status: number,
-    message: string,
+    readonly said: string | Said,
   ) {
-    super(message);
+    super(typeof said === "string" ? said : said[0]);
   }
 }
 
 const MAX_BODY = 16 * 1024;
 
-export const REFUSED =
-  "The Steps playground only answers on this computer (localhost): anyone who reaches it can act as anyone on the roster. Set PLAYGROUND_HOST_OK=1 to allow other machines.";
-export const CROSS_SITE = "The Steps playground refuses requests sent by other web sites: use the playground page itself.";
-export const NO_TOKEN =
-  "This request carries no valid playground token: reload the page and try again. (Scripts: send the token that GET /playground/people returns.)";
-
-/** Who may use the playground (see adapters/local-only.ts), and where it is opened, for the refusal texts. */
+/** Who may use the playground (see adapters/local-only.ts), where it is opened, and how to speak to whoever asks. */
 export interface Access extends LocalPolicy {
   home: string;
+  /** The reader's words: their browser's language when Steps speaks it, else the program's. */
+  reader(req: IncomingMessage): Spoken;
 }
 
-function refusalText(reason: Refusal, access: Access): string {
+function refusalText(reason: Refusal, access: Access, lang: string): Said {
   switch (reason) {
     case "remote":
-      return REFUSED;
+      return ["page.refused_remote"];
     case "host":
-      return `The Steps playground answers only when opened at localhost${access.hosts?.length ? ` or ${access.hosts.join(" or ")}` : ""}: open ${access.home} instead.`;
+      return ["page.refused_host", { hosts: new Intl.ListFormat(lang, { type: "disjunction" }).format(["localhost", ...(access.hosts ?? [])]), home: access.home }];
     case "cross-site":
-      return CROSS_SITE;
+      return ["page.refused_cross_site"];
   }
 }
 
@@ -44,12 +49,14 @@ export function guard(access: Access, handler: RouteHandler): RouteHandler {
   return async (req, res) => {
     try {
       const reason = refusal(req, access);
-      if (reason) throw new HttpError(403, refusalText(reason, access));
+      if (reason) throw new HttpError(403, refusalText(reason, access, access.reader(req).lang));
       await handler(req, res);
     } catch (error) {
       if (!(error instanceof HttpError)) throw error;
-      if (wantsHtml(req)) sendHtml(res, error.status, `<!doctype html><meta charset="utf-8"><title>Steps playground</title><p>${escapeHtml(error.message)}</p>`);
-      else send(res, error.status, { ok: false, error: error.message });
+      const { lang, say } = access.reader(req);
+      const text = typeof error.said === "string" ? error.said : say(...error.said);
+      if (wantsHtml(req)) sendHtml(res, error.status, `<!doctype html><html lang="${escapeHtml(lang)}"><meta charset="utf-8"><title>${escapeHtml(say("page.heading"))}</title><p>${escapeHtml(text)}</p>`);
+      else send(res, error.status, { ok: false, error: text });
     }
   };
 }
@@ -63,7 +70,7 @@ export async function readBody<T extends z.ZodType>(req: IncomingMessage, schema
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_BODY) throw new HttpError(413, `The request body is larger than ${MAX_BODY / 1024} KB.`);
+    if (size > MAX_BODY) throw new HttpError(413, ["page.too_large", { kb: MAX_BODY / 1024 }]);
     chunks.push(chunk);
   }
   const raw = Buffer.concat(chunks).toString("utf8");
@@ -80,7 +87,7 @@ export async function readBody<T extends z.ZodType>(req: IncomingMessage, schema
   } else {
     throw new HttpError(415, "Send the body as application/json (or a url-encoded form).");
   }
-  if (!tokens.valid(typeof data === "object" && data !== null ? (data as { token?: unknown }).token : undefined)) throw new HttpError(403, NO_TOKEN);
+  if (!tokens.valid(typeof data === "object" && data !== null ? (data as { token?: unknown }).token : undefined)) throw new HttpError(403, ["page.no_token"]);
   const parsed = schema.safeParse(data);
   if (!parsed.success) throw new HttpError(400, parsed.error.issues.map((i) => (i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message)).join("; "));
   return parsed.data;

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { packageFile } from "../../src/files.ts";
 import { publicUrl } from "../../src/config.ts";
+import { programLanguage, readerLanguage, speak } from "../language.ts";
 import { playgroundPolicy } from "../local-only.ts";
 import type { PlatformAdapter } from "../platform.ts";
 import type { Access } from "./http.ts";
@@ -34,7 +35,12 @@ const web: PlatformAdapter = {
     }
     const policy = playgroundPolicy(ctx.env);
     const allowRemote = policy.allowRemote === true;
-    const access: Access = { ...policy, home: allowRemote ? publicUrl(ctx.env) : `http://localhost:${ctx.env.PORT}/` };
+    const { core } = ctx;
+    const access: Access = {
+      ...policy,
+      home: allowRemote ? publicUrl(ctx.env) : `http://localhost:${ctx.env.PORT}/`,
+      reader: (req) => speak(core.t, readerLanguage(req, core.languages, programLanguage(core))),
+    };
     const mailbox = createMailbox(ctx.now);
     const assets = {
       js: readFileSync(packageFile("adapters", "web", "public", "app.js"), "utf8"),
