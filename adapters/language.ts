@@ -10,12 +10,12 @@ export type Say = (key: string, values?: Values) => string;
 
 export interface Spoken {
   /** The language code, for `<html lang>`. */
-  lang: string;
+  language: string;
   say: Say;
 }
 
-export function speak(t: Translate, lang: string): Spoken {
-  return { lang, say: (key, values) => t(lang, key, values) };
+export function speak(t: Translate, language: string): Spoken {
+  return { language, say: (key, values) => t(language, key, values) };
 }
 
 /** One entry of Accept-Language with a weight above zero; anything malformed is skipped, as browsers expect. */

@@ -58,7 +58,7 @@ export interface BadgePageInput {
 }
 
 /** An unlisted badge: the page admits the badge exists and nothing else (no name, no intern, no evidence). */
-export function unpublishedPage(award: Pick<Award, "revokedAt">, { lang, say }: Spoken): string {
+export function unpublishedPage(award: Pick<Award, "revokedAt">, { language: lang, say }: Spoken): string {
   const revoked = award.revokedAt ? `\n<p class="revoked" role="alert">${escapeHtml(say("badge_page.unlisted_revoked"))}</p>` : "";
   return layout(
     lang,
@@ -72,7 +72,7 @@ export function unpublishedPage(award: Pick<Award, "revokedAt">, { lang, say }: 
 
 export function badgePage(input: BadgePageInput): string {
   const { program, playlist, award, intern } = input;
-  const { lang, say } = input.words;
+  const { language: lang, say } = input.words;
   const e = (key: string, values?: Parameters<typeof say>[1]) => escapeHtml(say(key, values));
   const tz = program.timeZone;
   const issuer = program.file.program.organization;
@@ -132,6 +132,6 @@ ${verify}`,
   );
 }
 
-export function notFoundPage({ lang, say }: Spoken): string {
+export function notFoundPage({ language: lang, say }: Spoken): string {
   return layout(lang, say("badge_page.not_found_title"), `<h1>${escapeHtml(say("badge_page.not_found_title"))}</h1>\n<p>${escapeHtml(say("badge_page.not_found"))}</p>`);
 }

@@ -56,7 +56,7 @@ export function previewRoutes(routes: Routes, preview: Preview, store: Store, po
   });
 }
 
-function page(res: ServerResponse, status: number, { lang, say }: Spoken, body: string): void {
+function page(res: ServerResponse, status: number, { language: lang, say }: Spoken, body: string): void {
   res.writeHead(status, {
     "content-type": "text/html; charset=utf-8",
     // Framed by the playground page on this server, by nothing else.

@@ -151,7 +151,7 @@ const MUTED = "color:#4a4a4a;font-size:14px;line-height:1.4;";
 export function renderHtml(message: Message, subject: string, options: EmailOptions): string {
   const body = message.blocks.map((block) => renderBlock(block, options)).join("\n");
   const preface = options.preface ? `<p style="${MUTED}margin:0 0 16px;padding:8px 12px;border-left:4px solid #1d4ed8;">${words(options.preface)}</p>\n` : "";
-  const { lang, say } = options.words;
+  const { language: lang, say } = options.words;
   const work = options.workLink
     ? `<p style="margin:16px 0 4px;"><a href="${escapeHtml(options.workLink.url)}" style="display:inline-block;padding:10px 18px;background:#1d4ed8;color:#ffffff;font-weight:bold;text-decoration:none;border-radius:4px;">${escapeHtml(options.workLink.label)}</a></p>\n` +
       `<p style="margin:0 0 12px;${MUTED}">${escapeHtml(options.workLink.note)}</p>\n`

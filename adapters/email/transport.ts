@@ -207,6 +207,6 @@ export function emailTransport(options: EmailTransportOptions): Transport {
 }
 
 /** Why this came by email and how to get chat back: "Slack or Teams" in the person's language, or chat in general. */
-function fallbackNote({ lang, say }: Spoken, chats: readonly string[]): string {
+function fallbackNote({ language: lang, say }: Spoken, chats: readonly string[]): string {
   return say("email.fallback_note", { count: chats.length, platforms: new Intl.ListFormat(lang, { type: "disjunction" }).format(chats) });
 }

@@ -84,7 +84,7 @@ async function drain(req: IncomingMessage): Promise<boolean> {
   return false;
 }
 
-function page(res: ServerResponse, status: number, { lang }: Spoken, title: string, body: string): void {
+function page(res: ServerResponse, status: number, { language: lang }: Spoken, title: string, body: string): void {
   res.writeHead(status, { "content-type": "text/html; charset=utf-8", "content-security-policy": contentPolicy("default-src 'none'; style-src 'unsafe-inline'; form-action 'self'"), "cache-control": "no-store" });
   res.end(
     `<!DOCTYPE html><html lang="${escapeHtml(lang)}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(title)}</title></head>` +

@@ -49,11 +49,11 @@ export function guard(access: Access, handler: RouteHandler): RouteHandler {
   return async (req, res) => {
     try {
       const reason = refusal(req, access);
-      if (reason) throw new HttpError(403, refusalText(reason, access, access.reader(req).lang));
+      if (reason) throw new HttpError(403, refusalText(reason, access, access.reader(req).language));
       await handler(req, res);
     } catch (error) {
       if (!(error instanceof HttpError)) throw error;
-      const { lang, say } = access.reader(req);
+      const { language: lang, say } = access.reader(req);
       const text = typeof error.said === "string" ? error.said : say(...error.said);
       if (wantsHtml(req)) sendHtml(res, error.status, `<!doctype html><html lang="${escapeHtml(lang)}"><meta charset="utf-8"><title>${escapeHtml(say("page.heading"))}</title><p>${escapeHtml(text)}</p>`);
       else send(res, error.status, { ok: false, error: text });

@@ -31,7 +31,7 @@ export interface PageData {
 }
 
 /** One delivered message as a list item; the feeds and app.js share it. */
-export function messageItem(posted: Posted, viewer: number, timeZone: string, token: string, { lang, say }: Spoken): string {
+export function messageItem(posted: Posted, viewer: number, timeZone: string, token: string, { language: lang, say }: Spoken): string {
   return (
     `<li class="msg" data-id="${posted.id}" data-rev="${posted.rev}"><article class="card">` +
     `<p class="meta"><time datetime="${posted.at.toISOString()}">${escapeHtml(formatMoment(posted.at, timeZone, lang))}</time></p>` +
@@ -76,7 +76,7 @@ const SCRIPT_WORDS = {
 };
 
 export function renderPage(d: PageData): string {
-  const { lang, say } = d.words;
+  const { language: lang, say } = d.words;
   const e = (key: string, values?: Parameters<typeof say>[1]) => escapeHtml(say(key, values));
   const viewer = d.person?.id ?? 0;
   const options = d.groups

@@ -157,7 +157,7 @@ export function playgroundRoutes(ctx: AdapterContext, mailbox: Mailbox, assets: 
     await dispatcher.idle();
     const delivered = mailbox.posted - before;
     if (wantsHtml(req)) return redirect(res, `/${body.personId ? `?person=${body.personId}` : ""}#clock`);
-    send(res, 200, { ok: true, at: at.toISOString(), delivered, said: words.say("page.clock_ran", { at: formatMoment(at, program.timeZone, words.lang), delivered }) });
+    send(res, 200, { ok: true, at: at.toISOString(), delivered, said: words.say("page.clock_ran", { at: formatMoment(at, program.timeZone, words.language), delivered }) });
   });
 }
 

@@ -81,7 +81,7 @@ export function emailLinkRoutes(ctx: AdapterContext, links: EmailLinks = createE
   const wordsOf = (person: Person): Spoken => speak(core.t, core.languageOf(person));
   const readerWords = (req: IncomingMessage): Spoken => speak(core.t, readerLanguage(req, core.languages, programLanguage(core)));
 
-  function send(res: ServerResponse, status: number, { lang }: Spoken, title: string, body: string) {
+  function send(res: ServerResponse, status: number, { language: lang }: Spoken, title: string, body: string) {
     res.writeHead(status, {
       "content-type": "text/html; charset=utf-8",
       "cache-control": "no-store",
@@ -195,7 +195,7 @@ export function emailLinkRoutes(ctx: AdapterContext, links: EmailLinks = createE
     const { link, person } = await valid(form.data.t, "decision");
     const what = await openDecision(link, person);
     const words = wordsOf(person);
-    const language = words.lang;
+    const language = words.language;
     const action = link.action === "approve" ? "approve" : "request_changes";
     if (action === "request_changes" && !form.data.reason) {
       const problem = words.say("email.link.reason_missing", { intern: what.intern.name });
