@@ -81,6 +81,24 @@ describe("accessibility of the pages", () => {
     await page.context().close();
   });
 
+  it("the playground in Spanish, whose words are longer, has no serious violations and reflows at 320 px", async () => {
+    const english = await open(server.url);
+    await submit(english, "Hannah Vu", "business-visit");
+    await english.context().close();
+    const mentor = (await steps.store.personById((await steps.store.personByEmail("hannah.vu@example.org"))!.mentorId!))!;
+    await steps.store.setLanguage(mentor.id, "es");
+    for (const width of [1280, 320]) {
+      const page = await open(`${server.url}/?person=${mentor.id}`, width);
+      expect(await page.getAttribute("html", "lang")).toBe("es");
+      await page.locator("#dms li.msg").first().waitFor();
+      expect(await seriousViolations(page), `${width} px`).toEqual([]);
+      const box = (await page.getByRole("button", { name: "Cambiar de persona" }).boundingBox())!;
+      expect(box.x + box.width, `${width} px`).toBeLessThanOrEqual(width);
+      expect(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth), `${width} px`).toBeLessThanOrEqual(0);
+      await page.context().close();
+    }
+  });
+
   it("a published badge page has no serious axe-core violations", async () => {
     const award = await badgeSite.earn(IVY, "Asked about the budget", "https://docs.example.org/notes");
     await badgeSite.say(IVY, "badge publish civic");
