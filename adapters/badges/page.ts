@@ -69,16 +69,15 @@ export function unpublishedPage(award: Pick<Award, "revokedAt">, { language: lan
   );
 }
 
-
 export function badgePage(input: BadgePageInput): string {
   const { program, playlist, award, intern } = input;
   const { language: lang, say } = input.words;
-  const e = (key: string, values?: Parameters<typeof say>[1]) => escapeHtml(say(key, values));
+  const sayHtml = (key: string, values?: Parameters<typeof say>[1]) => escapeHtml(say(key, values));
   const tz = program.timeZone;
   const issuer = program.file.program.organization;
   const badge = playlist.badge.name;
   const revoked = award.revokedAt
-    ? `<p class="revoked" role="alert"><strong>${e("badge_page.revoked", { day: formatDay(award.revokedAt, tz, lang) })}</strong>${award.revokedReason ? ` ${e("badge_page.revoked_reason", { reason: award.revokedReason })}` : ""}</p>`
+    ? `<p class="revoked" role="alert"><strong>${sayHtml("badge_page.revoked", { day: formatDay(award.revokedAt, tz, lang) })}</strong>${award.revokedReason ? ` ${sayHtml("badge_page.revoked_reason", { reason: award.revokedReason })}` : ""}</p>`
     : "";
   const evidence = award.evidence.map((e) => {
     const href = e.link ? safeHref(e.link) : undefined;
@@ -98,19 +97,19 @@ export function badgePage(input: BadgePageInput): string {
   });
   // "Credly and X" in the page's language, each name a link: the list is formatted around markers the links then replace.
   const services = (key: string) =>
-    e(key, { services: new Intl.ListFormat(lang, { type: "conjunction" }).format(elsewhere.map((_, i) => `\u0001${i}\u0001`)) }).replace(/\u0001(\d+)\u0001/g, (_, i: string) => elsewhere[Number(i)]!);
+    sayHtml(key, { services: new Intl.ListFormat(lang, { type: "conjunction" }).format(elsewhere.map((_, i) => `\u0001${i}\u0001`)) }).replace(/\u0001(\d+)\u0001/g, (_, i: string) => elsewhere[Number(i)]!);
   const alsoAt = elsewhere.length && !award.revokedAt ? `\n<p>${services("badge_page.also_issued")}</p>` : "";
   const verify = input.signed
-    ? `<p>${e("badge_page.verify_text", { issuer })} <a href="${escapeHtml(input.jsonUrl)}">${e("badge_page.json")}</a>, <a href="${escapeHtml(input.jwtUrl)}">${e("badge_page.jwt")}</a>.</p>${alsoAt}`
+    ? `<p>${sayHtml("badge_page.verify_text", { issuer })} <a href="${escapeHtml(input.jsonUrl)}">${sayHtml("badge_page.json")}</a>, <a href="${escapeHtml(input.jwtUrl)}">${sayHtml("badge_page.jwt")}</a>.</p>${alsoAt}`
     : elsewhere.length
       ? `<p>${services("badge_page.issued_elsewhere")}</p>`
       : Object.values(award.elsewhere ?? {}).some((x) => x.state === "queued")
-        ? `<p>${e("badge_page.issuing_elsewhere")}</p>`
-        : `<p>${e("badge_page.no_credential")}</p>`;
+        ? `<p>${sayHtml("badge_page.issuing_elsewhere")}</p>`
+        : `<p>${sayHtml("badge_page.no_credential")}</p>`;
   const share = award.revokedAt
     ? ""
-    : `<h2>${e("badge_page.share")}</h2>
-<p><a href="${escapeHtml(input.addToProfileUrl)}">${e("badge_page.linkedin")}</a></p>
+    : `<h2>${sayHtml("badge_page.share")}</h2>
+<p><a href="${escapeHtml(input.addToProfileUrl)}">${sayHtml("badge_page.linkedin")}</a></p>
 `;
   // The intern's name is set in bold inside a translated sentence: a placeholder keeps the sentence whole.
   const [before, after] = say("badge_page.awarded", { intern: "\u0000", issuer, program: program.name, day: formatDay(award.awardedAt, tz, lang) }).split("\u0000");
@@ -119,15 +118,15 @@ export function badgePage(input: BadgePageInput): string {
     say("badge_page.title", { badge, intern: intern.name }),
     `<h1>${escapeHtml(badge)}</h1>
 ${revoked}
-<img src="${escapeHtml(input.imageUrl)}" alt="${e("badge_page.image", { badge })}">
+<img src="${escapeHtml(input.imageUrl)}" alt="${sayHtml("badge_page.image", { badge })}">
 <p>${escapeHtml(before ?? "")}<strong>${escapeHtml(intern.name)}</strong>${escapeHtml(after ?? "")}</p>
-<h2>${e("badge_page.criteria")}</h2>
+<h2>${sayHtml("badge_page.criteria")}</h2>
 <p>${escapeHtml(playlist.badge.criteria)}</p>
-<h2>${e("badge_page.evidence")}</h2>
+<h2>${sayHtml("badge_page.evidence")}</h2>
 <ul>
 ${evidence.join("\n")}
 </ul>
-${share}<h2>${e("badge_page.verify")}</h2>
+${share}<h2>${sayHtml("badge_page.verify")}</h2>
 ${verify}`,
   );
 }
