@@ -1,14 +1,15 @@
 import type { Transport } from "../src/delivery/transport.ts";
+import type { Values } from "../src/i18n.ts";
 import { toPlainText } from "../src/messages.ts";
 
-/** Prints what would be sent, so `steps as` shows the whole flow without a chat platform. */
-export function consoleTransport(write: (text: string) => void): Transport {
+/** Prints what would be sent, so `steps as` shows the whole flow without a chat platform; its own words in the terminal's language. */
+export function consoleTransport(write: (text: string) => void, say: (key: string, values?: Values) => string): Transport {
   let n = 0;
   return {
     platform: "console",
     reachesEveryone: true,
     async sendToPerson(person, _identity, message) {
-      write(`\n→ direct message to ${person.name} <${person.email}>\n${indent(toPlainText(message))}`);
+      write(`\n→ ${say("cli.sent_to_person", { name: person.name, email: person.email })}\n${indent(toPlainText(message))}`);
       return { platform: "console", id: ++n };
     },
     async sendToChannel(channel, message) {
@@ -16,7 +17,7 @@ export function consoleTransport(write: (text: string) => void): Transport {
       return { platform: "console", id: ++n };
     },
     async update(ref, message) {
-      write(`\n→ message ${String(ref.id)} updated\n${indent(toPlainText(message))}`);
+      write(`\n→ ${say("cli.sent_update", { id: String(ref.id) })}\n${indent(toPlainText(message))}`);
     },
   };
 }

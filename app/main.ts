@@ -297,7 +297,7 @@ async function cancelLinks(email: string, out: (s: string) => void, log: Logger,
 async function runAs(email: string, text: string, out: (s: string) => void, log: Logger, say: Say): Promise<number> {
   const steps = await boot(readEnv(), log);
   try {
-    steps.dispatcher.register(consoleTransport(out));
+    steps.dispatcher.register(consoleTransport(out, say));
     const person = await steps.store.personByEmail(email);
     if (!person) {
       out(say("cli.as_not_on_roster", { email }));

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { sql } from "drizzle-orm";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -8,6 +11,7 @@ import { main, terminalLanguage } from "../app/main.ts";
 import { startServer, type RunningServer } from "../app/server.ts";
 import { bootForTest } from "./support/boot.ts";
 import { launchChromium } from "./support/browser.ts";
+import { copyPgliteTemplate, freshDb } from "./support/db.ts";
 import { IVY, badgeServer, type BadgeServer } from "./support/badges.ts";
 import { startSmtp, type Smtp } from "./support/smtp.ts";
 import { until } from "./support/wait.ts";
@@ -203,6 +207,33 @@ describe("the command line in the terminal's language", () => {
     expect(terminalLanguage({ LC_ALL: "en_US.UTF-8", LANG: "es_ES.UTF-8" }, ["en", "es"])).toBe("en");
     expect(terminalLanguage({ LC_ALL: "", LC_MESSAGES: "es", LANG: "en_US" }, ["en", "es"])).toBe("es");
     for (const system of [{}, { LANG: "C" }, { LANG: "POSIX" }, { LANG: "fr_FR.UTF-8" }, { LANG: "C.UTF-8" }]) expect(terminalLanguage(system, ["en", "es"]), JSON.stringify(system)).toBe("en");
+  });
+
+  it("`steps as` frames what is sent in the terminal's language; the messages stay in each person's", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "steps-i18n-cli-"));
+    const vars: Record<string, string> = { DATA_DIR: dataDir, LOG_LEVEL: "error", PUBLIC_URL: "http://steps.test" };
+    let dropDb = async () => {};
+    if (process.env.DATABASE_URL) {
+      const db = await freshDb();
+      vars.DATABASE_URL = db.url!;
+      vars.ROSTER_FILE = "programs/summer-steps-roster.csv";
+      dropDb = db.close;
+    } else {
+      copyPgliteTemplate(join(dataDir, "db"));
+    }
+    const saved = { ...process.env };
+    Object.assign(process.env, vars);
+    try {
+      const { code, out } = await run(["as", "isaiah.grant@example.org", "done interview-staff Met the finance director"], { LANG: "es_MX.UTF-8" });
+      expect(code).toBe(0);
+      // Isaiah's reply is in his language (the program's, English); the line that frames Daniel's request is the terminal's.
+      expect(out).toMatch(/^Recorded Interview a city staff member \(#\d+\)/);
+      expect(out).toContain("→ mensaje directo para Daniel Cho <daniel.cho@example.org>");
+    } finally {
+      process.env = saved;
+      await dropDb();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 
   it("says a time without an offset, and an unknown command, in Spanish or English", async () => {
