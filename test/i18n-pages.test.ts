@@ -5,6 +5,7 @@ import { sql } from "drizzle-orm";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import email from "../adapters/email/index.ts";
+import { unsubscribeLinks } from "../adapters/email/unsubscribe.ts";
 import { acceptedLanguage } from "../adapters/language.ts";
 import web from "../adapters/web/index.ts";
 import { main, terminalLanguage } from "../app/main.ts";
@@ -100,6 +101,23 @@ describe("the playground and email for a Spanish speaker", () => {
     const html = await (await fetch(`${server.url}/?person=99999`, { headers: { accept: "text/html" } })).text();
     // The first person of the roster is shown: an English intern of the sample roster.
     expect(html).toMatch(/No one with number 99999 is on the roster; showing [^<]+ instead\./);
+  });
+
+  it("asks a Spanish person in Spanish before it stops their reminders, and says so in Spanish", async () => {
+    const isaiah = (await steps.store.personByEmail("isaiah.grant@example.org"))!;
+    const key = await steps.store.initSetting("email:unsubscribe-key", "unused: the adapter made it at start-up");
+    const url = new URL(await unsubscribeLinks(Buffer.from(key, "base64url"), server.url).url(isaiah));
+    const ask = await (await fetch(url)).text();
+    expect(ask).toContain('<html lang="es">');
+    expect(ask).toContain("¿Dejar de recibir recordatorios y avisos de Steps?");
+    const done = await fetch(url, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "List-Unsubscribe=One-Click" });
+    const page = await done.text();
+    expect(done.status).toBe(200);
+    expect(page).toContain("Recordatorios desactivados");
+    expect(page).toContain("<code>recordatorios sí</code>");
+    expect((await steps.store.personById(isaiah.id))!.remindersOff).toBe(true);
+    // A damaged link names no one: the browser's language.
+    expect(await (await fetch(new URL("/email/unsubscribe?t=x", server.url), { headers: { "accept-language": "en" } })).text()).toContain("This unsubscribe link is damaged");
   });
 
   it("refuses, in the browser's language, a request through a proxy or a post without the page's token", async () => {
