@@ -85,7 +85,8 @@ export function renderPage(d: PageData): string {
   const clockOff = d.clockEnabled ? "" : " disabled";
   const chat = d.person ? d.mailbox.chat(viewer).map((l) => chatItem(l, viewer, d.token, d.words)).join("\n") : "";
   const token = tokenField(d.token);
-  const name = { name: d.person?.name ?? "" };
+  // An empty roster shows no one: the headings say so rather than naming a blank.
+  const name = { name: d.person?.name ?? say("page.nobody") };
   // What the script says, in the page's language: it has no catalogs of its own.
   const scriptWords = Object.entries(SCRIPT_WORDS)
     // The script fills in {status} itself.

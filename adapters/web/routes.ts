@@ -92,7 +92,7 @@ export function playgroundRoutes(ctx: AdapterContext, mailbox: Mailbox, assets: 
     const first = viewer ? undefined : (await roster(wordsFor(undefined)))[0]?.people[0];
     const shown = viewer ?? (first ? await store.personById(first.id) : undefined);
     const words = wordsFor(shown);
-    const notice = asked && !viewer ? words.say("page.no_such_person", { asked, shown: shown?.name ?? "" }) : undefined;
+    const notice = asked && !viewer ? words.say("page.no_such_person", { asked, shown: shown?.name ?? words.say("page.nobody") }) : undefined;
     sendHtml(res, 200, renderPage({ programName: program.name, timeZone: program.timeZone, groups: await roster(words), person: shown, mailbox, clockEnabled: ctx.runDue !== undefined, notice, version: mailbox.version, token: tokens.issue(), words }));
   });
 
