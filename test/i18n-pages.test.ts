@@ -156,6 +156,12 @@ describe("the playground and email for a Spanish speaker", () => {
     const broken = await fetch(new URL("/email/link?t=nonsense", server.url), { headers: { "accept-language": "en-GB,en;q=0.9" } });
     expect(broken.status).toBe(400);
     expect(await broken.text()).toContain("This link does not work");
+    // Asking for a new link names no one either: the form and its answer follow the browser.
+    const form = await (await fetch(new URL("/email/new-link", server.url), { headers: { "accept-language": "es-MX" } })).text();
+    expect(form).toContain('<html lang="es">');
+    expect(form).toContain("¿Necesitas un enlace nuevo?");
+    const asked = await fetch(new URL("/email/new-link", server.url), { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", "accept-language": "es" }, body: "email=nadie%40example.org" });
+    expect(await asked.text()).toContain("Revisa tu correo");
     const roto = await fetch(new URL("/email/link?t=nonsense", server.url), { headers: { "accept-language": "es-419" } });
     const text = await roto.text();
     expect(text).toContain('<html lang="es">');
