@@ -30,7 +30,8 @@ export type Block =
   | { type: "progress"; label: string; done: number; total: number; unit?: "tasks" | "hours" | "percent"; note?: string; amount?: string }
   | { type: "link"; label: string; url: string }
   | { type: "buttons"; buttons: Button[] }
-  | { type: "context"; text: string }
+  /** `typing`: the same as the buttons above, by typing a command; left out where the buttons are links that work without chat (email). */
+  | { type: "context"; text: string; typing?: boolean }
   | { type: "divider" };
 
 export interface Message {

@@ -56,6 +56,15 @@ describe("email renderer", () => {
     expect(`${email.text}${email.html}`).not.toMatch(/<\/?cmd>|&#60;\/?cmd&#62;/);
   });
 
+  it("leaves out the hint to type a command when its buttons are links, and keeps it when they are not", () => {
+    const typed: Message = { ...request, blocks: [...request.blocks, { type: "context", text: "Or type <cmd>approve 7</cmd>", typing: true }] };
+    const linked = renderEmail(typed, { words, from, to, messageId: "<h@x>", links: (b) => `https://steps.example.org/email/${b.action}` });
+    expect(`${linked.text}${linked.html}`).not.toContain("approve 7");
+    const chat = renderEmail(typed, { words, from, to, messageId: "<h@x>" });
+    expect(chat.text).toContain("Or type `approve 7`");
+    expect(chat.html).toContain(">approve 7</code>");
+  });
+
   it("shows an intern without chat the link to their page after the message", () => {
     const email = renderEmail(request, { words, from, to, messageId: "<d@x>", workLink: { url: "https://steps.example.org/email/work?t=abc&x=1", label: "Record your work", note: "Your own page. It works until Jun 23, 2026; do not share it." } });
     expect(email.text).toContain("Record your work: https://steps.example.org/email/work?t=abc&x=1\nYour own page. It works until Jun 23, 2026; do not share it.");

@@ -104,10 +104,17 @@ function buttonsWithLinks(buttons: Button[], options: EmailOptions): { button: B
   });
 }
 
+/** The message's blocks as email shows them: a hint to type a command instead of a button goes when every button is a working link (a supervisor without chat cannot type one). */
+function shownBlocks(message: Message, options: EmailOptions): Block[] {
+  const buttons = message.blocks.flatMap((b) => (b.type === "buttons" ? b.buttons : []));
+  const allLinked = buttonsWithLinks(buttons, options).length === buttons.length;
+  return allLinked ? message.blocks.filter((b) => !(b.type === "context" && b.typing)) : message.blocks;
+}
+
 export function renderText(message: Message, options: EmailOptions): string {
   const lines: string[] = [];
   if (options.preface) lines.push(spellCommands(options.preface, plainCommand), "");
-  for (const block of message.blocks) {
+  for (const block of shownBlocks(message, options)) {
     switch (block.type) {
       case "header": {
         const text = spellCommands(block.text, plainCommand);
@@ -149,7 +156,7 @@ const TEXT = "color:#1a1a1a;font-size:16px;line-height:1.5;";
 const MUTED = "color:#4a4a4a;font-size:14px;line-height:1.4;";
 
 export function renderHtml(message: Message, subject: string, options: EmailOptions): string {
-  const body = message.blocks.map((block) => renderBlock(block, options)).join("\n");
+  const body = shownBlocks(message, options).map((block) => renderBlock(block, options)).join("\n");
   const preface = options.preface ? `<p style="${MUTED}margin:0 0 16px;padding:8px 12px;border-left:4px solid #1d4ed8;">${words(options.preface)}</p>\n` : "";
   const { language: lang, say } = options.words;
   const work = options.workLink

@@ -79,7 +79,8 @@ export function approvalRequest(intern: Person, task: Task, playlist: Playlist, 
           },
         ],
       },
-      { type: "context", text: v.say("approval.context", { id: s.id }) },
+      { type: "context", text: v.say("submission.number", { id: s.id }) },
+      { type: "context", text: v.say("approval.typed", { id: s.id }), typing: true },
     ],
   };
 }
