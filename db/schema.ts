@@ -18,16 +18,21 @@ const createdAt = () => timestamp("created_at", { withTimezone: true, mode: "dat
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
 
 // Interns are minors: a person is an email, a display name, a role and a
-// department. Nothing else about them is stored.
+// department. Nothing else about them is stored. A person in several programs
+// has a row in each (their role, mentor and department differ), one identity by email.
 export const people = pgTable(
   "people",
   {
     id: serial("id").primaryKey(),
+    /** The program's id (its file name); "" for data recorded before programs had ids, until one adopts it at start-up. */
+    program: text("program").notNull().default(""),
     email: text("email").notNull(),
     name: text("name").notNull(),
     role: text("role", { enum: ["intern", "mentor", "coordinator"] }).notNull(),
     department: text("department"),
     mentorId: integer("mentor_id"),
+    /** Approvers by role beyond the mentor (`{ "coach": "kim@example.org" }`), from the roster's `<role>_email` columns. */
+    approvers: jsonb("approvers").$type<Record<string, string>>().notNull().default({}),
     remindersOff: boolean("reminders_off").notNull().default(false),
     /** Where Steps writes to them: `chat`, `email` or `both`. */
     contact: text("contact", { enum: ["chat", "email", "both"] }).notNull().default("chat"),
@@ -39,7 +44,7 @@ export const people = pgTable(
     createdAt: createdAt(),
     updatedAt: ts("updated_at").notNull().defaultNow(),
   },
-  (t) => [uniqueIndex("people_email_key").on(t.email), index("people_mentor_idx").on(t.mentorId)],
+  (t) => [uniqueIndex("people_program_email_key").on(t.program, t.email), index("people_email_idx").on(t.email), index("people_mentor_idx").on(t.mentorId)],
 );
 
 /** A person's account on a chat platform, attached by the adapters once matched by email. */

@@ -1,4 +1,4 @@
-import { and, desc, eq, gte, inArray, isNull, like, lt, sql, type SQL } from "drizzle-orm";
+import { and, desc, eq, gte, inArray, isNull, like, lt, or, sql, type SQL } from "drizzle-orm";
 import type {
   Award,
   Claim,
@@ -13,16 +13,19 @@ import type {
   Store,
   Submission,
 } from "../src/store.ts";
+import { alias } from "drizzle-orm/pg-core";
 import type { Db } from "./client.ts";
 import { awards, decisions, emailLinks, identities, inbox, outbox, people, settings, submissions } from "./schema.ts";
 
 const personColumns = {
   id: people.id,
+  program: people.program,
   email: people.email,
   name: people.name,
   role: people.role,
   department: people.department,
   mentorId: people.mentorId,
+  approvers: people.approvers,
   remindersOff: people.remindersOff,
   contact: people.contact,
   language: people.language,
@@ -33,10 +36,22 @@ const personColumns = {
 type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
 
 export function createStore(db: Db): Store {
-  return makeStore(db);
+  return makeStore(db, undefined);
 }
 
-function makeStore(db: Db | Tx): Store {
+/**
+ * Data recorded before programs had ids belongs to the program loaded first
+ * (the one PROGRAM_FILE names, or the first of PROGRAMS): it is adopted once.
+ */
+export async function adoptUnkeyedData(db: Db, program: string): Promise<number> {
+  const rows = rowsOf(await db.execute(sql`update people set program = ${program} where program = '' returning id`));
+  return rows.length;
+}
+
+/** `scope`: the program whose people, work and digests this store sees; undefined sees every program. */
+function makeStore(db: Db | Tx, scope: string | undefined): Store {
+  // Filters for a scoped store; undefined (no filter) for an unscoped one.
+  const inScope = scope === undefined ? undefined : eq(people.program, scope);
   /**
    * Sends the lock and the reads in one round trip. The server runs them in
    * order and each read takes its snapshot after the lock is granted, so it
@@ -61,13 +76,28 @@ function makeStore(db: Db | Tx): Store {
       .prepare("person_by_identity"),
   );
   const byIds = once(() => db.select(personColumns).from(people).where(sql`${people.id} = any(${placeholder("ids")})`).prepare("people_by_ids"));
+  // One identity by email: an account matched through a person's row in one program reaches their rows in every program.
+  const asked = alias(people, "asked");
   const identitiesByPerson = once(() =>
-    db.select().from(identities).where(sql`${identities.personId} = any(${placeholder("ids")})`).orderBy(desc(identities.updatedAt)).prepare("identities_of"),
+    db
+      .select({ platform: identities.platform, platformUserId: identities.platformUserId, personId: asked.id, address: identities.address, updatedAt: identities.updatedAt })
+      .from(asked)
+      .innerJoin(people, eq(people.email, asked.email))
+      .innerJoin(identities, eq(identities.personId, people.id))
+      .where(sql`${asked.id} = any(${placeholder("ids")})`)
+      .orderBy(desc(identities.updatedAt))
+      .prepare("identities_of"),
   );
   const store: Store = {
+    scoped(program) {
+      return program === scope ? store : makeStore(db, program);
+    },
+    async peopleByEmail(email) {
+      return db.select(personColumns).from(people).where(eq(people.email, email.trim().toLowerCase())).orderBy(people.id);
+    },
     transaction(fn) {
       // Inside a transaction drizzle opens a savepoint: a nested call that throws undoes only its own work.
-      return (db as Db).transaction((tx) => fn(makeStore(tx)));
+      return (db as Db).transaction((tx) => fn(makeStore(tx, scope)));
     },
 
     async lockPerson(personId) {
@@ -81,18 +111,21 @@ function makeStore(db: Db | Tx): Store {
       const owner = sql`(select person_id from submissions where id = ${submissionId})`;
       const [, people = [], subs = []] = await lockThenRead(
         sql`select pg_advisory_xact_lock(1, ${owner})`,
-        sql`select id, email, name, role, department, mentor_id, reminders_off, contact, language, first_name, last_name from people where id = ${owner}`,
+        sql`select id, program, email, name, role, department, mentor_id, approvers, reminders_off, contact, language, first_name, last_name from people where id = ${owner}`,
         sql`select * from submissions where person_id = ${owner} order by id`,
       );
       const p = people[0];
-      if (!p) return undefined;
+      // Another program's submission is not there for this one: ids are global, work is not.
+      if (!p || (scope !== undefined && p.program !== scope)) return undefined;
       const person: Person = {
         id: Number(p.id),
+        program: String(p.program),
         email: String(p.email),
         name: String(p.name),
         role: p.role as Person["role"],
         department: (p.department as string | null) ?? null,
         mentorId: p.mentor_id == null ? null : Number(p.mentor_id),
+        approvers: jsonOf(p.approvers) as Record<string, string>,
         remindersOff: Boolean(p.reminders_off),
         contact: p.contact as Person["contact"],
         language: (p.language as string | null) ?? null,
@@ -107,7 +140,7 @@ function makeStore(db: Db | Tx): Store {
     },
 
     async personByEmail(email) {
-      const [row] = await db.select(personColumns).from(people).where(eq(people.email, email.trim().toLowerCase()));
+      const [row] = await db.select(personColumns).from(people).where(and(eq(people.email, email.trim().toLowerCase()), inScope)).orderBy(people.id).limit(1);
       return row;
     },
     async personById(id) {
@@ -119,7 +152,7 @@ function makeStore(db: Db | Tx): Store {
       return byIds().execute({ ids });
     },
     async peopleByRole(role) {
-      return db.select(personColumns).from(people).where(eq(people.role, role)).orderBy(people.name);
+      return db.select(personColumns).from(people).where(and(eq(people.role, role), inScope)).orderBy(people.name);
     },
 
     async upsertPeople(rows) {
@@ -128,10 +161,11 @@ function makeStore(db: Db | Tx): Store {
       // after their intern in the file is found.
       const upserted = await db
         .insert(people)
-        .values(rows.map((r) => ({ email: r.email, name: r.name, role: r.role, department: r.department, contact: r.contact ?? "chat", language: r.language ?? null, firstName: r.firstName ?? null, lastName: r.lastName ?? null })))
+        .values(rows.map((r) => ({ program: scope ?? "", email: r.email, name: r.name, role: r.role, department: r.department, approvers: r.approvers ?? {}, contact: r.contact ?? "chat", language: r.language ?? null, firstName: r.firstName ?? null, lastName: r.lastName ?? null })))
         .onConflictDoUpdate({
-          target: people.email,
+          target: [people.program, people.email],
           set: {
+            approvers: sql`excluded.approvers`,
             name: sql`excluded.name`,
             role: sql`excluded.role`,
             department: sql`excluded.department`,
@@ -148,8 +182,8 @@ function makeStore(db: Db | Tx): Store {
       await db.execute(sql`
         update people p set mentor_id = m.id
         from jsonb_to_recordset(${JSON.stringify(links)}::jsonb) as l(email text, mentor text)
-        left join people m on m.email = l.mentor
-        where p.email = l.email and p.mentor_id is distinct from m.id`);
+        left join people m on m.email = l.mentor and m.program = ${scope ?? ""}
+        where p.email = l.email and p.program = ${scope ?? ""} and p.mentor_id is distinct from m.id`);
       const inserted = upserted.filter((r) => r.inserted).length;
       return { inserted, updated: upserted.length - inserted };
     },
@@ -224,17 +258,27 @@ function makeStore(db: Db | Tx): Store {
         .from(submissions)
         .innerJoin(people, eq(people.id, submissions.personId))
         .orderBy(submissions.id);
-      // Coordinators may decide anything; mentors their own interns' work.
+      // Coordinators may decide anything in their program; mentors their own interns' work, and
+      // the work of interns who name them in a role (their coach); the core sorts out which tasks.
+      const program = eq(people.program, approver.program);
       const rows =
         approver.role === "coordinator"
-          ? await pending.where(eq(submissions.status, "pending"))
-          : await pending.where(and(eq(submissions.status, "pending"), eq(people.mentorId, approver.id)));
+          ? await pending.where(and(eq(submissions.status, "pending"), program))
+          : await pending.where(
+              and(
+                eq(submissions.status, "pending"),
+                program,
+                or(eq(people.mentorId, approver.id), sql`exists (select 1 from jsonb_each_text(${people.approvers}) a where a.value = ${approver.email})`),
+              ),
+            );
       return rows.map((r) => r.s);
     },
     async recordedWork() {
       return db
         .select({ playlist: submissions.playlist, task: submissions.task, count: sql<number>`count(*)::int` })
         .from(submissions)
+        .innerJoin(people, eq(people.id, submissions.personId))
+        .where(inScope)
         .groupBy(submissions.playlist, submissions.task);
     },
 
@@ -262,7 +306,7 @@ function makeStore(db: Db | Tx): Store {
 
     async digestRows(since): Promise<DigestRows> {
       const [interns, approved, pending, lastActivity, awardsSince, failedDeliveries] = await Promise.all([
-        db.select(personColumns).from(people).where(eq(people.role, "intern")).orderBy(people.department, people.name),
+        db.select(personColumns).from(people).where(and(eq(people.role, "intern"), inScope)).orderBy(people.department, people.name),
         db
           .select({
             personId: submissions.personId,
@@ -271,25 +315,41 @@ function makeStore(db: Db | Tx): Store {
             units: sql<number>`sum(${submissions.units})::int`,
           })
           .from(submissions)
-          .where(eq(submissions.status, "approved"))
+          .innerJoin(people, eq(people.id, submissions.personId))
+          .where(and(eq(submissions.status, "approved"), inScope))
           .groupBy(submissions.personId, submissions.playlist, submissions.task),
         db
           .select({ s: submissions, mentorId: people.mentorId })
           .from(submissions)
           .innerJoin(people, eq(people.id, submissions.personId))
-          .where(eq(submissions.status, "pending"))
+          .where(and(eq(submissions.status, "pending"), inScope))
           .orderBy(submissions.createdAt),
         db
           .select({ personId: submissions.personId, at: sql<Date>`max(${submissions.createdAt})` })
           .from(submissions)
+          .innerJoin(people, eq(people.id, submissions.personId))
+          .where(inScope)
           .groupBy(submissions.personId),
         db
           .select({ a: awards, name: people.name, department: people.department })
           .from(awards)
           .innerJoin(people, eq(people.id, awards.personId))
-          .where(gte(awards.awardedAt, since))
+          .where(and(gte(awards.awardedAt, since), inScope))
           .orderBy(awards.awardedAt),
-        db.select().from(outbox).where(eq(outbox.status, "failed")).orderBy(outbox.id).limit(200),
+        // A program's undelivered messages: to its people, or to its channels (the payload names the program).
+        db
+          .select()
+          .from(outbox)
+          .where(
+            and(
+              eq(outbox.status, "failed"),
+              scope === undefined
+                ? undefined
+                : sql`(exists (select 1 from people p where p.program = ${scope} and ${outbox.recipient} = 'person:' || p.id) or ${outbox.payload}->>'program' = ${scope})`,
+            ),
+          )
+          .orderBy(outbox.id)
+          .limit(200),
       ]);
       return {
         interns,
@@ -306,7 +366,7 @@ function makeStore(db: Db | Tx): Store {
         .select({ s: submissions, mentorId: people.mentorId })
         .from(submissions)
         .innerJoin(people, eq(people.id, submissions.personId))
-        .where(and(eq(submissions.status, "pending"), lt(submissions.createdAt, before)))
+        .where(and(eq(submissions.status, "pending"), lt(submissions.createdAt, before), inScope))
         .orderBy(submissions.createdAt);
       return rows.map((r) => ({ ...r.s, mentorId: r.mentorId }));
     },
@@ -506,6 +566,11 @@ function makeStore(db: Db | Tx): Store {
 function rowsOf(result: unknown): Record<string, unknown>[] {
   if (Array.isArray(result)) return result as Record<string, unknown>[];
   return ((result as { rows?: Record<string, unknown>[] }).rows ?? []) as Record<string, unknown>[];
+}
+
+/** jsonb comes back parsed from postgres.js and PGlite alike, but a driver may hand back text. */
+function jsonOf(value: unknown): unknown {
+  return typeof value === "string" ? JSON.parse(value) : (value ?? {});
 }
 
 function submissionFromRow(r: Record<string, unknown>): Submission {

@@ -6,11 +6,15 @@ import type { Message } from "./messages.ts";
 
 export interface Person {
   id: number;
+  /** The program this row is for: someone in two programs has two rows, one identity by email. */
+  program: string;
   email: string;
   name: string;
   role: Role;
   department: string | null;
   mentorId: number | null;
+  /** Approvers by role beyond the mentor, by email (`{ coach: "kim@example.org" }`): roster columns `<role>_email`. */
+  approvers: Record<string, string>;
   remindersOff: boolean;
   /** Where Steps writes to them (roster column `contact`). */
   contact: Contact;
@@ -190,6 +194,8 @@ export interface PersonUpsert {
   role: Role;
   department: string | null;
   mentorEmail: string | null;
+  /** Approvers by role beyond the mentor, by email; default none. */
+  approvers?: Record<string, string>;
   /** Default `chat`. */
   contact?: Contact;
   firstName?: string | null;
@@ -208,7 +214,16 @@ export interface DigestRows {
   failedDeliveries: OutboxItem[];
 }
 
+/**
+ * A store is either scoped to one program (what a program's core gets: people,
+ * pending work, digests and recorded work are that program's) or unscoped (the
+ * outbox, the inbox, identities and look-ups by id, which span programs).
+ */
 export interface Store {
+  /** The same database (or transaction) seen from one program. */
+  scoped(program: string): Store;
+  /** Every program's row of the person with this email, oldest first (one identity, several programs). */
+  peopleByEmail(email: string): Promise<Person[]>;
   /** Runs fn in one transaction; a nested call runs in a savepoint of the outer one, so when it throws only its own work is undone. */
   transaction<T>(fn: (store: Store) => Promise<T>): Promise<T>;
   /**

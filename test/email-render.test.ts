@@ -100,7 +100,7 @@ describe("email renderer", () => {
 });
 
 describe("email transport", () => {
-  const max: Person = { id: 3, email: "max@example.org", name: "Max Mentor", role: "mentor", department: null, mentorId: null, remindersOff: false, contact: "email", language: null };
+  const max: Person = { id: 3, program: "", email: "max@example.org", name: "Max Mentor", role: "mentor", department: null, mentorId: null, approvers: {}, remindersOff: false, contact: "email", language: null };
   function rig() {
     const sent: Email[] = [];
     const sender: Sender = { send: async (e) => void sent.push(e), close() {} };

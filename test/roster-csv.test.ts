@@ -36,9 +36,9 @@ describe("parseRoster", () => {
     expect(parseRoster(text, program)).toEqual({
       ok: true,
       rows: [
-        { line: 2, email: "mia.lopez@example.gov", name: "Mia Lopez", role: "mentor", department: "planning", mentorEmail: null, contact: "chat", language: null, firstName: null, lastName: null },
-        { line: 3, email: "sam@example.org", name: "Sam Lee", role: "intern", department: "planning", mentorEmail: "mia.lopez@example.gov", contact: "chat", language: null, firstName: null, lastName: null },
-        { line: 4, email: "cora@example.gov", name: "Cora Diaz", role: "coordinator", department: null, mentorEmail: null, contact: "chat", language: null, firstName: null, lastName: null },
+        { line: 2, email: "mia.lopez@example.gov", name: "Mia Lopez", role: "mentor", department: "planning", mentorEmail: null, contact: "chat", language: null, firstName: null, lastName: null, approvers: {} },
+        { line: 3, email: "sam@example.org", name: "Sam Lee", role: "intern", department: "planning", mentorEmail: "mia.lopez@example.gov", contact: "chat", language: null, firstName: null, lastName: null, approvers: {} },
+        { line: 4, email: "cora@example.gov", name: "Cora Diaz", role: "coordinator", department: null, mentorEmail: null, contact: "chat", language: null, firstName: null, lastName: null, approvers: {} },
       ],
     });
   });
@@ -49,8 +49,8 @@ describe("parseRoster", () => {
     expect(result).toEqual({
       ok: true,
       rows: [
-        { line: 2, email: "sam@example.org", name: "Sam", role: "intern", department: "parks", mentorEmail: "mia@example.gov", contact: "chat", language: null, firstName: null, lastName: null },
-        { line: 3, email: "mia@example.gov", name: "Mia", role: "mentor", department: "parks", mentorEmail: null, contact: "chat", language: null, firstName: null, lastName: null },
+        { line: 2, email: "sam@example.org", name: "Sam", role: "intern", department: "parks", mentorEmail: "mia@example.gov", contact: "chat", language: null, firstName: null, lastName: null, approvers: {} },
+        { line: 3, email: "mia@example.gov", name: "Mia", role: "mentor", department: "parks", mentorEmail: null, contact: "chat", language: null, firstName: null, lastName: null, approvers: {} },
       ],
     });
   });

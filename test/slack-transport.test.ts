@@ -50,7 +50,7 @@ describe("Slack transport", () => {
     s.fake.set({ failures: { "chat.postMessage": "internal_error" } });
     expect((await failure(t.sendToChannel("announcements", hello))).options).toEqual({ permanent: false });
     s.fake.set({});
-    const nobody = { id: 999, email: "nobody@example.org", name: "Nobody", role: "intern" as const, department: null, mentorId: null, remindersOff: false, contact: "chat" as const, language: null };
+    const nobody = { id: 999, program: "", email: "nobody@example.org", name: "Nobody", role: "intern" as const, department: null, mentorId: null, approvers: {}, remindersOff: false, contact: "chat" as const, language: null };
     expect((await failure(t.sendToPerson(nobody, undefined, hello))).options).toEqual({ permanent: true });
     expect((await failure(t.update({ platform: "teams", id: 1 }, hello))).options).toEqual({ permanent: true });
   });

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { addToProfileUrl } from "../badges/linkedin.ts";
-import { StepsError } from "../errors.ts";
+import { StepsError, type ErrorCode } from "../errors.ts";
 import { defaultWords, languageFor, languageOfLocale, voice, type Values, type Voice, type Words } from "../i18n.ts";
 import type { Message } from "../messages.ts";
 import { isHours, requiredUnits, type Program } from "../program/program.ts";
@@ -110,12 +110,7 @@ export function createCore(options: CoreOptions) {
       // Queries are round trips, the hot path's main cost: the id is reserved and
       // the mentor read beside the lock, so the submission and its approval
       // request go out together and the reply needs no query of its own.
-      const mentorApproves = task.approver === "mentor" && intern.mentorId !== null;
-      const [all, id, mentors] = await Promise.all([
-        tx.lockPerson(intern.id),
-        tx.reserveSubmissionId(),
-        mentorApproves ? tx.peopleByIds([intern.mentorId!]) : Promise.resolve([]),
-      ]);
+      const [all, id, named] = await Promise.all([tx.lockPerson(intern.id), tx.reserveSubmissionId(), namedApprovers(tx, intern, task)]);
       const mine = all.filter((s) => s.playlist === playlist.slug && s.task === task.slug);
       const required = requiredUnits(task);
       const approved = mine.filter((s) => s.status === "approved").reduce((n, s) => n + s.units, 0);
@@ -138,7 +133,8 @@ export function createCore(options: CoreOptions) {
         status: "pending",
         createdAt: now(),
       };
-      const approvers = mentors.length > 0 ? mentors : await tx.peopleByRole("coordinator");
+      // Nobody named for the task (no mentor, no coach on the roster): the coordinators decide.
+      const approvers = named.length > 0 ? named : await tx.peopleByRole("coordinator");
       // Each approver reads the request in their own language.
       const request = (a: Person) => views.approvalRequest(intern, task, playlist, submission, voiceOf(a));
       await Promise.all([
@@ -150,6 +146,13 @@ export function createCore(options: CoreOptions) {
     });
     queued();
     return { ...result, task, playlist };
+  }
+
+  /** Who the task names to sign it off for this intern: their mentor, or whoever fills the task's role (their coach); none for coordinators. */
+  function namedApprovers(tx: Store, intern: Person, task: Task): Promise<Person[]> {
+    if (task.approver === "mentor") return intern.mentorId === null ? Promise.resolve([]) : tx.peopleByIds([intern.mentorId]);
+    const email = intern.approvers[task.approver];
+    return email === undefined ? Promise.resolve([]) : tx.personByEmail(email).then((p) => (p ? [p] : []));
   }
 
   async function done(intern: Person, slug: string, note: string | null, link: string | null) {
@@ -220,17 +223,27 @@ export function createCore(options: CoreOptions) {
 
   function authorize(decider: Person, intern: Person, s: Submission): void {
     if (decider.id === intern.id) throw new StepsError("own_work", say(decider, "decide.own_work"));
-    const task = program.task(s.task)?.task;
-    if (decider.role === "coordinator") return;
-    if (decider.role !== "mentor") throw new StepsError("wrong_role", say(decider, "role.only_approvers_approve"));
-    if (intern.mentorId !== decider.id) throw new StepsError("not_your_intern", say(decider, "decide.not_your_intern", { id: s.id, intern: intern.name }));
-    if (task?.approver === "coordinator") throw new StepsError("wrong_role", say(decider, "decide.needs_coordinator", { id: s.id }));
+    const refusal = refusalFor(decider, intern, s);
+    if (refusal) throw new StepsError(refusal.code, say(decider, refusal.key, refusal.values));
+  }
+
+  /** Why this person may not decide this submission, or undefined when they may: the one rule `decide` and `pending` share. */
+  function refusalFor(decider: Person, intern: Person, s: Submission): { code: ErrorCode; key: string; values?: Values } | undefined {
+    if (decider.role === "coordinator") return undefined;
+    if (decider.role !== "mentor") return { code: "wrong_role", key: "role.only_approvers_approve" };
+    const approver = program.task(s.task)?.task.approver ?? "mentor";
+    if (approver === "coordinator") return { code: "wrong_role", key: "decide.needs_coordinator", values: { id: s.id } };
+    if (approver === "mentor") {
+      return intern.mentorId === decider.id ? undefined : { code: "not_your_intern", key: "decide.not_your_intern", values: { id: s.id, intern: intern.name } };
+    }
+    // A role such as coach: only the person the roster names for this intern, not their mentor.
+    return intern.approvers[approver] === decider.email ? undefined : { code: "wrong_role", key: "decide.needs_role", values: { id: s.id, intern: intern.name, role: approver } };
   }
 
   function taskOf(s: Submission): { task: Task; playlist: Playlist | undefined } {
     const found = program.task(s.task);
     // A task removed from the file since it was recorded still gets its outcome, under its slug.
-    const task = found?.task ?? { slug: s.task, title: s.task, description: "", requirement: "once" as const, evidence: "none" as const, approver: "mentor" as const };
+    const task = found?.task ?? { slug: s.task, title: s.task, description: "", requirement: "once" as const, evidence: "none" as const, approver: "mentor" };
     return { task, playlist: found?.playlist ?? program.playlist(s.playlist) };
   }
 
@@ -384,7 +397,13 @@ export function createCore(options: CoreOptions) {
     requireRole(approver, ["mentor", "coordinator"], "role.only_approvers_review");
     const subs = await store.pendingForApprover(approver);
     const interns = new Map((await store.peopleByIds([...new Set(subs.map((s) => s.personId))])).map((p) => [p.id, p]));
-    return subs.map((s) => ({ submission: s, intern: interns.get(s.personId)!, ...program.task(s.task) }));
+    // The store finds the interns an approver is named for; which of their tasks are theirs to decide is the core's rule.
+    // A mentor still sees their interns' tasks that wait for a coordinator, as before.
+    const mine = (s: Submission) => {
+      const refusal = refusalFor(approver, interns.get(s.personId)!, s);
+      return !refusal || refusal.key === "decide.needs_coordinator";
+    };
+    return subs.filter(mine).map((s) => ({ submission: s, intern: interns.get(s.personId)!, ...program.task(s.task) }));
   }
 
   return { program, store, now, options, t, languages: words.languages, languageOf, voiceOf, voiceIn, programVoice, strangerVoice, done, logHours, decide, withdraw, decidedRequest, progressOf, pendingFor, badgeUrl, requireRole, queued, publish, revoke, awardMessage };

@@ -16,6 +16,6 @@ export async function importRoster(store: Store, program: Program, csv: string) 
     throw new StepsError("bad_roster", `The roster has ${lines.length} bad row${lines.length === 1 ? "" : "s"}; nothing was imported.\n${lines.join("\n")}`, { errors: parsed.errors });
   }
   return store.transaction((tx) =>
-    tx.upsertPeople(parsed.rows.map((r) => ({ email: r.email, name: r.name, role: r.role, department: r.department, mentorEmail: r.mentorEmail, contact: r.contact, language: r.language, firstName: r.firstName, lastName: r.lastName }))),
+    tx.upsertPeople(parsed.rows.map((r) => ({ email: r.email, name: r.name, role: r.role, department: r.department, mentorEmail: r.mentorEmail, approvers: r.approvers, contact: r.contact, language: r.language, firstName: r.firstName, lastName: r.lastName }))),
   );
 }

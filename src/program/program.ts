@@ -4,6 +4,8 @@ export type Role = "intern" | "mentor" | "coordinator";
 
 /** A validated program file with the look-ups the core needs. */
 export interface Program {
+  /** The file's name without `.yml`: how data is keyed and how a person names the program (`done early-learning/field-hours`). */
+  readonly id: string;
   readonly file: ProgramFile;
   readonly name: string;
   readonly timeZone: string;
@@ -16,9 +18,15 @@ export interface Program {
   /** Whether an intern in this department may work on this playlist at all. */
   isOpenTo(playlist: Playlist, department: string | null): boolean;
   departmentName(slug: string): string | undefined;
+  /** Approver roles beyond mentor and coordinator that the tasks name (e.g. `coach`), each filled from the roster column `<role>_email`. */
+  approverRoles(): string[];
 }
 
-export function createProgram(file: ProgramFile): Program {
+/** Approver roles the core itself knows; any other a task names is filled per intern from the roster. */
+export const BUILT_IN_APPROVERS = ["mentor", "coordinator"];
+
+/** `id` defaults to "" for a program that is the only one (tests, a single file). */
+export function createProgram(file: ProgramFile, id = ""): Program {
   const playlists = new Map(file.playlists.map((p) => [p.slug, p]));
   const tasks = new Map<string, { playlist: Playlist; task: Task }>();
   for (const playlist of file.playlists) for (const task of playlist.tasks) tasks.set(task.slug, { playlist, task });
@@ -27,7 +35,10 @@ export function createProgram(file: ProgramFile): Program {
   const isOpenTo = (p: Playlist, department: string | null) =>
     p.scope === "program" || p.scope.department === department;
 
+  const roles = [...new Set(file.playlists.flatMap((p) => p.tasks.map((t) => t.approver)))].filter((r) => !BUILT_IN_APPROVERS.includes(r));
+
   return {
+    id,
     file,
     name: file.program.name,
     timeZone: file.program.time_zone,
@@ -37,6 +48,7 @@ export function createProgram(file: ProgramFile): Program {
     playlistsFor: (department) => file.playlists.filter((p) => !p.advanced && isOpenTo(p, department)),
     isOpenTo,
     departmentName: (slug) => departments.get(slug),
+    approverRoles: () => roles,
   };
 }
 

@@ -56,7 +56,11 @@ const task = z.strictObject({
   description: localizedOptional(2000).default(""),
   requirement: requirement.default("once"),
   evidence: z.enum(["none", "optional", "required"]).default("optional"),
-  approver: z.enum(["mentor", "coordinator"]).default("mentor"),
+  /**
+   * Who signs it off: the intern's mentor, a coordinator, or another role named
+   * here (e.g. `coach`), filled per intern from the roster column `<role>_email`.
+   */
+  approver: slug.refine((r) => r !== "intern", "interns do not approve; use mentor, coordinator or a role such as coach").default("mentor"),
 });
 
 const badge = z.strictObject({
@@ -149,6 +153,8 @@ const fileShape = z
       organization: z.string().min(1).max(200),
       url: z.url().optional(),
       time_zone: timeZone,
+      /** This program's roster CSV, relative to this file: loaded into the program while it has nobody on it. */
+      roster: z.string().min(1).optional(),
       /** The language of people the roster and their platform say nothing about. */
       language: languageCode.default("en"),
       start: isoDate,

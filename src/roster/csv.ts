@@ -22,6 +22,8 @@ export interface RosterRow {
   /** Optional columns: the name in two parts, for an issuer that asks for it so (Credly); null: split from `name`. */
   firstName: string | null;
   lastName: string | null;
+  /** An intern's approvers by role beyond the mentor, from the `<role>_email` columns of roles the program's tasks name. */
+  approvers: Record<string, string>;
 }
 
 export interface RosterError {
@@ -80,7 +82,9 @@ export function parseRoster(text: string, program: Program, knownPeople: Map<str
   if (!header) {
     return { ok: false, errors: [{ line: 1, message: `The file is empty. Put the header ${HEADER} on line 1, then one row per person.` }] };
   }
-  const columns = readHeader(header);
+  // A role a task names as its approver (e.g. coach) is an optional column `coach_email`.
+  const roleColumns = program.approverRoles().map((role) => `${role}_email`);
+  const columns = readHeader(header, roleColumns);
   if ("error" in columns) return { ok: false, errors: [columns.error] };
   if (body.length === 0) {
     return { ok: false, errors: [{ line: header.line, message: "The file has a header but no people. Add one row per person under it." }] };
@@ -90,9 +94,11 @@ export function parseRoster(text: string, program: Program, knownPeople: Map<str
   const rows: RosterRow[] = [];
   for (const record of body) {
     const row = readRow(record, columns.index, program, errors);
+    if (row) row.approvers = readApprovers(record, columns.index, program, row, errors);
     if (row) rows.push(row);
   }
   checkAcrossRows(body, columns.index, knownPeople, errors);
+  checkApproversExist(body, columns.index, program, knownPeople, errors);
 
   if (errors.length > 0) return { ok: false, errors: errors.sort((a, b) => a.line - b.line) };
   return { ok: true, rows };
@@ -168,16 +174,17 @@ function lineCounter(text: string): (offset: number) => number {
   };
 }
 
-function readHeader(header: CsvRecord): { index: Map<Column, number> } | { error: RosterError } {
+function readHeader(header: CsvRecord, roleColumns: string[]): { index: Map<Column, number> } | { error: RosterError } {
   const index = new Map<Column, number>();
+  const known: string[] = [...COLUMNS, ...roleColumns];
   const problems: string[] = [];
   const names = header.cells.map((cell) => cell.trim().toLowerCase().replace(/\s+/g, "_"));
   if (names.some((name) => name.includes("@"))) {
     return { error: { line: header.line, message: `The first line must be the header: ${HEADER}. Add it above the first person.` } };
   }
   names.forEach((name, i) => {
-    if (!(COLUMNS as readonly string[]).includes(name)) {
-      const [hint] = closest(name, [...COLUMNS], 1);
+    if (!known.includes(name)) {
+      const [hint] = closest(name, known, 1);
       problems.push(`unknown column "${header.cells[i]?.trim() ?? ""}"${hint ? ` (did you mean ${hint}?)` : ""}`);
     } else if (index.has(name as Column)) {
       problems.push(`column ${name} appears twice`);
@@ -188,7 +195,7 @@ function readHeader(header: CsvRecord): { index: Map<Column, number> } | { error
   const missing = REQUIRED.filter((c) => !index.has(c));
   if (missing.length > 0) problems.push(`missing column${missing.length > 1 ? "s" : ""} ${missing.join(", ")}`);
   if (problems.length > 0) {
-    return { error: { line: header.line, message: `Header: ${problems.join("; ")}. Use exactly these columns, in any order: ${HEADER} (and optionally ${OPTIONAL.join(", ")}).` } };
+    return { error: { line: header.line, message: `Header: ${problems.join("; ")}. Use exactly these columns, in any order: ${HEADER} (and optionally ${[...OPTIONAL, ...roleColumns].join(", ")}).` } };
   }
   return { index };
 }
@@ -228,7 +235,40 @@ function readRow(record: CsvRecord, index: Map<Column, number>, program: Program
   if (mentorEmail !== null && mentorEmail === email) report("A person cannot be their own mentor. Put their mentor's email in mentor_email.");
   if (!parsed.success || errors.length > before) return undefined;
   const data = parsed.data;
-  return { line: record.line, email: data.email, name: data.name, role: data.role, department: data.department, mentorEmail: data.mentor_email, contact: data.contact, language: data.language, firstName: data.first_name, lastName: data.last_name };
+  return { line: record.line, email: data.email, name: data.name, role: data.role, department: data.department, mentorEmail: data.mentor_email, contact: data.contact, language: data.language, firstName: data.first_name, lastName: data.last_name, approvers: {} };
+}
+
+/** The `<role>_email` cells of a good row: interns only, a real address, not their own. */
+function readApprovers(record: CsvRecord, index: Map<Column, number>, program: Program, row: RosterRow, errors: RosterError[]): Record<string, string> {
+  const approvers: Record<string, string> = {};
+  for (const role of program.approverRoles()) {
+    const column = `${role}_email` as Column;
+    const value = (index.has(column) ? (record.cells[index.get(column)!] ?? "") : "").trim().toLowerCase();
+    if (value === "") continue;
+    const report = (message: string) => errors.push({ line: record.line, message });
+    if (row.role !== "intern") report(`${column} is only for interns; leave it empty for ${row.role}s.`);
+    else if (!emailField.safeParse(value).success) report(`${column} "${value}" is not an email address.`);
+    else if (value === row.email) report(`A person cannot be their own ${role}. Put their ${role}'s email in ${column}.`);
+    else approvers[role] = value;
+  }
+  return approvers;
+}
+
+/** Each `<role>_email` names someone in this file or already on the roster, who is not an intern. */
+function checkApproversExist(body: CsvRecord[], index: Map<Column, number>, program: Program, knownPeople: Map<string, Role>, errors: RosterError[]): void {
+  const inFile = new Map<string, string>();
+  for (const record of body) inFile.set((record.cells[index.get("email")!] ?? "").trim().toLowerCase(), (record.cells[index.get("role")!] ?? "").trim().toLowerCase());
+  for (const record of body) {
+    for (const role of program.approverRoles()) {
+      const column = `${role}_email` as Column;
+      if (!index.has(column) || record.cells.length !== index.size) continue;
+      const value = (record.cells[index.get(column)!] ?? "").trim().toLowerCase();
+      if (value === "" || !emailField.safeParse(value).success) continue;
+      const theirs = inFile.get(value) ?? knownPeople.get(value);
+      if (theirs === undefined) errors.push({ line: record.line, message: `${role} ${value} is not in this file or on the roster. Add a row for them with role mentor.` });
+      else if (theirs === "intern") errors.push({ line: record.line, message: `${role} ${value} is an intern. Use a mentor's or coordinator's email.` });
+    }
+  }
 }
 
 /** Checks that need the whole file: duplicates and whether each mentor exists. */

@@ -110,7 +110,7 @@ export function emailLinkRoutes(ctx: AdapterContext, links: EmailLinks = createE
     const intern = submission && (await store.personById(submission.personId));
     if (!submission || !intern) throw refusedError("altered", link);
     const found = program.task(submission.task);
-    const task = found?.task ?? { slug: submission.task, title: submission.task, description: "", requirement: "once" as const, evidence: "none" as const, approver: "mentor" as const };
+    const task = found?.task ?? { slug: submission.task, title: submission.task, description: "", requirement: "once" as const, evidence: "none" as const, approver: "mentor" };
     return { intern, task, playlist: found?.playlist ?? program.playlist(submission.playlist), submission };
   }
 
