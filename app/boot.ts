@@ -1,12 +1,13 @@
-import { existsSync, readFileSync } from "node:fs";
-import { dirname } from "node:path";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { readdir } from "node:fs/promises";
+import { basename, dirname, extname, join, resolve } from "node:path";
 import { createDb, dbOptionsFrom, type DbHandle, type DbOptions } from "../db/client.ts";
-import { createStore } from "../db/store.ts";
+import { adoptUnkeyedData, createStore } from "../db/store.ts";
 import { credlySettings } from "../adapters/credly/config.ts";
 import { createBadgeIssuer, type BadgeIssuer } from "../src/badges/issuer.ts";
 import { publicUrl, type Env } from "../src/config.ts";
 import { createDispatcher, type Dispatcher } from "../src/delivery/dispatcher.ts";
-import { createCore, type Core, type CoreOptions } from "../src/domain/core.ts";
+import { createCores, type Core, type Cores, type CoreOptions } from "../src/domain/core.ts";
 import { importRoster } from "../src/domain/roster.ts";
 import { defaultWords } from "../src/i18n.ts";
 import { createInbox, type Inbox } from "../src/inbox.ts";
@@ -20,7 +21,12 @@ import { programClock, systemClock, type Clock } from "../src/time.ts";
 
 export interface Steps {
   env: Env;
+  /** The first program loaded: the one PROGRAM_FILE names, or the first of PROGRAMS. */
   program: Program;
+  /** Every program loaded, each with its file. */
+  programs: LoadedProgram[];
+  /** One core per program; `core` is the first program's, and answers for every program (see src/domain/route.ts). */
+  cores: Cores;
   db: DbHandle;
   store: Store;
   core: Core;
@@ -40,11 +46,61 @@ export interface Steps {
 
 export class ProgramFileError extends Error {}
 
+export interface LoadedProgram {
+  program: Program;
+  /** The program file's path. */
+  file: string;
+}
+
 /** Reads and validates the program file; the report lists every problem with its line. */
 export async function readProgram(path: string): Promise<Program> {
   const loaded = await loadProgramFile(path);
   if (!loaded.ok) throw new ProgramFileError(formatProgramErrors(path, loaded.errors));
-  return createProgram(loaded.file);
+  return createProgram(loaded.file, programId(path));
+}
+
+/** A program's id is its file's name: `programs/early-learning.yml` is `early-learning`. */
+export function programId(path: string): string {
+  return basename(path, extname(path));
+}
+
+const PROGRAM_ID = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
+
+/**
+ * The program files to load: PROGRAMS (a folder, whose .yml and .yaml files
+ * are loaded in name order, or a comma-separated list of files), else PROGRAM_FILE.
+ * Ids must be slugs and distinct: they key each program's data.
+ */
+export async function programFiles(env: Env): Promise<string[]> {
+  const setting = env.PROGRAMS?.trim();
+  let files: string[];
+  if (!setting) files = [env.PROGRAM_FILE];
+  else if (!setting.includes(",") && existsSync(setting) && statSync(setting).isDirectory()) {
+    files = (await readdir(setting)).filter((f) => /\.ya?ml$/.test(f)).sort().map((f) => join(setting, f));
+    if (files.length === 0) throw new ProgramFileError(`PROGRAMS names the folder ${resolve(setting)}, which has no .yml program files. Put one there or name the files: PROGRAMS=a.yml,b.yml`);
+  } else files = setting.split(",").map((f) => f.trim()).filter((f) => f !== "");
+  // The PROGRAM_FILE program comes first when it is among them: it answers for the whole server
+  // (the playground, the issuer profile) and holds data recorded before programs had ids.
+  const primary = programId(env.PROGRAM_FILE);
+  files = [...files.filter((f) => programId(f) === primary), ...files.filter((f) => programId(f) !== primary)];
+  const seen = new Map<string, string>();
+  for (const file of files) {
+    const id = programId(file);
+    if (!PROGRAM_ID.test(id)) throw new ProgramFileError(`${file}: a program file's name is its id, so it must be lower-case letters, digits and single hyphens, e.g. early-learning.yml`);
+    const other = seen.get(id);
+    if (other) throw new ProgramFileError(`${file} and ${other} are both the program "${id}"; rename one of them`);
+    seen.set(id, file);
+  }
+  return files;
+}
+
+/** Every program file, all checked before anything starts: one bad file stops start-up with every problem listed. */
+export async function readPrograms(env: Env): Promise<LoadedProgram[]> {
+  const files = await programFiles(env);
+  const results = await Promise.allSettled(files.map((file) => readProgram(file)));
+  const problems = results.flatMap((r) => (r.status === "rejected" ? [r.reason instanceof Error ? r.reason.message : String(r.reason)] : []));
+  if (problems.length > 0) throw new ProgramFileError(problems.join("\n"));
+  return results.map((r, i) => ({ program: (r as PromiseFulfilledResult<Program>).value, file: files[i]! }));
 }
 
 /** Opens everything the server and the CLI share, in dependency order. */
@@ -54,27 +110,46 @@ export async function boot(env: Env, log: Logger, options: { now?: Clock; db?: D
   const real = options.now ?? systemClock;
   const clock = programClock(real);
   const now = clock.now;
-  const program = await readProgram(env.PROGRAM_FILE);
+  const programs = await readPrograms(env);
+  const program = programs[0]!.program;
   const db = await createDb(env.DATABASE_URL, { ...dbOptionsFrom(env), ...options.db });
   const store = createStore(db.db);
   const dispatcher = createDispatcher({ store, now: real, log });
-  const badges = createBadgeIssuer({ program, store, baseUrl: publicUrl(env), raw: env.raw, now: real });
+  // Each program signs as its own organization, with the one issuer key.
+  const issuers = new Map(programs.map(({ program: p }) => [p.id, createBadgeIssuer({ program: p, store, baseUrl: publicUrl(env), raw: env.raw, now: real })]));
+  const badges = issuers.get(program.id)!;
   // The issuer key exists before any award's transaction needs it.
   await badges.keys().catch(async (error: unknown) => {
     await db.close();
     throw error;
   });
-  const coreOptions: CoreOptions = { program, store, now, baseUrl: publicUrl(env), onQueued: () => void dispatcher.kick(), onAward: badges.issue, words: defaultWords(program.file.texts), issuers: issuersIn(env) };
-  const core = createCore(coreOptions);
+  const adopted = await adoptUnkeyedData(db.db, program.id);
+  if (adopted > 0) log.info("data recorded before programs had ids now belongs to the first program", { program: program.id, people: adopted });
+  const optionsFor = (p: Program): Omit<CoreOptions, "program" | "store" | "cores"> => ({ now, baseUrl: publicUrl(env), onQueued: () => void dispatcher.kick(), onAward: issuers.get(p.id)!.issue, words: defaultWords(p.file.texts), issuers: issuersIn(env) });
+  const cores = createCores(programs.map((p) => p.program), store, optionsFor);
+  const core = cores.list[0]!;
   // A request's change and its answer commit together: the inbox runs the core inside its transaction and sends what it queued after.
-  const inbox = createInbox({ store, now: real, log, coreIn: (tx) => createCore({ ...coreOptions, store: tx, onQueued: undefined }), onChanged: () => void dispatcher.kick() });
-  await seedRoster(env, program, store, log);
-  const events = await loadEvents(program, dirname(env.PROGRAM_FILE));
-  for (const error of events.errors) log.error("calendar skipped", { error });
-  const runDue = createRunDue({ program, store, log, words: coreOptions.words, events: events.events, graceMinutes: env.REMINDER_GRACE_MINUTES, onQueued: () => void dispatcher.kick() });
+  const coreIn = (tx: Store) => createCores(programs.map((p) => p.program), tx, (p) => ({ ...optionsFor(p), onQueued: undefined })).list[0]!;
+  const inbox = createInbox({ store, now: real, log, coreIn, onChanged: () => void dispatcher.kick() });
+  const runs: RunDue[] = [];
+  for (const [i, loaded] of programs.entries()) {
+    const scoped = store.scoped(loaded.program.id);
+    await seedRoster(env, loaded, i === 0, scoped, log);
+    const events = await loadEvents(loaded.program, dirname(loaded.file));
+    for (const error of events.errors) log.error("calendar skipped", { program: loaded.program.id, error });
+    runs.push(createRunDue({ program: loaded.program, store: scoped, log, words: cores.get(loaded.program.id)!.options.words, events: events.events, graceMinutes: env.REMINDER_GRACE_MINUTES, onQueued: () => void dispatcher.kick() }));
+  }
+  const runDue: RunDue = async (at) => {
+    // Each program keeps its own schedule and last run; one call runs them all.
+    const results = [];
+    for (const run of runs) results.push(await run(at));
+    return { from: results.reduce((a, r) => (r.from < a ? r.from : a), at), at, queued: results.reduce((n, r) => n + r.queued, 0), skipped: results.flatMap((r) => r.skipped) };
+  };
   return {
     env,
     program,
+    programs,
+    cores,
     db,
     store,
     core,
@@ -99,13 +174,17 @@ function issuersIn(env: Env): string[] {
 }
 
 /**
- * A fresh embedded database gets the sample roster so `npm start` shows a
- * working program; a real database gets a roster only when one is named.
+ * A program with nobody on it gets its roster: for the first program
+ * ROSTER_FILE when set; else the one its file names (`program.roster`); else,
+ * for the first program on the embedded database, the sample roster, so
+ * `npm start` shows a working program. A program with people is never touched.
  */
-async function seedRoster(env: Env, program: Program, store: Store, log: Logger): Promise<void> {
-  const file = env.raw.ROSTER_FILE ?? (env.DATABASE_URL ? undefined : env.ROSTER_FILE);
+async function seedRoster(env: Env, loaded: LoadedProgram, first: boolean, store: Store, log: Logger): Promise<void> {
+  const named = loaded.program.file.program.roster;
+  const sample = env.DATABASE_URL ? undefined : env.ROSTER_FILE;
+  const file = (first && env.raw.ROSTER_FILE) || (named ? resolve(dirname(loaded.file), named) : first ? sample : undefined);
   if (!file || !existsSync(file)) return;
   if ((await store.peopleByRole("coordinator")).length > 0) return;
-  const result = await importRoster(store, program, readFileSync(file, "utf8"));
-  log.info("roster loaded", { file, ...result });
+  const result = await importRoster(store, loaded.program, readFileSync(file, "utf8"));
+  log.info("roster loaded", { program: loaded.program.id, file, ...result });
 }

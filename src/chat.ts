@@ -1,6 +1,6 @@
 import { parseCommand } from "./commands/grammar.ts";
 import type { Core } from "./domain/core.ts";
-import { replyFor } from "./domain/replies.ts";
+import { routeCommand } from "./domain/route.ts";
 import { isStepsError } from "./errors.ts";
 import { languageOfLocale, type Voice } from "./i18n.ts";
 import type { Logger } from "./log.ts";
@@ -14,7 +14,7 @@ export async function answer(core: Core, person: Person, text: string, log: Logg
   try {
     const parsed = parseCommand(text, v.say);
     if (!parsed.ok) throw parsed.error;
-    return await replyFor(core, person, parsed.command);
+    return await routeCommand(core, person, parsed.command);
   } catch (error) {
     return errorReply(error, log, v);
   }

@@ -12,6 +12,8 @@ const envSchema = z.object({
   DATABASE_MIGRATION_URL: z.string().optional(),
   DATA_DIR: z.string().default(".steps"),
   PROGRAM_FILE: z.string().default("programs/summer-steps.yml"),
+  /** Several programs: a folder of program files, or a comma-separated list; PROGRAM_FILE is then not read. */
+  PROGRAMS: z.string().optional(),
   ROSTER_FILE: z.string().default("programs/summer-steps-roster.csv"),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
   REMINDER_GRACE_MINUTES: z.coerce.number().int().min(0).max(24 * 60).default(30),

@@ -25,6 +25,7 @@ export type ErrorCode =
   | "bad_program_file"
   | "bad_roster"
   | "unknown_badge"
+  | "unknown_program"
   | "unavailable";
 
 export class StepsError extends Error {

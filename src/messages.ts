@@ -8,7 +8,7 @@
  * `<cmd>approve 42</cmd>` is a command: each renderer spells it the way it is
  * typed on its platform (see spellCommands), so no hint names a platform.
  */
-export const ACTION_IDS = ["approve", "request_changes", "publish_badge"] as const;
+export const ACTION_IDS = ["approve", "request_changes", "publish_badge", "choose_program"] as const;
 export type ActionId = (typeof ACTION_IDS)[number];
 
 export interface Button {

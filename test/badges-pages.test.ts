@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { main } from "../app/main.ts";
-import { act } from "../src/domain/replies.ts";
+import { act } from "../src/domain/route.ts";
 import { toPlainText } from "../src/messages.ts";
 import { CORA, IAN, IVY, MO, badgeServer, type BadgeServer } from "./support/badges.ts";
 

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { act } from "../src/domain/replies.ts";
+import { act } from "../src/domain/route.ts";
 import { harness, type Harness } from "./support/harness.ts";
 
 let h: Harness;

@@ -13,7 +13,7 @@ export const HOME_OPENED = "app_home_opened";
 /** Every Events API event the app subscribes to (manifest.yml bot_events). */
 export const BOT_EVENTS = [HOME_OPENED];
 /** Button action ids as render.ts writes them: the action, maybe with a #n suffix for repeats in one block. */
-export const ACTION_ID = /^(approve|request_changes|publish_badge)(#\d+)?$/;
+export const ACTION_ID = /^(approve|request_changes|publish_badge|choose_program)(#\d+)?$/;
 /** The inbox handler Slack's requests are recorded for (work.ts). */
 export const HANDLER = "slack";
 

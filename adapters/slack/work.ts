@@ -3,7 +3,7 @@ import { z } from "zod";
 import { answer, errorReply, refusal } from "../../src/chat.ts";
 import type { Core } from "../../src/domain/core.ts";
 import { homeView } from "../../src/domain/home.ts";
-import { act } from "../../src/domain/replies.ts";
+import { act } from "../../src/domain/route.ts";
 import { isStepsError } from "../../src/errors.ts";
 import type { InboxHandler, InboxJob } from "../../src/inbox.ts";
 import type { Logger } from "../../src/log.ts";

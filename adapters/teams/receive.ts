@@ -3,7 +3,7 @@ import { ActivityTypes, TurnContext } from "botbuilder";
 import { z } from "zod";
 import { errorReply } from "../../src/chat.ts";
 import type { Core } from "../../src/domain/core.ts";
-import { act } from "../../src/domain/replies.ts";
+import { act } from "../../src/domain/route.ts";
 import { StepsError } from "../../src/errors.ts";
 import type { Inbox } from "../../src/inbox.ts";
 import type { Logger } from "../../src/log.ts";
@@ -34,6 +34,8 @@ const cardAction = z.object({
     }),
     // The badge message's button: its id is the playlist slug.
     z.object({ type: z.literal("Action.Execute"), verb: z.literal("publish_badge"), data: z.object({ id: z.string().regex(/^[a-z0-9-]{1,64}$/) }) }),
+    // A "which program?" button: its id is the command with the program named, checked again by the core.
+    z.object({ type: z.literal("Action.Execute"), verb: z.literal("choose_program"), data: z.object({ id: z.string().min(1).max(2000) }) }),
   ]),
 });
 
@@ -66,7 +68,7 @@ export function createTurnHandler({ core, store, inbox, log }: ReceiveDeps) {
       const { verb, data } = parsed.data.action;
       const reply = await act(core, { action: verb, value: data.id, personId: person.id, reason: "reason" in data ? data.reason : undefined });
       // The clicker sees the decided card at once, its buttons gone; everyone else's copy is edited once the decision is sent.
-      const decided = verb !== "publish_badge" && (await isRequestCard(context, data.id)) ? await core.decidedRequest(Number(data.id), person) : undefined;
+      const decided = (verb === "approve" || verb === "request_changes") && (await isRequestCard(context, data.id)) ? await core.decidedRequest(Number(data.id), person) : undefined;
       body = decided ? { statusCode: 200, type: CARD_CONTENT_TYPE, value: renderMessage(decided).card } : messageAnswer(toPlainText(reply));
     } catch (error) {
       // The card stays as it is, buttons and all; the clicker reads why.

@@ -12,8 +12,9 @@ import { closest } from "../suggest.ts";
  * core's question, so slugs are only checked for shape.
  */
 export type Command =
-  | { kind: "done"; task: string; note?: string; link?: string }
-  | { kind: "log"; minutes: number; task: string; note?: string; link?: string }
+  /** `program`: typed as `done early-learning/field-hours`, for a person in several programs. */
+  | { kind: "done"; task: string; program?: string; note?: string; link?: string }
+  | { kind: "log"; minutes: number; task: string; program?: string; note?: string; link?: string }
   | { kind: "status" }
   | { kind: "tasks"; playlist?: string }
   | { kind: "pending" }
@@ -183,8 +184,7 @@ function parse(raw: string): Command {
 function done(rest: string): Command {
   const [word, after] = take(rest);
   if (word === "") fail("grammar.done.no_task");
-  const task = slug(word, "task");
-  return { kind: "done", task, ...noteAndLink(after) };
+  return { kind: "done", ...qualifiedTask(word), ...noteAndLink(after) };
 }
 
 function log(rest: string): Command {
@@ -207,7 +207,7 @@ function log(rest: string): Command {
   if (minutes <= 0) fail("grammar.log.zero", {}, "bad_hours");
   if (minutes > MAX_MINUTES) fail("grammar.log.too_long", {}, "bad_hours");
   if (taskWord === "") fail("grammar.log.no_task");
-  return { kind: "log", minutes, task: slug(taskWord, "task"), ...noteAndLink(afterSecond) };
+  return { kind: "log", minutes, ...qualifiedTask(taskWord), ...noteAndLink(afterSecond) };
 }
 
 function digest(rest: string): Command {
@@ -341,12 +341,26 @@ function nothingAfter(verb: "status" | "pending" | "badges", rest: string): void
 
 const SLUG = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 
-function slug(word: string, what: "task" | "playlist"): string {
+function slug(word: string, what: "task" | "playlist" | "program"): string {
   const value = trimPunctuation(unquote(word).toLowerCase()).replace(/_/g, "-");
   if (!SLUG.test(value)) {
     fail("grammar.not_a_name", { word: show(word), what });
   }
   return value;
+}
+
+/** `field-hours`, or `early-learning/field-hours`: the task in that program. */
+function qualifiedTask(word: string): { task: string; program?: string } {
+  const at = word.indexOf("/");
+  if (at < 0) return { task: slug(word, "task") };
+  return { program: slug(word.slice(0, at), "program"), task: slug(word.slice(at + 1), "task") };
+}
+
+/** The command as typed with its program named, e.g. `done early-learning/field-hours https://… note`: what works on every platform. */
+export function qualifiedCommand(command: Extract<Command, { kind: "done" | "log" }>, program: string): string {
+  const amount = command.kind === "log" ? ` ${command.minutes % 60 === 0 ? `${command.minutes / 60}h` : `${command.minutes}m`}` : "";
+  const extra = [command.link, command.note].filter((x) => x !== undefined).join(" ");
+  return `${command.kind}${amount} ${program}/${command.task}${extra ? ` ${extra}` : ""}`;
 }
 
 function submissionNumber(word: string, verb: string): number {

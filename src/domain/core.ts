@@ -28,6 +28,30 @@ export interface CoreOptions {
    * there). A playlist that names one not in this list stays self-issued.
    */
   issuers?: readonly string[];
+  /** Every loaded program's core (see createCores); without it this core is the only program. */
+  cores?: () => Cores;
+}
+
+/** The cores of every loaded program, in load order, and a store that sees across them (people by email, submissions by id). */
+export interface Cores {
+  list: Core[];
+  get(program: string): Core | undefined;
+  store: Store;
+}
+
+/**
+ * One core per program, each on a store scoped to its program, that know one
+ * another: a command is answered by the core of the program it is about.
+ */
+export function createCores(programs: Program[], store: Store, options: (program: Program) => Omit<CoreOptions, "program" | "store" | "cores">): Cores {
+  const byId = new Map<string, Core>();
+  const cores: Cores = { list: [], get: (id) => byId.get(id), store };
+  for (const program of programs) {
+    const core = createCore({ ...options(program), program, store: store.scoped(program.id), cores: () => cores });
+    byId.set(program.id, core);
+    cores.list.push(core);
+  }
+  return cores;
 }
 
 export interface DecisionResult {
@@ -266,9 +290,12 @@ export function createCore(options: CoreOptions) {
   async function decidedRequest(submissionId: number, reader: Person): Promise<Message | undefined> {
     const [s, d] = await Promise.all([store.submission(submissionId), store.decisionOf(submissionId)]);
     if (!s || !d) return undefined;
-    const { task, playlist } = taskOf(s);
     const [intern, decider] = await Promise.all([store.personById(s.personId), store.personById(d.deciderId)]);
-    if (!playlist || !intern || !decider) return undefined;
+    if (!intern || !decider) return undefined;
+    // Another program's request is shown with that program's tasks.
+    if (intern.program !== program.id) return allCores().get(intern.program)?.decidedRequest(submissionId, reader);
+    const { task, playlist } = taskOf(s);
+    if (!playlist) return undefined;
     return views.decidedRequest(intern, task, playlist, s, d, decider, voiceOf(reader));
   }
 
@@ -406,7 +433,12 @@ export function createCore(options: CoreOptions) {
     return subs.filter(mine).map((s) => ({ submission: s, intern: interns.get(s.personId)!, ...program.task(s.task) }));
   }
 
-  return { program, store, now, options, t, languages: words.languages, languageOf, voiceOf, voiceIn, programVoice, strangerVoice, done, logHours, decide, withdraw, decidedRequest, progressOf, pendingFor, badgeUrl, requireRole, queued, publish, revoke, awardMessage };
+  const self = { program, store, now, options, t, languages: words.languages, languageOf, voiceOf, voiceIn, programVoice, strangerVoice, done, logHours, decide, withdraw, decidedRequest, progressOf, pendingFor, badgeUrl, requireRole, queued, publish, revoke, awardMessage, cores: allCores };
+  /** This program's siblings; alone, it is the only one, and its store sees all there is. */
+  function allCores(): Cores {
+    return options.cores?.() ?? { list: [self], get: (id) => (id === program.id ? self : undefined), store };
+  }
+  return self;
 }
 
 export type CoreApi = ReturnType<typeof createCore>;

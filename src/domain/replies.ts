@@ -1,7 +1,7 @@
 import { commandExample, commandHelp, englishVerb, type Command, type CommandHelp, type Examples } from "../commands/grammar.ts";
 import { StepsError } from "../errors.ts";
 import { languageName, type Values, type Voice } from "../i18n.ts";
-import type { Action, Block, Message } from "../messages.ts";
+import type { Block, Message } from "../messages.ts";
 import { isHours, type Program } from "../program/program.ts";
 import type { Task } from "../program/schema.ts";
 import type { Person } from "../store.ts";
@@ -136,22 +136,6 @@ export async function replyFor(core: CoreApi, person: Person, command: Command):
     }
     case "help":
       return command.topic === undefined ? helpMessage(person, say) : commandHelpMessage(program, person, command.topic, lang, say);
-  }
-}
-
-/** A button click from any platform: the clicker is re-checked here, the value is only an id. */
-export async function act(core: CoreApi, action: Action): Promise<Message> {
-  const person = await core.store.personById(action.personId);
-  if (!person) throw new StepsError("not_on_roster", core.t(core.program.file.program.language, "act.not_on_roster"));
-  const say = (key: string) => core.t(core.languageOf(person), key);
-  const id = Number(action.value);
-  switch (action.action) {
-    case "approve":
-    case "request_changes":
-      if (!Number.isSafeInteger(id) || id <= 0) throw new StepsError("unknown_submission", say("act.out_of_date"));
-      return replyFor(core, person, action.action === "approve" ? { kind: "approve", submissionId: id } : { kind: "changes", submissionId: id, reason: action.reason ?? "" });
-    case "publish_badge":
-      return replyFor(core, person, { kind: "badge_publish", playlist: action.value });
   }
 }
 

@@ -4,7 +4,7 @@ import type { Page } from "playwright-core";
 import { emailAdapter } from "../../adapters/email/index.ts";
 import { startServer } from "../../app/server.ts";
 import { ACTION_IDS, type ActionId } from "../../src/messages.ts";
-import { act } from "../../src/domain/replies.ts";
+import { act } from "../../src/domain/route.ts";
 import type { Person } from "../../src/store.ts";
 import { bootForTest } from "../support/boot.ts";
 import { launchChromium } from "../support/browser.ts";

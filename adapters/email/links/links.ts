@@ -127,7 +127,8 @@ export function createEmailLinks(deps: LinkDeps): EmailLinks {
       return { approve, changes };
     },
     async buttonLink(person, button) {
-      if (button.action === "publish_badge" || !/^\d{1,15}$/.test(button.value)) return undefined;
+      // Only approval buttons have a link; the rest (publish a badge, pick a program) say in their text what to type.
+      if ((button.action !== "approve" && button.action !== "request_changes") || !/^\d{1,15}$/.test(button.value)) return undefined;
       return (await issue(person.id, button.action, Number(button.value), APPROVE_PATH)).toString();
     },
     personalLink: (personId) => issue(personId, "work", null, WORK_PATH),
