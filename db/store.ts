@@ -282,6 +282,10 @@ function makeStore(db: Db | Tx, scope: string | undefined): Store {
         .groupBy(submissions.playlist, submissions.task);
     },
 
+    async programsOnRecord() {
+      return db.select({ program: people.program, people: sql<number>`count(*)::int` }).from(people).groupBy(people.program).orderBy(people.program);
+    },
+
     async createAward(award) {
       const [row] = await db.insert(awards).values(award).onConflictDoNothing().returning();
       return row as Award | undefined;

@@ -260,6 +260,8 @@ export interface Store {
   decisionsOf(submissionIds: number[]): Promise<Decision[]>;
   pendingForApprover(approver: Person): Promise<Submission[]>;
   recordedWork(): Promise<{ playlist: string; task: string; count: number }[]>;
+  /** Every program with people on record, loaded or not: a removed program's data stays. */
+  programsOnRecord(): Promise<{ program: string; people: number }[]>;
 
   /** Inserts the award unless the intern already has this badge; returns undefined then. */
   createAward(award: Omit<Award, "published" | "credential" | "revokedAt" | "revokedReason" | "elsewhere">): Promise<Award | undefined>;
