@@ -118,8 +118,8 @@ export async function boot(env: Env, log: Logger, options: { now?: Clock; db?: D
   // Each program signs as its own organization, with the one issuer key.
   const issuers = new Map(programs.map(({ program: p }) => [p.id, createBadgeIssuer({ program: p, store, baseUrl: publicUrl(env), raw: env.raw, now: real })]));
   const badges = issuers.get(program.id)!;
-  // The issuer key exists before any award's transaction needs it.
-  await badges.keys().catch(async (error: unknown) => {
+  // The issuer key exists, and each program's issuer holds it, before any award's transaction needs it.
+  await Promise.all([...issuers.values()].map((issuer) => issuer.keys())).catch(async (error: unknown) => {
     await db.close();
     throw error;
   });

@@ -263,7 +263,10 @@ function checkApproversExist(body: CsvRecord[], index: Map<Column, number>, prog
       const column = `${role}_email` as Column;
       if (!index.has(column) || record.cells.length !== index.size) continue;
       const value = (record.cells[index.get(column)!] ?? "").trim().toLowerCase();
-      if (value === "" || !emailField.safeParse(value).success) continue;
+      const self = (record.cells[index.get("email")!] ?? "").trim().toLowerCase();
+      const own = (record.cells[index.get("role")!] ?? "").trim().toLowerCase();
+      // A non-intern's, a malformed or a self-referencing cell was already reported by readApprovers.
+      if (value === "" || own !== "intern" || value === self || !emailField.safeParse(value).success) continue;
       const theirs = inFile.get(value) ?? knownPeople.get(value);
       if (theirs === undefined) errors.push({ line: record.line, message: `${role} ${value} is not in this file or on the roster. Add a row for them with role mentor.` });
       else if (theirs === "intern") errors.push({ line: record.line, message: `${role} ${value} is an intern. Use a mentor's or coordinator's email.` });

@@ -1,0 +1,395 @@
+import { cpSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import web from "../adapters/web/index.ts";
+import { boot, ProgramFileError, type Steps } from "../app/boot.ts";
+import { main } from "../app/main.ts";
+import { startServer, type RunningServer } from "../app/server.ts";
+import { readEnv } from "../src/config.ts";
+import { silentLogger } from "../src/log.ts";
+import { createProgram } from "../src/program/program.ts";
+import { parseProgramFile } from "../src/program/load.ts";
+import { parseRoster } from "../src/roster/csv.ts";
+import { copyPgliteTemplate, freshDb } from "./support/db.ts";
+
+// Two programs on one database, as PROGRAMS loads them: the sample Summer STEPS
+// and the early-learning micro-credential, whose rosters share some people.
+// Everything is driven through the playground's HTTP API, as a script would.
+
+const SUMMER = "summer-steps";
+const EARLY = "early-learning";
+const GRACE = "grace.oconnor@example.org"; // an intern in both programs
+const SARA = "sara.ahmed@example.org"; // an intern in early-learning only
+const MARIA = "maria.delgado@example.org"; // a coordinator in both
+const DENISE = "denise.park@example.org"; // early-learning's coordinator
+const JAMES = "james.okafor@example.org"; // Summer STEPS' other coordinator
+const HECTOR = "hector.villanueva@example.org"; // Grace's mentor in both
+const OLIVIA = "olivia.grant@example.org"; // Sara's site mentor
+const KIM = "kim.nguyen@example.org"; // the coaching supervisor
+
+/** A Monday 09:00 in Sacramento, inside both programs. */
+const START = new Date("2026-06-22T16:00:00Z");
+
+let clock = START;
+let dir: string;
+let dataDir: string;
+let url: string | undefined;
+let dropDb: (() => Promise<void>) | undefined;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "steps-programs-"));
+  dataDir = join(dir, "data");
+  mkdirSync(join(dir, "programs"));
+  cpSync("programs", join(dir, "programs"), { recursive: true });
+  if (process.env.DATABASE_URL) {
+    const db = await freshDb();
+    url = db.url;
+    dropDb = db.close;
+  } else {
+    copyPgliteTemplate(join(dataDir, "db"));
+  }
+});
+
+afterAll(async () => {
+  await dropDb?.();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+interface Running {
+  steps: Steps;
+  server: RunningServer;
+  close(): Promise<void>;
+}
+
+/** The server on the shared database with the program files in `folder` (relative to the temporary directory). */
+async function start(vars: Record<string, string> = {}): Promise<Running> {
+  const env = readEnv({ PORT: "0", HOST: "127.0.0.1", DATA_DIR: dataDir, PUBLIC_URL: "http://steps.test", PROGRAMS: join(dir, "programs"), ...(url ? { DATABASE_URL: url } : {}), ...vars });
+  const steps = await boot(env, silentLogger, { now: () => clock });
+  const server = await startServer(steps, [web]);
+  return {
+    steps,
+    server,
+    async close() {
+      await server.close();
+      await steps.close();
+    },
+  };
+}
+
+/** The playground's API, on one running server. */
+function playground({ steps, server }: Running) {
+  let token: string | undefined;
+  async function post(path: string, body: object) {
+    token ??= ((await (await fetch(`${server.url}/playground/people`)).json()) as { token: string }).token;
+    const response = await fetch(`${server.url}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ ...body, token }) });
+    expect(response.status).toBe(200);
+    return (await response.json()) as { reply: { text: string; html: string } };
+  }
+  /** A person's row in a program: the playground, like a chat platform, knows people by one row. */
+  async function id(email: string, program: string): Promise<number> {
+    const person = await steps.store.scoped(program).personByEmail(email);
+    if (!person) throw new Error(`${email} is not in ${program}`);
+    return person.id;
+  }
+  return {
+    id,
+    /** Types a command as that person (known by their row in `program`) and returns the reply. */
+    say: async (email: string, text: string, program = SUMMER) => (await post("/playground/command", { personId: await id(email, program), text })).reply,
+    click: async (email: string, action: string, value: string, program = SUMMER) => (await post("/playground/action", { personId: await id(email, program), action, value })).reply,
+    /** Every direct message that person's row in `program` received, once what is queued has gone out. */
+    async inbox(email: string, program: string): Promise<string[]> {
+      await steps.dispatcher.drain();
+      const response = await fetch(`${server.url}/playground/inbox?personId=${await id(email, program)}`);
+      return ((await response.json()) as { messages: { text: string }[] }).messages.map((m) => m.text);
+    },
+    async channel(): Promise<string[]> {
+      await steps.dispatcher.drain();
+      const response = await fetch(`${server.url}/playground/channel`);
+      return ((await response.json()) as { announcements: { text: string }[] }).announcements.map((m) => m.text);
+    },
+  };
+}
+
+/** Runs fn with these environment variables set, as the CLI reads them. */
+async function withEnv<T>(vars: Record<string, string>, fn: () => Promise<T>): Promise<T> {
+  const before = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, vars);
+  try {
+    return await fn();
+  } finally {
+    for (const [k, v] of Object.entries(before)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
+}
+
+/** The submission number a reply names ("… #12 …"). */
+function numberIn(text: string): string {
+  const match = /#(\d+)/.exec(text);
+  if (!match) throw new Error(`no submission number in: ${text}`);
+  return match[1]!;
+}
+
+describe("two programs on one database", () => {
+  let app: Running;
+  let pg: ReturnType<typeof playground>;
+  beforeAll(async () => {
+    app = await start();
+    pg = playground(app);
+  });
+  afterAll(async () => app?.close());
+
+  it("loads each program with its own roster, and someone on both rosters has a row in each", async () => {
+    expect(app.steps.programs.map((p) => p.program.id)).toEqual([SUMMER, EARLY]);
+    const rows = await app.steps.store.peopleByEmail(GRACE);
+    expect(rows.map((r) => [r.program, r.role, r.department])).toEqual([
+      [SUMMER, "intern", "parks-recreation"],
+      [EARLY, "intern", "city-preschools"],
+    ]);
+    expect(rows[1]!.approvers).toEqual({ coach: KIM });
+    expect(await app.steps.store.scoped(SUMMER).personByEmail(SARA)).toBeUndefined();
+  });
+
+  it("asks which program when a task is in both, with a button per program and the typed form, and records nothing", async () => {
+    const reply = await pg.say(GRACE, "log 2h field-hours");
+    expect(reply.text).toContain("`field-hours` is in more than one of your programs: Summer STEPS (`summer-steps`), Early Learning Micro-credential (`early-learning`). Which one is it for?");
+    expect(reply.text).toContain("To choose by typing, name the program: `log 2h summer-steps/field-hours` or `log 2h early-learning/field-hours`.");
+    expect(reply.html).toContain('value="choose_program"');
+    expect(reply.html).toContain('data-value="log 2h early-learning/field-hours"');
+    expect(await pg.inbox(HECTOR, SUMMER)).toEqual([]);
+    expect(await pg.inbox(HECTOR, EARLY)).toEqual([]);
+  });
+
+  it("records in the program the button names, and asks that program's mentor", async () => {
+    const reply = await pg.click(GRACE, "choose_program", "log 2h early-learning/field-hours");
+    expect(reply.text).toMatch(/Recorded 2 h of Field hours \(#\d+\)/);
+    const [request] = await pg.inbox(HECTOR, EARLY);
+    expect(request).toContain("Playlist: Early Learning Micro-credential");
+    expect(await pg.inbox(HECTOR, SUMMER)).toEqual([]);
+  });
+
+  it("takes the qualified form typed, in either program", async () => {
+    const reply = await pg.say(GRACE, "log 1h summer-steps/field-hours shadowed the preschool teacher");
+    expect(reply.text).toMatch(/Recorded 1 h of Field hours/);
+    expect((await pg.inbox(HECTOR, SUMMER))[0]).toContain("Playlist: Early Learning Micro-credential");
+    expect(await pg.inbox(HECTOR, EARLY)).toHaveLength(1);
+    // A task only one program has needs no program named.
+    expect((await pg.say(GRACE, "done camp-support")).text).toMatch(/Recorded Support a summer camp day/);
+  });
+
+  it("refuses a program the person is not in, a tampered button and a qualified form of a task that program lacks", async () => {
+    expect((await pg.say(GRACE, "log 1h civic-data/field-hours")).text).toBe(
+      "You are not in a program called `civic-data`. Your programs: Summer STEPS (`summer-steps`), Early Learning Micro-credential (`early-learning`).",
+    );
+    expect((await pg.click(GRACE, "choose_program", "approve 1")).text).toMatch(/out of date/);
+    expect((await pg.click(GRACE, "choose_program", "log 2h field-hours")).text).toMatch(/out of date/);
+    expect((await pg.say(GRACE, "done early-learning/camp-support")).text).toMatch(/camp-support/);
+    expect((await pg.say(GRACE, "log 1h early--learning/field-hours")).text).toMatch(/isn't a program name/);
+  });
+
+  it("shows status for each program, under each program's name", async () => {
+    const { text } = await pg.say(GRACE, "status");
+    expect(text).toMatch(/^Summer STEPS\nSummer STEPS Core — 0%\n/);
+    expect(text).toContain("---\nEarly Learning Micro-credential\nEarly Learning Micro-credential — 0%\nInitial training (initial-training): 0/2 h (0%)\n");
+    // From the early-learning row too: the person is one, whichever row the platform knows.
+    expect((await pg.say(GRACE, "status", EARLY)).text).toBe(text);
+  });
+
+  it("decides a submission in its own program, whichever row the approver clicks from", async () => {
+    const [request] = await pg.inbox(HECTOR, EARLY);
+    const id = numberIn(request!.split("\n").find((l) => l.includes("Submission #"))!);
+    // Hector's summer row clicks the early-learning request: routed by the submission to his early-learning row.
+    expect((await pg.say(HECTOR, `approve ${id}`)).text).toContain(`#${id} is decided`);
+    expect(await pg.inbox(GRACE, EARLY)).toContain(`Hector Villanueva approved Field hours (#${id}).`);
+    // Pending shows each program's waiting work under its name.
+    const pending = (await pg.say(HECTOR, "pending")).text;
+    expect(pending).toMatch(/^Summer STEPS\n/);
+    expect(pending).toContain("---\nEarly Learning Micro-credential\n");
+  });
+
+  it("sends each program's digest on its own day to its own coordinators, about its own people", async () => {
+    // Summer STEPS: Mondays 08:00; early-learning: Fridays 08:00, by direct message.
+    const monday = new Date("2026-06-29T15:00:00Z");
+    clock = monday;
+    await app.steps.runDue(monday);
+    const summerDigest = (await pg.inbox(MARIA, SUMMER)).at(-1)!;
+    expect(summerDigest).toContain("Parks & Recreation");
+    expect(summerDigest).not.toContain("City preschool classrooms");
+    expect((await pg.inbox(JAMES, SUMMER)).at(-1)).toBe(summerDigest);
+    const jamesAfterMonday = (await pg.inbox(JAMES, SUMMER)).length;
+    expect(await pg.inbox(DENISE, EARLY)).toEqual([]);
+    expect(await pg.inbox(MARIA, EARLY)).toEqual([]);
+
+    const friday = new Date("2026-07-03T15:00:00Z");
+    clock = friday;
+    await app.steps.runDue(friday);
+    const earlyDigest = (await pg.inbox(DENISE, EARLY)).at(-1)!;
+    expect(earlyDigest).toContain("City preschool classrooms");
+    expect(earlyDigest).not.toContain("Parks & Recreation");
+    expect((await pg.inbox(MARIA, EARLY)).at(-1)).toBe(earlyDigest);
+    // Friday is no Summer STEPS digest day.
+    expect(await pg.inbox(JAMES, SUMMER)).toHaveLength(jamesAfterMonday);
+    clock = START;
+  });
+
+  it("runs the early-learning micro-credential end to end: training, field hours, coaching signed off by the coach (not the mentor), badge", async () => {
+    // Initial training: a coordinator's to sign off.
+    const training = numberIn((await pg.say(SARA, "log 2h initial-training", EARLY)).text);
+    expect((await pg.inbox(DENISE, EARLY)).join("\n")).toContain("Initial training");
+    expect((await pg.say(OLIVIA, `approve ${training}`, EARLY)).text).toBe(`#${training} needs a coordinator's approval.`);
+    expect((await pg.say(DENISE, `approve ${training}`, EARLY)).text).toContain("is decided");
+
+    // Field hours: the site mentor's.
+    for (const hours of ["8h", "8h", "4h"]) {
+      const id = numberIn((await pg.say(SARA, `log ${hours} field-hours`, EARLY)).text);
+      expect((await pg.say(OLIVIA, `approve ${id}`, EARLY)).text).toContain("is decided");
+    }
+
+    // Coaching: evidence required, and only the coach may sign it off.
+    expect((await pg.say(SARA, "log 10h reflective-coaching", EARLY)).text).toMatch(/needs evidence/);
+    const first = numberIn((await pg.say(SARA, "log 10h reflective-coaching https://example.org/journal/1 weeks 1-3 with Kim", EARLY)).text);
+    const second = numberIn((await pg.say(SARA, "log 10h reflective-coaching https://example.org/journal/2 weeks 4-6", EARLY)).text);
+    const coachInbox = (await pg.inbox(KIM, EARLY)).join("\n");
+    expect(coachInbox).toContain(`Submission #${first}`);
+    expect(coachInbox).toContain(`Submission #${second}`);
+    expect((await pg.inbox(OLIVIA, EARLY)).join("\n")).not.toContain(`Submission #${first}`);
+    expect((await pg.say(OLIVIA, `approve ${first}`, EARLY)).text).toBe(
+      `#${first} is for Sara Ahmed's coach to sign off, not their mentor. Their coach or a coordinator can decide it.`,
+    );
+    expect((await pg.say(OLIVIA, "pending", EARLY)).text).not.toContain(`#${first}`);
+    expect((await pg.say(KIM, "pending", EARLY)).text).toContain(`#${first}`);
+    // Kim coaches only the interns the roster names her for: Hector's early-learning intern is not Kim's to mentor.
+    expect((await pg.say(KIM, `approve ${first}`, EARLY)).text).toContain("is decided");
+    expect((await pg.say(KIM, `approve ${second}`, EARLY)).text).toContain("is decided");
+
+    const awarded = (await pg.inbox(SARA, EARLY)).join("\n");
+    expect(awarded).toContain("Early Learning Micro-credential");
+    expect(awarded).toMatch(/badge/i);
+    const [award] = await app.steps.store.awardsOf(await pg.id(SARA, EARLY));
+    expect(award!.playlist).toBe(EARLY);
+    expect(award!.evidence.filter((e) => e.task === "reflective-coaching").map((e) => e.approvedBy)).toEqual(["Kim Nguyen", "Kim Nguyen"]);
+    expect(award!.evidence.find((e) => e.task === "initial-training")!.approvedBy).toBe("Denise Park");
+    // Signed as the early-learning program's organization.
+    const credential = (award!.credential as { credential: { issuer: { name: string } } }).credential;
+    expect(credential.issuer.name).toBe("City of West Sacramento Early Learning Services");
+    expect((await pg.channel()).join("\n")).toContain("Early Learning Micro-credential");
+  });
+});
+
+describe("a program removed and restored", () => {
+  it("keeps the removed program's data untouched and brings it back with its file", async () => {
+    const early = join(dir, "programs", "early-learning.yml");
+    const aside = join(dir, "early-learning.yml");
+    cpSync(early, aside);
+    rmSync(early);
+
+    const without = await start();
+    try {
+      expect(without.steps.programs.map((p) => p.program.id)).toEqual([SUMMER]);
+      const pg = playground(without);
+      // Grace is now in one program: field-hours is Summer STEPS' without asking.
+      expect((await pg.say(GRACE, "log 1h field-hours")).text).toMatch(/Recorded 1 h of Field hours/);
+      expect((await pg.say(GRACE, "status")).text).toMatch(/^Summer STEPS Core — /);
+      // Sara is only in the program that is gone: her row is kept, but nothing answers for it.
+      expect((await pg.say(SARA, "status", EARLY)).text).toBe("You are not on the program roster. Ask your coordinator to add you.");
+      expect(await without.steps.store.programsOnRecord()).toEqual(expect.arrayContaining([{ program: EARLY, people: 8 }]));
+    } finally {
+      await without.close();
+    }
+    // config check says the removed program's data is kept.
+    const lines = await withEnv({ PROGRAMS: join(dir, "programs"), DATA_DIR: dataDir, ...(url ? { DATABASE_URL: url } : {}) }, async () => {
+      const out: string[] = [];
+      expect(await main(["config", "check"], (s) => out.push(s))).toBe(0);
+      return out;
+    });
+    expect(lines).toContain('note: the program "early-learning" has 8 people on record but no program file is loaded for it: its data is kept, and comes back when its file does.');
+
+    cpSync(aside, early);
+    const restored = await start();
+    try {
+      const pg = playground(restored);
+      const status = (await pg.say(SARA, "status", EARLY)).text;
+      expect(status).toContain("Early Learning Micro-credential — badge earned");
+      expect((await pg.say(GRACE, "log 1h field-hours")).text).toContain("more than one of your programs");
+    } finally {
+      await restored.close();
+    }
+  });
+});
+
+describe("bad configuration", () => {
+  it("refuses two files with one id, a folder without programs and a file name that is not an id", async () => {
+    const other = mkdtempSync(join(tmpdir(), "steps-programs-bad-"));
+    try {
+      cpSync("programs/summer-steps.yml", join(other, "Summer Steps.yml"));
+      await expect(boot(readEnv({ PROGRAMS: join(other, "Summer Steps.yml"), DATA_DIR: join(other, "data") }), silentLogger)).rejects.toThrow(
+        /a program file's name is its id, so it must be lower-case letters, digits and single hyphens/,
+      );
+      cpSync("programs/summer-steps.yml", join(other, "summer-steps.yml"));
+      await expect(boot(readEnv({ PROGRAMS: `programs/summer-steps.yml,${join(other, "summer-steps.yml")}`, DATA_DIR: join(other, "data") }), silentLogger)).rejects.toThrow(
+        /are both the program "summer-steps"; rename one of them/,
+      );
+      mkdirSync(join(other, "empty"));
+      await expect(boot(readEnv({ PROGRAMS: join(other, "empty"), DATA_DIR: join(other, "data") }), silentLogger)).rejects.toThrow(ProgramFileError);
+      writeFileSync(join(other, "broken.yml"), "program: {}\n");
+      await expect(boot(readEnv({ PROGRAMS: `programs/early-learning.yml,${join(other, "broken.yml")}`, DATA_DIR: join(other, "data") }), silentLogger)).rejects.toThrow(
+        /broken\.yml:1 program\.name: missing required field "name"/,
+      );
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
+  });
+
+  it("checks coach_email in the roster and approver roles in the program file", () => {
+    const file = parseProgramFile(
+      `program: { name: X, organization: Y, time_zone: UTC, start: 2026-06-01, end: 2026-07-01 }
+departments: [{ slug: a, name: A }]
+playlists:
+  - slug: p
+    title: P
+    scope: program
+    badge: { name: B, image: b.svg, criteria: C }
+    tasks:
+      - { slug: t, title: T, approver: coach }
+      - { slug: u, title: U, approver: intern }
+`,
+      "x.yml",
+    );
+    expect(file.ok ? [] : file.errors).toEqual([
+      { line: 10, path: "playlists[0].tasks[1].approver", message: "interns do not approve; use mentor, coordinator or a role such as coach" },
+    ]);
+    const loaded = parseProgramFile(
+      `program: { name: X, organization: Y, time_zone: UTC, start: 2026-06-01, end: 2026-07-01 }
+departments: [{ slug: a, name: A }]
+playlists:
+  - { slug: p, title: P, scope: program, badge: { name: B, image: b.svg, criteria: C }, tasks: [{ slug: t, title: T, approver: coach }] }
+`,
+      "x.yml",
+    );
+    if (!loaded.ok) throw new Error("expected a valid file");
+    const program = createProgram(loaded.file, "x");
+    const roster = [
+      "email,name,role,department,mentor_email,coach_email",
+      "mo@example.org,Mo,mentor,a,,",
+      "kim@example.org,Kim,mentor,a,,ana@example.org", // 3: only interns have a coach
+      "ana@example.org,Ana,intern,a,mo@example.org,kim@example.org", // fine
+      "ben@example.org,Ben,intern,a,mo@example.org,not-an-address", // 5
+      "cal@example.org,Cal,intern,a,mo@example.org,cal@example.org", // 6
+      "dee@example.org,Dee,intern,a,mo@example.org,nobody@example.org", // 7
+      "eve@example.org,Eve,intern,a,mo@example.org,ana@example.org", // 8
+    ].join("\n");
+    const result = parseRoster(roster, program);
+    expect(result.ok ? [] : result.errors).toEqual([
+      { line: 3, message: "coach_email is only for interns; leave it empty for mentors." },
+      { line: 5, message: 'coach_email "not-an-address" is not an email address.' },
+      { line: 6, message: "A person cannot be their own coach. Put their coach's email in coach_email." },
+      { line: 7, message: "coach nobody@example.org is not in this file or on the roster. Add a row for them with role mentor." },
+      { line: 8, message: "coach ana@example.org is an intern. Use a mentor's or coordinator's email." },
+    ]);
+    // A program without the role has no such column.
+    const plain = parseRoster("email,name,role,department,mentor_email,coach_email\nmo@example.org,Mo,mentor,a,,\n", createProgram({ ...loaded.file, playlists: [{ ...loaded.file.playlists[0]!, tasks: [{ ...loaded.file.playlists[0]!.tasks[0]!, approver: "mentor" }] }] }));
+    expect(plain.ok ? [] : plain.errors.map((e) => e.message)).toEqual([expect.stringContaining('unknown column "coach_email"')]);
+  });
+});
