@@ -147,7 +147,7 @@ describe("commands and buttons", () => {
     expect(await error(await post("/playground/command", { personId: true, text: "help" }))).toEqual([400, "personId: personId must be a roster person's number"]);
     expect(await error(await post("/playground/command", "x", { "content-type": "text/plain" }))).toEqual([415, "Send the body as application/json (or a url-encoded form)."]);
     expect(await error(await post("/playground/command", { personId: ids.ana, text: "x".repeat(20_000) }))).toEqual([413, "The request body is larger than 16 KB."]);
-    expect(await error(await post("/playground/action", { personId: ids.priya, action: "delete_everything", value: "1" }))).toEqual([400, "action: action must be approve, request_changes or publish_badge"]);
+    expect(await error(await post("/playground/action", { personId: ids.priya, action: "delete_everything", value: "1" }))).toEqual([400, "action: action must be approve, request_changes, publish_badge or choose_program"]);
     expect(await error(await post("/playground/action", { personId: ids.priya, action: "approve" }))).toEqual([400, "value: value is required: the id the button carries"]);
     expect(await error(await fetch(`${server.url}/playground/inbox`))).toEqual([400, "personId is required: /playground/inbox?personId=<number from /playground/people>"]);
     expect(await error(await fetch(`${server.url}/playground/channel?personId=x`))).toEqual([400, "personId must be a roster person's number, or left out"]);

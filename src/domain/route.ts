@@ -36,7 +36,7 @@ interface Seat {
   person: Person;
 }
 
-/** Slack's limit on a button's value; a longer command is offered only as typed text. */
+/** The shortest limit on a button's value among chat platforms; a longer command is offered only as typed text. */
 const MAX_BUTTON_VALUE = 2000;
 
 /**
