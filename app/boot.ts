@@ -7,7 +7,7 @@ import { credlySettings } from "../adapters/credly/config.ts";
 import { createBadgeIssuer, type BadgeIssuer } from "../src/badges/issuer.ts";
 import { publicUrl, type Env } from "../src/config.ts";
 import { createDispatcher, type Dispatcher } from "../src/delivery/dispatcher.ts";
-import { createCores, type Core, type Cores, type CoreOptions } from "../src/domain/core.ts";
+import { coreWithin, createCores, type Core, type Cores, type CoreOptions } from "../src/domain/core.ts";
 import { importRoster } from "../src/domain/roster.ts";
 import { defaultWords } from "../src/i18n.ts";
 import { createInbox, type Inbox } from "../src/inbox.ts";
@@ -129,8 +129,7 @@ export async function boot(env: Env, log: Logger, options: { now?: Clock; db?: D
   const cores = createCores(programs.map((p) => p.program), store, optionsFor);
   const core = cores.list[0]!;
   // A request's change and its answer commit together: the inbox runs the core inside its transaction and sends what it queued after.
-  const coreIn = (tx: Store) => createCores(programs.map((p) => p.program), tx, (p) => ({ ...optionsFor(p), onQueued: undefined })).list[0]!;
-  const inbox = createInbox({ store, now: real, log, coreIn, onChanged: () => void dispatcher.kick() });
+  const inbox = createInbox({ store, now: real, log, coreIn: (tx) => coreWithin(core, tx), onChanged: () => void dispatcher.kick() });
   const runs: RunDue[] = [];
   for (const [i, loaded] of programs.entries()) {
     const scoped = store.scoped(loaded.program.id);

@@ -213,7 +213,7 @@ describe("links that must do nothing", () => {
   it("refuses a link whose approver is no longer the intern's mentor, and leaves the link unused", async () => {
     const s = await submit(people.kevin!, "invoice-processing", null);
     const { approve } = await links.approvalLinks({ submissionId: s.id, approverPersonId: people.priya!.id });
-    await steps.store.upsertPeople([{ email: "kevin.lam@example.org", name: "Kevin Lam", role: "intern", department: "administrative-services", mentorEmail: "thomas.reyes@example.org" }]);
+    await steps.store.scoped(steps.program.id).upsertPeople([{ email: "kevin.lam@example.org", name: "Kevin Lam", role: "intern", department: "administrative-services", mentorEmail: "thomas.reyes@example.org" }]);
     try {
       const res = await post("/email/link", { t: tokenOf(approve) });
       expect(res.status).toBe(403);
@@ -221,7 +221,7 @@ describe("links that must do nothing", () => {
       expect(await decision(s.id)).toBeUndefined();
       expect((await steps.store.emailLink(jtiOf(approve)))!.usedAt).toBeNull();
     } finally {
-      await steps.store.upsertPeople([{ email: "kevin.lam@example.org", name: "Kevin Lam", role: "intern", department: "administrative-services", mentorEmail: "priya.nair@example.org" }]);
+      await steps.store.scoped(steps.program.id).upsertPeople([{ email: "kevin.lam@example.org", name: "Kevin Lam", role: "intern", department: "administrative-services", mentorEmail: "priya.nair@example.org" }]);
     }
     // A coordinator's link decides it, as a coordinator's click would.
     const coordinator = await links.approvalLinks({ submissionId: s.id, approverPersonId: people.maria!.id });

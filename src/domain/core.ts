@@ -61,6 +61,16 @@ export interface DecisionResult {
   award?: Award;
 }
 
+/**
+ * Every program's core working inside a transaction (as the inbox and the email
+ * links run a request): the change, its answer and the messages it queues
+ * commit together, and go out once it has (so nothing is kicked meanwhile).
+ */
+export function coreWithin(core: Core, tx: Store): Core {
+  const cores = core.cores();
+  return createCores(cores.list.map((c) => c.program), tx, (p) => ({ ...cores.get(p.id)!.options, onQueued: undefined })).get(core.program.id)!;
+}
+
 /** The platform-neutral core: every rule about who may do what lives here; the words people read are in replies.ts. */
 export type Core = ReturnType<typeof createCore>;
 

@@ -5,9 +5,11 @@ import type { Store } from "../store.ts";
 
 /**
  * Imports a roster CSV: every row is checked before anything is written, and
- * a re-import updates people in place (keyed by lower-cased email).
+ * a re-import updates the program's people in place (keyed by lower-cased email).
  */
-export async function importRoster(store: Store, program: Program, csv: string) {
+export async function importRoster(all: Store, program: Program, csv: string) {
+  // A roster is one program's: who is known, and whom it updates, is that program's people.
+  const store = all.scoped(program.id);
   const known = new Map<string, "intern" | "mentor" | "coordinator">();
   for (const role of ["mentor", "coordinator"] as const) for (const p of await store.peopleByRole(role)) known.set(p.email, role);
   const parsed = parseRoster(csv, program, known);

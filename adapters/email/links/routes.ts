@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
 import { errorReply } from "../../../src/chat.ts";
 import { MAX_MINUTES, MAX_NOTE, parseDuration, type Command } from "../../../src/commands/grammar.ts";
-import { createCore, type Core } from "../../../src/domain/core.ts";
+import { coreWithin } from "../../../src/domain/core.ts";
 import { replyFor } from "../../../src/domain/replies.ts";
 import { act } from "../../../src/domain/route.ts";
 import { decisionSentence } from "../../../src/domain/views.ts";
@@ -207,7 +207,7 @@ export function emailLinkRoutes(ctx: AdapterContext, links: EmailLinks = createE
       // The link is spent in the same transaction as the decision: a refused decision leaves it usable.
       reply = await store.transaction(async (tx) => {
         if (!(await tx.useEmailLink(link.id, ctx.now()))) throw new Spent();
-        return act(coreIn(core, tx), { action, value: String(link.submissionId), personId: person.id, ...(form.data.reason ? { reason: form.data.reason } : {}) });
+        return act(coreWithin(core, tx), { action, value: String(link.submissionId), personId: person.id, ...(form.data.reason ? { reason: form.data.reason } : {}) });
       });
     } catch (error) {
       // Another click spent it first: say what it decided.
@@ -295,11 +295,6 @@ export function emailLinkRoutes(ctx: AdapterContext, links: EmailLinks = createE
   }
 
   return links;
-}
-
-/** The core working inside a transaction, as the inbox runs a chat click: its messages go out once that commits. */
-function coreIn(core: Core, tx: Store): Core {
-  return createCore({ ...core.options, store: tx, onQueued: undefined });
 }
 
 function tokenOf(req: IncomingMessage): string | undefined {
