@@ -182,7 +182,11 @@ async function seedRoster(env: Env, loaded: LoadedProgram, first: boolean, store
   const named = loaded.program.file.program.roster;
   const sample = env.DATABASE_URL ? undefined : env.ROSTER_FILE;
   const file = (first && env.raw.ROSTER_FILE) || (named ? resolve(dirname(loaded.file), named) : first ? sample : undefined);
-  if (!file || !existsSync(file)) return;
+  if (!file) return;
+  if (!existsSync(file)) {
+    if (named) log.error("roster not found: the program starts with whoever is on record", { program: loaded.program.id, file });
+    return;
+  }
   if ((await store.peopleByRole("coordinator")).length > 0) return;
   const result = await importRoster(store, loaded.program, readFileSync(file, "utf8"));
   log.info("roster loaded", { program: loaded.program.id, file, ...result });

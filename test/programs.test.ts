@@ -64,7 +64,7 @@ interface Running {
 
 /** The server on the shared database with the program files in `folder` (relative to the temporary directory). */
 async function start(vars: Record<string, string> = {}): Promise<Running> {
-  const env = readEnv({ PORT: "0", HOST: "127.0.0.1", DATA_DIR: dataDir, PUBLIC_URL: "http://steps.test", PROGRAMS: join(dir, "programs"), ...(url ? { DATABASE_URL: url } : {}), ...vars });
+  const env = readEnv({ PORT: "0", HOST: "127.0.0.1", DATA_DIR: dataDir, PUBLIC_URL: "http://steps.test", PROGRAMS: join(dir, "programs"), ...(url ? { DATABASE_URL: url, ROSTER_FILE: join(dir, "programs", "summer-steps-roster.csv") } : {}), ...vars });
   const steps = await boot(env, silentLogger, { now: () => clock });
   const server = await startServer(steps, [web]);
   return {

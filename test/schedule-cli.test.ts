@@ -181,7 +181,7 @@ describe("calendars at start-up", () => {
     const steps = await bootForTest({ PROGRAM_FILE: join(dir, "program.yml") }, { log: createLogger("debug", (l) => logged.push(l)) });
     cleanups.push(() => steps.close());
     const skipped = logged.map((l) => JSON.parse(l) as { level: string; message: string; error?: string }).filter((l) => l.message === "calendar skipped");
-    expect(skipped).toEqual([{ level: "error", message: "calendar skipped", time: expect.any(String), error: expect.stringMatching(/^broken\.ics: not a usable iCalendar file \(event broken@x: /) }]);
+    expect(skipped).toEqual([{ level: "error", message: "calendar skipped", time: expect.any(String), program: "program", error: expect.stringMatching(/^broken\.ics: not a usable iCalendar file \(event broken@x: /) }]);
     // An hour before the budget workshop, which only council.ics has.
     expect((await steps.runDue(new Date("2026-06-10T00:00:00Z"))).queued).toBe((await steps.store.peopleByRole("intern")).length);
     // Jun 16 09:00 PDT: the day-before reminders of the program file's own events.
