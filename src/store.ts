@@ -123,6 +123,8 @@ export type OutboxPayload =
       message: Message;
       /** When set, this item edits the messages already sent under keys starting with this prefix. */
       updates?: string;
+      /** The program whose channel a channel post goes to (and whose digest lists it when it fails); the first program's when absent. */
+      program?: string;
     }
   /** For a `job:` recipient: what its handler reads (and validates) to do it. */
   | { job: unknown };

@@ -1,6 +1,7 @@
 import { cpSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import web from "../adapters/web/index.ts";
 import { boot, ProgramFileError, type Steps } from "../app/boot.ts";
@@ -275,6 +276,10 @@ describe("two programs on one database", () => {
     const credential = (award!.credential as { credential: { issuer: { name: string } } }).credential;
     expect(credential.issuer.name).toBe("City of West Sacramento Early Learning Services");
     expect((await pg.channel()).join("\n")).toContain("Early Learning Micro-credential");
+    // The announcement names its program, so each platform posts it in early-learning's channel.
+    const result = await app.steps.db.db.execute(sql`select payload->>'program' as program from outbox where key = ${`award:${award!.id}:channel`}`);
+    const rows = (Array.isArray(result) ? result : (result as unknown as { rows: unknown[] }).rows) as { program: string }[];
+    expect(rows).toEqual([{ program: EARLY }]);
   });
 });
 

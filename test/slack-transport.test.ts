@@ -39,6 +39,16 @@ describe("Slack transport", () => {
     expect(await without.sendToChannel("coordinators", hello)).toBeNull();
   });
 
+  it("posts to the channel of the program a post names, and to the first program's for a program it does not know", async () => {
+    const { program } = s.steps;
+    const early = { ...program, id: "early-learning", file: { ...program.file, program: { ...program.file.program, channels: { announcements: { slack: "C0EARLY" }, coordinators: {} } } } };
+    const t = slackTransport({ client: new webApi.WebClient("xoxb-test", { slackApiUrl: s.fake.apiUrl }), store: s.steps.store, log: silentLogger, program, programs: (id) => (id === early.id ? early : undefined) });
+    await t.sendToChannel("announcements", hello, "early-learning");
+    await t.sendToChannel("announcements", hello, "gone");
+    expect(s.fake.of("chat.postMessage").map((c) => c.body.channel)).toEqual(["C0EARLY", ANNOUNCE]);
+    expect(await t.sendToChannel("coordinators", hello, "early-learning")).toBeNull();
+  });
+
   it("maps a rate limit to a retry after Slack's Retry-After, and missing channels or users to permanent failures", async () => {
     const t = strictTransport();
     s.fake.set({ rateLimit: { "chat.postMessage": 0 }, retryAfterSeconds: 7 });

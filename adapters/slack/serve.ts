@@ -81,7 +81,7 @@ export async function startSlack(ctx: AdapterContext, backoff: Backoff): Promise
   });
   notReady = () => (connection.ready() ? undefined : connection.health());
   return {
-    transport: slackTransport({ client: app.client, store: ctx.store, program: ctx.core.program, log: ctx.log, refreshHome: work.refreshHome, dedupHistory: vars.SLACK_DEDUP_HISTORY === "1" }),
+    transport: slackTransport({ client: app.client, store: ctx.store, program: ctx.core.program, programs: (id) => ctx.core.cores().get(id)?.program, log: ctx.log, refreshHome: work.refreshHome, dedupHistory: vars.SLACK_DEDUP_HISTORY === "1" }),
     // Over HTTP Slack reaches us; over the socket we must hold the connection.
     health: () => (connection.ready() && socket && !connected ? "socket disconnected: Slack requests wait until it reconnects" : connection.health()),
     async close() {

@@ -56,7 +56,10 @@ export function deliveryError(error: unknown): Error {
 export interface SlackTransportOptions {
   client: webApi.WebClient;
   store: Store;
+  /** The first program: its channels, unless a post names another. */
   program: Program;
+  /** The other programs by id, for a post that names one. */
+  programs?: (id: string) => Program | undefined;
   log: Logger;
   /** Re-publishes a person's Home tab after a message that concerns them; only for people who opened it. */
   refreshHome?: (person: Person, userId: string) => Promise<void>;
@@ -137,8 +140,9 @@ export function slackTransport(options: SlackTransportOptions): Transport {
       }
       return ref;
     },
-    async sendToChannel(channel, message) {
-      const id = program.file.program.channels[channel].slack;
+    async sendToChannel(channel, message, programId) {
+      const owner = (programId !== undefined && options.programs?.(programId)) || program;
+      const id = owner.file.program.channels[channel].slack;
       if (!id) return null;
       return post(id, message);
     },

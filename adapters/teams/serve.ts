@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { ConfigurationBotFrameworkAuthentication, type Request, type Response } from "botbuilder";
 import { z } from "zod";
+import type { Program } from "../../src/program/program.ts";
 import type { AdapterContext, RunningAdapter } from "../platform.ts";
 import { isLoopbackUrl, refusal } from "../local-only.ts";
 import { NOT_LOCAL, readTeamsEnv, SERVICE_URL_NOT_LOCAL, type TeamsEnv } from "./settings.ts";
@@ -54,8 +55,9 @@ export async function startTeams({ env, core, store, inbox, routes, log }: Adapt
   const appId = settings.MICROSOFT_APP_ID ?? "";
   if (!appId) log.warn("Teams: MICROSOFT_APP_ID is not set, so requests to /api/messages are NOT authenticated: only this computer may send them. Use this for local testing only.");
   const adapter = botAdapter(settings);
-  const channels = core.program.file.program.channels;
-  const transport = teamsTransport({ adapter, appId, store, channels: { announcements: channels.announcements.teams, coordinators: channels.coordinators.teams } });
+  const channelsOf = (program: Program) => ({ announcements: program.file.program.channels.announcements.teams, coordinators: program.file.program.channels.coordinators.teams });
+  const other = (id: string) => core.cores().get(id)?.program;
+  const transport = teamsTransport({ adapter, appId, store, channels: channelsOf(core.program), channelsOf: (id) => (other(id) ? channelsOf(other(id)!) : undefined) });
   const onTurn = createTurnHandler({ core, store, inbox, log });
   inbox.register(HANDLER, teamsWork({ adapter, appId, core, store, log, transport }));
   const refuse = (res: ServerResponse, status: number, text: string) => void res.writeHead(status, { "content-type": "text/plain; charset=utf-8" }).end(text);

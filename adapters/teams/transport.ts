@@ -20,6 +20,8 @@ export interface TeamsTransportOptions {
   store: Store;
   /** Channel ids named in the program file (channels.<name>.teams); they take precedence over the remembered one. */
   channels: { announcements?: string; coordinators?: string };
+  /** Another program's channel ids, for a post that names that program. */
+  channelsOf?: (program: string) => { announcements?: string; coordinators?: string } | undefined;
 }
 
 const DEFAULT_RETRY_MS = 30_000;
@@ -74,10 +76,10 @@ export function teamsTransport(options: TeamsTransportOptions): Transport {
     return sent!;
   }
 
-  async function channelReference(channel: "announcements" | "coordinators"): Promise<Partial<ConversationReference> | null> {
+  async function channelReference(channel: "announcements" | "coordinators", program: string | undefined): Promise<Partial<ConversationReference> | null> {
     const team = await store.getSetting<Partial<ConversationReference>>(TEAM_CHANNEL_SETTING);
     if (!team?.conversation) return null;
-    const named = options.channels[channel];
+    const named = ((program !== undefined && options.channelsOf?.(program)) || options.channels)[channel];
     if (named) return { ...team, conversation: { ...team.conversation, id: named } };
     // Without a channel named in the program file, only announcements go to the team's channel.
     return channel === "announcements" ? team : null;
@@ -93,8 +95,8 @@ export function teamsTransport(options: TeamsTransportOptions): Transport {
         return openChat(person, identity, address, message);
       });
     },
-    async sendToChannel(channel, message) {
-      const reference = await channelReference(channel);
+    async sendToChannel(channel, message, program) {
+      const reference = await channelReference(channel, program);
       return reference ? translate(() => post(reference, message)) : null;
     },
     async update(ref, message) {

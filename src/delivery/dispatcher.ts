@@ -79,7 +79,7 @@ export function createDispatcher(options: DispatcherOptions) {
       if (!handler || !("job" in item.payload)) throw new DeliveryError(`no handler for ${item.recipient} here`, { local: true });
       return handler.run(item.payload.job, item);
     }
-    const { message, updates } = item.payload;
+    const { message, updates, program } = item.payload;
     if (updates) {
       const refs = await store.deliveredUnder(updates);
       for (const ref of refs) await transports.find((t) => t.platform === ref.platform)?.update(ref, message);
@@ -90,7 +90,7 @@ export function createDispatcher(options: DispatcherOptions) {
       const channel = item.recipient.slice("channel:".length) as "announcements" | "coordinators";
       const refs: DeliveryRef[] = [];
       for (const t of transports) {
-        const ref = await t.sendToChannel(channel, message);
+        const ref = await t.sendToChannel(channel, message, program);
         if (ref) refs.push(ref);
       }
       return refs;

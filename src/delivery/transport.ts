@@ -17,8 +17,8 @@ export interface Transport {
    */
   byAddress?: boolean;
   sendToPerson(person: Person, identity: Identity | undefined, message: Message, outgoing?: Outgoing): Promise<DeliveryRef>;
-  /** Returns null when this platform has no such channel configured. */
-  sendToChannel(channel: "announcements" | "coordinators", message: Message): Promise<DeliveryRef | null>;
+  /** Returns null when this platform has no such channel configured. `program`: whose channel (the first program's when absent). */
+  sendToChannel(channel: "announcements" | "coordinators", message: Message, program?: string): Promise<DeliveryRef | null>;
   update(ref: DeliveryRef, message: Message): Promise<void>;
 }
 

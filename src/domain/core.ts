@@ -407,7 +407,7 @@ export function createCore(options: CoreOptions) {
     if (playlist.issue.self || issuersFor(playlist).length === 0) await options.onAward?.(award, tx);
     const url = badgeUrl(award);
     await tx.enqueue([
-      { key: `award:${award.id}:channel`, recipient: "channel:announcements", payload: { message: views.awardAnnouncement(intern, playlist, url, programVoice()) } },
+      { key: `award:${award.id}:channel`, recipient: "channel:announcements", payload: { message: views.awardAnnouncement(intern, playlist, url, programVoice()), program: program.id } },
       { key: `award:${award.id}:intern`, recipient: `person:${intern.id}`, payload: { message: awardMessage(award, playlist, voiceOf(intern)) } },
     ]);
     return award;

@@ -166,7 +166,8 @@ export function createRunDue(options: RunDueOptions): RunDue {
         skipped.push(moment.id);
         continue;
       }
-      const items = (await moment.items()).map((i) => ({ key: i.key, recipient: i.recipient, payload: { message: i.message } }));
+      // A channel post names its program: each program has its own channels.
+      const items = (await moment.items()).map((i) => ({ key: i.key, recipient: i.recipient, payload: { message: i.message, ...(i.recipient.startsWith("channel:") && { program: program.id }) } }));
       for (let i = 0; i < items.length; i += ENQUEUE_CHUNK) queued += await store.enqueue(items.slice(i, i + ENQUEUE_CHUNK));
     }
     if (!lastRun || at > lastRun) await store.setSetting(lastRunKey, at.toISOString());
