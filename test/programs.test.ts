@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import badges from "../adapters/badges/index.ts";
 import web from "../adapters/web/index.ts";
 import { boot, ProgramFileError, type Steps } from "../app/boot.ts";
 import { main } from "../app/main.ts";
@@ -67,7 +68,7 @@ interface Running {
 async function start(vars: Record<string, string> = {}): Promise<Running> {
   const env = readEnv({ PORT: "0", HOST: "127.0.0.1", DATA_DIR: dataDir, PUBLIC_URL: "http://steps.test", PROGRAMS: join(dir, "programs"), ...(url ? { DATABASE_URL: url, ROSTER_FILE: join(dir, "programs", "summer-steps-roster.csv") } : {}), ...vars });
   const steps = await boot(env, silentLogger, { now: () => clock });
-  const server = await startServer(steps, [web]);
+  const server = await startServer(steps, [web, badges]);
   return {
     steps,
     server,
@@ -276,6 +277,11 @@ describe("two programs on one database", () => {
     const credential = (award!.credential as { credential: { issuer: { name: string } } }).credential;
     expect(credential.issuer.name).toBe("City of West Sacramento Early Learning Services");
     expect((await pg.channel()).join("\n")).toContain("Early Learning Micro-credential");
+    // Its page is the early-learning program's, even though Summer STEPS has a playlist of the same name.
+    expect((await pg.say(SARA, "badge publish early-learning", EARLY)).text).toContain("Early Learning Micro-credential");
+    const page = await (await fetch(`${app.server.url}/badges/${award!.id}`)).text();
+    expect(page).toContain("City of West Sacramento Early Learning Services");
+    expect(page).toContain("Reflective coaching");
     // The announcement names its program, so each platform posts it in early-learning's channel.
     const result = await app.steps.db.db.execute(sql`select payload->>'program' as program from outbox where key = ${`award:${award!.id}:channel`}`);
     const rows = (Array.isArray(result) ? result : (result as unknown as { rows: unknown[] }).rows) as { program: string }[];

@@ -65,7 +65,10 @@ const badges: PlatformAdapter = {
       // Whoever opens a badge page reads it in their browser's language when Steps speaks it.
       const asked = (otherwise: string) => speak(core.t, readerLanguage(req, core.languages, otherwise));
       const award = id ? await store.award(id) : undefined;
-      const playlist = award && program.playlist(award.playlist);
+      // A badge is its intern's program's: its playlist, organization and time zone.
+      const intern = award && (await store.personById(award.personId));
+      const owner = (intern && core.cores().get(intern.program)?.program) || program;
+      const playlist = award && owner.playlist(award.playlist);
       if (!award || !playlist) return suffix ? json(res, 404, { error: "no such badge" }) : html(res, 404, notFoundPage(asked(programLanguage(core))));
       const stored = issuer.stored(award);
       switch (suffix) {
@@ -81,11 +84,10 @@ const badges: PlatformAdapter = {
           return void res.end(stored.jwt);
       }
       if (!award.published) return html(res, 200, unpublishedPage(award, asked(programLanguage(core))), { "x-robots-tag": "noindex" });
-      const intern = await store.personById(award.personId);
       if (!intern) return html(res, 404, notFoundPage(asked(programLanguage(core))));
       const url = urls.badge(award.id);
       return html(res, 200, badgePage({
-        program,
+        program: owner,
         playlist,
         award,
         intern,
@@ -94,7 +96,7 @@ const badges: PlatformAdapter = {
         jwtUrl: `${url}.jwt`,
         signed: stored !== undefined,
         words: asked(core.languageOf(intern)),
-        addToProfileUrl: addToProfileUrl({ name: playlist.badge.name, organization: program.file.program.organization, issuedAt: award.awardedAt, timeZone: program.timeZone, url, id: award.id }),
+        addToProfileUrl: addToProfileUrl({ name: playlist.badge.name, organization: owner.file.program.organization, issuedAt: award.awardedAt, timeZone: owner.timeZone, url, id: award.id }),
       }));
     });
     return {};

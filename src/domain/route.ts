@@ -74,12 +74,18 @@ export async function routeCommand(core: Core, person: Person, command: Command)
       const seat = (await seatOfSubmission(core, seats, command.submissionId)) ?? first;
       return replyFor(seat.core, seat.person, command);
     }
-    case "badge_publish":
+    case "badge_publish": {
+      // Two programs may name a playlist alike: the badge is the one the person was awarded.
+      const having = seats.filter((s) => s.core.program.playlist(command.playlist));
+      const awarded = await Promise.all(having.map(async (s) => (await s.core.store.awardsOf(s.person.id)).some((a) => a.playlist === command.playlist)));
+      const seat = having.find((_, i) => awarded[i]) ?? having[0] ?? first;
+      return replyFor(seat.core, seat.person, command);
+    }
     case "tasks": {
       const slug = command.playlist;
-      const seat = (slug !== undefined && seats.find((s) => s.core.program.playlist(slug))) || undefined;
-      if (seat) return replyFor(seat.core, seat.person, command);
-      return command.kind === "tasks" && slug === undefined ? each(seats, command) : replyFor(first.core, first.person, command);
+      if (slug === undefined) return each(seats, command);
+      const seat = seats.find((s) => s.core.program.playlist(slug)) ?? first;
+      return replyFor(seat.core, seat.person, command);
     }
     case "revoke": {
       const seat = seats.find((s) => s.person.role === "coordinator" && s.core.program.playlist(command.playlist)) ?? first;
