@@ -29,6 +29,7 @@ const JAMES = "james.okafor@example.org"; // Summer STEPS' other coordinator
 const HECTOR = "hector.villanueva@example.org"; // Grace's mentor in both
 const OLIVIA = "olivia.grant@example.org"; // Sara's site mentor
 const KIM = "kim.nguyen@example.org"; // the coaching supervisor
+const LILY = "lily.chen@example.org"; // in both programs; Hector mentors her, Kim coaches her
 
 /** A Monday 09:00 in Sacramento, inside both programs. */
 const START = new Date("2026-06-22T16:00:00Z");
@@ -286,6 +287,27 @@ describe("two programs on one database", () => {
     const result = await app.steps.db.db.execute(sql`select payload->>'program' as program from outbox where key = ${`award:${award!.id}:channel`}`);
     const rows = (Array.isArray(result) ? result : (result as unknown as { rows: unknown[] }).rows) as { program: string }[];
     expect(rows).toEqual([{ program: EARLY }]);
+  });
+});
+
+describe("nudges", () => {
+  it("chase the coach for coaching hours, and not the intern's mentor", async () => {
+    const app = await start();
+    try {
+      const pg = playground(app);
+      clock = new Date("2026-07-06T16:00:00Z");
+      const id = numberIn((await pg.say(LILY, "log 1h early-learning/reflective-coaching https://example.org/lily/1", EARLY)).text);
+      const before = (await pg.inbox(HECTOR, EARLY)).length;
+      // Thursday 08:00 in Sacramento: three days later.
+      const thursday = new Date("2026-07-09T15:00:00Z");
+      clock = thursday;
+      await app.steps.runDue(thursday);
+      expect((await pg.inbox(KIM, EARLY)).at(-1)).toContain(`#${id} Lily Chen · reflective-coaching · 3 days`);
+      expect(await pg.inbox(HECTOR, EARLY)).toHaveLength(before);
+    } finally {
+      clock = START;
+      await app.close();
+    }
   });
 });
 

@@ -53,7 +53,7 @@ export async function buildDigest(program: Program, store: Store, at: Date, scop
   });
 
   const staleApprovals = rows.pending
-    .map((s) => ({ submission: s as Submission, intern: interns.get(s.personId)!, mentor: (program.task(s.task)?.task.approver !== "coordinator" && s.mentorId && mentors.get(s.mentorId)) || null, days: differenceInCalendarDays(at, s.createdAt) }))
+    .map((s) => ({ submission: s as Submission, intern: interns.get(s.personId)!, mentor: ((program.task(s.task)?.task.approver ?? "mentor") === "mentor" && s.mentorId && mentors.get(s.mentorId)) || null, days: differenceInCalendarDays(at, s.createdAt) }))
     .filter((p) => p.intern && p.days >= settings.stale_approval_days);
 
   const last = new Map(rows.lastActivity.map((l) => [l.personId, l.at]));

@@ -126,12 +126,16 @@ export function createRunDue(options: RunDueOptions): RunDue {
   async function nudgeItems(id: string, at: Date, everyone: Person[]) {
     const byId = new Map(everyone.map((p) => [p.id, p]));
     const waiting = new Map<number, Parameters<typeof nudgeMessage>[0]>();
+    const byEmail = new Map(everyone.map((p) => [p.email, p]));
     for (const s of await store.pendingBefore(subHours(at, NUDGE_AFTER_HOURS))) {
-      // Coordinator-approved tasks are the coordinators' to chase, in the digest.
-      if (s.mentorId === null || program.task(s.task)?.task.approver === "coordinator") continue;
-      const list = waiting.get(s.mentorId) ?? [];
-      list.push({ submission: s, intern: byId.get(s.personId), days: differenceInCalendarDays(at, s.createdAt) });
-      waiting.set(s.mentorId, list);
+      // Coordinator-approved tasks are the coordinators' to chase, in the digest; a role's (a coach's) go to whoever fills it.
+      const approver = program.task(s.task)?.task.approver ?? "mentor";
+      const intern = byId.get(s.personId);
+      const approverId = approver === "mentor" ? s.mentorId : approver === "coordinator" ? null : (byEmail.get(intern?.approvers[approver] ?? "")?.id ?? null);
+      if (approverId === null) continue;
+      const list = waiting.get(approverId) ?? [];
+      list.push({ submission: s, intern, days: differenceInCalendarDays(at, s.createdAt) });
+      waiting.set(approverId, list);
     }
     return [...waiting]
       .filter(([mentorId]) => byId.get(mentorId) && !byId.get(mentorId)!.remindersOff)
