@@ -9,7 +9,9 @@ import { boot, ProgramFileError, type Steps } from "../app/boot.ts";
 import { main } from "../app/main.ts";
 import { startServer, type RunningServer } from "../app/server.ts";
 import { readEnv } from "../src/config.ts";
+import { homeView } from "../src/domain/home.ts";
 import { silentLogger } from "../src/log.ts";
+import { toPlainText } from "../src/messages.ts";
 import { createProgram } from "../src/program/program.ts";
 import { parseProgramFile } from "../src/program/load.ts";
 import { parseRoster } from "../src/roster/csv.ts";
@@ -198,6 +200,10 @@ describe("two programs on one database", () => {
     expect(text).toContain("---\nEarly Learning Micro-credential\nEarly Learning Micro-credential — 0%\nInitial training (initial-training): 0/2 h (0%)\n");
     // From the early-learning row too: the person is one, whichever row the platform knows.
     expect((await pg.say(GRACE, "status", EARLY)).text).toBe(text);
+    // The Home tab shows each program too.
+    const home = toPlainText(await homeView(app.steps.core, (await app.steps.store.scoped(SUMMER).personByEmail(GRACE))!));
+    expect(home).toMatch(/^Summer STEPS\nSummer STEPS Core — 0%/);
+    expect(home).toContain("---\nEarly Learning Micro-credential\nEarly Learning Micro-credential — ");
   });
 
   it("decides a submission in its own program, whichever row the approver clicks from", async () => {

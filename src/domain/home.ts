@@ -2,6 +2,7 @@ import type { Block, Message } from "../messages.ts";
 import type { Person } from "../store.ts";
 import type { CoreApi } from "./core.ts";
 import { buildDigest, digestMessage } from "./digest.ts";
+import { forEachProgram } from "./route.ts";
 import * as views from "./views.ts";
 
 const PENDING_SHOWN = 10;
@@ -9,9 +10,13 @@ const PENDING_SHOWN = 10;
 /**
  * A person's home page in a chat app (an app home or a tab): an
  * intern's progress, an approver's waiting work with the same buttons as the
- * request, a coordinator's program summary.
+ * request, a coordinator's program summary; for someone in several programs, each in turn.
  */
-export async function homeView(core: CoreApi, person: Person): Promise<Message> {
+export function homeView(core: CoreApi, person: Person): Promise<Message> {
+  return forEachProgram(core, person, programHome);
+}
+
+async function programHome(core: CoreApi, person: Person): Promise<Message> {
   const v = core.voiceOf(person);
   if (person.role === "intern") {
     const progress = await core.progressOf(person);

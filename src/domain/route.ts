@@ -133,9 +133,18 @@ function byRole(seats: Seat[], roles: Person["role"][]): Seat[] {
 }
 
 /** One reply per program, each under the program's name. */
-async function each(seats: Seat[], command: Command): Promise<Message> {
-  if (seats.length === 1) return replyFor(seats[0]!.core, seats[0]!.person, command);
-  const replies = await Promise.all(seats.map((s) => replyFor(s.core, s.person, command)));
+function each(seats: Seat[], command: Command): Promise<Message> {
+  return underEachProgram(seats, (core, person) => replyFor(core, person, command));
+}
+
+/** What a page shows a person (a Slack Home tab), for each program they are in, under each program's name. */
+export async function forEachProgram(core: Core, person: Person, show: (core: Core, person: Person) => Promise<Message>): Promise<Message> {
+  return underEachProgram(await seatsOf(core, person), show);
+}
+
+async function underEachProgram(seats: Seat[], show: (core: Core, person: Person) => Promise<Message>): Promise<Message> {
+  if (seats.length === 1) return show(seats[0]!.core, seats[0]!.person);
+  const replies = await Promise.all(seats.map((s) => show(s.core, s.person)));
   const blocks: Block[] = replies.flatMap((reply, i) => [
     ...(i > 0 ? [{ type: "divider" } as const] : []),
     { type: "header", text: seats[i]!.core.program.name } as const,
