@@ -155,6 +155,11 @@ describe("two programs on one database", () => {
     ]);
     expect(rows[1]!.approvers).toEqual({ coach: KIM });
     expect(await app.steps.store.scoped(SUMMER).personByEmail(SARA)).toBeUndefined();
+    // The playground lists each program's people under it.
+    const { groups } = (await (await fetch(`${app.server.url}/playground/people`)).json()) as { groups: { label: string; people: { email: string }[] }[] };
+    const interns = groups.find((g) => g.label === "Interns — City preschool classrooms, Early Learning Micro-credential")!;
+    expect(interns.people.map((p) => p.email)).toEqual([LILY, GRACE]);
+    expect(groups.find((g) => g.label === "Interns — Parks & Recreation, Summer STEPS")!.people.map((p) => p.email)).toContain(GRACE);
   });
 
   it("asks which program when a task is in both, with a button per program and the typed form, and records nothing", async () => {

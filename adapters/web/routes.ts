@@ -58,14 +58,17 @@ export function playgroundRoutes(ctx: AdapterContext, mailbox: Mailbox, assets: 
   /** The playground speaks the language of the person it shows, or the program's when it shows no one. */
   const wordsFor = (who: Person | undefined): Spoken => speak(core.t, who ? core.languageOf(who) : programLanguage(core));
 
+  /** By role and department, and by program when there are several: someone in two programs is listed in each, as a row of each. */
   async function roster({ say }: Spoken): Promise<RosterGroup[]> {
     const groups: RosterGroup[] = [];
-    for (const role of ["intern", "mentor", "coordinator"] as const) {
-      const people = await store.peopleByRole(role);
+    const programs = core.cores().list.map((c) => c.program);
+    for (const role of ["intern", "mentor", "coordinator"] as const) for (const each of programs) {
+      const people = (await store.peopleByRole(role)).filter((p) => p.program === each.id);
       const departments = [...new Set(people.map((p) => p.department))].sort((a, b) => (a ?? "").localeCompare(b ?? ""));
       for (const department of departments) {
         const group = say("page.group", { role });
-        const label = department ? say("page.group_in", { group, department: program.departmentName(department) ?? department }) : group;
+        const where = [department ? (each.departmentName(department) ?? department) : undefined, programs.length > 1 ? each.name : undefined].filter((x) => x !== undefined);
+        const label = where.length ? say("page.group_in", { group, department: where.join(", ") }) : group;
         const members = people.filter((p) => p.department === department).sort((a, b) => a.name.localeCompare(b.name));
         groups.push({ role, department, label, people: members.map((p) => ({ id: p.id, name: p.name, email: p.email })) });
       }
