@@ -6,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import badges from "../adapters/badges/index.ts";
 import web from "../adapters/web/index.ts";
 import { boot, ProgramFileError, type Steps } from "../app/boot.ts";
+import { createDb } from "../db/client.ts";
+import { createStore } from "../db/store.ts";
 import { main } from "../app/main.ts";
 import { startServer, type RunningServer } from "../app/server.ts";
 import { readEnv } from "../src/config.ts";
@@ -359,6 +361,29 @@ describe("a program removed and restored", () => {
       expect((await pg.say(GRACE, "log 1h field-hours")).text).toContain("more than one of your programs");
     } finally {
       await restored.close();
+    }
+  });
+});
+
+describe("data from before programs had ids", () => {
+  it("belongs to the first program, adopted once at start-up", async () => {
+    const own = mkdtempSync(join(tmpdir(), "steps-programs-old-"));
+    const fresh = process.env.DATABASE_URL ? await freshDb() : undefined;
+    if (!fresh) copyPgliteTemplate(join(own, "db"));
+    try {
+      const old = fresh ?? (await createDb(undefined, { dataDir: join(own, "db") }));
+      await createStore(old.db).upsertPeople([{ email: "old@example.org", name: "Olive Old", role: "coordinator", department: null, mentorEmail: null }]);
+      if (!fresh) await old.close();
+      const steps = await boot(readEnv({ DATA_DIR: own, PROGRAMS: "programs", ...(fresh?.url ? { DATABASE_URL: fresh.url } : {}) }), silentLogger);
+      try {
+        expect((await steps.store.scoped(SUMMER).personByEmail("old@example.org"))?.name).toBe("Olive Old");
+        expect((await steps.store.programsOnRecord()).map((p) => p.program)).toEqual([EARLY, SUMMER]);
+      } finally {
+        await steps.close();
+      }
+    } finally {
+      await fresh?.close();
+      rmSync(own, { recursive: true, force: true });
     }
   });
 });
