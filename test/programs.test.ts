@@ -106,12 +106,16 @@ function playground({ steps, server }: Running) {
     click: async (email: string, action: string, value: string, program = SUMMER) => (await post("/playground/action", { personId: await id(email, program), action, value })).reply,
     /** Every direct message that person's row in `program` received, once what is queued has gone out. */
     async inbox(email: string, program: string): Promise<string[]> {
+      // A run the change kicked may hold some of it: wait for that too.
       await steps.dispatcher.drain();
+      await steps.dispatcher.idle();
       const response = await fetch(`${server.url}/playground/inbox?personId=${await id(email, program)}`);
       return ((await response.json()) as { messages: { text: string }[] }).messages.map((m) => m.text);
     },
     async channel(): Promise<string[]> {
+      // A run the change kicked may hold some of it: wait for that too.
       await steps.dispatcher.drain();
+      await steps.dispatcher.idle();
       const response = await fetch(`${server.url}/playground/channel`);
       return ((await response.json()) as { announcements: { text: string }[] }).announcements.map((m) => m.text);
     },
