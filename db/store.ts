@@ -340,7 +340,7 @@ function makeStore(db: Db | Tx, scope: string | undefined): Store {
           .innerJoin(people, eq(people.id, awards.personId))
           .where(and(gte(awards.awardedAt, since), inScope))
           .orderBy(awards.awardedAt),
-        // A program's undelivered messages: to its people, or to its channels (the payload names the program).
+        // A program's undelivered messages: to its people, to its channels (the payload names the program), or jobs about its awards.
         db
           .select()
           .from(outbox)
@@ -349,7 +349,9 @@ function makeStore(db: Db | Tx, scope: string | undefined): Store {
               eq(outbox.status, "failed"),
               scope === undefined
                 ? undefined
-                : sql`(exists (select 1 from people p where p.program = ${scope} and ${outbox.recipient} = 'person:' || p.id) or ${outbox.payload}->>'program' = ${scope})`,
+                : sql`(exists (select 1 from people p where p.program = ${scope} and ${outbox.recipient} = 'person:' || p.id)
+                    or ${outbox.payload}->>'program' = ${scope}
+                    or exists (select 1 from awards a join people p on p.id = a.person_id where p.program = ${scope} and a.id = ${outbox.payload}->'job'->>'award'))`,
             ),
           )
           .orderBy(outbox.id)

@@ -14,7 +14,7 @@ const credly: PlatformAdapter = {
   configured: () => false,
   async start(context) {
     const { env, core, store, dispatcher, log } = context;
-    const named = core.program.file.playlists.filter((p) => p.issue.credly).map((p) => p.slug);
+    const named = core.cores().list.flatMap((c) => c.program.file.playlists.filter((p) => p.issue.credly).map((p) => p.slug));
     const found = credlySettings(env.raw);
     if (!found.ok) {
       if (named.length > 0) log.warn(`Credly is off (${found.reason}): the badges of ${named.join(", ")} are self-issued only; set CREDLY_ORGANIZATION_ID and CREDLY_TOKEN and restart to issue them through Credly`);

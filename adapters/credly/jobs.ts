@@ -29,7 +29,8 @@ export interface CredlyJobsOptions {
 export function credlyJobs(options: CredlyJobsOptions): JobHandler {
   const { api, core, store, log } = options;
   const report = options.report ?? (() => {});
-  const { program } = core;
+  /** The core of the intern's program: its playlists name the template, its organization signs the award message. */
+  const coreOf = (intern: Person | undefined) => (intern && core.cores().get(intern.program)) || core;
 
   /**
    * Badges Credly holds under Steps' reference (the award id) for this template, the live one first.
@@ -45,14 +46,14 @@ export function credlyJobs(options: CredlyJobsOptions): JobHandler {
   }
 
   /** Records the badge as Credly holds it and edits the intern's award message to link to it, in one transaction. */
-  async function issued(award: Award, playlist: Playlist, badge: CredlyBadge): Promise<DeliveryRef[]> {
+  async function issued(award: Award, owner: typeof core, playlist: Playlist, badge: CredlyBadge): Promise<DeliveryRef[]> {
     const url = badge.badge_url ?? badge.accept_badge_url ?? undefined;
     await store.transaction(async (tx) => {
       await tx.setElsewhere(award.id, "credly", { state: "issued", id: badge.id, ...(url ? { url } : {}) });
       const updated = (await tx.award(award.id)) ?? award;
       // The edit is read by the intern: in their language.
       const intern = await tx.personById(award.personId);
-      const message = core.awardMessage(updated, playlist, intern ? core.voiceOf(intern) : core.programVoice());
+      const message = owner.awardMessage(updated, playlist, intern ? owner.voiceOf(intern) : owner.programVoice());
       await tx.enqueue([{ key: `credly:issued:${award.id}`, recipient: `person:${award.personId}`, payload: { message, updates: `award:${award.id}:intern` } }]);
     });
     core.queued();
@@ -67,9 +68,10 @@ export function credlyJobs(options: CredlyJobsOptions): JobHandler {
   }
 
   async function issue(award: Award, item: ClaimedItem): Promise<DeliveryRef[]> {
-    const playlist = program.playlist(award.playlist);
-    const templateId = playlist?.issue.credly?.badge_template_id;
     const intern = await store.personById(award.personId);
+    const owner = coreOf(intern);
+    const playlist = owner.program.playlist(award.playlist);
+    const templateId = playlist?.issue.credly?.badge_template_id;
     if (award.revokedAt) {
       // Revoked before Credly had it: an earlier attempt may have issued it after all.
       for (const badge of await ours(award, templateId)) if (badge.state !== "revoked") await api.revoke(badge.id, award.revokedReason ?? "Revoked in Steps");
@@ -82,7 +84,7 @@ export function credlyJobs(options: CredlyJobsOptions): JobHandler {
     // no idempotency key, so look for the badge under Steps' reference before asking again.
     if (item.attempts > 1 || item.resumed) {
       const [badge] = await ours(award, templateId);
-      if (badge) return issued(award, playlist, badge);
+      if (badge) return issued(award, owner, playlist, badge);
     }
     const name = nameParts(intern);
     if (!name) return refused(award, intern, playlist, `Credly needs a first and a last name, and "${intern.name}" is one word: add first_name and last_name to the roster`);
@@ -93,17 +95,17 @@ export function credlyJobs(options: CredlyJobsOptions): JobHandler {
       issued_to_first_name: name.first,
       issued_to_last_name: name.last,
       issuer_earner_id: award.id,
-      locale: core.languageOf(intern) === "es" ? "es-US" : "en",
+      locale: owner.languageOf(intern) === "es" ? "es-US" : "en",
       // The public badge page is the evidence: published, since publishing is what sends this.
       evidence: [{ type: "UrlEvidence", name: "What was done, and the proof", value: core.badgeUrl(award), description: `${playlist.badge.name}: ${award.evidence.length} approved task${award.evidence.length === 1 ? "" : "s"}` }],
     };
     try {
-      return await issued(award, playlist, await api.issue(request));
+      return await issued(award, owner, playlist, await api.issue(request));
     } catch (error) {
       if (!(error instanceof CredlyError) || (error.kind !== "lost" && error.kind !== "refused")) throw error;
       // A lost answer may hide a badge issued; a refusal may be "already has this badge": ours if it carries our reference.
       const [badge] = await ours(award, templateId);
-      if (badge) return issued(award, playlist, badge);
+      if (badge) return issued(award, owner, playlist, badge);
       if (error.kind === "lost") throw error;
       return refused(award, intern, playlist, error.message);
     }
@@ -113,7 +115,7 @@ export function credlyJobs(options: CredlyJobsOptions): JobHandler {
     const held = award.elsewhere?.credly;
     if (!held || held.state === "refused" || held.state === "revoked") return [{ platform: "credly" }];
     const reason = award.revokedReason ?? "Revoked in Steps";
-    const templateId = program.playlist(award.playlist)?.issue.credly?.badge_template_id;
+    const templateId = coreOf(await store.personById(award.personId)).program.playlist(award.playlist)?.issue.credly?.badge_template_id;
     const ids = held.id ? [held.id] : (await ours(award, templateId)).filter((b) => b.state !== "revoked").map((b) => b.id);
     // Still being issued: its issue job sees the revocation and revokes it there (or never issues it).
     if (ids.length === 0) throw new DeliveryError("the badge is not at Credly yet; trying again once its issue has run");
