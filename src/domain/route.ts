@@ -137,7 +137,7 @@ function each(seats: Seat[], command: Command): Promise<Message> {
   return underEachProgram(seats, (core, person) => replyFor(core, person, command));
 }
 
-/** What a page shows a person (a Slack Home tab), for each program they are in, under each program's name. */
+/** What a page shows a person (a chat app's home page), for each program they are in, under each program's name. */
 export async function forEachProgram(core: Core, person: Person, show: (core: Core, person: Person) => Promise<Message>): Promise<Message> {
   return underEachProgram(await seatsOf(core, person), show);
 }
