@@ -44,7 +44,10 @@ export function createStore(db: Db): Store {
  * (the one PROGRAM_FILE names, or the first of PROGRAMS): it is adopted once.
  */
 export async function adoptUnkeyedData(db: Db, program: string): Promise<number> {
-  const rows = rowsOf(await db.execute(sql`update people set program = ${program} where program = '' returning id`));
+  // A row whose person the program already has again (re-imported since) stays as it is: kept, never merged.
+  const rows = rowsOf(
+    await db.execute(sql`update people set program = ${program} where program = '' and not exists (select 1 from people q where q.program = ${program} and q.email = people.email) returning id`),
+  );
   return rows.length;
 }
 

@@ -79,7 +79,7 @@ it("cancels a person's unused links, and only theirs", async () => {
 it("sends an intern without chat a new link to their page, and says why when it cannot", async () => {
   const vars = await cliVars();
   await withLinks(vars, async (_links, steps) => {
-    await steps.store.upsertPeople([{ email: "samuel.ortiz@example.org", name: "Samuel Ortiz", role: "intern", department: "parks-recreation", mentorEmail: "hector.villanueva@example.org", contact: "email" }]);
+    await steps.store.scoped(steps.program.id).upsertPeople([{ email: "samuel.ortiz@example.org", name: "Samuel Ortiz", role: "intern", department: "parks-recreation", mentorEmail: "hector.villanueva@example.org", contact: "email" }]);
   });
   expect(await cli(["email", "send-link", "samuel.ortiz@example.org"], vars)).toEqual({
     code: 0,

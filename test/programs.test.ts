@@ -376,12 +376,18 @@ describe("data from before programs had ids", () => {
     if (!fresh) copyPgliteTemplate(join(own, "db"));
     try {
       const old = fresh ?? (await createDb(undefined, { dataDir: join(own, "db") }));
-      await createStore(old.db).upsertPeople([{ email: "old@example.org", name: "Olive Old", role: "coordinator", department: null, mentorEmail: null }]);
+      await createStore(old.db).upsertPeople([
+        { email: "old@example.org", name: "Olive Old", role: "coordinator", department: null, mentorEmail: null },
+        { email: "twice@example.org", name: "Tess Before", role: "coordinator", department: null, mentorEmail: null },
+      ]);
+      // Someone the first program has again already: the old row is kept apart, not merged and not lost.
+      await createStore(old.db).scoped(SUMMER).upsertPeople([{ email: "twice@example.org", name: "Tess Now", role: "coordinator", department: null, mentorEmail: null }]);
       if (!fresh) await old.close();
       const steps = await boot(readEnv({ DATA_DIR: own, PROGRAMS: "programs", ...(fresh?.url ? { DATABASE_URL: fresh.url } : {}) }), silentLogger);
       try {
         expect((await steps.store.scoped(SUMMER).personByEmail("old@example.org"))?.name).toBe("Olive Old");
-        expect((await steps.store.programsOnRecord()).map((p) => p.program)).toEqual([EARLY, SUMMER]);
+        expect((await steps.store.scoped(SUMMER).personByEmail("twice@example.org"))?.name).toBe("Tess Now");
+        expect(await steps.store.programsOnRecord()).toEqual([{ program: "", people: 1 }, { program: EARLY, people: 8 }, { program: SUMMER, people: 2 }]);
       } finally {
         await steps.close();
       }
