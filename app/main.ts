@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { z } from "zod";
 import { createEmailLinks, queueWorkLink } from "../adapters/email/links/index.ts";
 import { createDb, DataDirInUse, dbOptionsFrom, type DbHandle } from "../db/client.ts";
@@ -16,8 +16,10 @@ import { systemClock } from "../src/time.ts";
 import { importRoster } from "../src/domain/roster.ts";
 import { uncoveredRecords } from "../src/program/coverage.ts";
 import { formatProgramErrors, loadProgramFile } from "../src/program/load.ts";
+import { createProgram, type Program } from "../src/program/program.ts";
+import { parseRoster } from "../src/roster/csv.ts";
 import { adapters } from "./adapters.ts";
-import { boot, ProgramFileError, type Steps } from "./boot.ts";
+import { boot, ProgramFileError, programFiles, programId, type Steps } from "./boot.ts";
 import { consoleTransport } from "./console-transport.ts";
 import { startScheduler } from "./scheduler.ts";
 import { startServer } from "./server.ts";
@@ -49,10 +51,10 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
       case "serve":
         return await serve(log);
       case "config":
-        if (args[0] === "check" && args[1]) return await configCheck(args[1], out, say);
+        if (args[0] === "check" && args.length <= 2) return await configCheck(args[1], out, say);
         break;
       case "roster":
-        if (args[0] === "import" && args[1]) return await rosterImport(args[1], out, log, say);
+        if (args[0] === "import" && args[1] && (args.length === 2 || (args.length === 4 && args[2] === "--program"))) return await rosterImport(args[1], args[3], out, log, say);
         break;
       case "run-due":
         return await runDueOnce(args, out, log, say);
@@ -234,27 +236,53 @@ async function sendLink(email: string, out: (s: string) => void, log: Logger, sa
   }
 }
 
-async function configCheck(path: string, out: (s: string) => void, say: Say): Promise<number> {
-  const loaded = await loadProgramFile(path);
-  if (!loaded.ok) {
-    out(formatProgramErrors(path, loaded.errors));
-    return 1;
-  }
-  out(say("cli.config_valid", { path, playlists: loaded.file.playlists.length, departments: loaded.file.departments.length }));
-  // Recorded work the edited file no longer covers is kept, and said so.
+/**
+ * One file, or with none every program the environment loads (PROGRAMS, else
+ * PROGRAM_FILE) and their cross-references: each named roster against its
+ * program, and a person in several programs named alike in each.
+ */
+async function configCheck(path: string | undefined, out: (s: string) => void, say: Say): Promise<number> {
   const env = readEnv();
+  const files = path ? [path] : await programFiles(env);
+  const programs: Program[] = [];
+  let failed = false;
+  for (const file of files) {
+    const loaded = await loadProgramFile(file);
+    if (!loaded.ok) {
+      out(formatProgramErrors(file, loaded.errors));
+      failed = true;
+      continue;
+    }
+    out(say("cli.config_valid", { path: file, playlists: loaded.file.playlists.length, departments: loaded.file.departments.length }));
+    const program = createProgram(loaded.file, programId(file));
+    programs.push(program);
+    const roster = loaded.file.program.roster;
+    if (roster && !checkRoster(file, program, resolve(dirname(file), roster), out, say)) failed = true;
+  }
+  if (!path) for (const line of crossProgramNotes(files, programs, say)) out(say("cli.note", { line }));
+  if (failed) return 1;
+  // Recorded work the edited files no longer cover is kept, and said so.
   if (env.DATABASE_URL || existsSync(join(env.DATA_DIR, "db"))) {
     let db: DbHandle;
     try {
       db = await createDb(env.DATABASE_URL, dbOptionsFrom(env));
     } catch (error) {
-      // The file is checked; only the comparison with what is recorded waits.
+      // The files are checked; only the comparison with what is recorded waits.
       if (!(error instanceof DataDirInUse)) throw error;
       out(say("cli.config_not_compared", { running: runningOn(error, env, say) }));
       return 0;
     }
     try {
-      for (const line of uncoveredRecords(loaded.file, await createStore(db.db).recordedWork())) out(say("cli.note", { line }));
+      const store = createStore(db.db);
+      for (const program of programs) {
+        for (const line of uncoveredRecords(program.file, await store.scoped(program.id).recordedWork())) out(say("cli.note", { line: `${programs.length > 1 ? `${program.id}: ` : ""}${line}` }));
+      }
+      if (!path) {
+        const loaded = new Set(programs.map((p) => p.id));
+        for (const { program, people } of await store.programsOnRecord()) {
+          if (!loaded.has(program)) out(say("cli.note", { line: say("cli.config_program_unloaded", { program, people }) }));
+        }
+      }
     } finally {
       await db.close();
     }
@@ -262,14 +290,48 @@ async function configCheck(path: string, out: (s: string) => void, say: Say): Pr
   return 0;
 }
 
-async function rosterImport(path: string, out: (s: string) => void, log: Logger, say: Say): Promise<number> {
+/** A roster the program file names must exist and import cleanly against that program. */
+function checkRoster(file: string, program: Program, roster: string, out: (s: string) => void, say: Say): boolean {
+  if (!existsSync(roster)) {
+    out(say("cli.config_roster_missing", { file, roster }));
+    return false;
+  }
+  const parsed = parseRoster(readFileSync(roster, "utf8"), program);
+  if (parsed.ok) return true;
+  for (const e of parsed.errors) out(`${roster}:${e.line} ${e.message}`);
+  return false;
+}
+
+/** Someone on several programs' rosters is one person: their name should read the same in each. */
+function crossProgramNotes(files: string[], programs: Program[], say: Say): string[] {
+  const names = new Map<string, Map<string, string>>();
+  for (const [i, program] of programs.entries()) {
+    const roster = program.file.program.roster;
+    const path = roster && resolve(dirname(files[i]!), roster);
+    if (!path || !existsSync(path)) continue;
+    const parsed = parseRoster(readFileSync(path, "utf8"), program);
+    if (!parsed.ok) continue;
+    for (const row of parsed.rows) names.set(row.email, (names.get(row.email) ?? new Map()).set(program.id, row.name));
+  }
+  return [...names]
+    .filter(([, byProgram]) => new Set(byProgram.values()).size > 1)
+    .map(([email, byProgram]) => say("cli.config_name_differs", { email, names: [...byProgram].map(([id, name]) => `${id} ("${name}")`).join(", ") }));
+}
+
+/** Into the first program, or the one `--program` names. */
+async function rosterImport(path: string, programId: string | undefined, out: (s: string) => void, log: Logger, say: Say): Promise<number> {
   if (!existsSync(path)) {
     out(say("cli.roster_missing", { path: resolve(path) }));
     return 1;
   }
   const steps = await boot(readEnv(), log);
   try {
-    const result = await importRoster(steps.store, steps.program, readFileSync(path, "utf8"));
+    const program = programId === undefined ? steps.program : steps.cores.get(programId)?.program;
+    if (!program) {
+      out(say("cli.roster_unknown_program", { program: programId ?? "", programs: steps.cores.list.map((c) => c.program.id).join(", ") }));
+      return 1;
+    }
+    const result = await importRoster(steps.store, program, readFileSync(path, "utf8"));
     out(say("cli.roster_imported", { path, inserted: result.inserted, updated: result.updated }));
     return 0;
   } finally {
@@ -280,13 +342,16 @@ async function rosterImport(path: string, out: (s: string) => void, log: Logger,
 async function cancelLinks(email: string, out: (s: string) => void, log: Logger, say: Say): Promise<number> {
   const steps = await boot(readEnv(), log);
   try {
-    const person = await steps.store.personByEmail(email);
+    // One person, a row in each of their programs: every row's links go.
+    const rows = await steps.store.peopleByEmail(email);
+    const person = rows[0];
     if (!person) {
       out(say("cli.cancel_not_on_roster", { email }));
       return 1;
     }
     const links = createEmailLinks({ store: steps.store, program: steps.program, now: steps.now, baseUrl: publicUrl(steps.env) });
-    const count = await links.cancelLinks(person.id);
+    let count = 0;
+    for (const row of rows) count += await links.cancelLinks(row.id);
     out(say("cli.cancelled", { count, name: person.name }));
     return 0;
   } finally {
