@@ -17,6 +17,7 @@ import { toPlainText } from "../src/messages.ts";
 import { createProgram } from "../src/program/program.ts";
 import { parseProgramFile } from "../src/program/load.ts";
 import { parseRoster } from "../src/roster/csv.ts";
+import { throwAwayDatabase } from "./support/boot.ts";
 import { copyPgliteTemplate, freshDb } from "./support/db.ts";
 
 // Two programs on one database, as PROGRAMS loads them: the sample Summer STEPS
@@ -49,13 +50,7 @@ beforeAll(async () => {
   dataDir = join(dir, "data");
   mkdirSync(join(dir, "programs"));
   cpSync("programs", join(dir, "programs"), { recursive: true });
-  if (process.env.DATABASE_URL) {
-    const db = await freshDb();
-    url = db.url;
-    dropDb = db.close;
-  } else {
-    copyPgliteTemplate(join(dataDir, "db"));
-  }
+  ({ url, dropDb } = await throwAwayDatabase(dataDir));
 });
 
 afterAll(async () => {

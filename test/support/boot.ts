@@ -7,21 +7,23 @@ import { silentLogger, type Logger } from "../../src/log.ts";
 import type { Clock } from "../../src/time.ts";
 import { copyPgliteTemplate, freshDb } from "./db.ts";
 
+/** A fresh PostgreSQL database when DATABASE_URL is set (its url, and how to drop it), else a migrated PGlite copied into dataDir/db. */
+export async function throwAwayDatabase(dataDir: string): Promise<{ url?: string; dropDb?: () => Promise<void> }> {
+  if (!process.env.DATABASE_URL) {
+    copyPgliteTemplate(join(dataDir, "db"));
+    return {};
+  }
+  const db = await freshDb();
+  return { url: db.url, dropDb: db.close };
+}
+
 /**
  * The whole application as `npm start` builds it, on a throw-away database:
  * a temporary PGlite directory, or a fresh PostgreSQL database.
  */
 export async function bootForTest(vars: Record<string, string> = {}, options: { now?: Clock; log?: Logger } = {}): Promise<Steps & { dataDir: string }> {
   const dataDir = mkdtempSync(join(tmpdir(), "steps-"));
-  let dropDb: (() => Promise<void>) | undefined;
-  let url: string | undefined;
-  if (process.env.DATABASE_URL) {
-    const db = await freshDb();
-    url = db.url;
-    dropDb = db.close;
-  } else {
-    copyPgliteTemplate(join(dataDir, "db"));
-  }
+  const { url, dropDb } = await throwAwayDatabase(dataDir);
   const env = readEnv({ PORT: "0", HOST: "127.0.0.1", DATA_DIR: dataDir, PUBLIC_URL: "http://steps.test", ...(url ? { DATABASE_URL: url, ROSTER_FILE: "programs/summer-steps-roster.csv" } : {}), ...vars });
   const cleanup = async () => {
     await dropDb?.();
