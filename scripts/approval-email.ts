@@ -30,37 +30,29 @@ const steps = await boot(readEnv({ DATA_DIR: dataDir, PUBLIC_URL: "https://steps
 const server = await startServer(steps, [emailAdapter], { port: 0, host: "127.0.0.1" });
 try {
   // The supervisor at a family child care home has no Slack: the roster says to write to him by email.
-  const hector = (await steps.store.personByEmail(SUPERVISOR))!;
-  await steps.store.upsertPeople([{ email: hector.email, name: hector.name, role: hector.role, department: hector.department, mentorEmail: null, contact: "email" }]);
-  const lily = (await steps.store.personByEmail("lily.chen@example.org"))!;
+  const store = steps.store.scoped(steps.programs[0]!.program.id);
+  const hector = (await store.personByEmail(SUPERVISOR))!;
+  await store.upsertPeople([{ email: hector.email, name: hector.name, role: hector.role, department: hector.department, mentorEmail: null, contact: "email" }]);
+  const lily = (await store.personByEmail("lily.chen@example.org"))!;
   await answer(steps.core, lily, "log 3h field-hours Read-aloud circle and outdoor play with the toddler group", silentLogger);
   await steps.dispatcher.drain();
   await until("the approval email reaches the mail server", () => smtp.to(SUPERVISOR).length === 1);
   const mail = smtp.to(SUPERVISOR)[0]!;
 
-  // A plain mail-client frame around the message: who it is from, to whom, and the subject.
+  // A plain mail-client header above the message: who it is from, to whom, and the subject. Put
+  // into the email's own page (its styles are inline): a sandboxed frame was sometimes shot blank.
   const from = mail.from!.value[0]!;
-  const frame = `<!doctype html><html lang="en"><head><meta charset="utf-8"><style>
-body{margin:0;font:14px/1.4 Arial,Helvetica,sans-serif;color:#1a1a1a;background:#f3f4f6}
-header{background:#fff;border-bottom:1px solid #d0d0d0;padding:12px 16px}
-header h1{font-size:18px;margin:0 0 6px}header p{margin:2px 0;color:#4a4a4a}
-iframe{display:block;border:0;width:100%;background:#fff}
-</style></head><body>
-<header><h1>${escapeHtml(mail.subject ?? "")}</h1>
-<p><strong>From:</strong> ${escapeHtml(`${from.name} <${from.address}>`)}</p>
-<p><strong>To:</strong> ${escapeHtml(`${hector.name} <${hector.email}>`)}</p></header>
-<iframe sandbox title="The email" srcdoc="${escapeHtml(String(mail.html))}"></iframe>
-</body></html>`;
+  const line = "margin:2px 0;color:#4a4a4a;";
+  const header = `<header style="font:14px/1.4 Arial,Helvetica,sans-serif;color:#1a1a1a;background:#f3f4f6;border-bottom:1px solid #d0d0d0;padding:12px 16px;margin:0 0 16px;">
+<h1 style="font-size:18px;margin:0 0 6px;">${escapeHtml(mail.subject ?? "")}</h1>
+<p style="${line}"><strong>From:</strong> ${escapeHtml(`${from.name} <${from.address}>`)}</p>
+<p style="${line}"><strong>To:</strong> ${escapeHtml(`${hector.name} <${hector.email}>`)}</p></header>`;
 
   const browser = await launchChromium();
   try {
     const page = await browser.newPage({ viewport: { width: 720, height: 400 }, deviceScaleFactor: 1 });
-    await page.setContent(frame);
-    // The frame as tall as the email, so the screenshot shows all of it.
-    const email = page.frameLocator("iframe").locator('[role="article"]');
-    await email.waitFor();
-    const height = await email.evaluate((article) => article.ownerDocument.documentElement.scrollHeight);
-    await page.locator("iframe").evaluate((f, h) => ((f as HTMLIFrameElement).style.height = `${h}px`), height);
+    await page.setContent(String(mail.html));
+    await page.evaluate((html) => document.body.insertAdjacentHTML("afterbegin", html), header);
     await page.screenshot({ path: OUT, fullPage: true });
   } finally {
     await browser.close();
