@@ -51,14 +51,15 @@ export interface Profile {
  * language until the roster or the person chooses one.
  */
 export async function resolvePerson(
-  core: Pick<Core, "store" | "strangerVoice">,
+  core: Pick<Core, "cores" | "strangerVoice">,
   platform: string,
   platformUserId: string,
   lookup: () => Promise<Profile>,
   address?: unknown,
   locale?: string,
 ): Promise<Account> {
-  const { store } = core;
+  // Across programs: a core's own store sees only its program's people, and an account may belong to someone in any of them.
+  const { store } = core.cores();
   const known = await store.personByIdentity(platform, platformUserId);
   if (known) {
     const account = { person: await learnLanguage(store, known.person, locale), address: known.address };
@@ -67,7 +68,7 @@ export async function resolvePerson(
     return { person: account.person, address };
   }
   const profile = await lookup();
-  const found = profile.email ? await store.personByEmail(profile.email) : undefined;
+  const [found] = profile.email ? await store.peopleByEmail(profile.email) : [];
   const person = found && (await learnLanguage(store, found, locale ?? profile.locale));
   if (!person) {
     throw new StepsError("not_on_roster", core.strangerVoice(locale ?? profile.locale).say("identity.not_on_roster"));

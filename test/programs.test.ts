@@ -10,6 +10,7 @@ import { createDb } from "../db/client.ts";
 import { createStore } from "../db/store.ts";
 import { main } from "../app/main.ts";
 import { startServer, type RunningServer } from "../app/server.ts";
+import { resolvePerson } from "../src/chat.ts";
 import { readEnv } from "../src/config.ts";
 import { homeView } from "../src/domain/home.ts";
 import { silentLogger } from "../src/log.ts";
@@ -146,6 +147,14 @@ describe("two programs on one database", () => {
     pg = playground(app);
   });
   afterAll(async () => app?.close());
+
+  it("knows a chat account of someone only in the second program on first contact, by its email", async () => {
+    const profile = async () => ({ email: SARA });
+    const first = await resolvePerson(app.steps.core, "slack", "U0SARA", profile);
+    expect([first.person.email, first.person.program]).toEqual([SARA, EARLY]);
+    const again = await resolvePerson(app.steps.core, "slack", "U0SARA", () => Promise.reject(new Error("asked Slack again")));
+    expect(again.person.id).toBe(first.person.id);
+  });
 
   it("loads each program with its own roster, and someone on both rosters has a row in each", async () => {
     expect(app.steps.programs.map((p) => p.program.id)).toEqual([SUMMER, EARLY]);

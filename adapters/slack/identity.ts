@@ -34,7 +34,7 @@ export async function profileOf(client: webApi.WebClient, userId: string): Promi
 }
 
 /** The roster person behind a Slack user id, with the account's address: remembered, or matched by email once and remembered. */
-export function slackAccount(core: Pick<Core, "store" | "strangerVoice">, client: webApi.WebClient, userId: string): Promise<Account> {
+export function slackAccount(core: Pick<Core, "cores" | "strangerVoice">, client: webApi.WebClient, userId: string): Promise<Account> {
   return resolvePerson(core, "slack", userId, () => profileOf(client, userId));
 }
 

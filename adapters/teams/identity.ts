@@ -17,7 +17,7 @@ export interface TeamsAddress {
  * The roster person behind the sender. Activities carry only Teams ids, so the
  * first time we ask Teams for the member's email (or UPN) and match the roster.
  */
-export async function personFor(context: TurnContext, core: Pick<Core, "store" | "strangerVoice">): Promise<Person> {
+export async function personFor(context: TurnContext, core: Pick<Core, "cores" | "strangerVoice">): Promise<Person> {
   const { activity } = context;
   const personal = activity.conversation?.conversationType === "personal";
   // Only a 1:1 chat is a way to reach the person; a channel message must not replace it.
