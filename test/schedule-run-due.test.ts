@@ -3,6 +3,7 @@ import { outbox } from "../db/schema.ts";
 import { answer } from "../src/chat.ts";
 import { silentLogger, type Logger } from "../src/log.ts";
 import { toPlainText } from "../src/messages.ts";
+import { createProgram } from "../src/program/program.ts";
 import { createRunDue } from "../src/schedule/run-due.ts";
 import { INTERNS, scheduleHarness, scheduleProgram } from "./support/schedule.ts";
 
@@ -118,6 +119,19 @@ describe("missed ticks and the grace window", () => {
     expect(back.sent.map((s) => s.to).sort()).toEqual(INTERNS);
   });
 
+  it("two programs, even of one name, keep their own last run, and each posts its digest to its own coordinators' channel", async () => {
+    const summer = scheduleProgram({ program: { channels: { coordinators: { slack: "C-COORD" } } }, digest: { weekday: "monday", time: "08:00", send_to: "channel" } });
+    h = await scheduleHarness(summer);
+    const other = createProgram(summer.file, "other-program");
+    const otherRun = createRunDue({ program: other, store: h.store.scoped(other.id), log: silentLogger, events: [], graceMinutes: 30 });
+    const monday = new Date("2026-06-29T15:00:00Z"); // 08:00 PDT
+    h.setTime(monday.toISOString());
+    await h.runDue(monday);
+    expect((await otherRun(monday)).queued).toBe(1);
+    const channelItems = (await h.db.db.select({ recipient: outbox.recipient, payload: outbox.payload }).from(outbox)).filter((r) => r.recipient === "channel:coordinators");
+    expect(channelItems.map((r) => (r.payload as { program?: string }).program).sort()).toEqual(["", "other-program"]);
+  });
+
   it("a restarted process reads the last run from the database", async () => {
     h = await scheduleHarness(scheduleProgram({ events }), { graceMinutes: 10 });
     await h.tick("2026-06-25T15:00:00Z");
@@ -127,7 +141,15 @@ describe("missed ticks and the grace window", () => {
     expect(result.from.toISOString()).toBe("2026-06-25T15:35:00.000Z");
     expect(result.skipped).toEqual([]);
     expect(lines.filter((l) => l.level === "warn")).toEqual([]);
-    expect(await h.store.getSetting("schedule:last-run:test-steps")).toBe("2026-06-25T15:45:00.000Z");
+    expect(await h.store.getSetting("schedule:last-run:program:")).toBe("2026-06-25T15:45:00.000Z");
+  });
+
+  it("reads a last run kept under the program's name, from before programs had ids", async () => {
+    h = await scheduleHarness(scheduleProgram({ events }), { graceMinutes: 10 });
+    await h.store.setSetting("schedule:last-run:test-steps", "2026-06-25T15:00:00.000Z");
+    const result = await h.runDue(new Date("2026-06-25T15:05:00Z"));
+    expect(result.from.toISOString()).toBe("2026-06-25T15:00:00.000Z");
+    expect(await h.store.getSetting("schedule:last-run:program:")).toBe("2026-06-25T15:05:00.000Z");
   });
 
   it("with no last run, starts from the grace window; an earlier --at reruns its window and never moves the last run back", async () => {
@@ -139,7 +161,7 @@ describe("missed ticks and the grace window", () => {
     const earlier = await h.runDue(new Date("2026-06-25T15:30:00Z"));
     expect(earlier.from.toISOString()).toBe("2026-06-25T15:00:00.000Z");
     expect(earlier.queued).toBe(0);
-    expect(await h.store.getSetting("schedule:last-run:test-steps")).toBe("2026-06-25T15:45:00.000Z");
+    expect(await h.store.getSetting("schedule:last-run:program:")).toBe("2026-06-25T15:45:00.000Z");
   });
 });
 

@@ -57,7 +57,9 @@ export function createRunDue(options: RunDueOptions): RunDue {
   const tz = program.timeZone;
   const { quiet_hours: quiet, start, end } = program.file.program;
   const digest = program.file.digest;
-  const lastRunKey = `schedule:last-run:${program.name.toLowerCase().replace(/[^a-z0-9]+/g, "-")}`;
+  // By the program's id: two programs may share a display name. The name was the key before programs had ids, read once as a fallback.
+  const lastRunKey = `schedule:last-run:program:${program.id}`;
+  const lastRunKeyByName = `schedule:last-run:${program.name.toLowerCase().replace(/[^a-z0-9]+/g, "-")}`;
   const graceMs = options.graceMinutes * 60_000;
   const words = options.words ?? defaultWords(program.file.texts);
   const languageOf = (person: Person | null) => languageFor(person?.language ?? null, words.languages, program.file.program.language);
@@ -119,7 +121,8 @@ export function createRunDue(options: RunDueOptions): RunDue {
       for (const c of everyone.filter((p) => p.role === "coordinator")) items.push({ key: `${id}:person:${c.id}`, recipient: `person:${c.id}`, message: message(c) });
     }
     // The channel is shared: the program's language.
-    if (toChannel) items.push({ key: `${id}:channel:coordinators`, recipient: "channel:coordinators", message: message(null) });
+    // People are rows of one program, but a channel key needs the program: two programs' digests may fall at the same instant.
+    if (toChannel) items.push({ key: `${id}:program:${program.id}:channel:coordinators`, recipient: "channel:coordinators", message: message(null) });
     return items;
   }
 
@@ -146,7 +149,7 @@ export function createRunDue(options: RunDueOptions): RunDue {
   }
 
   return async function runDue(at) {
-    const stored = await store.getSetting<string>(lastRunKey);
+    const stored = (await store.getSetting<string>(lastRunKey)) ?? (await store.getSetting<string>(lastRunKeyByName));
     const lastRun = stored ? new Date(stored) : null;
     // Schedules are set in minutes and a tick fires just after its minute: lateness counts from the run's
     // minute, so with a grace of 0 what is due in that minute is still sent, and only older is skipped.
