@@ -128,8 +128,10 @@ describe("email: who gets it, and what they get", () => {
     expect(rows.map((r) => r.status)).toEqual(["sent", "sent"]);
   });
 
-  it("a reminder carries one-click unsubscribe; GET only asks, POST turns reminders off", async () => {
+  it("a reminder carries one-click unsubscribe; GET only asks, POST turns reminders off, in every program the person is in", async () => {
     const max = (await s.steps.store.personByEmail("max@example.org"))!;
+    await s.steps.store.scoped("another-program").upsertPeople([{ email: max.email, name: max.name, role: "mentor", department: null, mentorEmail: null }]);
+    const elsewhere = (await s.steps.store.scoped("another-program").personByEmail(max.email))!;
     const message = { text: "Reminder: site visit", blocks: [{ type: "header" as const, text: "Reminder: site visit" }] };
     await s.steps.store.enqueue([{ key: `reminder:site-visit:2026-06-17:1h:person:${max.id}`, recipient: `person:${max.id}`, payload: { message } }]);
     await drain();
@@ -154,6 +156,7 @@ describe("email: who gets it, and what they get", () => {
     const done = await fetch(local, { method: "POST", body: "List-Unsubscribe=One-Click", headers: { "content-type": "application/x-www-form-urlencoded" } });
     expect(done.status).toBe(200);
     expect((await s.steps.store.personById(max.id))!.remindersOff).toBe(true);
+    expect((await s.steps.store.personById(elsewhere.id))!.remindersOff).toBe(true);
   });
 });
 

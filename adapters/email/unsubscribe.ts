@@ -69,7 +69,8 @@ export function unsubscribeRoutes(routes: Routes, links: UnsubscribeLinks, store
     if (tooBig) return page(res, 413, words, say("email.unsubscribe.too_large_title"), `<p>${escapeHtml(say("email.unsubscribe.nothing_changed"))}</p>`);
     const person = personId === undefined ? undefined : await store.personById(personId);
     if (!person) return page(res, 400, words, say("email.unsubscribe.invalid_title"), `<p>${escapeHtml(say("email.unsubscribe.no_one"))}</p>`);
-    await store.setRemindersOff(person.id, true);
+    // One person, one choice, as `remind off` is: every program's row of theirs, or the other program's reminders keep coming to this address.
+    for (const row of await store.peopleByEmail(person.email)) await store.setRemindersOff(row.id, true);
     log.info("reminders turned off from an email", { person: person.id });
     page(res, 200, words, say("email.unsubscribe.done_title"), `<p>${inline(say("email.unsubscribe.done"))}</p>`);
   });
