@@ -336,6 +336,23 @@ describe("Credly", () => {
     expect((await s.award(award.id)).elsewhere?.credly?.state).toBe("revoked");
   });
 
+  it("a badge revoked while Credly is issuing it is revoked there, never recorded or announced as issued", async () => {
+    const { credly, s } = await withCredly();
+    const award = await s.earn("ana@example.org", "initial-training", "early-learning");
+    credly.beforeNextAnswer(async () => {
+      await s.say("cora@example.org", "revoke ana@example.org early-learning Entered by mistake");
+    });
+    await s.say("ana@example.org", "badge publish early-learning");
+    for (let i = 0; i < 3; i++) {
+      s.later();
+      await s.settle();
+    }
+    expect(credly.badges).toHaveLength(1);
+    expect(credly.badges[0]).toMatchObject({ state: "revoked", revocation_reason: "Entered by mistake" });
+    expect((await s.award(award.id)).elsewhere?.credly?.state).toBe("revoked");
+    expect(await s.outboxRow(`credly:issued:${award.id}`)).toBeUndefined();
+  });
+
   it("a badge revoked while its issue waits out an outage is never issued", async () => {
     const { credly, s } = await withCredly();
     const award = await s.earn("ana@example.org", "initial-training", "early-learning");

@@ -48,6 +48,13 @@ export function credlyJobs(options: CredlyJobsOptions): JobHandler {
   /** Records the badge as Credly holds it and edits the intern's award message to link to it, in one transaction. */
   async function issued(award: Award, owner: typeof core, playlist: Playlist, badge: CredlyBadge): Promise<DeliveryRef[]> {
     const url = badge.badge_url ?? badge.accept_badge_url ?? undefined;
+    // Revoked in Steps while Credly was issuing it: revoke it there too (unless the revoke job, finding it by our reference, already did), never record and announce it.
+    const current = (await store.award(award.id)) ?? award;
+    if (current.revokedAt) {
+      const held = current.elsewhere?.credly;
+      if (held?.state === "revoked") return [{ platform: "credly", id: badge.id }];
+      return revoke({ ...current, elsewhere: { ...current.elsewhere, credly: { state: "issued", id: badge.id } } });
+    }
     await store.transaction(async (tx) => {
       await tx.setElsewhere(award.id, "credly", { state: "issued", id: badge.id, ...(url ? { url } : {}) });
       const updated = (await tx.award(award.id)) ?? award;

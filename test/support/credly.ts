@@ -64,6 +64,8 @@ export interface CredlyDouble {
   dropNextAnswer(): void;
   /** The next issue is recorded, then answered 201 with a body that is not a badge. */
   garbleNextAnswer(): void;
+  /** The next issue is recorded, then answered only once `hook` has run (what Steps does meanwhile). */
+  beforeNextAnswer(hook: () => Promise<void>): void;
   close(): Promise<void>;
 }
 
@@ -73,6 +75,7 @@ export async function startCredlyDouble(options: { templates: string[] }): Promi
   let failing: { count: number; status: number; retryAfter?: number } = { count: 0, status: 503 };
   let dropNext = false;
   let garbleNext = false;
+  let beforeAnswer: (() => Promise<void>) | undefined;
 
   const answer = (res: ServerResponse, status: number, data: unknown, metadata: unknown = {}) => {
     res.writeHead(status, { "content-type": "application/json; charset=utf-8" });
@@ -130,6 +133,11 @@ export async function startCredlyDouble(options: { templates: string[] }): Promi
         // Credly has it; Steps never hears so.
         return void req.socket.destroy();
       }
+      if (beforeAnswer) {
+        const hook = beforeAnswer;
+        beforeAnswer = undefined;
+        await hook();
+      }
       if (garbleNext) {
         garbleNext = false;
         return answer(res, 201, { unexpected: true });
@@ -178,6 +186,9 @@ export async function startCredlyDouble(options: { templates: string[] }): Promi
     },
     garbleNextAnswer() {
       garbleNext = true;
+    },
+    beforeNextAnswer(hook) {
+      beforeAnswer = hook;
     },
     async close() {
       server.closeAllConnections();
