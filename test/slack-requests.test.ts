@@ -99,7 +99,7 @@ describe("Slack requests: commands", () => {
     await s.send.command(users.ana, "done safety-walk");
     const [dm] = await s.waitFor("chat.postMessage");
     const id = (await s.steps.store.submissionsOf((await person("ana@example.org")).id))[0]!.id;
-    expect(textOf(dm!.body)).toContain(`or type \`/steps approve ${id}\` / \`/steps changes ${id} &lt;reason&gt;\``);
+    expect(textOf(dm!.body)).toContain(`Or type \`/steps approve ${id}\` / \`/steps changes ${id} &lt;reason&gt;\``);
     expect(textOf(dm!.body)).not.toContain("<cmd>");
   });
 
