@@ -1,39 +1,58 @@
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { decodeJwt } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../app/main.ts";
 import type { StoredCredential } from "../src/badges/credential.ts";
+import badgesAdapter from "../adapters/badges/index.ts";
+import emailAdapter from "../adapters/email/index.ts";
 import { IAN, IVY, MO, badgeServer, type BadgeServer } from "./support/badges.ts";
+import { startSmtp, type Smtp } from "./support/smtp.ts";
+import { until } from "./support/wait.ts";
 
 // Two programs with a playlist of one slug (`civic`), as PROGRAMS loads them: each badge's
 // credential must point at its own program's issuer and achievement, and the first program keeps
-// the addresses credentials signed before there were several programs point at.
+// the addresses credentials signed before there were several programs point at. Emails come
+// from the program of whom they are written to, over real SMTP.
 
 const CITY = "city";
 const TOWN = "town";
 
 let dir: string;
 let t: BadgeServer;
+let smtp: Smtp;
+/** Reached by email only (the roster's contact column): the badge news goes over SMTP. */
+const FIN = "fin.intern@example.org";
+const GIL = "gil.intern@example.org";
 
 beforeAll(async () => {
+  smtp = await startSmtp();
   dir = mkdtempSync(join(tmpdir(), "steps-issuers-"));
   // The fixture's images are named relative to test/fixtures; here they are wherever the samples are.
   const fixture = readFileSync("test/fixtures/badges-program.yml", "utf8").replaceAll("../../programs/badges/", `${resolve("programs/badges")}/`);
-  writeFileSync(join(dir, `${CITY}.yml`), fixture);
+  writeFileSync(join(dir, `${CITY}.yml`), `${fixture}\nemail:\n  reply_to: city@example.org\n`);
   writeFileSync(
     join(dir, `${TOWN}.yml`),
-    fixture
+    `${fixture
       .replace("name: Badge STEPS", "name: Town STEPS\n  roster: roster.csv")
       .replace("organization: Test City <& Co>", "organization: Other Town")
-      .replace("name: Civic Explorer\n", "name: Town Civic Explorer\n"),
+      .replace("name: Civic Explorer\n", "name: Town Civic Explorer\n")}\nemail:\n  reply_to: town@example.org\n  link_days: 3\n`,
   );
-  copyFileSync("test/fixtures/badges-roster.csv", join(dir, "roster.csv"));
-  t = await badgeServer({ PROGRAMS: `${join(dir, `${CITY}.yml`)},${join(dir, `${TOWN}.yml`)}`, PROGRAM_FILE: join(dir, `${CITY}.yml`) });
+  const roster = readFileSync("test/fixtures/badges-roster.csv", "utf8")
+    .split("\n")
+    .map((line, i) => (line === "" ? line : `${line},${i === 0 ? "contact" : line.startsWith(FIN) || line.startsWith(GIL) ? "email" : ""}`))
+    .join("\n");
+  writeFileSync(join(dir, "roster.csv"), roster);
+  t = await badgeServer(
+    { PROGRAMS: `${join(dir, `${CITY}.yml`)},${join(dir, `${TOWN}.yml`)}`, PROGRAM_FILE: join(dir, `${CITY}.yml`), ROSTER_FILE: join(dir, "roster.csv"), SMTP_URL: smtp.url, EMAIL_FROM: "steps@city.example.org" },
+    [badgesAdapter, emailAdapter],
+  );
 });
 
 afterAll(async () => {
   await t?.close();
+  await smtp?.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -123,5 +142,30 @@ describe("each program's own issuer and achievements", () => {
     expect((await fetch(keys.keys[0]!.kid)).status).toBe(200);
     // A program's missing image is a 404, not the other program's.
     expect((await fetch(`${t.url}/programs/${TOWN}/achievements/second/image`)).status).toBe(404);
+  });
+});
+
+describe("each program's own emails", () => {
+  it("sends as the intern's own program, with its reply address and how long its links work", async () => {
+    await earn(CITY, FIN);
+    await earn(TOWN, GIL);
+    await t.steps.dispatcher.drain();
+    const to = (email: string) => smtp.received.filter((m) => m.to && !Array.isArray(m.to) && m.to.value[0]!.address === email);
+    await until("both badge emails", () => to(FIN).length > 0 && to(GIL).length > 0);
+    for (const [email, name, replyTo] of [[FIN, "Badge STEPS", "city@example.org"], [GIL, "Town STEPS", "town@example.org"]] as const) {
+      for (const mail of to(email)) {
+        expect(mail.from?.value[0], email).toEqual({ name, address: "steps@city.example.org" });
+        expect(mail.replyTo?.value[0]?.address, email).toBe(replyTo);
+        expect(mail.text, email).toContain(name);
+      }
+    }
+    // Their personal page's link works for their own program's email.link_days: 7 by default, 3 in Town.
+    const days = (email: string) => {
+      const token = new URL(/http:\/\/\S+\?t=\S+/.exec(to(email).at(-1)!.text ?? "")![0]).searchParams.get("t")!;
+      const { iat, exp } = decodeJwt(token);
+      return (exp! - iat!) / 86_400;
+    };
+    expect(days(FIN)).toBe(7);
+    expect(days(GIL)).toBe(3);
   });
 });
