@@ -4,6 +4,7 @@ import { basename, dirname, extname, join, resolve } from "node:path";
 import { createDb, dbOptionsFrom, type DbHandle, type DbOptions } from "../db/client.ts";
 import { adoptUnkeyedData, createStore } from "../db/store.ts";
 import { credlySettings } from "../adapters/credly/config.ts";
+import { programPath } from "../src/badges/credential.ts";
 import { createBadgeIssuer, type BadgeIssuer } from "../src/badges/issuer.ts";
 import { publicUrl, type Env } from "../src/config.ts";
 import { createDispatcher, type Dispatcher } from "../src/delivery/dispatcher.ts";
@@ -52,11 +53,15 @@ export interface LoadedProgram {
   file: string;
 }
 
-/** Reads and validates the program file; the report lists every problem with its line. */
+/**
+ * Reads and validates the program file; the report lists every problem with its line. Badge images
+ * are named relative to their program's file, which may be in any folder: they are made absolute here.
+ */
 export async function readProgram(path: string): Promise<Program> {
   const loaded = await loadProgramFile(path);
   if (!loaded.ok) throw new ProgramFileError(formatProgramErrors(path, loaded.errors));
-  return createProgram(loaded.file, programId(path));
+  const playlists = loaded.file.playlists.map((p) => ({ ...p, badge: { ...p.badge, image: resolve(dirname(path), p.badge.image) } }));
+  return createProgram({ ...loaded.file, playlists }, programId(path));
 }
 
 /** A program's id is its file's name: `programs/early-learning.yml` is `early-learning`. */
@@ -115,8 +120,8 @@ export async function boot(env: Env, log: Logger, options: { now?: Clock; db?: D
   const db = await createDb(env.DATABASE_URL, { ...dbOptionsFrom(env), ...options.db });
   const store = createStore(db.db);
   const dispatcher = createDispatcher({ store, now: real, log });
-  // Each program signs as its own organization, with the one issuer key.
-  const issuers = new Map(programs.map(({ program: p }) => [p.id, createBadgeIssuer({ program: p, store, baseUrl: publicUrl(env), raw: env.raw, now: real })]));
+  // Each program signs as its own organization, at its own addresses, with the one issuer key.
+  const issuers = new Map(programs.map(({ program: p }, i) => [p.id, createBadgeIssuer({ program: p, store, baseUrl: publicUrl(env), path: programPath(p.id, i === 0), raw: env.raw, now: real })]));
   const badges = issuers.get(program.id)!;
   // The issuer key exists, and each program's issuer holds it, before any award's transaction needs it.
   await Promise.all([...issuers.values()].map((issuer) => issuer.keys())).catch(async (error: unknown) => {

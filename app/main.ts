@@ -349,7 +349,7 @@ async function cancelLinks(email: string, out: (s: string) => void, log: Logger,
       out(say("cli.cancel_not_on_roster", { email }));
       return 1;
     }
-    const links = createEmailLinks({ store: steps.store, program: steps.program, now: steps.now, baseUrl: publicUrl(steps.env) });
+    const links = createEmailLinks({ store: steps.store, programs: steps.programs.map((p) => p.program), now: steps.now, baseUrl: publicUrl(steps.env) });
     let count = 0;
     for (const row of rows) count += await links.cancelLinks(row.id);
     out(say("cli.cancelled", { count, name: person.name }));

@@ -46,7 +46,7 @@ async function cli(args: string[], vars: Record<string, string>) {
 async function withLinks<T>(vars: Record<string, string>, fn: (links: ReturnType<typeof createEmailLinks>, steps: Awaited<ReturnType<typeof boot>>) => Promise<T>): Promise<T> {
   const steps = await boot(readEnv(vars), silentLogger);
   try {
-    return await fn(createEmailLinks({ store: steps.store, program: steps.program, now: steps.now, baseUrl: publicUrl(steps.env) }), steps);
+    return await fn(createEmailLinks({ store: steps.store, programs: steps.programs.map((p) => p.program), now: steps.now, baseUrl: publicUrl(steps.env) }), steps);
   } finally {
     await steps.close();
   }

@@ -104,7 +104,7 @@ describe("email transport", () => {
   function rig() {
     const sent: Email[] = [];
     const sender: Sender = { send: async (e) => void sent.push(e), close() {} };
-    const transport = emailTransport({ sender, store: {} as Store, log: silentLogger, from, installation: "abc", unsubscribeUrl: async (p) => `https://steps.example.org/u?p=${p.id}`, wordsFor: () => words, chats: ["Slack"] });
+    const transport = emailTransport({ sender, store: {} as Store, log: silentLogger, address: from.address, senderOf: () => ({ name: from.name }), installation: "abc", unsubscribeUrl: async (p) => `https://steps.example.org/u?p=${p.id}`, wordsFor: () => words, chats: ["Slack"] });
     return { sent, transport };
   }
   const outgoing = (key: string) => ({ id: "1", queuedAt: new Date(0), resumed: false, key });

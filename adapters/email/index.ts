@@ -5,6 +5,7 @@ import { formatDay } from "../../src/time.ts";
 import { speak } from "../language.ts";
 import { playgroundPolicy } from "../local-only.ts";
 import type { PlatformAdapter } from "../platform.ts";
+import type { Person } from "../../src/store.ts";
 import { createPreview, previewRoutes } from "./preview.ts";
 import { emailLinkRoutes } from "./links/index.ts";
 import { emailTransport, rateLimited, smtpSender, type LinkMaker, type Sender } from "./transport.ts";
@@ -58,6 +59,8 @@ export function emailAdapter(options: EmailAdapterOptions = {}): PlatformAdapter
       const vars = readEmailEnv(ctx.env.raw);
       const settings = ctx.core.program.file.email;
       const preview = createPreview();
+      // A person row belongs to one program; a row of a program no longer loaded hears from the first.
+      const programOf = (person: Person) => ctx.core.cores().get(person.program)?.program ?? ctx.core.program;
       const chats = ctx.configured.filter((name) => name !== "email");
       // Previews only where the playground shows them (adapters/web decides the same way), or they would count as delivered unseen.
       const playground = ctx.env.raw.PLAYGROUND === "1" || (ctx.env.raw.PLAYGROUND !== "0" && chats.length === 0);
@@ -84,8 +87,13 @@ export function emailAdapter(options: EmailAdapterOptions = {}): PlatformAdapter
         sender,
         store: ctx.store,
         log: ctx.log,
-        from: { name: ctx.core.program.name, address: vars.EMAIL_FROM ?? "steps@localhost" },
-        ...(settings.reply_to ? { replyTo: settings.reply_to } : {}),
+        address: vars.EMAIL_FROM ?? "steps@localhost",
+        // Each person hears from their own program (one Steps may run several), by its name and reply address.
+        senderOf(person) {
+          const program = programOf(person);
+          const replyTo = program.file.email.reply_to;
+          return { name: program.name, ...(replyTo ? { replyTo } : {}) };
+        },
         installation,
         links: options.links ?? ((person, button) => links.buttonLink(person, button)),
         unsubscribeUrl: (person) => unsubscribe.url(person),
@@ -94,7 +102,8 @@ export function emailAdapter(options: EmailAdapterOptions = {}): PlatformAdapter
           if (person.role !== "intern" || person.contact === "both") return undefined;
           const url = await links.personalLink(person.id);
           const language = ctx.core.languageOf(person);
-          const until = formatDay(new Date(ctx.now().getTime() + links.linkDays * 24 * 60 * 60 * 1000), ctx.core.program.timeZone, language);
+          const program = programOf(person);
+          const until = formatDay(new Date(ctx.now().getTime() + program.file.email.link_days * 24 * 60 * 60 * 1000), program.timeZone, language);
           return { url: url.toString(), label: ctx.core.t(language, "email.work_link.label"), note: ctx.core.t(language, "email.work_link.note", { day: until }) };
         },
         wordsFor: (person) => speak(ctx.core.t, ctx.core.languageOf(person)),

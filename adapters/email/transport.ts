@@ -113,9 +113,10 @@ export interface EmailTransportOptions {
   sender: Sender;
   store: Store;
   log: Logger;
-  /** The program's name (shown as the sender) at EMAIL_FROM. */
-  from: Mailbox;
-  replyTo?: string;
+  /** EMAIL_FROM: every program's emails are sent from it. */
+  address: string;
+  /** The name an email to this person is sent as, and where replies go: their own program's name and email.reply_to. */
+  senderOf(person: Person): { name: string; replyTo?: string };
   /** Makes Message-IDs unique to this installation: a database made again reuses outbox keys. */
   installation: string;
   links?: LinkMaker;
@@ -135,8 +136,13 @@ export interface EmailTransportOptions {
 const UNSUBSCRIBABLE = /^(reminder|nudge):/;
 
 export function emailTransport(options: EmailTransportOptions): Transport {
-  const { sender, store, log, from } = options;
-  const domain = from.address.split("@")[1] ?? "localhost";
+  const { sender, store, log, address } = options;
+  const domain = address.split("@")[1] ?? "localhost";
+  /** The sender and reply address of an email to this person, as renderEmail takes them. */
+  const mailbox = (person: Person): { from: Mailbox; replyTo?: string } => {
+    const { name, replyTo } = options.senderOf(person);
+    return { from: { name, address }, ...(replyTo ? { replyTo } : {}) };
+  };
   const idOf = (name: string) => `<${name.replace(/[^A-Za-z0-9.-]+/g, "-")}.${options.installation}@${domain}>`;
 
   async function linksFor(person: Person, message: Message): Promise<Map<Button, string>> {
@@ -164,9 +170,8 @@ export function emailTransport(options: EmailTransportOptions): Transport {
       const words = options.wordsFor(person);
       const email = renderEmail(message, {
         words,
-        from,
+        ...mailbox(person),
         to: { name: person.name, address: person.email },
-        ...(options.replyTo ? { replyTo: options.replyTo } : {}),
         messageId,
         links: (button) => links.get(button),
         ...(outgoing && UNSUBSCRIBABLE.test(outgoing.key) ? { unsubscribe: await options.unsubscribeUrl(person) } : {}),
@@ -194,9 +199,8 @@ export function emailTransport(options: EmailTransportOptions): Transport {
       const work = await options.workLink?.(person);
       const email = renderEmail(message, {
         words: options.wordsFor(person),
-        from,
+        ...mailbox(person),
         to: { name: person.name, address: person.email },
-        ...(options.replyTo ? { replyTo: options.replyTo } : {}),
         messageId: idOf(`update.${createHash("sha256").update(original.messageId + JSON.stringify(message)).digest("hex").slice(0, 16)}`),
         inReplyTo: original,
         ...(work ? { workLink: work } : {}),

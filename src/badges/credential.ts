@@ -11,15 +11,25 @@ export const VC_CONTEXT = "https://www.w3.org/ns/credentials/v2";
 export const OB_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json";
 export const CONTEXTS = [VC_CONTEXT, OB_CONTEXT] as const;
 
-/** Every public address a credential points at; the badges adapter serves each of them. */
-export function badgeUrls(baseUrl: string) {
+/**
+ * Where a program's issuer and achievements live. The first program keeps the server's own
+ * addresses, which credentials signed before there were several programs point at; every other
+ * program has its own under /programs/<id>, so two programs' playlists of one slug never meet.
+ */
+export function programPath(programId: string, first: boolean): string {
+  return first ? "" : `/programs/${programId}`;
+}
+
+/** Every public address a credential points at; the badges adapter serves each of them. Badges are one space: award ids are unique. */
+export function badgeUrls(baseUrl: string, path = "") {
   const base = baseUrl.replace(/\/$/, "");
+  const own = `${base}${path}`;
   return {
-    issuer: `${base}/issuer`,
-    jwks: `${base}/issuer/jwks.json`,
-    key: (thumbprint: string) => `${base}/issuer/keys/${thumbprint}`,
-    achievement: (slug: string) => `${base}/achievements/${slug}`,
-    image: (slug: string) => `${base}/achievements/${slug}/image`,
+    issuer: `${own}/issuer`,
+    jwks: `${own}/issuer/jwks.json`,
+    key: (thumbprint: string) => `${own}/issuer/keys/${thumbprint}`,
+    achievement: (slug: string) => `${own}/achievements/${slug}`,
+    image: (slug: string) => `${own}/achievements/${slug}/image`,
     badge: (id: string) => `${base}/badges/${id}`,
     status: (id: string) => `${base}/badges/${id}/revocations`,
   };
@@ -78,6 +88,8 @@ export const credentialSchema = z.looseObject({
   credentialStatus: z.object({ id: z.url(), type: z.string() }).optional(),
 });
 
+export type BadgeUrls = ReturnType<typeof badgeUrls>;
+
 export type OpenBadgeCredential = z.infer<typeof credentialSchema>;
 
 /** What awards.credential holds: the readable credential and its signed form. */
@@ -89,10 +101,10 @@ export function identityHash(email: string, salt: string): string {
   return "sha256$" + createHash("sha256").update(email.trim().toLowerCase() + salt).digest("hex");
 }
 
-export function issuerProfile(program: Program, baseUrl: string) {
+export function issuerProfile(program: Program, urls: BadgeUrls) {
   const p = program.file.program;
   return {
-    id: badgeUrls(baseUrl).issuer,
+    id: urls.issuer,
     type: ["Profile"],
     name: p.organization,
     description: p.name,
@@ -100,8 +112,7 @@ export function issuerProfile(program: Program, baseUrl: string) {
   };
 }
 
-export function achievementOf(playlist: Playlist, baseUrl: string) {
-  const urls = badgeUrls(baseUrl);
+export function achievementOf(playlist: Playlist, urls: BadgeUrls) {
   return {
     id: urls.achievement(playlist.slug),
     type: ["Achievement"],
@@ -120,28 +131,28 @@ export interface CredentialInput {
   salt: string;
   /** A per-badge pseudonym: the JWT's required `sub` claim without exposing who the intern is. */
   subjectId: string;
-  baseUrl: string;
+  /** The program's own addresses (badgeUrls with its programPath). */
+  urls: BadgeUrls;
   /** When it is signed, by the real clock: the award's date follows the program clock, which may be moved. */
   issuedAt: Date;
   validUntil?: Date;
 }
 
 export function buildCredential(input: CredentialInput): OpenBadgeCredential {
-  const { program, playlist, award, baseUrl } = input;
-  const urls = badgeUrls(baseUrl);
+  const { program, playlist, award, urls } = input;
   return {
     "@context": [...CONTEXTS],
     id: urls.badge(award.id),
     type: ["VerifiableCredential", "OpenBadgeCredential"],
     name: playlist.badge.name,
-    issuer: issuerProfile(program, baseUrl),
+    issuer: issuerProfile(program, urls),
     validFrom: wholeSeconds(input.issuedAt),
     ...(input.validUntil ? { validUntil: wholeSeconds(input.validUntil) } : {}),
     credentialSubject: {
       id: input.subjectId,
       type: ["AchievementSubject"],
       identifier: [{ type: "IdentityObject", identityHash: identityHash(input.email, input.salt), identityType: "emailAddress", hashed: true, salt: input.salt }],
-      achievement: achievementOf(playlist, baseUrl),
+      achievement: achievementOf(playlist, urls),
     },
     evidence: award.evidence.map((e) => evidenceOf(e, program.timeZone)),
     // A URL answering a 1EdTech revocation list (see revocationList below).

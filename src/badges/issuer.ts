@@ -10,6 +10,8 @@ export interface BadgeIssuerOptions {
   program: Program;
   store: Store;
   baseUrl: string;
+  /** Where this program's issuer and achievements live under baseUrl (programPath): "" for the first program. */
+  path?: string;
   /** The environment: BADGE_PRIVATE_KEY is read from here. */
   raw: Record<string, string | undefined>;
   /** The real clock (tests inject theirs), never the program's: a credential dated ahead of it would not verify yet. */
@@ -21,7 +23,7 @@ export type BadgeIssuer = ReturnType<typeof createBadgeIssuer>;
 /** Signs a credential for each award and answers for the issuer's keys. */
 export function createBadgeIssuer(options: BadgeIssuerOptions) {
   const { program, baseUrl } = options;
-  const urls = badgeUrls(baseUrl);
+  const urls = badgeUrls(baseUrl, options.path);
   let loading: Promise<IssuerKeys> | undefined;
 
   /** Loaded once; boot calls it so the key exists before the first award's transaction. */
@@ -44,7 +46,7 @@ export function createBadgeIssuer(options: BadgeIssuerOptions) {
       email: person.email,
       salt: randomBytes(16).toString("hex"),
       subjectId: `urn:uuid:${randomUUID()}`,
-      baseUrl,
+      urls,
       issuedAt: (options.now ?? systemClock)(),
       validUntil: extra.validUntil,
     });
@@ -59,6 +61,7 @@ export function createBadgeIssuer(options: BadgeIssuerOptions) {
   }
 
   return {
+    program,
     urls,
     keys,
     credentialFor,

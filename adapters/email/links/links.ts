@@ -51,12 +51,12 @@ export interface EmailLinks {
   cancelLinks(personId: number): Promise<number>;
   /** What a token from a link names, or why it does nothing. */
   check(token: unknown, expect: "decision" | "work"): Promise<Checked>;
-  linkDays: number;
 }
 
 export interface LinkDeps {
   store: Store;
-  program: Program;
+  /** Every program loaded, the first first: a person's own program's email.link_days says how long their links work. */
+  programs: readonly Program[];
   /** Dates links and checks their expiry; tests inject it. */
   now: Clock;
   /** PUBLIC_URL: where the links point. */
@@ -65,8 +65,12 @@ export interface LinkDeps {
 
 export function createEmailLinks(deps: LinkDeps): EmailLinks {
   const { store, now } = deps;
-  // How long a link works: the program file's email.link_days (7 by default).
-  const linkDays = deps.program.file.email.link_days;
+  // How long a link works: the person's program's email.link_days (7 by default); a row of a program
+  // no longer loaded goes by the first.
+  async function linkDays(personId: number): Promise<number> {
+    const person = await store.personById(personId);
+    return (deps.programs.find((p) => p.id === person?.program) ?? deps.programs[0]!).file.email.link_days;
+  }
   let key: Promise<Uint8Array> | undefined;
   // Two instances starting at once both make one; the first row wins and both use it.
   const secret = () =>
@@ -78,7 +82,7 @@ export function createEmailLinks(deps: LinkDeps): EmailLinks {
   async function issue(personId: number, action: LinkAction, submissionId: number | null, path: string): Promise<URL> {
     const id = randomBytes(16).toString("base64url");
     const issuedAt = now();
-    const expiresAt = new Date(issuedAt.getTime() + linkDays * 24 * 60 * 60 * 1000);
+    const expiresAt = new Date(issuedAt.getTime() + (await linkDays(personId)) * 24 * 60 * 60 * 1000);
     await store.addEmailLink({ id, personId, submissionId, action, createdAt: issuedAt, expiresAt });
     const token = await new SignJWT({ act: action, ...(submissionId !== null ? { sid: submissionId } : {}) })
       .setProtectedHeader({ alg: ALG })
@@ -118,7 +122,6 @@ export function createEmailLinks(deps: LinkDeps): EmailLinks {
   }
 
   return {
-    linkDays,
     async approvalLinks({ submissionId, approverPersonId }) {
       const [approve, changes] = await Promise.all([
         issue(approverPersonId, "approve", submissionId, APPROVE_PATH),

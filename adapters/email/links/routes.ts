@@ -74,7 +74,7 @@ const CROSS_SITE = new PageError(403, ["email.link.nothing_recorded"], [["email.
  * Registers the pages email links open, and returns the links API the email
  * renderer uses to put links in messages. Called by the email adapter's start().
  */
-export function emailLinkRoutes(ctx: AdapterContext, links: EmailLinks = createEmailLinks({ store: ctx.store, program: ctx.core.program, now: ctx.now, baseUrl: ctx.core.options.baseUrl })): EmailLinks {
+export function emailLinkRoutes(ctx: AdapterContext, links: EmailLinks = createEmailLinks({ store: ctx.store, programs: ctx.core.cores().list.map((c) => c.program), now: ctx.now, baseUrl: ctx.core.options.baseUrl })): EmailLinks {
   const { core, store, log } = ctx;
   const program = core.program;
   const tz = program.timeZone;
