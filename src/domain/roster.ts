@@ -16,7 +16,9 @@ export async function importRoster(all: Store, program: Program, csv: string, sa
   const parsed = parseRoster(csv, program, known, say);
   if (!parsed.ok) {
     const lines = parsed.errors.map((e) => say("roster.line", { line: String(e.line), message: e.message }));
-    throw new StepsError("bad_roster", [say("roster.bad_rows", { count: lines.length }), ...lines].join("\n"), { errors: parsed.errors });
+    // Counted by line: a row with three problems is one row to fix.
+    const rows = new Set(parsed.errors.map((e) => e.line)).size;
+    throw new StepsError("bad_roster", [say("roster.bad_rows", { count: rows }), ...lines].join("\n"), { errors: parsed.errors });
   }
   return store.transaction((tx) =>
     tx.upsertPeople(parsed.rows.map((r) => ({ email: r.email, name: r.name, role: r.role, department: r.department, mentorEmail: r.mentorEmail, approvers: r.approvers, contact: r.contact, language: r.language, firstName: r.firstName, lastName: r.lastName }))),
