@@ -247,7 +247,7 @@ async function configCheck(path: string | undefined, out: (s: string) => void, s
   const programs: Program[] = [];
   let failed = false;
   for (const file of files) {
-    const loaded = await loadProgramFile(file);
+    const loaded = await loadProgramFile(file, say);
     if (!loaded.ok) {
       out(formatProgramErrors(file, loaded.errors));
       failed = true;

@@ -1,6 +1,7 @@
 import { StepsError } from "../errors.ts";
 import type { Program } from "../program/program.ts";
-import { inEnglish, parseRoster, type Say } from "../roster/csv.ts";
+import { inEnglish, type Say } from "../i18n.ts";
+import { parseRoster } from "../roster/csv.ts";
 import type { Store } from "../store.ts";
 
 /**

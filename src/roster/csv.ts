@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { Program, Role } from "../program/program.ts";
 import { CONTACTS, type Contact } from "../store.ts";
 import { closest } from "../suggest.ts";
-import { defaultWords, SOURCE_LANGUAGE, type Values } from "../i18n.ts";
+import { inEnglish, type Say } from "../i18n.ts";
 
 /**
  * Roster import: a coordinator's spreadsheet export, checked completely
@@ -30,15 +30,6 @@ export interface RosterRow {
 export interface RosterError {
   line: number;
   message: string;
-}
-
-/** Words for the coordinator who keeps the file: the terminal's language at the command line. */
-export type Say = (key: string, values?: Values) => string;
-
-/** English from the catalogs, for callers with no one's language to go by. */
-export function inEnglish(): Say {
-  const { t } = defaultWords();
-  return (key, values) => t(SOURCE_LANGUAGE, key, values);
 }
 
 export type RosterResult = { ok: true; rows: RosterRow[] } | { ok: false; errors: RosterError[] };
