@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sql } from "drizzle-orm";
@@ -295,6 +295,49 @@ describe("the command line in the terminal's language", () => {
       // Sofia's row is good, and still she was not imported.
       expect((await run(["as", "sofia.lee@example.org", "help"], {})).out).toMatch(/^sofia\.lee@example\.org is not on the roster\./);
     });
+  });
+
+  it("`steps config check` says a program file's mistakes in the terminal's language, each with its line", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "steps-i18n-config-"));
+    try {
+      const file = join(dir, "broken.yml");
+      const sample = readFileSync("programs/summer-steps.yml", "utf8");
+      writeFileSync(file, sample.replace("time_zone: America/Los_Angeles", "time_zone: Mars/Olympus").replace("  start: 2026-06-15\n", "  start: 2026-06-15\n  colour: green\n").replace("end: 2026-08-07", "end: 2026-05-01"));
+      const es = await run(["config", "check", file], { LANG: "es_MX.UTF-8" });
+      expect(es).toEqual({
+        code: 1,
+        out: [
+          `${file}:10 program.time_zone: no es una zona horaria IANA, p. ej. America/Los_Angeles`,
+          `${file}:12 program.colour: clave desconocida "colour"`,
+          `${file}:13 program.end: termina antes de que empiece el programa`,
+        ].join("\n"),
+      });
+      const en = await run(["config", "check", file], { LC_ALL: "C" });
+      expect(en.out.split("\n")).toEqual([
+        `${file}:10 program.time_zone: not an IANA time zone, e.g. America/Los_Angeles`,
+        `${file}:12 program.colour: unknown key "colour"`,
+        `${file}:13 program.end: ends before the program starts`,
+      ]);
+      expect((await run(["config", "check", join(dir, "none.yml")], { LANG: "es_ES.UTF-8" })).out).toBe(`${join(dir, "none.yml")} no hay ningún archivo de programa en ${join(dir, "none.yml")}`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("`steps config check` lists a program's bad roster rows in the terminal's language", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "steps-i18n-config-"));
+    try {
+      const file = join(dir, "program.yml");
+      writeFileSync(file, readFileSync("programs/summer-steps.yml", "utf8").replace(/^program:\n/m, "program:\n  roster: roster.csv\n"));
+      writeFileSync(join(dir, "roster.csv"), "email,name,role,department,mentor_email\nmaria.delgado@example.org,Maria Delgado,coordinator,,\nmaria.delgado@example.org,María Delgado,coordinator,,\n");
+      const es = await run(["config", "check", file], { LANG: "es_MX.UTF-8" });
+      expect(es.code).toBe(1);
+      expect(es.out.split("\n").at(-1)).toBe(`${join(dir, "roster.csv")}:3 maria.delgado@example.org ya está en la línea 2. Deja una sola fila por persona.`);
+      const en = await run(["config", "check", file], {});
+      expect(en.out.split("\n").at(-1)).toBe(`${join(dir, "roster.csv")}:3 maria.delgado@example.org is already on line 2. Keep one row per person.`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("says a time without an offset, and an unknown command, in Spanish or English", async () => {
