@@ -86,11 +86,13 @@ function toErrors(issue: z.core.$ZodIssue, doc: Document, lineAt: (offset: numbe
     // A text that may be translated is a union: missing, it fails as one.
     missing && (issue.code === "invalid_type" || issue.code === "invalid_union") && path.length === at.depth + 1 && typeof field === "string"
       ? say("program_file.missing_field", { field })
-      : // The schema's own messages are catalog keys (with params for the values they name); zod's generic ones stay as zod writes them.
-        issue.message.startsWith("program_file.")
-        ? say(issue.message, (issue as { params?: Values }).params)
-        : issue.message;
+      : issueMessage(issue, say);
   return [{ line: at.offset === null ? null : lineAt(at.offset), path: formatPath(path), message }];
+}
+
+/** The schema's own messages are catalog keys (with params for the values they name); zod's generic ones stay as zod writes them. */
+export function issueMessage(issue: z.core.$ZodIssue, say: Say): string {
+  return issue.message.startsWith("program_file.") ? say(issue.message, (issue as { params?: Values }).params) : issue.message;
 }
 
 /**
