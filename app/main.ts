@@ -247,7 +247,7 @@ async function configCheck(path: string | undefined, out: (s: string) => void, s
   const programs: Program[] = [];
   let failed = false;
   for (const file of files) {
-    const loaded = await loadProgramFile(file);
+    const loaded = await loadProgramFile(file, say);
     if (!loaded.ok) {
       out(formatProgramErrors(file, loaded.errors));
       failed = true;
@@ -296,7 +296,7 @@ function checkRoster(file: string, program: Program, roster: string, out: (s: st
     out(say("cli.config_roster_missing", { file, roster }));
     return false;
   }
-  const parsed = parseRoster(readFileSync(roster, "utf8"), program);
+  const parsed = parseRoster(readFileSync(roster, "utf8"), program, new Map(), say);
   if (parsed.ok) return true;
   for (const e of parsed.errors) out(`${roster}:${e.line} ${e.message}`);
   return false;
@@ -331,7 +331,7 @@ async function rosterImport(path: string, programId: string | undefined, out: (s
       out(say("cli.roster_unknown_program", { program: programId ?? "", programs: steps.cores.list.map((c) => c.program.id).join(", ") }));
       return 1;
     }
-    const result = await importRoster(steps.store, program, readFileSync(path, "utf8"));
+    const result = await importRoster(steps.store, program, readFileSync(path, "utf8"), say);
     out(say("cli.roster_imported", { path, inserted: result.inserted, updated: result.updated }));
     return 0;
   } finally {

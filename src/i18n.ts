@@ -36,6 +36,15 @@ export function loadCatalogs(dir = packageFile("locales")): Catalogs {
   return catalogs;
 }
 
+/** Words for one reader in their language, e.g. the coordinator at the terminal. */
+export type Say = (key: string, values?: Values) => string;
+
+/** English from the shipped catalogs, for a caller with no reader's language to go by (start-up, logs). */
+export function inEnglish(): Say {
+  const { t } = defaultWords();
+  return (key, values) => t(SOURCE_LANGUAGE, key, values);
+}
+
 /** The languages people may choose: those with a catalog. */
 export function languagesOf(catalogs: Catalogs): string[] {
   return Object.keys(catalogs).sort();
@@ -69,32 +78,32 @@ export function translator(catalogs: Catalogs, texts: Catalogs = {}): Translate 
  * with its path: a language Steps has no catalog for, a key no catalog has, or
  * a message that is not valid ICU.
  */
-export function checkTexts(texts: Catalogs, catalogs: Catalogs): { path: string[]; message: string }[] {
+export function checkTexts(texts: Catalogs, catalogs: Catalogs, say: Say): { path: string[]; message: string }[] {
   const problems: { path: string[]; message: string }[] = [];
   const languages = languagesOf(catalogs);
   for (const [language, messages] of Object.entries(texts)) {
     if (!catalogs[language]) {
-      problems.push({ path: [language], message: `Steps has no catalog for "${language}"; use one of ${languages.join(", ")}` });
+      problems.push({ path: [language], message: say("program_file.texts_no_catalog", { language, languages: languages.join(", ") }) });
       continue;
     }
     for (const [key, text] of Object.entries(messages)) {
       if (catalogs[SOURCE_LANGUAGE]![key] === undefined) {
-        problems.push({ path: [language, key], message: `no text "${key}" in the catalogs; copy the key from locales/${SOURCE_LANGUAGE}.json` });
+        problems.push({ path: [language, key], message: say("program_file.texts_unknown", { key, source: SOURCE_LANGUAGE }) });
         continue;
       }
       let ast: unknown[];
       try {
         ast = new IntlMessageFormat(text, language, undefined, { ignoreTag: true }).getAst();
       } catch (error) {
-        problems.push({ path: [language, key], message: `not a valid ICU message (${error instanceof Error ? error.message : String(error)}); keep the {names} and braces of locales/${language}.json` });
+        problems.push({ path: [language, key], message: say("program_file.texts_invalid", { reason: error instanceof Error ? error.message : String(error), language }) });
         continue;
       }
       // Steps passes only the values the catalog's message names: any other would fail when the text is written.
       const known = new Set(valuesOf(new IntlMessageFormat(catalogs[SOURCE_LANGUAGE]![key]!, SOURCE_LANGUAGE, undefined, { ignoreTag: true }).getAst()));
       const unknown = [...new Set(valuesOf(ast))].filter((name) => !known.has(name));
       if (unknown.length) {
-        const offered = [...known].map((n) => `{${n}}`).join(", ") || "none";
-        problems.push({ path: [language, key], message: `Steps gives this text no ${unknown.map((n) => `{${n}}`).join(", ")}; it may use ${offered}` });
+        const offered = [...known].map((n) => `{${n}}`).join(", ");
+        problems.push({ path: [language, key], message: say("program_file.texts_values", { unknown: unknown.map((n) => `{${n}}`).join(", "), count: known.size, offered }) });
       }
     }
   }

@@ -8,6 +8,8 @@ import credlyAdapter from "../adapters/credly/index.ts";
 import webAdapter from "../adapters/web/index.ts";
 import { startServer, type RunningServer } from "../app/server.ts";
 import { outbox } from "../db/schema.ts";
+import { inEnglish } from "../src/i18n.ts";
+import { issueMessage } from "../src/program/load.ts";
 import { programFileSchema } from "../src/program/schema.ts";
 import { answer } from "../src/chat.ts";
 import { createLogger, silentLogger, type Logger } from "../src/log.ts";
@@ -428,7 +430,7 @@ describe("a playlist's issue section", () => {
     });
   const problems = (issue: unknown) => {
     const parsed = withIssue(issue);
-    return parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+    return parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join(".")}: ${issueMessage(i, inEnglish())}`);
   };
 
   it("defaults to self-issued only, and takes a Credly template beside it or instead of it", () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sql } from "drizzle-orm";
@@ -233,7 +233,8 @@ describe("the command line in the terminal's language", () => {
     for (const system of [{}, { LANG: "C" }, { LANG: "POSIX" }, { LANG: "fr_FR.UTF-8" }, { LANG: "C.UTF-8" }]) expect(terminalLanguage(system, ["en", "es"]), JSON.stringify(system)).toBe("en");
   });
 
-  it("`steps as` frames what is sent in the terminal's language; the messages stay in each person's", async () => {
+  /** Runs `body` with Steps's environment set to a throw-away database holding the sample program and roster. */
+  const withSteps = async (body: (dataDir: string) => Promise<void>) => {
     const dataDir = mkdtempSync(join(tmpdir(), "steps-i18n-cli-"));
     const vars: Record<string, string> = { DATA_DIR: dataDir, LOG_LEVEL: "error", PUBLIC_URL: "http://steps.test" };
     let dropDb = async () => {};
@@ -248,15 +249,94 @@ describe("the command line in the terminal's language", () => {
     const saved = { ...process.env };
     Object.assign(process.env, vars);
     try {
+      await body(dataDir);
+    } finally {
+      process.env = saved;
+      await dropDb();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  };
+
+  it("`steps as` frames what is sent in the terminal's language; the messages stay in each person's", async () => {
+    await withSteps(async () => {
       const { code, out } = await run(["as", "isaiah.grant@example.org", "done interview-staff Met the finance director"], { LANG: "es_MX.UTF-8" });
       expect(code).toBe(0);
       // Isaiah's reply is in his language (the program's, English); the line that frames Daniel's request is the terminal's.
       expect(out).toMatch(/^Recorded Interview a city staff member \(#\d+\)/);
       expect(out).toContain("→ mensaje directo para Daniel Cho <daniel.cho@example.org>");
+    });
+  });
+
+  it("`steps roster import` lists the bad rows in the terminal's language and imports nothing", async () => {
+    await withSteps(async (dataDir) => {
+      const csv = join(dataDir, "bad-roster.csv");
+      writeFileSync(
+        csv,
+        "email,name,role,department,mentor_email\nana.ruiz@example.org,Ana Ruiz,intren,fire,daniel.cho@example.org\nleo@example,Leo Park,intern,fyre,nobody@example.org\nsofia.lee@example.org,Sofia Lee,mentor,fire,\n",
+      );
+      const es = await run(["roster", "import", csv], { LANG: "es_MX.UTF-8" });
+      expect(es).toEqual({
+        code: 1,
+        out: [
+          "La lista tiene 2 filas con errores; no se ha importado nada.",
+          'línea 2: role "intren" debe ser intern, mentor o coordinator. ¿Querías decir intern?',
+          'línea 3: email "leo@example" no es una dirección de email.',
+          'línea 3: department "fyre" no está en el programa. ¿Querías decir fire? Usa uno de estos: administrative-services, city-managers-office, economic-development-housing, community-development, fire, parks-recreation, police, public-works.',
+          "línea 3: mentor nobody@example.org no está en este archivo ni en la lista. Añade una fila para esa persona con role mentor.",
+        ].join("\n"),
+      });
+      const en = await run(["roster", "import", csv], { LANG: "en_US.UTF-8" });
+      expect(en.code).toBe(1);
+      expect(en.out.split("\n").slice(0, 3)).toEqual([
+        "The roster has 2 bad rows; nothing was imported.",
+        'line 2: role "intren" must be intern, mentor or coordinator. Did you mean intern?',
+        'line 3: email "leo@example" is not an email address.',
+      ]);
+      // Sofia's row is good, and still she was not imported.
+      expect((await run(["as", "sofia.lee@example.org", "help"], {})).out).toMatch(/^sofia\.lee@example\.org is not on the roster\./);
+    });
+  });
+
+  it("`steps config check` says a program file's mistakes in the terminal's language, each with its line", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "steps-i18n-config-"));
+    try {
+      const file = join(dir, "broken.yml");
+      const sample = readFileSync("programs/summer-steps.yml", "utf8");
+      writeFileSync(file, sample.replace("time_zone: America/Los_Angeles", "time_zone: Mars/Olympus").replace("  start: 2026-06-15\n", "  start: 2026-06-15\n  colour: green\n").replace("end: 2026-08-07", "end: 2026-05-01"));
+      const es = await run(["config", "check", file], { LANG: "es_MX.UTF-8" });
+      expect(es).toEqual({
+        code: 1,
+        out: [
+          `${file}:10 program.time_zone: no es una zona horaria IANA, p. ej. America/Los_Angeles`,
+          `${file}:12 program.colour: clave desconocida "colour"`,
+          `${file}:13 program.end: termina antes de que empiece el programa`,
+        ].join("\n"),
+      });
+      const en = await run(["config", "check", file], { LC_ALL: "C" });
+      expect(en.out.split("\n")).toEqual([
+        `${file}:10 program.time_zone: not an IANA time zone, e.g. America/Los_Angeles`,
+        `${file}:12 program.colour: unknown key "colour"`,
+        `${file}:13 program.end: ends before the program starts`,
+      ]);
+      expect((await run(["config", "check", join(dir, "none.yml")], { LANG: "es_ES.UTF-8" })).out).toBe(`${join(dir, "none.yml")} no hay ningún archivo de programa en ${join(dir, "none.yml")}`);
     } finally {
-      process.env = saved;
-      await dropDb();
-      rmSync(dataDir, { recursive: true, force: true });
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("`steps config check` lists a program's bad roster rows in the terminal's language", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "steps-i18n-config-"));
+    try {
+      const file = join(dir, "program.yml");
+      writeFileSync(file, readFileSync("programs/summer-steps.yml", "utf8").replace(/^program:\n/m, "program:\n  roster: roster.csv\n"));
+      writeFileSync(join(dir, "roster.csv"), "email,name,role,department,mentor_email\nmaria.delgado@example.org,Maria Delgado,coordinator,,\nmaria.delgado@example.org,María Delgado,coordinator,,\n");
+      const es = await run(["config", "check", file], { LANG: "es_MX.UTF-8" });
+      expect(es.code).toBe(1);
+      expect(es.out.split("\n").at(-1)).toBe(`${join(dir, "roster.csv")}:3 maria.delgado@example.org ya está en la línea 2. Deja una sola fila por persona.`);
+      const en = await run(["config", "check", file], {});
+      expect(en.out.split("\n").at(-1)).toBe(`${join(dir, "roster.csv")}:3 maria.delgado@example.org is already on line 2. Keep one row per person.`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

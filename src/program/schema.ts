@@ -1,28 +1,29 @@
 import { z } from "zod";
+import type { Values } from "../i18n.ts";
 
 // The program file is the one place a coordinator describes a program. Every
 // field is validated here so the rest of the core can trust its shape.
 
 const slug = z
   .string()
-  .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, "use lower-case letters, digits and single hyphens, e.g. interview-staff");
+  .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, "program_file.slug");
 
-const clockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "use 24-hour HH:MM, e.g. 09:00");
+const clockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "program_file.clock_time");
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 // The shape is checked first; the day itself only when the shape is right, so one mistake gives one error.
 const isoDate = z
   .string()
-  .regex(DAY, "use YYYY-MM-DD")
-  .refine((v) => !DAY.test(v) || isCalendarDay(v), "no such date; use a real month and day, e.g. 2026-06-30");
+  .regex(DAY, "program_file.day_shape")
+  .refine((v) => !DAY.test(v) || isCalendarDay(v), "program_file.no_such_day");
 
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}[T ]([01]\d|2[0-3]):[0-5]\d$/;
 const localDateTime = z
   .string()
-  .regex(DATE_TIME, "use YYYY-MM-DD HH:MM in the program's time zone")
-  .refine((v) => !DATE_TIME.test(v) || isCalendarDay(v.slice(0, 10)), "no such date; use a real month and day, e.g. 2026-06-17 18:00");
+  .regex(DATE_TIME, "program_file.date_time_shape")
+  .refine((v) => !DATE_TIME.test(v) || isCalendarDay(v.slice(0, 10)), "program_file.no_such_date_time");
 
-const languageCode = z.string().regex(/^[a-z]{2,3}$/, "a language code such as en or es");
+const languageCode = z.string().regex(/^[a-z]{2,3}$/, "program_file.language_code");
 
 /**
  * A text people read that the file may translate: a plain string, or a map
@@ -33,13 +34,13 @@ const languageCode = z.string().regex(/^[a-z]{2,3}$/, "a language code such as e
 const localized = (max: number) =>
   z.union([
     z.string().min(1).max(max),
-    z.record(languageCode, z.string().min(1).max(max)).refine((m) => Object.keys(m).length > 0, "give the text in at least one language, e.g. { en: …, es: … }"),
-  ], { error: "use a text, or a map of texts by language: { en: …, es: … }" });
+    z.record(languageCode, z.string().min(1).max(max)).refine((m) => Object.keys(m).length > 0, "program_file.localized_empty"),
+  ], { error: "program_file.localized" });
 /** The same, for a text the file may leave empty. */
 const localizedOptional = (max: number) =>
-  z.union([z.string().max(max), z.record(languageCode, z.string().max(max))], { error: "use a text, or a map of texts by language: { en: …, es: … }" });
+  z.union([z.string().max(max), z.record(languageCode, z.string().max(max))], { error: "program_file.localized" });
 
-const timeZone = z.string().refine(isTimeZone, "not an IANA time zone, e.g. America/Los_Angeles");
+const timeZone = z.string().refine(isTimeZone, "program_file.time_zone");
 
 export const weekdays = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"] as const;
 const weekday = z.enum(weekdays);
@@ -48,7 +49,7 @@ const requirement = z.union([
   z.literal("once"),
   z.strictObject({ count: z.number().int().min(1).max(100) }),
   z.strictObject({ hours: z.number().positive().max(2000) }),
-], { error: 'use once, { count: N } or { hours: N }' });
+], { error: "program_file.requirement" });
 
 const task = z.strictObject({
   slug,
@@ -60,7 +61,7 @@ const task = z.strictObject({
    * Who signs it off: the intern's mentor, a coordinator, or another role named
    * here (e.g. `coach`), filled per intern from the roster column `<role>_email`.
    */
-  approver: slug.refine((r) => r !== "intern", "interns do not approve; use mentor, coordinator or a role such as coach").default("mentor"),
+  approver: slug.refine((r) => r !== "intern", "program_file.approver").default("mentor"),
 });
 
 const badge = z.strictObject({
@@ -76,17 +77,17 @@ const badge = z.strictObject({
  */
 const issue = z
   .strictObject({
-    credly: z.strictObject({ badge_template_id: z.guid("is not a Credly badge template id (a UUID from the template's page in Credly)") }).optional(),
+    credly: z.strictObject({ badge_template_id: z.guid("program_file.credly_template") }).optional(),
     self: z.boolean().default(true),
   })
-  .refine((i) => i.self || i.credly, { error: "self: false needs another issuer, e.g. credly: { badge_template_id: … }" });
+  .refine((i) => i.self || i.credly, { error: "program_file.self_issuer" });
 
 const playlist = z.strictObject({
   slug,
   title: localized(120),
   description: localizedOptional(4000).default(""),
   scope: z.union([z.literal("program"), z.strictObject({ department: slug })], {
-    error: "use program or { department: <department slug> }",
+    error: "program_file.scope",
   }),
   advanced: z.boolean().default(false),
   badge,
@@ -110,7 +111,7 @@ const audience = z.union([
   z.literal("interns"),
   z.strictObject({ department: slug }),
   z.strictObject({ people: z.array(z.email()).min(1) }),
-], { error: "use everyone, interns, { department: <department slug> } or { people: [<email>, ...] }" });
+], { error: "program_file.audience" });
 
 const eventCommon = {
   title: localized(200),
@@ -136,14 +137,14 @@ const datedEvent = z.strictObject({
 
 /** A published calendar; its events get these reminders and audience, since .ics files carry neither. */
 const icsObject = z.strictObject({ file: z.string().min(1), reminders: eventCommon.reminders, audience: eventCommon.audience });
-const icsSource = z.union([z.string().min(1).transform((file) => icsObject.parse({ file })), icsObject], { error: "use a file path relative to this file, or { file, reminders, audience }" });
+const icsSource = z.union([z.string().min(1).transform((file) => icsObject.parse({ file })), icsObject], { error: "program_file.ics" });
 
 /**
  * A channel's id on each platform, keyed by the platform's name as its
  * adapter gives it: a new platform needs no change here.
  */
-const channelRefs = z.record(z.string().regex(/^[a-z][a-z0-9-]*$/), z.string().min(1, { error: "give the channel's id on that platform" }), {
-  error: (issue) => (issue.code === "invalid_key" ? "use the platform's name in lower-case letters, digits and hyphens" : undefined),
+const channelRefs = z.record(z.string().regex(/^[a-z][a-z0-9-]*$/), z.string().min(1, { error: "program_file.channel_id" }), {
+  error: (issue) => (issue.code === "invalid_key" ? "program_file.platform_name" : undefined),
 });
 
 const fileShape = z
@@ -286,25 +287,26 @@ type Issues = Pick<z.RefinementCtx, "addIssue">;
  */
 function checkReferences(value: unknown, ctx: Issues): void {
   const file = asRecord(value);
-  const issue = (path: PropertyKey[], message: string) => ctx.addIssue({ code: "custom", path, message });
+  // Messages are catalog keys, said with their params where the file is read (src/program/load.ts).
+  const issue = (path: PropertyKey[], message: string, params: Values = {}) => ctx.addIssue({ code: "custom", path, message, params });
 
   const program = asRecord(file.program);
   const start = program.start, end = program.end;
   const isDay = (v: unknown): v is string => typeof v === "string" && DAY.test(v) && isCalendarDay(v);
-  if (isDay(start) && isDay(end) && end < start) issue(["program", "end"], "ends before the program starts");
+  if (isDay(start) && isDay(end) && end < start) issue(["program", "end"], "program_file.ends_before_start");
 
   const departments = new Set<string>();
   asArray(file.departments).forEach((d, i) => {
     const slug = asRecord(d).slug;
     if (typeof slug !== "string") return;
-    if (departments.has(slug)) issue(["departments", i, "slug"], `duplicate department "${slug}"`);
+    if (departments.has(slug)) issue(["departments", i, "slug"], "program_file.duplicate_department", { slug });
     departments.add(slug);
   });
   // Without a readable department list every reference would look unknown.
   const checkDepartment = Array.isArray(file.departments)
     ? (ref: unknown, path: PropertyKey[]) => {
         const slug = asRecord(ref).department;
-        if (typeof slug === "string" && !departments.has(slug)) issue(path, `no department "${slug}" in departments`);
+        if (typeof slug === "string" && !departments.has(slug)) issue(path, "program_file.unknown_department", { slug });
       }
     : () => {};
 
@@ -313,7 +315,7 @@ function checkReferences(value: unknown, ctx: Issues): void {
   asArray(file.playlists).forEach((p, i) => {
     const playlist = asRecord(p);
     const slug = typeof playlist.slug === "string" ? playlist.slug : `#${i + 1}`;
-    if (playlists.has(slug)) issue(["playlists", i, "slug"], `duplicate playlist "${slug}"`);
+    if (playlists.has(slug)) issue(["playlists", i, "slug"], "program_file.duplicate_playlist", { slug });
     playlists.add(slug);
     checkDepartment(playlist.scope, ["playlists", i, "scope", "department"]);
     asArray(playlist.tasks).forEach((t, j) => {
@@ -321,7 +323,7 @@ function checkReferences(value: unknown, ctx: Issues): void {
       if (typeof task !== "string") return;
       // Interns type a task by its slug alone, so a slug must name one task in the whole program.
       const owner = tasks.get(task);
-      if (owner) issue(["playlists", i, "tasks", j, "slug"], `task "${task}" is already in playlist "${owner}"; task slugs must be unique`);
+      if (owner) issue(["playlists", i, "tasks", j, "slug"], "program_file.duplicate_task", { task, playlist: owner });
       tasks.set(task, slug);
     });
   });
@@ -332,7 +334,7 @@ function checkReferences(value: unknown, ctx: Issues): void {
     asArray(lists[kind]).forEach((e, i) => {
       const event = asRecord(e);
       if (typeof event.slug === "string") {
-        if (events.has(event.slug)) issue(["events", kind, i, "slug"], `duplicate event "${event.slug}"`);
+        if (events.has(event.slug)) issue(["events", kind, i, "slug"], "program_file.duplicate_event", { slug: event.slug });
         events.add(event.slug);
       }
       checkDepartment(event.audience, ["events", kind, i, "audience", "department"]);

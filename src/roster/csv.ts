@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { Program, Role } from "../program/program.ts";
 import { CONTACTS, type Contact } from "../store.ts";
 import { closest } from "../suggest.ts";
+import { inEnglish, type Say } from "../i18n.ts";
 
 /**
  * Roster import: a coordinator's spreadsheet export, checked completely
@@ -41,14 +42,17 @@ type Column = (typeof COLUMNS)[number];
 const HEADER = REQUIRED.join(",");
 const ROLES = ["intern", "mentor", "coordinator"] as const;
 
+/** A "did you mean" for the catalogs' select: ICU cannot choose on an empty value. */
+const suggestion = (hint: string | undefined) => ({ suggested: hint ? "yes" : "no", hint: hint ?? "" });
+
 const blankToNull = (value: string) => (value === "" ? null : value);
 
-const emailField = z.string().trim().toLowerCase().pipe(z.email("is not an email address"));
+const emailField = z.string().trim().toLowerCase().pipe(z.email("roster.not_email"));
 
 const rowSchema = z.strictObject({
   email: emailField,
-  name: z.string().trim().min(1, "is empty; add the person's name").max(120, "is longer than 120 characters"),
-  role: z.string().trim().toLowerCase().pipe(z.enum(ROLES, "must be intern, mentor or coordinator")),
+  name: z.string().trim().min(1, "roster.name_empty").max(120, "roster.too_long"),
+  role: z.string().trim().toLowerCase().pipe(z.enum(ROLES, "roster.role_invalid")),
   department: z.string().trim().toLowerCase().transform(blankToNull),
   mentor_email: z.string().trim().toLowerCase().transform(blankToNull).pipe(emailField.nullable()),
   // Where Steps writes to them: their chat platform (the default), email instead, or both.
@@ -57,48 +61,48 @@ const rowSchema = z.strictObject({
     .trim()
     .toLowerCase()
     .transform((v) => (v === "" ? "chat" : v))
-    .pipe(z.enum(CONTACTS, "must be chat, email or both")),
+    .pipe(z.enum(CONTACTS, "roster.contact_invalid")),
   language: z
     .string()
     .trim()
     .toLowerCase()
     .transform(blankToNull)
-    .pipe(z.string().regex(/^[a-z]{2,3}$/, "must be a language code such as en or es").nullable()),
-  first_name: z.string().trim().max(60, "is longer than 60 characters").transform(blankToNull),
-  last_name: z.string().trim().max(60, "is longer than 60 characters").transform(blankToNull),
+    .pipe(z.string().regex(/^[a-z]{2,3}$/, "roster.language_invalid").nullable()),
+  first_name: z.string().trim().max(60, "roster.too_long").transform(blankToNull),
+  last_name: z.string().trim().max(60, "roster.too_long").transform(blankToNull),
 })
   // Half a name would be sent with the other half guessed from `name`: ask for both or neither.
-  .refine((r) => (r.first_name === null) === (r.last_name === null), { error: "and last_name go together: fill both, or leave both empty and name is split", path: ["first_name"] });
+  .refine((r) => (r.first_name === null) === (r.last_name === null), { error: "roster.names_together", path: ["first_name"] });
 
 /**
  * Parses and validates a whole roster file. knownPeople (keyed by lower-case
  * email) lets interns name mentors who are already on the roster. Nothing is
  * returned unless every row is good.
  */
-export function parseRoster(text: string, program: Program, knownPeople: Map<string, Role> = new Map()): RosterResult {
-  const records = readRecords(text);
+export function parseRoster(text: string, program: Program, knownPeople: Map<string, Role> = new Map(), say: Say = inEnglish()): RosterResult {
+  const records = readRecords(text, say);
   if ("error" in records) return { ok: false, errors: [records.error] };
   const [header, ...body] = records.list;
   if (!header) {
-    return { ok: false, errors: [{ line: 1, message: `The file is empty. Put the header ${HEADER} on line 1, then one row per person.` }] };
+    return { ok: false, errors: [{ line: 1, message: say("roster.empty_file", { header: HEADER }) }] };
   }
   // A role a task names as its approver (e.g. coach) is an optional column `coach_email`.
   const roleColumns = program.approverRoles().map((role) => `${role}_email`);
-  const columns = readHeader(header, roleColumns);
+  const columns = readHeader(header, roleColumns, say);
   if ("error" in columns) return { ok: false, errors: [columns.error] };
   if (body.length === 0) {
-    return { ok: false, errors: [{ line: header.line, message: "The file has a header but no people. Add one row per person under it." }] };
+    return { ok: false, errors: [{ line: header.line, message: say("roster.no_people") }] };
   }
 
   const errors: RosterError[] = [];
   const rows: RosterRow[] = [];
   for (const record of body) {
-    const row = readRow(record, columns.index, program, errors);
-    if (row) row.approvers = readApprovers(record, columns.index, program, row, errors);
+    const row = readRow(record, columns.index, program, errors, say);
+    if (row) row.approvers = readApprovers(record, columns.index, program, row, errors, say);
     if (row) rows.push(row);
   }
-  checkAcrossRows(body, columns.index, knownPeople, errors);
-  checkApproversExist(body, columns.index, program, knownPeople, errors);
+  checkAcrossRows(body, columns.index, knownPeople, errors, say);
+  checkApproversExist(body, columns.index, program, knownPeople, errors, say);
 
   if (errors.length > 0) return { ok: false, errors: errors.sort((a, b) => a.line - b.line) };
   return { ok: true, rows };
@@ -115,7 +119,7 @@ type RawRecord = { record: string[]; raw: string };
 // which its overloads do not describe.
 const parseRaw = parse as (input: string, options: object) => RawRecord[];
 
-function readRecords(text: string): { list: CsvRecord[] } | { error: RosterError } {
+function readRecords(text: string, say: Say): { list: CsvRecord[] } | { error: RosterError } {
   // csv-parse miscounts lines on CRLF files, so normalise first; the
   // line numbers then match what the coordinator sees in an editor.
   const normalized = text.replace(/^\uFEFF/, "").replace(/\r\n?/g, "\n");
@@ -138,11 +142,7 @@ function readRecords(text: string): { list: CsvRecord[] } | { error: RosterError
     const code = (error as { code?: string }).code ?? "";
     const reason = (error as Error).message.split(":")[0] ?? "invalid CSV";
     const message =
-      code === "CSV_QUOTE_NOT_CLOSED"
-        ? 'A quote opened on this line is never closed. Close it, or remove the stray " character.'
-        : code.includes("QUOTE")
-          ? 'A field on this line has a " in it. Put the whole field in double quotes and double the quote, e.g. "Sam ""Sammy"" Lee".'
-          : `This line is not valid CSV (${reason}). Put fields that contain commas or quotes in double quotes.`;
+      code === "CSV_QUOTE_NOT_CLOSED" ? say("roster.quote_not_closed") : code.includes("QUOTE") ? say("roster.stray_quote") : say("roster.invalid_csv", { reason });
     return { error: { line, message } };
   }
   const list: CsvRecord[] = [];
@@ -174,37 +174,37 @@ function lineCounter(text: string): (offset: number) => number {
   };
 }
 
-function readHeader(header: CsvRecord, roleColumns: string[]): { index: Map<Column, number> } | { error: RosterError } {
+function readHeader(header: CsvRecord, roleColumns: string[], say: Say): { index: Map<Column, number> } | { error: RosterError } {
   const index = new Map<Column, number>();
   const known: string[] = [...COLUMNS, ...roleColumns];
   const problems: string[] = [];
   const names = header.cells.map((cell) => cell.trim().toLowerCase().replace(/\s+/g, "_"));
   if (names.some((name) => name.includes("@"))) {
-    return { error: { line: header.line, message: `The first line must be the header: ${HEADER}. Add it above the first person.` } };
+    return { error: { line: header.line, message: say("roster.header_first", { header: HEADER }) } };
   }
   names.forEach((name, i) => {
     if (!known.includes(name)) {
       const [hint] = closest(name, known, 1);
-      problems.push(`unknown column "${header.cells[i]?.trim() ?? ""}"${hint ? ` (did you mean ${hint}?)` : ""}`);
+      problems.push(say("roster.header_unknown", { column: header.cells[i]?.trim() ?? "", ...suggestion(hint) }));
     } else if (index.has(name as Column)) {
-      problems.push(`column ${name} appears twice`);
+      problems.push(say("roster.header_twice", { column: name }));
     } else {
       index.set(name as Column, i);
     }
   });
   const missing = REQUIRED.filter((c) => !index.has(c));
-  if (missing.length > 0) problems.push(`missing column${missing.length > 1 ? "s" : ""} ${missing.join(", ")}`);
+  if (missing.length > 0) problems.push(say("roster.header_missing", { count: missing.length, columns: missing.join(", ") }));
   if (problems.length > 0) {
-    return { error: { line: header.line, message: `Header: ${problems.join("; ")}. Use exactly these columns, in any order: ${HEADER} (and optionally ${[...OPTIONAL, ...roleColumns].join(", ")}).` } };
+    return { error: { line: header.line, message: say("roster.header", { problems: problems.join("; "), header: HEADER, optional: [...OPTIONAL, ...roleColumns].join(", ") }) } };
   }
   return { index };
 }
 
-function readRow(record: CsvRecord, index: Map<Column, number>, program: Program, errors: RosterError[]): RosterRow | undefined {
+function readRow(record: CsvRecord, index: Map<Column, number>, program: Program, errors: RosterError[], say: Say): RosterRow | undefined {
   const before = errors.length;
   const report = (message: string) => errors.push({ line: record.line, message });
   if (record.cells.length !== index.size) {
-    report(`Has ${record.cells.length} fields but the header has ${index.size}. Check for a missing or extra comma; put names with commas in double quotes.`);
+    report(say("roster.field_count", { fields: record.cells.length, expected: index.size }));
     return undefined;
   }
   const cell = (column: Column) => (index.has(column) ? (record.cells[index.get(column)!] ?? "") : "");
@@ -214,7 +214,8 @@ function readRow(record: CsvRecord, index: Map<Column, number>, program: Program
       const column = issue.path[0] as Column;
       const value = cell(column).trim();
       const hint = column === "role" ? closest(value, [...ROLES], 1)[0] : column === "contact" ? closest(value, [...CONTACTS], 1)[0] : undefined;
-      report(`${column} "${value}" ${issue.message}.${hint ? ` Did you mean ${hint}?` : ""}`);
+      // The schema's messages are catalog keys; a length's limit comes with its issue.
+      report(say(issue.message, { column, value, ...suggestion(hint), max: issue.code === "too_big" ? Number(issue.maximum) : 0 }));
     }
   }
   // The rules below still run on a row with a bad field, so one pass over
@@ -225,37 +226,37 @@ function readRow(record: CsvRecord, index: Map<Column, number>, program: Program
   const mentorEmail = blankToNull(cell("mentor_email").trim().toLowerCase());
   const slugs = program.file.departments.map((d) => d.slug);
   if (department === null && role !== undefined && role !== "coordinator") {
-    report(`department is required for ${role}s. Use one of: ${slugs.join(", ")}.`);
+    report(say("roster.department_required", { role, departments: slugs.join(", ") }));
   } else if (department !== null && program.departmentName(department) === undefined) {
     const [hint] = closest(department, slugs, 1);
-    report(`department "${department}" is not in the program.${hint ? ` Did you mean ${hint}?` : ""} Use one of: ${slugs.join(", ")}.`);
+    report(say("roster.department_unknown", { department, ...suggestion(hint), departments: slugs.join(", ") }));
   }
-  if (role === "intern" && mentorEmail === null) report("mentor_email is required for interns. Add their mentor's email.");
-  if (role !== undefined && role !== "intern" && mentorEmail !== null) report(`mentor_email is only for interns; leave it empty for ${role}s.`);
-  if (mentorEmail !== null && mentorEmail === email) report("A person cannot be their own mentor. Put their mentor's email in mentor_email.");
+  if (role === "intern" && mentorEmail === null) report(say("roster.mentor_required"));
+  if (role !== undefined && role !== "intern" && mentorEmail !== null) report(say("roster.only_interns", { column: "mentor_email", role }));
+  if (mentorEmail !== null && mentorEmail === email) report(say("roster.own_approver", { approver: "mentor", column: "mentor_email" }));
   if (!parsed.success || errors.length > before) return undefined;
   const data = parsed.data;
   return { line: record.line, email: data.email, name: data.name, role: data.role, department: data.department, mentorEmail: data.mentor_email, contact: data.contact, language: data.language, firstName: data.first_name, lastName: data.last_name, approvers: {} };
 }
 
 /** The `<role>_email` cells of a good row: interns only, a real address, not their own. */
-function readApprovers(record: CsvRecord, index: Map<Column, number>, program: Program, row: RosterRow, errors: RosterError[]): Record<string, string> {
+function readApprovers(record: CsvRecord, index: Map<Column, number>, program: Program, row: RosterRow, errors: RosterError[], say: Say): Record<string, string> {
   const approvers: Record<string, string> = {};
   for (const role of program.approverRoles()) {
     const column = `${role}_email` as Column;
     const value = (index.has(column) ? (record.cells[index.get(column)!] ?? "") : "").trim().toLowerCase();
     if (value === "") continue;
     const report = (message: string) => errors.push({ line: record.line, message });
-    if (row.role !== "intern") report(`${column} is only for interns; leave it empty for ${row.role}s.`);
-    else if (!emailField.safeParse(value).success) report(`${column} "${value}" is not an email address.`);
-    else if (value === row.email) report(`A person cannot be their own ${role}. Put their ${role}'s email in ${column}.`);
+    if (row.role !== "intern") report(say("roster.only_interns", { column, role: row.role }));
+    else if (!emailField.safeParse(value).success) report(say("roster.not_email", { column, value }));
+    else if (value === row.email) report(say("roster.own_approver", { approver: role, column }));
     else approvers[role] = value;
   }
   return approvers;
 }
 
 /** Each `<role>_email` names someone in this file or already on the roster, who is not an intern. */
-function checkApproversExist(body: CsvRecord[], index: Map<Column, number>, program: Program, knownPeople: Map<string, Role>, errors: RosterError[]): void {
+function checkApproversExist(body: CsvRecord[], index: Map<Column, number>, program: Program, knownPeople: Map<string, Role>, errors: RosterError[], say: Say): void {
   const inFile = new Map<string, string>();
   for (const record of body) inFile.set((record.cells[index.get("email")!] ?? "").trim().toLowerCase(), (record.cells[index.get("role")!] ?? "").trim().toLowerCase());
   for (const record of body) {
@@ -268,8 +269,8 @@ function checkApproversExist(body: CsvRecord[], index: Map<Column, number>, prog
       // A non-intern's, a malformed or a self-referencing cell was already reported by readApprovers.
       if (value === "" || own !== "intern" || value === self || !emailField.safeParse(value).success) continue;
       const theirs = inFile.get(value) ?? knownPeople.get(value);
-      if (theirs === undefined) errors.push({ line: record.line, message: `${role} ${value} is not in this file or on the roster. Add a row for them with role mentor.` });
-      else if (theirs === "intern") errors.push({ line: record.line, message: `${role} ${value} is an intern. Use a mentor's or coordinator's email.` });
+      if (theirs === undefined) errors.push({ line: record.line, message: say("roster.approver_unknown", { approver: role, email: value }) });
+      else if (theirs === "intern") errors.push({ line: record.line, message: say("roster.approver_intern", { approver: role, email: value }) });
     }
   }
 }
@@ -280,6 +281,7 @@ function checkAcrossRows(
   index: Map<Column, number>,
   knownPeople: Map<string, Role>,
   errors: RosterError[],
+  say: Say,
 ): void {
   // Roles come from every row that names one, even rows with other problems,
   // so a typo in a mentor's name does not also fail each of their interns.
@@ -289,7 +291,7 @@ function checkAcrossRows(
     if (address === "") continue;
     const first = inFile.get(address);
     if (first) {
-      errors.push({ line: record.line, message: `${address} is already on line ${first.line}. Keep one row per person.` });
+      errors.push({ line: record.line, message: say("roster.duplicate", { email: address, first: String(first.line) }) });
       continue;
     }
     const role = (record.cells[index.get("role")!] ?? "").trim().toLowerCase();
@@ -304,9 +306,9 @@ function checkAcrossRows(
     const listed = inFile.get(mentor);
     const mentorRole = listed ? listed.role : knownPeople.get(mentor);
     if (!listed && mentorRole === undefined) {
-      errors.push({ line: record.line, message: `mentor ${mentor} is not in this file or on the roster. Add a row for them with role mentor.` });
+      errors.push({ line: record.line, message: say("roster.approver_unknown", { approver: "mentor", email: mentor }) });
     } else if (mentorRole === "intern") {
-      errors.push({ line: record.line, message: `mentor ${mentor} is an intern. Use a mentor's or coordinator's email.` });
+      errors.push({ line: record.line, message: say("roster.approver_intern", { approver: "mentor", email: mentor }) });
     }
   }
 }
