@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import badges from "../adapters/badges/index.ts";
+import email from "../adapters/email/index.ts";
 import web from "../adapters/web/index.ts";
 import { boot, ProgramFileError, type Steps } from "../app/boot.ts";
 import { createDb } from "../db/client.ts";
@@ -19,6 +20,9 @@ import { createProgram } from "../src/program/program.ts";
 import { parseProgramFile } from "../src/program/load.ts";
 import { parseRoster } from "../src/roster/csv.ts";
 import { throwAwayDatabase } from "./support/boot.ts";
+import { rawRequest } from "./support/http.ts";
+import { startSmtp } from "./support/smtp.ts";
+import { until } from "./support/wait.ts";
 import { copyPgliteTemplate, freshDb } from "./support/db.ts";
 
 // Two programs on one database, as PROGRAMS loads them: the sample Summer STEPS
@@ -36,6 +40,7 @@ const HECTOR = "hector.villanueva@example.org"; // Grace's mentor in both
 const OLIVIA = "olivia.grant@example.org"; // Sara's site mentor
 const KIM = "kim.nguyen@example.org"; // the coaching supervisor
 const LILY = "lily.chen@example.org"; // in both programs; Hector mentors her, Kim coaches her
+const NOOR = "noor.haddad@example.org"; // added to early-learning by the email test: an intern there only, without chat
 
 /** A Monday 09:00 in Sacramento, inside both programs. */
 const START = new Date("2026-06-22T16:00:00Z");
@@ -66,10 +71,10 @@ interface Running {
 }
 
 /** The server on the shared database with the program files in `folder` (relative to the temporary directory). */
-async function start(vars: Record<string, string> = {}): Promise<Running> {
+async function start(vars: Record<string, string> = {}, adapters = [web, badges]): Promise<Running> {
   const env = readEnv({ PORT: "0", HOST: "127.0.0.1", DATA_DIR: dataDir, PUBLIC_URL: "http://steps.test", PROGRAMS: join(dir, "programs"), ...(url ? { DATABASE_URL: url, ROSTER_FILE: join(dir, "programs", "summer-steps-roster.csv") } : {}), ...vars });
   const steps = await boot(env, silentLogger, { now: () => clock });
-  const server = await startServer(steps, [web, badges]);
+  const server = await startServer(steps, adapters);
   return {
     steps,
     server,
@@ -311,6 +316,106 @@ describe("two programs on one database", () => {
     const rows = (Array.isArray(result) ? result : (result as unknown as { rows: unknown[] }).rows) as { program: string }[];
     expect(rows).toEqual([{ program: EARLY }]);
   });
+
+  it("takes a program button whose command carries a long note, and refuses a value longer than any button's", async () => {
+    const note = "Read picture books with the toddlers, then helped set up the sensory table. ".repeat(5).trim();
+    const asked = await pg.say(LILY, `log 2h field-hours ${note}`);
+    const value = `log 2h early-learning/field-hours ${note}`;
+    expect(value.length).toBeGreaterThan(200);
+    expect(asked.html).toContain(`data-value="${value}"`);
+    const recorded = await pg.click(LILY, "choose_program", value);
+    expect(recorded.text).toMatch(/Recorded 2 h of Field hours \(#\d+\)/);
+    // Decided, so it waits on no one in the tests that follow.
+    expect((await pg.say(HECTOR, `approve ${numberIn(recorded.text)}`, EARLY)).text).toContain("is decided");
+    const token = ((await (await fetch(`${app.server.url}/playground/people`)).json()) as { token: string }).token;
+    const tooLong = await fetch(`${app.server.url}/playground/action`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ token, personId: await pg.id(LILY, SUMMER), action: "choose_program", value: "x".repeat(2001) }),
+    });
+    expect(tooLong.status).toBe(400);
+    expect(await tooLong.text()).toContain("value must be at most 2000 characters");
+  });
+});
+
+describe("personal work pages by email, in the intern's own program", () => {
+  it("records work from the link of an intern only in the second program there, asks that program's approver, and tells the first program's coordinators nothing", async () => {
+    const smtp = await startSmtp();
+    const app = await start({ SMTP_URL: smtp.url, EMAIL_FROM: "steps@city.example.org" }, [web, badges, email]);
+    try {
+      const db = app.steps.db.db;
+      // Noor, new to early-learning and on no other roster, has no chat; nor has Olivia, her site mentor.
+      const early = app.steps.store.scoped(EARLY);
+      await early.upsertPeople([{ email: NOOR, name: "Noor Haddad", role: "intern", department: "partner-centers", mentorEmail: OLIVIA, contact: "email" }]);
+      await db.execute(sql`update people set contact = 'email' where program = ${EARLY} and email = ${OLIVIA}`);
+      const noor = (await early.personByEmail(NOOR))!;
+      // Her new link, asked from the form as she would.
+      const form = { host: new URL(app.server.url).host, origin: app.server.url, "sec-fetch-site": "same-origin", "content-type": "application/x-www-form-urlencoded" };
+      const post = (path: string, fields: Record<string, string>) => rawRequest(`${app.server.url}${path}`, { method: "POST", headers: form, body: new URLSearchParams(fields).toString() });
+      expect((await post("/email/new-link", { email: NOOR })).status).toBe(200);
+      await app.steps.dispatcher.drain();
+      await until("Noor gets her link", () => smtp.to(NOOR).length === 1);
+      const link = /^Record your work: (\S+)$/m.exec(smtp.to(NOOR)[0]!.text!)![1]!;
+      const t = new URL(link).searchParams.get("t")!;
+
+      const page = await rawRequest(`${app.server.url}/email/work?t=${encodeURIComponent(t)}`);
+      expect(page.status).toBe(200);
+      expect(page.body).toContain("<title>Your work — Early Learning Micro-credential</title>");
+      expect(page.body).toContain("Field hours");
+      expect(page.body).not.toContain("Summer STEPS Core");
+
+      const recorded = await post("/email/work", { t, task: "field-hours", hours: "3", note: "Circle time at the partner center." });
+      expect(recorded.status).toBe(200);
+      expect(recorded.body).toMatch(/Recorded 3 h of Field hours \(#\d+\)/);
+      expect(recorded.body).toContain("<title>Your work — Early Learning Micro-credential</title>");
+      const [submission] = await app.steps.store.submissionsOf(noor.id);
+      expect(submission).toMatchObject({ task: "field-hours", playlist: "early-learning", status: "pending" });
+
+      // Olivia, early-learning's site mentor, gets it by email, and its page names her program's task.
+      await app.steps.dispatcher.drain();
+      await until("Olivia gets the approval request", () => smtp.to(OLIVIA).length === 1);
+      const approve = /^Approve: (\S+)$/m.exec(smtp.to(OLIVIA)[0]!.text!)![1]!;
+      const confirm = await rawRequest(approve.replace("http://steps.test", app.server.url));
+      expect(confirm.status).toBe(200);
+      expect(confirm.body).toContain("Field hours");
+      expect(confirm.body).toContain("— Early Learning Micro-credential</title>");
+      // Only Olivia and Noor are told of it: no coordinator, of either program.
+      const told = await db.execute(sql`select distinct recipient from outbox where payload::text like '%Noor Haddad%' order by recipient`);
+      const recipients = ((Array.isArray(told) ? told : (told as unknown as { rows: unknown[] }).rows) as { recipient: string }[]).map((r) => r.recipient);
+      const olivia = (await early.personByEmail(OLIVIA))!;
+      expect(recipients).toEqual([`person:${olivia.id}`]);
+      for (const who of [JAMES, MARIA, DENISE]) expect(smtp.to(who)).toEqual([]);
+    } finally {
+      await app.close();
+      await smtp.close();
+    }
+  });
+
+  it("sends a new link for the intern row reached by email, in whichever program it is, to that program's page", async () => {
+    const smtp = await startSmtp();
+    const app = await start({ SMTP_URL: smtp.url, EMAIL_FROM: "steps@city.example.org" }, [web, badges, email]);
+    try {
+      // Grace is in chat for Summer STEPS (her older row) and by email for early-learning.
+      await app.steps.db.db.execute(sql`update people set contact = 'email' where program = ${EARLY} and email = ${GRACE}`);
+      const asked = await rawRequest(`${app.server.url}/email/new-link`, {
+        method: "POST",
+        headers: { host: new URL(app.server.url).host, origin: app.server.url, "sec-fetch-site": "same-origin", "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ email: GRACE }).toString(),
+      });
+      expect(asked.status).toBe(200);
+      await app.steps.dispatcher.drain();
+      await until("Grace gets her early-learning link", () => smtp.to(GRACE).length === 1);
+      const link = /^Record your work: (\S+)$/m.exec(smtp.to(GRACE)[0]!.text!)![1]!;
+      const page = await rawRequest(link.replace("http://steps.test", app.server.url));
+      expect(page.status).toBe(200);
+      expect(page.body).toContain("<title>Your work — Early Learning Micro-credential</title>");
+      await app.steps.dispatcher.idle();
+      expect(smtp.to(GRACE)).toHaveLength(1);
+    } finally {
+      await app.close();
+      await smtp.close();
+    }
+  });
 });
 
 describe("nudges", () => {
@@ -350,7 +455,8 @@ describe("a program removed and restored", () => {
       expect((await pg.say(GRACE, "status")).text).toMatch(/^Summer STEPS Core — /);
       // Sara is only in the program that is gone: her row is kept, but nothing answers for it.
       expect((await pg.say(SARA, "status", EARLY)).text).toBe("You are not on the program roster. Ask your coordinator to add you.");
-      expect(await without.steps.store.programsOnRecord()).toEqual(expect.arrayContaining([{ program: EARLY, people: 8 }]));
+      // Its roster's eight, and Noor, whom the email test added.
+      expect(await without.steps.store.programsOnRecord()).toEqual(expect.arrayContaining([{ program: EARLY, people: 9 }]));
     } finally {
       await without.close();
     }
@@ -360,7 +466,7 @@ describe("a program removed and restored", () => {
       expect(await main(["config", "check"], (s) => out.push(s))).toBe(0);
       return out;
     });
-    expect(lines).toContain('note: the program "early-learning" has 8 people on record but no program file is loaded for it: its data is kept, and comes back when its file does.');
+    expect(lines).toContain('note: the program "early-learning" has 9 people on record but no program file is loaded for it: its data is kept, and comes back when its file does.');
 
     cpSync(aside, early);
     const restored = await start();

@@ -101,10 +101,11 @@ export function emailAdapter(options: EmailAdapterOptions = {}): PlatformAdapter
         async workLink(person) {
           if (person.role !== "intern" || person.contact === "both") return undefined;
           const url = await links.personalLink(person.id);
-          const language = ctx.core.languageOf(person);
-          const program = programOf(person);
-          const until = formatDay(new Date(ctx.now().getTime() + program.file.email.link_days * 24 * 60 * 60 * 1000), program.timeZone, language);
-          return { url: url.toString(), label: ctx.core.t(language, "email.work_link.label"), note: ctx.core.t(language, "email.work_link.note", { day: until }) };
+          // Said in the words, time zone and link days of the intern's own program.
+          const own = ctx.core.cores().get(person.program) ?? ctx.core;
+          const language = own.languageOf(person);
+          const until = formatDay(new Date(ctx.now().getTime() + own.program.file.email.link_days * 24 * 60 * 60 * 1000), own.program.timeZone, language);
+          return { url: url.toString(), label: own.t(language, "email.work_link.label"), note: own.t(language, "email.work_link.note", { day: until }) };
         },
         wordsFor: (person) => speak(ctx.core.t, ctx.core.languageOf(person)),
         chats: chats.map((c) => c[0]!.toUpperCase() + c.slice(1)),

@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
 import { send } from "../http.ts";
 import { answer, errorReply } from "../../src/chat.ts";
-import { act } from "../../src/domain/route.ts";
+import { act, MAX_BUTTON_VALUE } from "../../src/domain/route.ts";
 import type { Action, Message } from "../../src/messages.ts";
 import { programLanguage, speak, type Spoken } from "../language.ts";
 import type { AdapterContext } from "../platform.ts";
@@ -29,7 +29,7 @@ const commandBody = z.object({
 const actionBody = z.object({
   personId,
   action: z.enum(["approve", "request_changes", "publish_badge", "choose_program"], { error: "action must be approve, request_changes, publish_badge or choose_program" }),
-  value: z.string({ error: "value is required: the id the button carries" }).min(1, "value is required: the id the button carries").max(200),
+  value: z.string({ error: "value is required: the id the button carries" }).min(1, "value is required: the id the button carries").max(MAX_BUTTON_VALUE, `value must be at most ${MAX_BUTTON_VALUE} characters`),
   reason: z.string().trim().max(2000, "reason must be under 2000 characters").optional(),
 });
 

@@ -37,7 +37,7 @@ interface Seat {
 }
 
 /** The shortest limit on a button's value among chat platforms; a longer command is offered only as typed text. */
-const MAX_BUTTON_VALUE = 2000;
+export const MAX_BUTTON_VALUE = 2000;
 
 /**
  * Answers a command for a person who may be in several programs (a row in

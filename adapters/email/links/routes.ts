@@ -2,13 +2,13 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
 import { errorReply } from "../../../src/chat.ts";
 import { MAX_MINUTES, MAX_NOTE, parseDuration, type Command } from "../../../src/commands/grammar.ts";
-import { coreWithin } from "../../../src/domain/core.ts";
+import { coreWithin, type Core } from "../../../src/domain/core.ts";
 import { replyFor } from "../../../src/domain/replies.ts";
 import { act } from "../../../src/domain/route.ts";
 import { decisionSentence } from "../../../src/domain/views.ts";
 import { isStepsError } from "../../../src/errors.ts";
 import { plainCommand, spellCommands } from "../../../src/messages.ts";
-import { isHours } from "../../../src/program/program.ts";
+import { isHours, type Program } from "../../../src/program/program.ts";
 import type { EmailLink, Person, Store } from "../../../src/store.ts";
 import { voice, type Values } from "../../../src/i18n.ts";
 import { formatDay } from "../../../src/time.ts";
@@ -76,13 +76,20 @@ const CROSS_SITE = new PageError(403, ["email.link.nothing_recorded"], [["email.
  */
 export function emailLinkRoutes(ctx: AdapterContext, links: EmailLinks = createEmailLinks({ store: ctx.store, programs: ctx.core.cores().list.map((c) => c.program), now: ctx.now, baseUrl: ctx.core.options.baseUrl })): EmailLinks {
   const { core, store, log } = ctx;
-  const program = core.program;
-  const tz = program.timeZone;
 
-  const wordsOf = (person: Person): Spoken => speak(core.t, core.languageOf(person));
+  /**
+   * The core of a person's own program: a row's page, work, words and time zone
+   * are its program's, not the first program's. Undefined when that program is
+   * no longer loaded (its rows stay; their links do nothing).
+   */
+  const coreOf = (person: Pick<Person, "program">): Core | undefined => core.cores().get(person.program);
+  /** Whose words and clock speak to a person: their program's, else the first program's. */
+  const speakerOf = (person: Person): Core => coreOf(person) ?? core;
+  const wordsOf = (person: Person): Spoken => speak(speakerOf(person).t, speakerOf(person).languageOf(person));
   const readerWords = (req: IncomingMessage): Spoken => speak(core.t, readerLanguage(req, core.languages, programLanguage(core)));
 
-  function send(res: ServerResponse, status: number, { language: lang }: Spoken, title: string, body: string) {
+  /** `program`: whose name heads the page, the program of the person it is for. */
+  function send(res: ServerResponse, status: number, { language: lang }: Spoken, title: string, body: string, program: Program = core.program) {
     res.writeHead(status, {
       "content-type": "text/html; charset=utf-8",
       "cache-control": "no-store",
@@ -110,6 +117,8 @@ export function emailLinkRoutes(ctx: AdapterContext, links: EmailLinks = createE
     const submission = link.submissionId === null ? undefined : await store.submission(link.submissionId);
     const intern = submission && (await store.personById(submission.personId));
     if (!submission || !intern) throw refusedError("altered", link);
+    // The submission's task is in its intern's program; a program no longer loaded shows the slug.
+    const program = (coreOf(intern) ?? core).program;
     const found = program.task(submission.task);
     const task = found?.task ?? { slug: submission.task, title: submission.task, description: "", requirement: "once" as const, evidence: "none" as const, approver: "mentor" };
     return { intern, task, playlist: found?.playlist ?? program.playlist(submission.playlist), submission };
@@ -120,17 +129,18 @@ export function emailLinkRoutes(ctx: AdapterContext, links: EmailLinks = createE
     const decision = submissionId === null ? undefined : await store.decisionOf(submissionId);
     if (!decision) return undefined;
     const decider = await store.personById(decision.deciderId);
-    return decider ? decisionSentence(decision, decider, voice(core.t, language, tz)) : undefined;
+    const own = decider && speakerOf(decider);
+    return own ? decisionSentence(decision, decider, voice(own.t, language, own.program.timeZone)) : undefined;
   }
 
-  /** The language of the person a link was made for: a refusal speaks to them. */
-  async function languageOfLink(link: EmailLink | undefined): Promise<string | undefined> {
+  /** The person a link was made for: a refusal speaks to them, in their language and their program's time zone. */
+  async function ownerOfLink(link: EmailLink | undefined): Promise<{ language?: string; tz: string }> {
     const person = link && (await store.personById(link.personId));
-    return person ? core.languageOf(person) : undefined;
+    return person ? { language: speakerOf(person).languageOf(person), tz: speakerOf(person).program.timeZone } : { tz: core.program.timeZone };
   }
 
   async function refusedError(reason: Refused, link: EmailLink | undefined, decided?: string): Promise<PageError> {
-    const language = await languageOfLink(link);
+    const { language, tz } = await ownerOfLink(link);
     const fresh: Said = [link?.action === "work" ? "email.link.fresh_work" : "email.link.fresh"];
     switch (reason) {
       case "altered":
@@ -146,7 +156,7 @@ export function emailLinkRoutes(ctx: AdapterContext, links: EmailLinks = createE
 
   /** A used link says who decided, in its person's language. */
   async function usedError(link: EmailLink | undefined): Promise<PageError> {
-    const language = (await languageOfLink(link)) ?? programLanguage(core);
+    const language = (await ownerOfLink(link)).language ?? programLanguage(core);
     return refusedError("used", link, await decidedSentence(link?.submissionId ?? null, language));
   }
 
@@ -167,7 +177,7 @@ export function emailLinkRoutes(ctx: AdapterContext, links: EmailLinks = createE
   /** An unused link to a submission someone has decided meanwhile: says by whom, offers nothing. */
   async function openDecision(link: EmailLink, person: Person): Promise<Submitted> {
     const what = await submitted(link);
-    const language = core.languageOf(person);
+    const language = wordsOf(person).language;
     const decided = await decidedSentence(link.submissionId, language);
     if (decided) {
       throw new PageError(409, ["email.link.already_decided_title"], [["email.link.already_decided", { intern: what.intern.name, task: what.task.title, decided }], ["email.link.nothing_more"]], language);
@@ -187,7 +197,7 @@ export function emailLinkRoutes(ctx: AdapterContext, links: EmailLinks = createE
     const what = await openDecision(link, person);
     const words = wordsOf(person);
     const action = link.action === "approve" ? "approve" : "request_changes";
-    send(res, 200, words, words.say("email.link.page_title", { action }), confirmPage(what, action, person, token!, words.say));
+    send(res, 200, words, words.say("email.link.page_title", { action }), confirmPage(what, action, person, token!, words.say), speakerOf(what.intern).program);
   });
 
   add("POST", APPROVE_PATH, async (req, res) => {
@@ -200,7 +210,7 @@ export function emailLinkRoutes(ctx: AdapterContext, links: EmailLinks = createE
     const action = link.action === "approve" ? "approve" : "request_changes";
     if (action === "request_changes" && !form.data.reason) {
       const problem = words.say("email.link.reason_missing", { intern: what.intern.name });
-      return send(res, 422, words, words.say("email.link.page_title", { action }), confirmPage(what, action, person, form.data.t, words.say, problem));
+      return send(res, 422, words, words.say("email.link.page_title", { action }), confirmPage(what, action, person, form.data.t, words.say, problem), speakerOf(what.intern).program);
     }
     let reply;
     try {
@@ -218,38 +228,47 @@ export function emailLinkRoutes(ctx: AdapterContext, links: EmailLinks = createE
     core.queued();
     log.info("email link decision", { submission: link.submissionId, action, by: person.id });
     const title = words.say("email.link.recorded");
-    send(res, 200, words, title, notice(title, [typed(reply.text), words.say("email.link.intern_told", { intern: what.intern.name })]));
+    send(res, 200, words, title, notice(title, [typed(reply.text), words.say("email.link.intern_told", { intern: what.intern.name })]), speakerOf(what.intern).program);
   });
 
-  async function workView(intern: Person, token: string, said?: { text: string; alert: boolean }): Promise<string> {
-    const playlists = program.file.playlists.filter((p) => program.isOpenTo(p, intern.department));
-    return workPage({ intern, token, playlists, progress: await core.progressOf(intern), said }, wordsOf(intern));
+  /** A personal page's intern and their program's core, which shows, records and refuses their work. */
+  async function workOf(token: unknown): Promise<{ person: Person; own: Core }> {
+    const { link, person } = await valid(token, "work");
+    const own = coreOf(person);
+    // Their program was taken out of the configuration: nothing to record in.
+    if (!own) throw await refusedError("cancelled", link);
+    if (person.role !== "intern") throw new PageError(403, ["email.work.interns_only_title"], [["email.work.interns_only"]], own.languageOf(person));
+    return { person, own };
+  }
+
+  async function workView(own: Core, intern: Person, token: string, said?: { text: string; alert: boolean }): Promise<string> {
+    const playlists = own.program.file.playlists.filter((p) => own.program.isOpenTo(p, intern.department));
+    return workPage({ intern, token, playlists, progress: await own.progressOf(intern), said }, wordsOf(intern));
   }
 
   add("GET", WORK_PATH, async (req, res) => {
     const token = tokenOf(req);
-    const { person } = await valid(token, "work");
-    if (person.role !== "intern") throw new PageError(403, ["email.work.interns_only_title"], [["email.work.interns_only"]], core.languageOf(person));
+    const { person, own } = await workOf(token);
     const words = wordsOf(person);
-    send(res, 200, words, words.say("email.work.page_title"), await workView(person, token!));
+    send(res, 200, words, words.say("email.work.page_title"), await workView(own, person, token!), own.program);
   });
 
   add("POST", WORK_PATH, async (req, res) => {
     const raw = await readForm(req);
-    const { person } = await valid(raw.t, "work");
+    const { person, own } = await workOf(raw.t);
     const words = wordsOf(person);
     const title = words.say("email.work.page_title");
     const form = workForm.safeParse(raw);
-    if (!form.success) return send(res, 422, words, title, await workView(person, String(raw.t), { text: words.say(form.error.issues[0]!.message, { max: MAX_NOTE }), alert: true }));
+    if (!form.success) return send(res, 422, words, title, await workView(own, person, String(raw.t), { text: words.say(form.error.issues[0]!.message, { max: MAX_NOTE }), alert: true }), own.program);
     const { task: slug, hours, note, link } = form.data;
     let said: { text: string; alert: boolean };
     try {
-      const reply = await replyFor(core, person, await workCommand(slug, hours, note, link));
+      const reply = await replyFor(own, person, await workCommand(own.program, slug, hours, note, link));
       said = { text: typed(reply.text), alert: false };
     } catch (error) {
-      said = { text: error instanceof PageError ? error.sentences.map((s) => sayIt(words, s)).join(" ") : (onPage(error, slug, words) ?? typed(errorReply(error, log, core.voiceOf(person)).text)), alert: true };
+      said = { text: error instanceof PageError ? error.sentences.map((s) => sayIt(words, s)).join(" ") : (onPage(own.program, error, slug, words) ?? typed(errorReply(error, log, own.voiceOf(person)).text)), alert: true };
     }
-    send(res, said.alert ? 422 : 200, words, title, await workView(person, form.data.t, said));
+    send(res, said.alert ? 422 : 200, words, title, await workView(own, person, form.data.t, said), own.program);
   });
 
   // Also reachable without any link: a coordinator can tell an intern who lost every email to open it.
@@ -269,21 +288,23 @@ export function emailLinkRoutes(ctx: AdapterContext, links: EmailLinks = createE
       const asked = newLinkWords(words);
       return send(res, 422, words, asked.title, newLinkForm(asked, words.say("email.new_link.bad_address"), 1));
     }
-    const person = await store.personByEmail(form.data.email);
-    const queued = person ? await queueWorkLink(core, person, "intern") : false;
-    if (queued) log.info("email work link requested", { person: person!.id });
+    // One address may be an intern in several programs: each row reached by email gets its own program's page.
+    for (const person of await store.peopleByEmail(form.data.email)) {
+      const own = coreOf(person);
+      if (own && (await queueWorkLink(own, person, "intern"))) log.info("email work link requested", { person: person.id, program: person.program });
+    }
     const title = words.say("email.new_link.sent_title");
     send(res, 200, words, title, notice(title, [words.say("email.new_link.sent", { address: form.data.email })]));
   });
 
   /** The core's words where they name a chat command this page has no use for. */
-  function onPage(error: unknown, slug: string, { say }: Spoken): string | undefined {
+  function onPage(program: Program, error: unknown, slug: string, { say }: Spoken): string | undefined {
     if (!isStepsError(error) || error.code !== "evidence_required") return undefined;
     return say("email.work.evidence_needed", { task: program.task(slug)?.task.title ?? slug });
   }
 
   /** The same command chat would run for `done <task>` or `log <hours> <task>`, chosen by how the task counts. */
-  async function workCommand(slug: string, hours: string | undefined, note: string | undefined, link: string | undefined): Promise<Command> {
+  async function workCommand(program: Program, slug: string, hours: string | undefined, note: string | undefined, link: string | undefined): Promise<Command> {
     const found = program.task(slug);
     const extra = { ...(note ? { note } : {}), ...(link ? { link } : {}) };
     if (!found || !isHours(found.task)) return { kind: "done", task: slug, ...extra };
