@@ -50,6 +50,8 @@ let dir: string;
 let dataDir: string;
 let url: string | undefined;
 let dropDb: (() => Promise<void>) | undefined;
+/** Noor's personal link, from the email test: it does nothing while her program is not loaded. */
+let noorToken: string | undefined;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "steps-programs-"));
@@ -357,6 +359,7 @@ describe("personal work pages by email, in the intern's own program", () => {
       await until("Noor gets her link", () => smtp.to(NOOR).length === 1);
       const link = /^Record your work: (\S+)$/m.exec(smtp.to(NOOR)[0]!.text!)![1]!;
       const t = new URL(link).searchParams.get("t")!;
+      noorToken = t;
 
       const page = await rawRequest(`${app.server.url}/email/work?t=${encodeURIComponent(t)}`);
       expect(page.status).toBe(200);
@@ -446,7 +449,7 @@ describe("a program removed and restored", () => {
     cpSync(early, aside);
     rmSync(early);
 
-    const without = await start();
+    const without = await start({}, [web, badges, email]);
     try {
       expect(without.steps.programs.map((p) => p.program.id)).toEqual([SUMMER]);
       const pg = playground(without);
@@ -455,6 +458,19 @@ describe("a program removed and restored", () => {
       expect((await pg.say(GRACE, "status")).text).toMatch(/^Summer STEPS Core — /);
       // Sara is only in the program that is gone: her row is kept, but nothing answers for it.
       expect((await pg.say(SARA, "status", EARLY)).text).toBe("You are not on the program roster. Ask your coordinator to add you.");
+      // Noor's personal page has no program to record in: it says so and records nothing.
+      const page = await rawRequest(`${without.server.url}/email/work?t=${encodeURIComponent(noorToken!)}`);
+      expect(page.status).toBe(410);
+      expect(page.body).toContain("This link was cancelled");
+      const noor = (await without.steps.store.peopleByEmail(NOOR))[0]!;
+      const before = (await without.steps.store.submissionsOf(noor.id)).length;
+      const posted = await rawRequest(`${without.server.url}/email/work`, {
+        method: "POST",
+        headers: { host: new URL(without.server.url).host, origin: without.server.url, "sec-fetch-site": "same-origin", "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ t: noorToken!, task: "field-hours", hours: "1" }).toString(),
+      });
+      expect(posted.status).toBe(410);
+      expect(await without.steps.store.submissionsOf(noor.id)).toHaveLength(before);
       // Its roster's eight, and Noor, whom the email test added.
       expect(await without.steps.store.programsOnRecord()).toEqual(expect.arrayContaining([{ program: EARLY, people: 9 }]));
     } finally {
