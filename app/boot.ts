@@ -26,7 +26,11 @@ export interface Steps {
   program: Program;
   /** Every program loaded, each with its file. */
   programs: LoadedProgram[];
-  /** One core per program; `core` is the first program's, and answers for every program (see src/domain/route.ts). */
+  /**
+   * One core per program; `core` is the first program's. Commands and clicks through it reach every
+   * program (routeCommand and act in src/domain/route.ts), but its own store sees only the first
+   * program's people: look people up across programs with `core.cores().store`.
+   */
   cores: Cores;
   db: DbHandle;
   store: Store;

@@ -238,6 +238,7 @@ export interface Store {
   /** An id for a submission about to be created, so messages naming it can be queued in the same round trip. */
   reserveSubmissionId(): Promise<number>;
 
+  /** On a scoped store, the person's row in that program only; across programs, use peopleByEmail on the unscoped store. */
   personByEmail(email: string): Promise<Person | undefined>;
   personById(id: number): Promise<Person | undefined>;
   peopleByIds(ids: number[]): Promise<Person[]>;
