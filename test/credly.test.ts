@@ -16,7 +16,7 @@ import { createLogger, silentLogger, type Logger } from "../src/log.ts";
 import { toPlainText, type Message } from "../src/messages.ts";
 import type { Award } from "../src/store.ts";
 import { bootForTest } from "./support/boot.ts";
-import { startCredlyDouble, type CredlyDouble } from "./support/credly.ts";
+import { credlyHealth, issuesAt as issues, startCredlyDouble, type CredlyDouble } from "./support/credly.ts";
 
 // Badges issued through Credly, end to end: the whole server (boot, outbox,
 // dispatcher, the credly adapter) against a local HTTP double of Credly's API.
@@ -127,13 +127,7 @@ async function withCredly() {
   return { credly, s: stack };
 }
 
-/** What /healthz says about Credly. */
-async function health(s: { server: RunningServer }): Promise<unknown> {
-  const body = (await (await fetch(`${s.server.url}/healthz`)).json()) as { parts: Record<string, string> };
-  return body.parts.credly;
-}
-
-const issues = (d: CredlyDouble) => d.requests.filter((r) => r.method === "POST");
+const health = (s: { server: RunningServer }) => credlyHealth(s.server);
 
 describe("Credly", () => {
   it("issues nothing at award; on `badge publish` issues once, with the documented fields and Steps' award id as the reference, and links to it", async () => {

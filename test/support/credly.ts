@@ -197,3 +197,12 @@ export async function startCredlyDouble(options: { templates: string[] }): Promi
   };
   return double;
 }
+
+/** What Steps' /healthz says about Credly. */
+export async function credlyHealth(server: { url: string }): Promise<unknown> {
+  const body = (await (await fetch(`${server.url}/healthz`)).json()) as { parts: Record<string, string> };
+  return body.parts.credly;
+}
+
+/** The issues Steps asked of the double, in order (the ones refused included). */
+export const issuesAt = (double: CredlyDouble): CredlyRequest[] => double.requests.filter((r) => r.method === "POST");
