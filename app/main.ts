@@ -131,15 +131,15 @@ async function verify(args: string[], out: (s: string) => void, say: Say): Promi
   const { source, email, issuer } = parsed;
   let jwt: string;
   try {
-    jwt = await readCredentialSource(source, { fetch, readFile: (path) => readFile(path, "utf8") });
+    jwt = await readCredentialSource(source, { fetch, readFile: (path) => readFile(path, "utf8") }, say);
   } catch (error) {
     out(say("cli.verify_unreadable", { source, reason: error instanceof Error ? error.message : String(error) }));
     return 1;
   }
-  const result = await verifyCredential(jwt, { now: systemClock(), fetch, email, issuer });
-  for (const check of result.checks) out(`${MARKS[String(check.ok) as keyof typeof MARKS]} ${check.name}: ${check.detail}`);
-  for (const warning of result.warnings) out(`warn ${warning}`);
-  out(result.ok ? say("cli.verify_valid") : say("cli.verify_invalid", { check: result.checks.find((c) => c.ok === false)!.name }));
+  const result = await verifyCredential(jwt, { now: systemClock(), fetch, email, issuer, say });
+  for (const check of result.checks) out(`${MARKS[String(check.ok) as keyof typeof MARKS]} ${say("verify.check", { name: check.name })}: ${check.detail}`);
+  for (const warning of result.warnings) out(say("verify.warning", { warning }));
+  out(result.ok ? say("cli.verify_valid") : say("cli.verify_invalid", { check: say("verify.check", { name: result.checks.find((c) => c.ok === false)!.name }) }));
   return result.ok ? 0 : 1;
 }
 

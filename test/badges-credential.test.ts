@@ -6,6 +6,7 @@ import { boot } from "../app/boot.ts";
 import { KEY_SETTING, loadIssuerKeys } from "../src/badges/keys.ts";
 import { signCredential } from "../src/badges/sign.ts";
 import { verifyCredential, type Verification } from "../src/badges/verify.ts";
+import { defaultWords } from "../src/i18n.ts";
 import { silentLogger } from "../src/log.ts";
 import { badgeServer, IVY, type BadgeServer } from "./support/badges.ts";
 import { bootForTest } from "./support/boot.ts";
@@ -249,11 +250,18 @@ describe("badge credentials", () => {
     };
     const signed = await signCredential(moved, signing, `${t.url}/issuer/keys/${signing.thumbprint}`);
     const host = new URL(t.url).host;
-    const result = await verifyCredential(signed, { now: t.now(), fetch: (url) => (url.startsWith(t.url) ? fetch(url) : Promise.resolve(Response.json({ id: url, revokedCredential: [] }))) });
+    const elsewhere = (url: string) => (url.startsWith(t.url) ? fetch(url) : Promise.resolve(Response.json({ id: url, revokedCredential: [] })));
+    const result = await verifyCredential(signed, { now: t.now(), fetch: elsewhere });
     expect(result.ok).toBe(true);
     expect(result.warnings).toEqual([
       `the revocation list https://lists.example/revocations is on lists.example, not on the issuer's host ${host}`,
       `the achievement https://badges.example/civic is on badges.example, not on the issuer's host ${host}`,
+    ]);
+    const { t: words } = defaultWords();
+    const inSpanish = await verifyCredential(signed, { now: t.now(), fetch: elsewhere, say: (key, values) => words("es", key, values) });
+    expect(inSpanish.warnings).toEqual([
+      `la lista de revocación https://lists.example/revocations está en lists.example, no en el servidor del emisor ${host}`,
+      `el logro https://badges.example/civic está en badges.example, no en el servidor del emisor ${host}`,
     ]);
   });
 

@@ -19,6 +19,7 @@ const ADA = "ada.intern@example.org";
 const BO = "bo.intern@example.org";
 const CY = "cy.intern@example.org";
 const DEE = "dee.intern@example.org";
+const ELI = "eli.intern@example.org";
 
 const EVIL = `<script>alert("x")</script> & "quotes" 'too'`;
 
@@ -181,6 +182,64 @@ describe("badge pages", () => {
     expect(await main(["verify", `${t.url}/badges/${award.id}`, "--issuer", "not a url"], (s) => lines.push(s))).toBe(2);
     expect(await main(["verify", `${t.url}/badges/${award.id}`, "--issuer", "a", "--issuer", "b"], (s) => lines.push(s))).toBe(2);
     expect(lines).toEqual([usage, usage, usage]);
+  });
+
+  it("verifies a good and a tampered credential in the terminal's language", async () => {
+    const award = await t.earn(ELI);
+    await t.say(ELI, "badge publish civic");
+    const jwt = (await get(`/badges/${award.id}.jwt`)).body.trim();
+    const [header, payload, signature] = jwt.split(".");
+    const claims = JSON.parse(Buffer.from(payload!, "base64url").toString("utf8"));
+    const tampered = [header, Buffer.from(JSON.stringify({ ...claims, name: "Forged Explorer" })).toString("base64url"), signature].join(".");
+    const kid = (await t.steps.badges.jwks()).keys[0]!.kid;
+    const dir = mkdtempSync(join(tmpdir(), "steps-verify-"));
+    const verify = async (text: string, system: Record<string, string>) => {
+      const file = join(dir, "badge.jwt");
+      writeFileSync(file, text);
+      const lines: string[] = [];
+      const code = await main(["verify", file, "--email", ELI], (s) => lines.push(s), system);
+      return { code, lines };
+    };
+    try {
+      const es = await verify(jwt, { LANG: "es_MX.UTF-8" });
+      expect(es.code).toBe(0);
+      expect(es.lines[0]).toMatch(/^ok {3}formato: OpenBadgeCredential «.+»$/);
+      expect(es.lines.slice(1, 3)).toEqual([
+        `--   emisor: ${t.url}/issuer, que se hace llamar «Test City <& Co>» (usa --issuer URL para exigir el emisor que esperas)`,
+        `ok   firma: firmada con la clave publicada del emisor ${kid}`,
+      ]);
+      expect(es.lines).toContain("ok   campos del JWT: iss, jti, sub y nbf coinciden con la credencial");
+      expect(es.lines).toContain(`ok   destinatario: emitida a ${ELI}`);
+      expect(es.lines.at(-2)).toBe("ok   revocación: no revocada");
+      expect(es.lines.at(-1)).toBe("Válida.");
+
+      expect((await verify(tampered, { LANG: "es_MX.UTF-8" })).lines).toEqual([
+        "ok   formato: OpenBadgeCredential «Forged Explorer»",
+        `--   emisor: ${t.url}/issuer, que se hace llamar «Test City <& Co>» (usa --issuer URL para exigir el emisor que esperas)`,
+        `FAIL firma: la firma no coincide con la clave ${kid} del emisor: alguien cambió la credencial o la firmó otra persona`,
+        ...["campos del JWT", "fechas", "destinatario", "revocación"].map((name) => `--   ${name}: sin comprobar`),
+        "No es válida: falló la comprobación de firma.",
+      ]);
+
+      const en = await verify(jwt, { LC_ALL: "en_US.UTF-8", LANG: "es_MX.UTF-8" });
+      expect(en.code).toBe(0);
+      expect(en.lines).toContain(`ok   signature: signed with the issuer's published key ${kid}`);
+      expect(en.lines).toContain("ok   claims: iss, jti, sub and nbf match the credential");
+      expect(en.lines.at(-2)).toBe("ok   revocation: not revoked");
+      expect(en.lines.at(-1)).toBe("Valid.");
+
+      const forged = await verify(tampered, { LANG: "en_US.UTF-8" });
+      expect(forged.code).toBe(1);
+      expect(forged.lines).toEqual([
+        'ok   format: OpenBadgeCredential "Forged Explorer"',
+        `--   issuer: ${t.url}/issuer, which calls itself "Test City <& Co>" (use --issuer URL to require the issuer you expect)`,
+        `FAIL signature: the signature does not match the issuer's key ${kid}: the credential was changed or signed by someone else`,
+        ...["claims", "dates", "recipient", "revocation"].map((name) => `--   ${name}: not checked`),
+        "Not valid: signature check failed.",
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("serves the issuer profile, its public keys, achievements and images", async () => {

@@ -1,5 +1,6 @@
 import { compactVerify, decodeJwt, decodeProtectedHeader, importJWK, type JWK } from "jose";
 import { z } from "zod";
+import { inEnglish, type Say } from "../i18n.ts";
 import { CONTEXTS, credentialSchema, identityHash, type OpenBadgeCredential } from "./credential.ts";
 import { ALG } from "./keys.ts";
 
@@ -28,6 +29,8 @@ export interface VerifyOptions {
   email?: string;
   /** When given, the credential's issuer must be this URL: a name is only what the issuer calls itself. */
   issuer?: string;
+  /** The words of the details and warnings: the reader's language (the terminal's, for `steps verify`). */
+  say?: Say;
 }
 
 const jwksSchema = z.object({ keys: z.array(z.looseObject({ kty: z.string(), kid: z.string().optional() })) });
@@ -46,105 +49,106 @@ const ORDER: CheckName[] = ["format", "issuer", "signature", "claims", "dates", 
 
 /** Checks a VC-JWT the way OB 3.0 §8.2.4 asks, and says which check failed and why. */
 export async function verifyCredential(jwt: string, options: VerifyOptions): Promise<Verification> {
+  const say = options.say ?? inEnglish();
   const checks: Check[] = [];
   let warnings: string[] = [];
   const done = (): Verification => {
-    for (const name of ORDER) if (!checks.some((c) => c.name === name)) checks.push({ name, ok: null, detail: "not checked" });
+    for (const name of ORDER) if (!checks.some((c) => c.name === name)) checks.push({ name, ok: null, detail: say("verify.not_checked") });
     return { ok: checks.every((c) => c.ok !== false), checks, warnings };
   };
 
-  const parsed = parse(jwt.trim());
+  const parsed = parse(jwt.trim(), say);
   checks.push(parsed.check);
   if (!parsed.credential) return done();
   const { credential, payload, kid } = parsed;
 
   // Before anything is fetched: an unexpected issuer's key set is not worth asking for.
-  checks.push(issuer(credential, options.issuer));
+  checks.push(issuer(credential, options.issuer, say));
   if (checks.at(-1)!.ok === false) return done();
-  warnings = elsewhere(credential);
-  checks.push(await signature(jwt.trim(), kid, credential, options.fetch));
+  warnings = elsewhere(credential, say);
+  checks.push(await signature(jwt.trim(), kid, credential, options.fetch, say));
   if (checks.at(-1)!.ok === false) return done();
-  checks.push(claims(payload, credential));
-  checks.push(dates(credential, options.now));
-  checks.push(recipient(credential, options.email));
-  checks.push(await revocation(credential, options.fetch));
+  checks.push(claims(payload, credential, say));
+  checks.push(dates(credential, options.now, say));
+  checks.push(recipient(credential, options.email, say));
+  checks.push(await revocation(credential, options.fetch, say));
   return done();
 }
 
-function parse(jwt: string): { check: Check; credential?: OpenBadgeCredential; payload: Record<string, unknown>; kid: string } {
+function parse(jwt: string, say: Say): { check: Check; credential?: OpenBadgeCredential; payload: Record<string, unknown>; kid: string } {
   const fail = (detail: string) => ({ check: { name: "format" as const, ok: false, detail }, payload: {}, kid: "" });
-  if (jwt.startsWith("{")) return fail("this is the unsigned JSON form; verify the signed .jwt form instead");
+  if (jwt.startsWith("{")) return fail(say("verify.format_unsigned_json"));
   let header: ReturnType<typeof decodeProtectedHeader>;
   let payload: Record<string, unknown>;
   try {
     header = decodeProtectedHeader(jwt);
     payload = decodeJwt(jwt);
   } catch {
-    return fail("not a JSON Web Token (expected three base64url parts separated by dots)");
+    return fail(say("verify.format_not_jwt"));
   }
-  if (header.alg !== ALG) return fail(`signed with ${String(header.alg)}; Steps credentials use ${ALG}`);
-  if (typeof header.kid !== "string") return fail("the header has no kid naming the signing key");
+  if (header.alg !== ALG) return fail(say("verify.format_alg", { alg: String(header.alg), expected: ALG }));
+  if (typeof header.kid !== "string") return fail(say("verify.format_no_kid"));
   const result = credentialSchema.safeParse(payload);
   if (!result.success) {
     const issue = result.error.issues[0]!;
-    return fail(`not an OpenBadgeCredential: ${issue.path.join(".") || "payload"}: ${issue.message}`);
+    return fail(say("verify.format_schema", { path: issue.path.join(".") || "payload", reason: issue.message }));
   }
   const credential = result.data;
   if (credential["@context"][0] !== CONTEXTS[0] || credential["@context"][1] !== CONTEXTS[1]) {
-    return fail(`@context must start with ${CONTEXTS.join(" then ")}`);
+    return fail(say("verify.format_context", { first: CONTEXTS[0], second: CONTEXTS[1] }));
   }
   if (!credential.type.includes("VerifiableCredential") || !credential.type.includes("OpenBadgeCredential")) {
-    return fail("type must include VerifiableCredential and OpenBadgeCredential");
+    return fail(say("verify.format_type"));
   }
-  return { check: { name: "format", ok: true, detail: `OpenBadgeCredential "${credential.name}"` }, credential, payload, kid: header.kid };
+  return { check: { name: "format", ok: true, detail: say("verify.format_ok", { name: credential.name }) }, credential, payload, kid: header.kid };
 }
 
 /** The issuer is its URL: the name in the credential is whatever the issuer chose to call itself. */
-function issuer(c: OpenBadgeCredential, expected: string | undefined): Check {
+function issuer(c: OpenBadgeCredential, expected: string | undefined, say: Say): Check {
   const id = c.issuer.id;
-  if (expected === undefined) return { name: "issuer", ok: null, detail: `${id}, which calls itself "${c.issuer.name}" (use --issuer URL to require the issuer you expect)` };
+  if (expected === undefined) return { name: "issuer", ok: null, detail: say("verify.issuer_unpinned", { id, name: c.issuer.name }) };
   return new URL(id).href === new URL(expected).href
-    ? { name: "issuer", ok: true, detail: `${id}, as required` }
-    : { name: "issuer", ok: false, detail: `issued by ${id}, not by ${expected}` };
+    ? { name: "issuer", ok: true, detail: say("verify.issuer_ok", { id }) }
+    : { name: "issuer", ok: false, detail: say("verify.issuer_other", { id, expected }) };
 }
 
 /** What the credential points at on another host than its issuer's: possible, but someone else answers for it. */
-function elsewhere(c: OpenBadgeCredential): string[] {
+function elsewhere(c: OpenBadgeCredential, say: Say): string[] {
   const host = new URL(c.issuer.id).host;
   const parts: [string, string | undefined][] = [
-    ["credential id", c.id],
-    ["revocation list", c.credentialStatus?.id],
+    ["credential", c.id],
+    ["revocation", c.credentialStatus?.id],
     ["achievement", c.credentialSubject.achievement.id],
   ];
-  return parts.flatMap(([what, url]) => {
+  return parts.flatMap(([part, url]) => {
     const other = url ? new URL(url).host : "";
-    return other && other !== host ? [`the ${what} ${url} is on ${other}, not on the issuer's host ${host}`] : [];
+    return other && other !== host ? [say("verify.elsewhere", { part, url: url!, host: other, issuerHost: host })] : [];
   });
 }
 
-async function signature(jwt: string, kid: string, credential: OpenBadgeCredential, fetch: Fetch): Promise<Check> {
+async function signature(jwt: string, kid: string, credential: OpenBadgeCredential, fetch: Fetch, say: Say): Promise<Check> {
   const fail = (detail: string): Check => ({ name: "signature", ok: false, detail });
   // Only a key the issuer itself publishes counts, whatever the token claims.
   const jwksUrl = `${credential.issuer.id}/jwks.json`;
   let keys: z.infer<typeof jwksSchema>["keys"];
   try {
     const response = await fetch(jwksUrl);
-    if (!response.ok) return fail(`the issuer's key set ${jwksUrl} answered ${response.status}`);
+    if (!response.ok) return fail(say("verify.keys_status", { url: jwksUrl, status: String(response.status) }));
     keys = jwksSchema.parse(await response.json()).keys;
   } catch (error) {
-    return fail(`could not read the issuer's key set ${jwksUrl}: ${error instanceof Error ? error.message : String(error)}`);
+    return fail(say("verify.keys_unreadable", { url: jwksUrl, reason: error instanceof Error ? error.message : String(error) }));
   }
   const jwk = keys.find((k) => k.kid === kid);
-  if (!jwk) return fail(`the signing key ${kid} is not among the keys the issuer publishes at ${jwksUrl}`);
+  if (!jwk) return fail(say("verify.key_unknown", { kid, url: jwksUrl }));
   try {
     await compactVerify(jwt, await importJWK(jwk as JWK, ALG), { algorithms: [ALG] });
   } catch {
-    return fail(`the signature does not match the issuer's key ${kid}: the credential was changed or signed by someone else`);
+    return fail(say("verify.signature_mismatch", { kid }));
   }
-  return { name: "signature", ok: true, detail: `signed with the issuer's published key ${kid}` };
+  return { name: "signature", ok: true, detail: say("verify.signature_ok", { kid }) };
 }
 
-function claims(payload: Record<string, unknown>, c: OpenBadgeCredential): Check {
+function claims(payload: Record<string, unknown>, c: OpenBadgeCredential, say: Say): Check {
   // Exactly, as OB 3.0 §8.2 says: a validFrom with milliseconds matches no nbf.
   const at = (iso: string) => Date.parse(iso) / 1000;
   const expected: [string, unknown][] = [
@@ -155,45 +159,45 @@ function claims(payload: Record<string, unknown>, c: OpenBadgeCredential): Check
     ...(c.validUntil || payload.exp !== undefined ? [["exp", c.validUntil ? at(c.validUntil) : undefined] as [string, unknown]] : []),
   ];
   const wrong = expected.filter(([claim, value]) => payload[claim] !== value).map(([claim]) => claim);
-  if (wrong.length) return { name: "claims", ok: false, detail: `JWT claims ${wrong.join(", ")} do not match the credential` };
-  return { name: "claims", ok: true, detail: "iss, jti, sub and nbf match the credential" };
+  if (wrong.length) return { name: "claims", ok: false, detail: say("verify.claims_wrong", { claims: wrong.join(", ") }) };
+  return { name: "claims", ok: true, detail: say("verify.claims_ok") };
 }
 
-function dates(c: OpenBadgeCredential, now: Date): Check {
-  if (new Date(c.validFrom) > now) return { name: "dates", ok: false, detail: `not valid before ${c.validFrom}` };
-  if (c.validUntil && new Date(c.validUntil) <= now) return { name: "dates", ok: false, detail: `expired on ${c.validUntil}` };
-  return { name: "dates", ok: true, detail: `valid from ${c.validFrom}${c.validUntil ? ` until ${c.validUntil}` : ", no expiry"}` };
+function dates(c: OpenBadgeCredential, now: Date, say: Say): Check {
+  if (new Date(c.validFrom) > now) return { name: "dates", ok: false, detail: say("verify.dates_early", { from: c.validFrom }) };
+  if (c.validUntil && new Date(c.validUntil) <= now) return { name: "dates", ok: false, detail: say("verify.dates_expired", { until: c.validUntil }) };
+  return { name: "dates", ok: true, detail: c.validUntil ? say("verify.dates_ok_until", { from: c.validFrom, until: c.validUntil }) : say("verify.dates_ok_forever", { from: c.validFrom }) };
 }
 
-function recipient(c: OpenBadgeCredential, email: string | undefined): Check {
-  if (!email) return { name: "recipient", ok: null, detail: "no email given (use --email to check who it was issued to)" };
+function recipient(c: OpenBadgeCredential, email: string | undefined, say: Say): Check {
+  if (!email) return { name: "recipient", ok: null, detail: say("verify.recipient_none") };
   const match = c.credentialSubject.identifier.some((id) => id.identityHash === identityHash(email, id.salt));
   return match
-    ? { name: "recipient", ok: true, detail: `issued to ${email}` }
-    : { name: "recipient", ok: false, detail: `not issued to ${email}` };
+    ? { name: "recipient", ok: true, detail: say("verify.recipient_ok", { email }) }
+    : { name: "recipient", ok: false, detail: say("verify.recipient_other", { email }) };
 }
 
-async function revocation(c: OpenBadgeCredential, fetch: Fetch): Promise<Check> {
+async function revocation(c: OpenBadgeCredential, fetch: Fetch, say: Say): Promise<Check> {
   const status = c.credentialStatus;
-  if (!status) return { name: "revocation", ok: true, detail: "the credential has no revocation list" };
-  if (status.type !== "1EdTechRevocationList") return { name: "revocation", ok: false, detail: `unsupported credentialStatus type ${status.type}` };
+  if (!status) return { name: "revocation", ok: true, detail: say("verify.revocation_none") };
+  if (status.type !== "1EdTechRevocationList") return { name: "revocation", ok: false, detail: say("verify.revocation_type", { type: status.type }) };
   try {
     const response = await fetch(status.id);
-    if (!response.ok) return { name: "revocation", ok: false, detail: `could not check revocation: ${status.id} answered ${response.status}` };
+    if (!response.ok) return { name: "revocation", ok: false, detail: say("verify.revocation_status", { url: status.id, status: String(response.status) }) };
     const list = revocationListSchema.parse(await response.json());
     const entry = [...(list.revokedCredential ?? []), ...(list.revokedCredentials ?? [])].find((r) => r.id === c.id && r.revoked !== false);
-    if (entry) return { name: "revocation", ok: false, detail: `revoked: ${entry.revocationReason ?? "no reason given"}` };
+    if (entry) return { name: "revocation", ok: false, detail: entry.revocationReason ? say("verify.revoked", { reason: entry.revocationReason }) : say("verify.revoked_no_reason") };
   } catch (error) {
-    return { name: "revocation", ok: false, detail: `could not check revocation at ${status.id}: ${error instanceof Error ? error.message : String(error)}` };
+    return { name: "revocation", ok: false, detail: say("verify.revocation_unreadable", { url: status.id, reason: error instanceof Error ? error.message : String(error) }) };
   }
-  return { name: "revocation", ok: true, detail: "not revoked" };
+  return { name: "revocation", ok: true, detail: say("verify.not_revoked") };
 }
 
 /** A FILE or URL as `steps verify` takes it: a badge page URL means its .jwt form. */
-export async function readCredentialSource(source: string, io: { fetch: Fetch; readFile: (path: string) => Promise<string> }): Promise<string> {
+export async function readCredentialSource(source: string, io: { fetch: Fetch; readFile: (path: string) => Promise<string> }, say: Say = inEnglish()): Promise<string> {
   if (!/^https?:\/\//i.test(source)) return io.readFile(source);
   const url = /\/badges\/[A-Za-z0-9_-]+$/.test(source) ? `${source}.jwt` : source;
   const response = await io.fetch(url);
-  if (!response.ok) throw new Error(`${url} answered ${response.status}${response.status === 404 ? " (unpublished badges have no public credential)" : ""}`);
+  if (!response.ok) throw new Error(say(response.status === 404 ? "verify.source_unpublished" : "verify.source_status", { url, status: String(response.status) }));
   return response.text();
 }
