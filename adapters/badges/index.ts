@@ -90,7 +90,7 @@ const badges: PlatformAdapter = {
       const award = id ? await store.award(id) : undefined;
       // A badge is its intern's program's: its playlist, organization and time zone.
       const intern = award && (await store.personById(award.personId));
-      const owner = (intern && core.cores().get(intern.program)?.program) || program;
+      const owner = intern ? core.cores().of(intern).program : program;
       const playlist = award && owner.playlist(award.playlist);
       if (!award || !playlist) return suffix ? json(res, 404, { error: "no such badge" }) : html(res, 404, notFoundPage(asked(programLanguage(core))));
       const urls = (issuers.get(owner.id) ?? issuer).urls;

@@ -30,7 +30,7 @@ export function credlyJobs(options: CredlyJobsOptions): JobHandler {
   const { api, core, store, log } = options;
   const report = options.report ?? (() => {});
   /** The core of the intern's program: its playlists name the template, its organization signs the award message. */
-  const coreOf = (intern: Person | undefined) => (intern && core.cores().get(intern.program)) || core;
+  const coreOf = (intern: Person | undefined) => (intern ? core.cores().of(intern) : core);
 
   /**
    * Badges Credly holds under Steps' reference (the award id) for this template, the live one first.

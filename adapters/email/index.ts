@@ -59,8 +59,6 @@ export function emailAdapter(options: EmailAdapterOptions = {}): PlatformAdapter
       const vars = readEmailEnv(ctx.env.raw);
       const settings = ctx.core.program.file.email;
       const preview = createPreview();
-      // A person row belongs to one program; a row of a program no longer loaded hears from the first.
-      const programOf = (person: Person) => ctx.core.cores().get(person.program)?.program ?? ctx.core.program;
       const chats = ctx.configured.filter((name) => name !== "email");
       // Previews only where the playground shows them (adapters/web decides the same way), or they would count as delivered unseen.
       const playground = ctx.env.raw.PLAYGROUND === "1" || (ctx.env.raw.PLAYGROUND !== "0" && chats.length === 0);
@@ -90,7 +88,7 @@ export function emailAdapter(options: EmailAdapterOptions = {}): PlatformAdapter
         address: vars.EMAIL_FROM ?? "steps@localhost",
         // Each person hears from their own program (one Steps may run several), by its name and reply address.
         senderOf(person) {
-          const program = programOf(person);
+          const { program } = ctx.core.cores().of(person);
           const replyTo = program.file.email.reply_to;
           return { name: program.name, ...(replyTo ? { replyTo } : {}) };
         },
@@ -102,7 +100,7 @@ export function emailAdapter(options: EmailAdapterOptions = {}): PlatformAdapter
           if (person.role !== "intern" || person.contact === "both") return undefined;
           const url = await links.personalLink(person.id);
           // Said in the words, time zone and link days of the intern's own program.
-          const own = ctx.core.cores().get(person.program) ?? ctx.core;
+          const own = ctx.core.cores().of(person);
           const language = own.languageOf(person);
           const until = formatDay(new Date(ctx.now().getTime() + own.program.file.email.link_days * 24 * 60 * 60 * 1000), own.program.timeZone, language);
           return { url: url.toString(), label: own.t(language, "email.work_link.label"), note: own.t(language, "email.work_link.note", { day: until }) };

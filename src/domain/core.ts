@@ -36,6 +36,8 @@ export interface CoreOptions {
 export interface Cores {
   list: Core[];
   get(program: string): Core | undefined;
+  /** The core of the person's program, or the first program's when theirs is not loaded (a removed program's rows stay). */
+  of(person: Pick<Person, "program">): Core;
   store: Store;
 }
 
@@ -45,7 +47,7 @@ export interface Cores {
  */
 export function createCores(programs: Program[], store: Store, options: (program: Program) => Omit<CoreOptions, "program" | "store" | "cores">): Cores {
   const byId = new Map<string, Core>();
-  const cores: Cores = { list: [], get: (id) => byId.get(id), store };
+  const cores: Cores = { list: [], get: (id) => byId.get(id), of: (person) => byId.get(person.program) ?? cores.list[0]!, store };
   for (const program of programs) {
     const core = createCore({ ...options(program), program, store: store.scoped(program.id), cores: () => cores });
     byId.set(program.id, core);
@@ -446,7 +448,7 @@ export function createCore(options: CoreOptions) {
   const self = { program, store, now, options, t, languages: words.languages, languageOf, voiceOf, voiceIn, programVoice, strangerVoice, done, logHours, decide, withdraw, decidedRequest, progressOf, pendingFor, badgeUrl, requireRole, queued, publish, revoke, awardMessage, cores: allCores };
   /** This program's siblings; alone, it is the only one, and its store sees all there is. */
   function allCores(): Cores {
-    return options.cores?.() ?? { list: [self], get: (id) => (id === program.id ? self : undefined), store };
+    return options.cores?.() ?? { list: [self], get: (id) => (id === program.id ? self : undefined), of: () => self, store };
   }
   return self;
 }

@@ -84,7 +84,7 @@ export function emailLinkRoutes(ctx: AdapterContext, links: EmailLinks = createE
    */
   const coreOf = (person: Pick<Person, "program">): Core | undefined => core.cores().get(person.program);
   /** Whose words and clock speak to a person: their program's, else the first program's. */
-  const speakerOf = (person: Person): Core => coreOf(person) ?? core;
+  const speakerOf = (person: Person): Core => core.cores().of(person);
   const wordsOf = (person: Person): Spoken => speak(speakerOf(person).t, speakerOf(person).languageOf(person));
   const readerWords = (req: IncomingMessage): Spoken => speak(core.t, readerLanguage(req, core.languages, programLanguage(core)));
 
@@ -118,7 +118,7 @@ export function emailLinkRoutes(ctx: AdapterContext, links: EmailLinks = createE
     const intern = submission && (await store.personById(submission.personId));
     if (!submission || !intern) throw refusedError("altered", link);
     // The submission's task is in its intern's program; a program no longer loaded shows the slug.
-    const program = (coreOf(intern) ?? core).program;
+    const { program } = core.cores().of(intern);
     const found = program.task(submission.task);
     const task = found?.task ?? { slug: submission.task, title: submission.task, description: "", requirement: "once" as const, evidence: "none" as const, approver: "mentor" };
     return { intern, task, playlist: found?.playlist ?? program.playlist(submission.playlist), submission };
