@@ -10,7 +10,7 @@ import { publicUrl, type Env } from "../src/config.ts";
 import { createDispatcher, type Dispatcher } from "../src/delivery/dispatcher.ts";
 import { coreWithin, createCores, type Core, type Cores, type CoreOptions } from "../src/domain/core.ts";
 import { importRoster } from "../src/domain/roster.ts";
-import { defaultWords } from "../src/i18n.ts";
+import { defaultWords, inEnglish } from "../src/i18n.ts";
 import { createInbox, type Inbox } from "../src/inbox.ts";
 import type { Logger } from "../src/log.ts";
 import { createProgram, type Program } from "../src/program/program.ts";
@@ -142,7 +142,7 @@ export async function boot(env: Env, log: Logger, options: { now?: Clock; db?: D
   const runs: RunDue[] = [];
   for (const [i, loaded] of programs.entries()) {
     const scoped = store.scoped(loaded.program.id);
-    await seedRoster(env, loaded, i === 0, scoped, log);
+    await seedRoster(env, loaded, i === 0, scoped, programs.map((p) => p.program), log);
     const events = await loadEvents(loaded.program, dirname(loaded.file));
     for (const error of events.errors) log.error("calendar skipped", { program: loaded.program.id, error });
     runs.push(createRunDue({ program: loaded.program, store: scoped, log, words: cores.get(loaded.program.id)!.options.words, events: events.events, graceMinutes: env.REMINDER_GRACE_MINUTES, onQueued: () => void dispatcher.kick() }));
@@ -186,8 +186,9 @@ function issuersIn(env: Env): string[] {
  * ROSTER_FILE when set; else the one its file names (`program.roster`); else,
  * for the first program on the embedded database, the sample roster, so
  * `npm start` shows a working program. A program with people is never touched.
+ * A roster shared by programs gives each its own rows (`programs`: those loaded).
  */
-async function seedRoster(env: Env, loaded: LoadedProgram, first: boolean, store: Store, log: Logger): Promise<void> {
+async function seedRoster(env: Env, loaded: LoadedProgram, first: boolean, store: Store, programs: Program[], log: Logger): Promise<void> {
   const named = loaded.program.file.program.roster;
   const sample = env.DATABASE_URL ? undefined : env.ROSTER_FILE;
   const file = (first && env.raw.ROSTER_FILE) || (named ? resolve(dirname(loaded.file), named) : first ? sample : undefined);
@@ -197,6 +198,6 @@ async function seedRoster(env: Env, loaded: LoadedProgram, first: boolean, store
     return;
   }
   if ((await store.peopleByRole("coordinator")).length > 0) return;
-  const result = await importRoster(store, loaded.program, readFileSync(file, "utf8"));
+  const result = await importRoster(store, loaded.program, readFileSync(file, "utf8"), inEnglish(), programs);
   log.info("roster loaded", { program: loaded.program.id, file, ...result });
 }

@@ -13,7 +13,7 @@ import { isStepsError } from "../src/errors.ts";
 import { createLogger, type Logger } from "../src/log.ts";
 import { toPlainText } from "../src/messages.ts";
 import { systemClock } from "../src/time.ts";
-import { importRoster } from "../src/domain/roster.ts";
+import { importRoster, importRosterFile } from "../src/domain/roster.ts";
 import { uncoveredRecords } from "../src/program/coverage.ts";
 import { formatProgramErrors, loadProgramFile } from "../src/program/load.ts";
 import { createProgram, type Program } from "../src/program/program.ts";
@@ -245,6 +245,8 @@ async function configCheck(path: string | undefined, out: (s: string) => void, s
   const env = readEnv();
   const files = path ? [path] : await programFiles(env);
   const programs: Program[] = [];
+  const rosters = new Map<Program, string>();
+  const fileOf = new Map<Program, string>();
   let failed = false;
   for (const file of files) {
     const loaded = await loadProgramFile(file, say);
@@ -256,10 +258,13 @@ async function configCheck(path: string | undefined, out: (s: string) => void, s
     out(say("cli.config_valid", { path: file, playlists: loaded.file.playlists.length, departments: loaded.file.departments.length }));
     const program = createProgram(loaded.file, programId(file));
     programs.push(program);
-    const roster = loaded.file.program.roster;
-    if (roster && !checkRoster(file, program, resolve(dirname(file), roster), out, say)) failed = true;
+    fileOf.set(program, file);
+    if (loaded.file.program.roster) rosters.set(program, resolve(dirname(file), loaded.file.program.roster));
   }
-  if (!path) for (const line of crossProgramNotes(files, programs, say)) out(say("cli.note", { line }));
+  // A shared roster's rows may name any program the environment loads.
+  const all = path ? [...programs, ...(await otherPrograms(env, programId(path)))] : programs;
+  for (const [program, roster] of rosters) if (!checkRoster(fileOf.get(program)!, program, roster, all, out, say)) failed = true;
+  if (!path) for (const line of crossProgramNotes(rosters, all, say)) out(say("cli.note", { line }));
   if (failed) return 1;
   // Recorded work the edited files no longer cover is kept, and said so.
   if (env.DATABASE_URL || existsSync(join(env.DATA_DIR, "db"))) {
@@ -290,26 +295,32 @@ async function configCheck(path: string | undefined, out: (s: string) => void, s
   return 0;
 }
 
+/** The environment's other programs that load, for a roster shared with them; its own problems are not this check's. */
+async function otherPrograms(env: Env, except: string): Promise<Program[]> {
+  const files = await programFiles(env).catch(() => []);
+  const loaded = await Promise.all(files.filter((f) => programId(f) !== except).map(async (f) => ({ id: programId(f), result: await loadProgramFile(f) })));
+  return loaded.flatMap(({ id, result }) => (result.ok ? [createProgram(result.file, id)] : []));
+}
+
 /** A roster the program file names must exist and import cleanly against that program. */
-function checkRoster(file: string, program: Program, roster: string, out: (s: string) => void, say: Say): boolean {
+function checkRoster(file: string, program: Program, roster: string, programs: Program[], out: (s: string) => void, say: Say): boolean {
   if (!existsSync(roster)) {
     out(say("cli.config_roster_missing", { file, roster }));
     return false;
   }
-  const parsed = parseRoster(readFileSync(roster, "utf8"), program, new Map(), say);
-  if (parsed.ok) return true;
+  const parsed = parseRoster(readFileSync(roster, "utf8"), program, new Map(), say, programs);
+  if (parsed.ok && parsed.rows.length === 0) out(`${roster}: ${say("roster.none_for_program", { program: program.id })}`);
+  if (parsed.ok) return parsed.rows.length > 0;
   for (const e of parsed.errors) out(`${roster}:${e.line} ${e.message}`);
   return false;
 }
 
 /** Someone on several programs' rosters is one person: their name should read the same in each. */
-function crossProgramNotes(files: string[], programs: Program[], say: Say): string[] {
+function crossProgramNotes(rosters: Map<Program, string>, programs: Program[], say: Say): string[] {
   const names = new Map<string, Map<string, string>>();
-  for (const [i, program] of programs.entries()) {
-    const roster = program.file.program.roster;
-    const path = roster && resolve(dirname(files[i]!), roster);
-    if (!path || !existsSync(path)) continue;
-    const parsed = parseRoster(readFileSync(path, "utf8"), program);
+  for (const [program, path] of rosters) {
+    if (!existsSync(path)) continue;
+    const parsed = parseRoster(readFileSync(path, "utf8"), program, new Map(), say, programs);
     if (!parsed.ok) continue;
     for (const row of parsed.rows) names.set(row.email, (names.get(row.email) ?? new Map()).set(program.id, row.name));
   }
@@ -318,7 +329,10 @@ function crossProgramNotes(files: string[], programs: Program[], say: Say): stri
     .map(([email, byProgram]) => say("cli.config_name_differs", { email, names: [...byProgram].map(([id, name]) => `${id} ("${name}")`).join(", ") }));
 }
 
-/** Into the first program, or the one `--program` names. */
+/**
+ * Into the program `--program` names; else a shared roster (a `program`
+ * column) into every program it names, and any other into the first program.
+ */
 async function rosterImport(path: string, programId: string | undefined, out: (s: string) => void, log: Logger, say: Say): Promise<number> {
   if (!existsSync(path)) {
     out(say("cli.roster_missing", { path: resolve(path) }));
@@ -326,13 +340,20 @@ async function rosterImport(path: string, programId: string | undefined, out: (s
   }
   const steps = await boot(readEnv(), log);
   try {
-    const program = programId === undefined ? steps.program : steps.cores.get(programId)?.program;
+    const programs = steps.cores.list.map((c) => c.program);
+    const csv = readFileSync(path, "utf8");
+    if (programId === undefined) {
+      const results = await importRosterFile(steps.store, programs, csv, say);
+      for (const result of results) out(say("cli.roster_imported", { path, ...result, several: programs.length > 1 ? "yes" : "no" }));
+      return 0;
+    }
+    const program = steps.cores.get(programId)?.program;
     if (!program) {
-      out(say("cli.roster_unknown_program", { program: programId ?? "", programs: steps.cores.list.map((c) => c.program.id).join(", ") }));
+      out(say("cli.roster_unknown_program", { program: programId, programs: programs.map((p) => p.id).join(", ") }));
       return 1;
     }
-    const result = await importRoster(steps.store, program, readFileSync(path, "utf8"), say);
-    out(say("cli.roster_imported", { path, inserted: result.inserted, updated: result.updated }));
+    const result = await importRoster(steps.store, program, csv, say, programs);
+    out(say("cli.roster_imported", { path, program: program.id, ...result, several: programs.length > 1 ? "yes" : "no" }));
     return 0;
   } finally {
     await steps.close();

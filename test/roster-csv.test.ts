@@ -151,7 +151,7 @@ describe("parseRoster", () => {
     const text = `${HEADER},phone\nmia@example.gov,Mia,mentor,parks,,555-0100\n`;
     expect(parseRoster(text, program)).toEqual({
       ok: false,
-      errors: [{ line: 1, message: 'Header: unknown column "phone". Use exactly these columns, in any order: email,name,role,department,mentor_email (and optionally contact, language, first_name, last_name).' }],
+      errors: [{ line: 1, message: 'Header: unknown column "phone". Use exactly these columns, in any order: email,name,role,department,mentor_email (and optionally contact, language, first_name, last_name, program).' }],
     });
   });
 
@@ -163,7 +163,7 @@ describe("parseRoster", () => {
         {
           line: 1,
           message:
-            'Header: unknown column "departmnt" (did you mean department?); missing columns department, mentor_email. Use exactly these columns, in any order: email,name,role,department,mentor_email (and optionally contact, language, first_name, last_name).',
+            'Header: unknown column "departmnt" (did you mean department?); missing columns department, mentor_email. Use exactly these columns, in any order: email,name,role,department,mentor_email (and optionally contact, language, first_name, last_name, program).',
         },
       ],
     });
@@ -173,7 +173,7 @@ describe("parseRoster", () => {
     const text = `${HEADER},email\n`;
     expect(parseRoster(text, program)).toEqual({
       ok: false,
-      errors: [{ line: 1, message: "Header: column email appears twice. Use exactly these columns, in any order: email,name,role,department,mentor_email (and optionally contact, language, first_name, last_name)." }],
+      errors: [{ line: 1, message: "Header: column email appears twice. Use exactly these columns, in any order: email,name,role,department,mentor_email (and optionally contact, language, first_name, last_name, program)." }],
     });
   });
 

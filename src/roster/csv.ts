@@ -38,7 +38,10 @@ const REQUIRED = ["email", "name", "role", "department", "mentor_email"] as cons
 /** Columns a file may leave out (a file written before they existed still imports): every person then gets the default. */
 const OPTIONAL = ["contact", "language", "first_name", "last_name"] as const;
 const COLUMNS = [...REQUIRED, ...OPTIONAL] as const;
-type Column = (typeof COLUMNS)[number];
+/** A shared roster's column: the program each row is in, or ALL for a coordinator of every program. */
+const PROGRAM = "program";
+const ALL = "all";
+type Column = (typeof COLUMNS)[number] | typeof PROGRAM;
 const HEADER = REQUIRED.join(",");
 const ROLES = ["intern", "mentor", "coordinator"] as const;
 
@@ -77,9 +80,18 @@ const rowSchema = z.strictObject({
 /**
  * Parses and validates a whole roster file. knownPeople (keyed by lower-case
  * email) lets interns name mentors who are already on the roster. Nothing is
- * returned unless every row is good.
+ * returned unless every row is good. A file with a `program` column is shared
+ * by several programs: this program's rows are those naming it, and `all`
+ * coordinators; `programs` are those its rows may name (their approver
+ * columns, e.g. coach_email, may then be in the header).
  */
-export function parseRoster(text: string, program: Program, knownPeople: Map<string, Role> = new Map(), say: Say = inEnglish()): RosterResult {
+export function parseRoster(
+  text: string,
+  program: Program,
+  knownPeople: Map<string, Role> = new Map(),
+  say: Say = inEnglish(),
+  programs: readonly Program[] = [program],
+): RosterResult {
   const records = readRecords(text, say);
   if ("error" in records) return { ok: false, errors: [records.error] };
   const [header, ...body] = records.list;
@@ -88,7 +100,8 @@ export function parseRoster(text: string, program: Program, knownPeople: Map<str
   }
   // A role a task names as its approver (e.g. coach) is an optional column `coach_email`.
   const roleColumns = program.approverRoles().map((role) => `${role}_email`);
-  const columns = readHeader(header, roleColumns, say);
+  const sharedColumns = programs.flatMap((p) => p.approverRoles().map((role) => `${role}_email`)).filter((c) => !roleColumns.includes(c));
+  const columns = readHeader(header, roleColumns, sharedColumns, say);
   if ("error" in columns) return { ok: false, errors: [columns.error] };
   if (body.length === 0) {
     return { ok: false, errors: [{ line: header.line, message: say("roster.no_people") }] };
@@ -96,16 +109,61 @@ export function parseRoster(text: string, program: Program, knownPeople: Map<str
 
   const errors: RosterError[] = [];
   const rows: RosterRow[] = [];
-  for (const record of body) {
+  const shared = columns.index.has(PROGRAM);
+  const ours = shared ? rowsOf(program.id, body, columns.index, programs.map((p) => p.id), errors, say) : body;
+  for (const record of ours) {
     const row = readRow(record, columns.index, program, errors, say);
+    // Another program's approver column (coach_email) is empty in this program's rows.
+    for (const column of sharedColumns) {
+      const at = columns.index.get(column as Column);
+      if (at !== undefined && (record.cells[at] ?? "").trim() !== "") errors.push({ line: record.line, message: say("roster.column_not_in_program", { column, program: program.id }) });
+    }
     if (row) row.approvers = readApprovers(record, columns.index, program, row, errors, say);
     if (row) rows.push(row);
   }
-  checkAcrossRows(body, columns.index, knownPeople, errors, say);
-  checkApproversExist(body, columns.index, program, knownPeople, errors, say);
+  const unknown = unknownApprover(program.id, shared ? body.filter((r) => !ours.includes(r)) : [], columns.index, say);
+  checkAcrossRows(ours, columns.index, knownPeople, errors, unknown, say);
+  checkApproversExist(ours, columns.index, program, knownPeople, errors, unknown, say);
 
   if (errors.length > 0) return { ok: false, errors: errors.sort((a, b) => a.line - b.line) };
   return { ok: true, rows };
+}
+
+type UnknownApprover = (approver: string, email: string) => string;
+
+/** Why an approver is unknown: nowhere, or in the file for another program only (each program has its own rows). */
+function unknownApprover(program: string, others: CsvRecord[], index: Map<Column, number>, say: Say): UnknownApprover {
+  const elsewhere = new Map<string, string>();
+  for (const record of others) elsewhere.set((record.cells[index.get("email")!] ?? "").trim().toLowerCase(), (record.cells[index.get(PROGRAM)!] ?? "").trim().toLowerCase());
+  return (approver, email) => {
+    const theirs = elsewhere.get(email);
+    return theirs ? say("roster.approver_other_program", { approver, email, program: theirs, here: program }) : say("roster.approver_unknown", { approver, email });
+  };
+}
+
+/**
+ * A shared roster's rows for one program: those naming it, and the
+ * coordinators of all. Every row's program is checked here, whichever it
+ * names, so each program's import reports the same problems with the column.
+ */
+function rowsOf(program: string, body: CsvRecord[], index: Map<Column, number>, programIds: readonly string[], errors: RosterError[], say: Say): CsvRecord[] {
+  const at = index.get(PROGRAM)!;
+  const choices = [...programIds, ALL].join(", ");
+  return body.filter((record) => {
+    // A row with a missing or extra field is kept, for readRow to say so.
+    if (record.cells.length !== index.size) return true;
+    const value = (record.cells[at] ?? "").trim().toLowerCase();
+    const role = (record.cells[index.get("role")!] ?? "").trim().toLowerCase();
+    const report = (message: string) => errors.push({ line: record.line, message });
+    if (value === ALL) {
+      // Kept whatever the role, so a mistyped role is reported too.
+      if (role === "intern" || role === "mentor") report(say("roster.program_all_coordinators", { role }));
+      return true;
+    }
+    if (value === "") report(say("roster.program_empty", { programs: choices }));
+    else if (!programIds.includes(value)) report(say("roster.program_unknown", { program: value, ...suggestion(closest(value, [...programIds], 1)[0]), programs: choices }));
+    return value === program;
+  });
 }
 
 interface CsvRecord {
@@ -174,11 +232,21 @@ function lineCounter(text: string): (offset: number) => number {
   };
 }
 
-function readHeader(header: CsvRecord, roleColumns: string[], say: Say): { index: Map<Column, number> } | { error: RosterError } {
+/** A header cell as a column name: spreadsheets write "Mentor Email" as readily as mentor_email. */
+const columnName = (cell: string) => cell.trim().toLowerCase().replace(/\s+/g, "_");
+
+/** Whether a roster is shared by programs: its header has a `program` column. */
+export function sharedRoster(text: string): boolean {
+  const records = readRecords(text, inEnglish());
+  return "list" in records && (records.list[0]?.cells.map(columnName).includes(PROGRAM) ?? false);
+}
+
+function readHeader(header: CsvRecord, roleColumns: string[], sharedColumns: string[], say: Say): { index: Map<Column, number> } | { error: RosterError } {
   const index = new Map<Column, number>();
-  const known: string[] = [...COLUMNS, ...roleColumns];
+  // Other programs' approver columns belong only in a shared roster.
+  const known: string[] = [...COLUMNS, PROGRAM, ...roleColumns, ...(header.cells.map(columnName).includes(PROGRAM) ? sharedColumns : [])];
   const problems: string[] = [];
-  const names = header.cells.map((cell) => cell.trim().toLowerCase().replace(/\s+/g, "_"));
+  const names = header.cells.map(columnName);
   if (names.some((name) => name.includes("@"))) {
     return { error: { line: header.line, message: say("roster.header_first", { header: HEADER }) } };
   }
@@ -195,7 +263,7 @@ function readHeader(header: CsvRecord, roleColumns: string[], say: Say): { index
   const missing = REQUIRED.filter((c) => !index.has(c));
   if (missing.length > 0) problems.push(say("roster.header_missing", { count: missing.length, columns: missing.join(", ") }));
   if (problems.length > 0) {
-    return { error: { line: header.line, message: say("roster.header", { problems: problems.join("; "), header: HEADER, optional: [...OPTIONAL, ...roleColumns].join(", ") }) } };
+    return { error: { line: header.line, message: say("roster.header", { problems: problems.join("; "), header: HEADER, optional: [...OPTIONAL, PROGRAM, ...roleColumns].join(", ") }) } };
   }
   return { index };
 }
@@ -256,7 +324,7 @@ function readApprovers(record: CsvRecord, index: Map<Column, number>, program: P
 }
 
 /** Each `<role>_email` names someone in this file or already on the roster, who is not an intern. */
-function checkApproversExist(body: CsvRecord[], index: Map<Column, number>, program: Program, knownPeople: Map<string, Role>, errors: RosterError[], say: Say): void {
+function checkApproversExist(body: CsvRecord[], index: Map<Column, number>, program: Program, knownPeople: Map<string, Role>, errors: RosterError[], unknown: UnknownApprover, say: Say): void {
   const inFile = new Map<string, string>();
   for (const record of body) inFile.set((record.cells[index.get("email")!] ?? "").trim().toLowerCase(), (record.cells[index.get("role")!] ?? "").trim().toLowerCase());
   for (const record of body) {
@@ -269,7 +337,7 @@ function checkApproversExist(body: CsvRecord[], index: Map<Column, number>, prog
       // A non-intern's, a malformed or a self-referencing cell was already reported by readApprovers.
       if (value === "" || own !== "intern" || value === self || !emailField.safeParse(value).success) continue;
       const theirs = inFile.get(value) ?? knownPeople.get(value);
-      if (theirs === undefined) errors.push({ line: record.line, message: say("roster.approver_unknown", { approver: role, email: value }) });
+      if (theirs === undefined) errors.push({ line: record.line, message: unknown(role, value) });
       else if (theirs === "intern") errors.push({ line: record.line, message: say("roster.approver_intern", { approver: role, email: value }) });
     }
   }
@@ -281,6 +349,7 @@ function checkAcrossRows(
   index: Map<Column, number>,
   knownPeople: Map<string, Role>,
   errors: RosterError[],
+  unknown: UnknownApprover,
   say: Say,
 ): void {
   // Roles come from every row that names one, even rows with other problems,
@@ -306,7 +375,7 @@ function checkAcrossRows(
     const listed = inFile.get(mentor);
     const mentorRole = listed ? listed.role : knownPeople.get(mentor);
     if (!listed && mentorRole === undefined) {
-      errors.push({ line: record.line, message: say("roster.approver_unknown", { approver: "mentor", email: mentor }) });
+      errors.push({ line: record.line, message: unknown("mentor", mentor) });
     } else if (mentorRole === "intern") {
       errors.push({ line: record.line, message: say("roster.approver_intern", { approver: "mentor", email: mentor }) });
     }
