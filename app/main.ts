@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { z } from "zod";
+import { credlySettings } from "../adapters/credly/config.ts";
 import { createEmailLinks, queueWorkLink } from "../adapters/email/links/index.ts";
 import { createDb, DataDirInUse, dbOptionsFrom, type DbHandle } from "../db/client.ts";
 import { createStore } from "../db/store.ts";
@@ -13,6 +14,8 @@ import { isStepsError } from "../src/errors.ts";
 import { createLogger, type Logger } from "../src/log.ts";
 import { toPlainText } from "../src/messages.ts";
 import { systemClock } from "../src/time.ts";
+import type { Core } from "../src/domain/core.ts";
+import type { Award } from "../src/store.ts";
 import { importRoster, importRosterFile } from "../src/domain/roster.ts";
 import { uncoveredRecords } from "../src/program/coverage.ts";
 import { formatProgramErrors, loadProgramFile } from "../src/program/load.ts";
@@ -61,6 +64,9 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
       case "email":
         if (args[0] === "cancel-links" && args[1] && args.length === 2) return await cancelLinks(args[1], out, log, say);
         if (args[0] === "send-link" && args[1] && args.length === 2) return await sendLink(args[1], out, log, say);
+        break;
+      case "credly":
+        if (args[0] === "retry") return await credlyRetry(args.slice(1), out, log, say);
         break;
       case "as":
         if (args[0] && args.length >= 2) return await runAs(args[0], args.slice(1).join(" "), out, log, say);
@@ -196,12 +202,16 @@ async function runDueOnce(args: string[], out: (s: string) => void, log: Logger,
   }
 }
 
-/** Sends what is queued through the configured platforms, then stops them; false when none is configured. */
-async function sendQueued(steps: Steps): Promise<boolean> {
+/**
+ * Sends what is queued through the configured platforms, then stops them; false when none is configured.
+ * `also`: services that are not platforms (`credly`) to start beside them, for their jobs in the outbox.
+ */
+async function sendQueued(steps: Steps, also: readonly string[] = []): Promise<boolean> {
   const configured = adapters.filter((a) => a.configured(steps.env));
+  // Without a platform nothing is sent, a service's job included: what it queues for people (Credly's link) could not go.
   if (configured.length === 0) return false;
   // The adapters provide the transports; starting them as serve does keeps one wiring path.
-  const server = await startServer(steps, configured, { port: 0, host: "127.0.0.1" });
+  const server = await startServer(steps, adapters.filter((a) => configured.includes(a) || also.includes(a.name)), { port: 0, host: "127.0.0.1" });
   try {
     await steps.dispatcher.kick();
     await steps.dispatcher.idle();
@@ -230,6 +240,54 @@ async function sendLink(email: string, out: (s: string) => void, log: Logger, sa
     }
     await sendQueued(steps);
     out(say("cli.send_link_sent", { name: person.name, email: person.email }));
+    return 0;
+  } finally {
+    await steps.close();
+  }
+}
+
+const credlyRetryArgs = z.union([z.tuple([]), z.tuple([z.literal("--program"), z.string().min(1)])]);
+
+/**
+ * Asks Credly again for the badges it refused, once the coordinator has fixed why (the
+ * template id, the roster's names): queued as a new try each, and sent at once when this
+ * process can run Credly and a platform (for the intern's link), else by `steps serve`.
+ */
+async function credlyRetry(args: string[], out: (s: string) => void, log: Logger, say: Say): Promise<number> {
+  const parsed = credlyRetryArgs.safeParse(args);
+  if (!parsed.success) {
+    out(say("cli.credly_retry_usage"));
+    return 2;
+  }
+  const programId = parsed.data[1];
+  const steps = await boot(readEnv(), log);
+  try {
+    const cores = programId === undefined ? steps.cores.list : [steps.cores.get(programId)].filter((c) => c !== undefined);
+    if (cores.length === 0) {
+      out(say("cli.roster_unknown_program", { program: programId ?? "", programs: steps.cores.list.map((c) => c.program.id).join(", ") }));
+      return 1;
+    }
+    const again: { award: Award; core: Core }[] = [];
+    for (const core of cores) for (const award of await core.retryElsewhere("credly")) again.push({ award, core });
+    if (again.length === 0) {
+      out(say("cli.credly_retry_none", { program: programId ?? "all" }));
+      return 0;
+    }
+    const named = async ({ award, core }: (typeof again)[number]) => ({
+      intern: (await steps.store.personById(award.personId))?.name ?? String(award.personId),
+      badge: core.program.playlist(award.playlist)?.badge.name ?? award.playlist,
+    });
+    out(say("cli.credly_retry_queued", { count: again.length }));
+    const credly = credlySettings(steps.env.raw);
+    if (!credly.ok || !(await sendQueued(steps, ["credly"]))) {
+      for (const one of again) out(say("cli.credly_retry_badge", await named(one)));
+      out(credly.ok ? say("cli.credly_retry_for_serve", { count: again.length }) : say("cli.credly_retry_off", { reason: credly.reason }));
+      return 0;
+    }
+    for (const one of again) {
+      const held = (await steps.store.award(one.award.id))?.elsewhere?.credly;
+      out(say("cli.credly_retry_outcome", { ...(await named(one)), state: held?.state ?? "queued", reason: held?.reason ?? "" }));
+    }
     return 0;
   } finally {
     await steps.close();

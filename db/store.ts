@@ -310,6 +310,15 @@ function makeStore(db: Db | Tx, scope: string | undefined): Store {
         .set({ elsewhere: sql`coalesce(${awards.elsewhere}, '{}'::jsonb) || jsonb_build_object(${issuer}::text, ${JSON.stringify(state)}::jsonb)` })
         .where(eq(awards.id, id));
     },
+    async awardsElsewhere(issuer, state) {
+      const rows = await db
+        .select({ a: awards })
+        .from(awards)
+        .innerJoin(people, eq(people.id, awards.personId))
+        .where(and(sql`${awards.elsewhere}->${issuer}::text->>'state' = ${state}`, inScope))
+        .orderBy(awards.awardedAt, awards.id);
+      return rows.map((r) => r.a as Award);
+    },
 
     async digestRows(since): Promise<DigestRows> {
       const [interns, approved, pending, lastActivity, awardsSince, failedDeliveries] = await Promise.all([
@@ -350,6 +359,9 @@ function makeStore(db: Db | Tx, scope: string | undefined): Store {
           .where(
             and(
               eq(outbox.status, "failed"),
+              // A job asked again (`steps credly retry`) is listed once, by its latest outcome: gone once a later try is done.
+              sql`not exists (select 1 from outbox later where later.recipient = ${outbox.recipient} and later.id > ${outbox.id} and later.status in ('sent', 'failed')
+                    and later.payload->'job'->>'action' = ${outbox.payload}->'job'->>'action' and later.payload->'job'->>'award' = ${outbox.payload}->'job'->>'award')`,
               scope === undefined
                 ? undefined
                 : sql`(exists (select 1 from people p where p.program = ${scope} and ${outbox.recipient} = 'person:' || p.id)

@@ -80,13 +80,16 @@ export interface Award {
 
 /**
  * The badge at another issuer. `queued`: Steps will ask (or is asking); `issued`: it holds
- * it, under its own id and page; `refused`: it said no, and why; `revoked`: revoked there too.
+ * it, under its own id and page; `refused`: it said no (or never answered through every
+ * try), and why; `revoked`: revoked there too.
  */
 export interface Elsewhere {
   state: "queued" | "issued" | "refused" | "revoked";
   id?: string;
   url?: string;
   reason?: string;
+  /** How many times a coordinator has asked again after a refusal (`steps credly retry`): each try has its own outbox key. */
+  retry?: number;
 }
 
 /** A roster person found through one of their platform accounts, with what is remembered about that account. */
@@ -273,6 +276,8 @@ export interface Store {
   updateAward(id: string, changes: Partial<Pick<Award, "published" | "credential" | "revokedAt" | "revokedReason">>): Promise<void>;
   /** Records how one other issuer holds the award, leaving the others' entries as they are. */
   setElsewhere(id: string, issuer: string, state: Elsewhere): Promise<void>;
+  /** The awards (of this program, on a scoped store) that issuer holds in that state, oldest first. */
+  awardsElsewhere(issuer: string, state: Elsewhere["state"]): Promise<Award[]>;
 
   digestRows(since: Date): Promise<DigestRows>;
   /** Submissions still pending that were made before that instant, with the intern's mentor. */

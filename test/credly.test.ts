@@ -5,6 +5,7 @@ import { sql } from "drizzle-orm";
 import { afterEach, beforeAll, afterAll, describe, expect, it } from "vitest";
 import badgesAdapter from "../adapters/badges/index.ts";
 import credlyAdapter from "../adapters/credly/index.ts";
+import { CREDLY_MAX_ATTEMPTS } from "../adapters/credly/jobs.ts";
 import webAdapter from "../adapters/web/index.ts";
 import { startServer, type RunningServer } from "../app/server.ts";
 import { outbox } from "../db/schema.ts";
@@ -230,6 +231,34 @@ describe("Credly", () => {
     await s.settle();
     const row = await s.outboxRow(`credly:issue:${award.id}`);
     expect(row!.nextAttemptAt.getTime() - clock.getTime()).toBe(120_000);
+  });
+
+  it("an issue with no answer through every try is recorded as not issued, listed with what to do, and issued once asked again after Credly is back", async () => {
+    const { credly, s } = await withCredly();
+    const award = await s.earn("ana@example.org", "initial-training", "early-learning");
+    credly.failNext(1000, 503);
+    await s.say("ana@example.org", "badge publish early-learning");
+    for (let i = 0; i < CREDLY_MAX_ATTEMPTS; i++) {
+      await s.settle();
+      s.later();
+    }
+    expect(await s.outboxRow(`credly:issue:${award.id}`)).toMatchObject({ status: "failed", attempts: CREDLY_MAX_ATTEMPTS });
+    expect((await s.award(award.id)).elsewhere?.credly).toEqual({ state: "refused", reason: `no answer from Credly in ${CREDLY_MAX_ATTEMPTS} tries (Credly is unavailable (503: Service Unavailable))` });
+    expect(await s.say("cora@example.org", "digest")).toContain("then run `steps credly retry` to ask Credly again");
+
+    credly.failNext(0);
+    const before = credly.requests.length;
+    expect((await s.steps.core.retryElsewhere("credly")).map((a) => a.id)).toEqual([award.id]);
+    await s.settle();
+    expect(credly.requests.slice(before).map((r) => r.method)).toEqual(["GET", "POST"]);
+    expect(credly.badges).toHaveLength(1);
+    expect((await s.award(award.id)).elsewhere?.credly).toMatchObject({ state: "issued", id: credly.badges[0]!.id });
+    expect(await s.outboxRow(`credly:issue:${award.id}:retry-1`)).toMatchObject({ status: "sent" });
+    expect(await s.say("cora@example.org", "digest")).not.toContain("Badges not issued or revoked elsewhere");
+    // Issued: nothing left to ask again.
+    expect(await s.steps.core.retryElsewhere("credly")).toEqual([]);
+    await s.settle();
+    expect(credly.requests.slice(before).map((r) => r.method)).toEqual(["GET", "POST"]);
   });
 
   it("after a lost answer (Credly recorded the badge, the connection dropped) finds it by the award id and issues nothing more", async () => {

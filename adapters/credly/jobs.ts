@@ -4,11 +4,11 @@ import { DeliveryError } from "../../src/delivery/transport.ts";
 import type { Core } from "../../src/domain/core.ts";
 import type { Logger } from "../../src/log.ts";
 import type { Playlist } from "../../src/program/schema.ts";
-import type { Award, ClaimedItem, DeliveryRef, Person, Store } from "../../src/store.ts";
+import type { Award, ClaimedItem, DeliveryRef, Elsewhere, Person, Store } from "../../src/store.ts";
 import { CredlyError, type CredlyApi, type CredlyBadge, type IssueRequest } from "./api.ts";
 
-/** What the core queues for `job:credly` (see publish and revoke in src/domain/core.ts). */
-const jobSchema = z.object({ action: z.enum(["issue", "revoke"]), award: z.string().min(1) });
+/** What the core queues for `job:credly` (see publish, retryElsewhere and revoke in src/domain/core.ts); `retry`: the coordinator's how-manyth try again. */
+const jobSchema = z.object({ action: z.enum(["issue", "revoke"]), award: z.string().min(1), retry: z.number().int().positive().optional() });
 
 /**
  * About an hour and three quarters of doubling waits (2 s up to 15 min) before a job
@@ -69,12 +69,12 @@ export function credlyJobs(options: CredlyJobsOptions): JobHandler {
   }
 
   async function refused(award: Award, intern: Person | undefined, playlist: Playlist | undefined, reason: string): Promise<never> {
-    await store.setElsewhere(award.id, "credly", { state: "refused", reason });
+    await store.setElsewhere(award.id, "credly", notIssued(award, reason));
     // The digest lists this line as it is: it says whose badge, which one, and Credly's own words.
     throw new DeliveryError(`Credly did not issue ${intern?.name ?? "an intern"}'s ${playlist?.badge.name ?? award.playlist} badge: ${reason}`, { permanent: true });
   }
 
-  async function issue(award: Award, item: ClaimedItem): Promise<DeliveryRef[]> {
+  async function issue(award: Award, item: ClaimedItem, retry: number | undefined): Promise<DeliveryRef[]> {
     const intern = await store.personById(award.personId);
     const owner = coreOf(intern);
     const playlist = owner.program.playlist(award.playlist);
@@ -87,9 +87,9 @@ export function credlyJobs(options: CredlyJobsOptions): JobHandler {
     }
     if (!playlist || !templateId) return refused(award, intern, playlist, "the playlist no longer names a Credly badge template (issue: credly: badge_template_id)");
     if (!intern) return refused(award, intern, playlist, "the intern is no longer on the roster");
-    // A try before this one may have reached Credly without Steps hearing back: Credly has
-    // no idempotency key, so look for the badge under Steps' reference before asking again.
-    if (item.attempts > 1 || item.resumed) {
+    // A try before this one (or before the coordinator asked again) may have reached Credly without Steps
+    // hearing back: Credly has no idempotency key, so look for the badge under Steps' reference before asking again.
+    if (item.attempts > 1 || item.resumed || retry) {
       const [badge] = await ours(award, templateId);
       if (badge) return issued(award, owner, playlist, badge);
     }
@@ -149,13 +149,17 @@ export function credlyJobs(options: CredlyJobsOptions): JobHandler {
       const award = await store.award(parsed.data.award);
       if (!award) throw new DeliveryError(`no award ${parsed.data.award}`, { permanent: true });
       try {
-        const done = parsed.data.action === "issue" ? await issue(award, item) : await revoke(award);
+        const done = parsed.data.action === "issue" ? await issue(award, item, parsed.data.retry) : await revoke(award);
         report("ok");
         return done;
       } catch (error) {
         // A refusal is about one badge, and Credly answered: it is still "ok".
         if (error instanceof DeliveryError && error.options.permanent) report("ok");
         if (!(error instanceof CredlyError)) throw error;
+        // The last try of an issue: recorded as not issued, so that the coordinator can ask again (`steps credly retry`).
+        if (parsed.data.action === "issue" && error.kind !== "auth" && item.attempts >= CREDLY_MAX_ATTEMPTS) {
+          await store.setElsewhere(award.id, "credly", notIssued(award, `no answer from Credly in ${CREDLY_MAX_ATTEMPTS} tries (${error.message})`));
+        }
         report(error.kind === "auth" ? `token refused (${error.status}); fix CREDLY_TOKEN or CREDLY_ORGANIZATION_ID and restart` : `${error.kind === "lost" ? "unreachable" : `unavailable (${error.status})`}; retrying`);
         // A refused token fails every try until it is fixed: the job waits for that rather than failing for good.
         if (error.kind === "auth") throw new DeliveryError(`${error.message}; set CREDLY_TOKEN and CREDLY_ORGANIZATION_ID`, { local: true });
@@ -163,6 +167,12 @@ export function credlyJobs(options: CredlyJobsOptions): JobHandler {
       }
     },
   };
+}
+
+/** Not issued at Credly, and why; a coordinator's earlier tries again are counted on, so the next has a key of its own. */
+function notIssued(award: Award, reason: string): Elsewhere {
+  const retry = award.elsewhere?.credly?.retry;
+  return { state: "refused", reason, ...(retry ? { retry } : {}) };
 }
 
 /**

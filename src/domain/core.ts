@@ -344,6 +344,32 @@ export function createCore(options: CoreOptions) {
   }
 
   /**
+   * Queues again the issue of this program's badges that `issuer` refused, once the
+   * coordinator has fixed the cause (`steps credly retry`). The first try's outbox key is
+   * taken, so each time asked has its own (`<issuer>:issue:<award id>:retry-<n>`).
+   * Under the intern's lock and only while still refused: a badge queued again (never
+   * two tries in flight), issued or revoked meanwhile is left as it is. Returns those queued.
+   */
+  async function retryElsewhere(issuer: string): Promise<Award[]> {
+    const again: Award[] = [];
+    for (const found of await store.awardsElsewhere(issuer, "refused")) {
+      const award = await store.transaction(async (tx) => {
+        await tx.lockPerson(found.personId);
+        const award = await tx.award(found.id);
+        const held = award?.elsewhere?.[issuer];
+        if (!award || award.revokedAt || held?.state !== "refused") return undefined;
+        const retry = (held.retry ?? 0) + 1;
+        await tx.setElsewhere(award.id, issuer, { state: "queued", retry });
+        await tx.enqueue([{ key: `${issuer}:issue:${award.id}:retry-${retry}`, recipient: `job:${issuer}`, payload: { job: { action: "issue", award: award.id, retry } } }]);
+        return award;
+      });
+      if (award) again.push(award);
+    }
+    if (again.length > 0) queued();
+    return again;
+  }
+
+  /**
    * Revokes the award, tells the intern, and queues its revocation at every other issuer
    * asked to issue it (even one not reachable now: the job waits for it). Returns those issuers.
    */
@@ -445,7 +471,7 @@ export function createCore(options: CoreOptions) {
     return subs.filter(mine).map((s) => ({ submission: s, intern: interns.get(s.personId)!, ...program.task(s.task) }));
   }
 
-  const self = { program, store, now, options, t, languages: words.languages, languageOf, voiceOf, voiceIn, programVoice, strangerVoice, done, logHours, decide, withdraw, decidedRequest, progressOf, pendingFor, badgeUrl, requireRole, queued, publish, revoke, awardMessage, cores: allCores };
+  const self = { program, store, now, options, t, languages: words.languages, languageOf, voiceOf, voiceIn, programVoice, strangerVoice, done, logHours, decide, withdraw, decidedRequest, progressOf, pendingFor, badgeUrl, requireRole, queued, publish, retryElsewhere, revoke, awardMessage, cores: allCores };
   /** This program's siblings; alone, it is the only one, and its store sees all there is. */
   function allCores(): Cores {
     return options.cores?.() ?? { list: [self], get: (id) => (id === program.id ? self : undefined), of: () => self, store };

@@ -3,7 +3,7 @@ import type { Voice } from "../i18n.ts";
 import type { Block, Message } from "../messages.ts";
 import type { Program } from "../program/program.ts";
 import { atLocal, parseDay, shiftDay } from "../schedule/occurrences.ts";
-import type { DigestRows, Person, Store, Submission } from "../store.ts";
+import type { DigestRows, OutboxItem, Person, Store, Submission } from "../store.ts";
 import { playlistProgress } from "./progress.ts";
 import { issuerName, progressAmount } from "./views.ts";
 
@@ -16,8 +16,8 @@ export interface Digest {
   /** `badge`: its name in the program's language; `playlist` names it in a reader's (see Voice.local), as `slug` a department's. */
   badges: { name: string; department: string | null; badge: string; playlist: string; at: Date }[];
   undelivered: { key: string; recipient: string; error: string | null }[];
-  /** Work another issuer refused or kept failing (a Credly badge not issued, or not revoked), with its reason. */
-  notDoneElsewhere: { issuer: string; error: string | null }[];
+  /** Work another issuer refused or kept failing (a Credly badge not issued, or not revoked), with its reason; `issue`: a badge not issued, which can be asked for again. */
+  notDoneElsewhere: { issuer: string; error: string | null; issue: boolean }[];
 }
 
 /**
@@ -81,13 +81,19 @@ export async function buildDigest(program: Program, store: Store, at: Date, scop
     inactive,
     behind,
     badges: rows.awardsSince.map((a) => ({ name: a.name, department: a.department, badge: program.playlist(a.playlist)?.badge.name ?? a.playlist, playlist: a.playlist, at: a.awardedAt })),
-    notDoneElsewhere: rows.failedDeliveries.filter((f) => f.recipient.startsWith("job:")).map((f) => ({ issuer: issuerName(f.recipient.slice("job:".length)), error: f.lastError })),
+    notDoneElsewhere: rows.failedDeliveries.filter((f) => f.recipient.startsWith("job:")).map((f) => ({ issuer: issuerName(f.recipient.slice("job:".length)), error: f.lastError, issue: isIssue(f.payload) })),
     undelivered: rows.failedDeliveries.filter((f) => !f.recipient.startsWith("job:")).map((f) => {
       const person = f.recipient.startsWith("person:") ? mentors.get(Number(f.recipient.slice("person:".length))) : undefined;
       const recipient = person ? `${person.name} (${person.email})` : f.recipient.startsWith("channel:") ? `#${f.recipient.slice("channel:".length)}` : f.recipient;
       return { key: f.key, recipient, error: f.lastError };
     }),
   };
+}
+
+/** A job that issues a badge elsewhere (see publish in core.ts), as opposed to one that revokes it. */
+function isIssue(payload: OutboxItem["payload"]): boolean {
+  const job = "job" in payload ? payload.job : undefined;
+  return typeof job === "object" && job !== null && (job as { action?: unknown }).action === "issue";
 }
 
 /** A mentor's digest covers their own interns; undelivered messages are the coordinators' business. */
@@ -135,6 +141,8 @@ interface Section {
   /** Shown when every list of the section is empty. */
   empty: string;
   lists: string[][];
+  /** What to do about the lines, after them. */
+  next?: string;
 }
 
 function sections(program: Program, d: Digest, v: Voice): { top: Block[]; sections: Section[] } {
@@ -187,6 +195,7 @@ function sections(program: Program, d: Digest, v: Voice): { top: Block[]; sectio
       header: v.say("digest.elsewhere.header", { count: d.notDoneElsewhere.length }),
       empty: "",
       lists: [d.notDoneElsewhere.map((n) => v.say("digest.elsewhere.line", { issuer: n.issuer, error: n.error ?? v.say("digest.undelivered.unknown_error") }))],
+      ...(d.notDoneElsewhere.some((n) => n.issue) ? { next: v.say("digest.elsewhere.retry") } : {}),
     });
   }
   if (d.undelivered.length) {
@@ -220,6 +229,7 @@ function digestBlocks(program: Program, d: Digest, v: Voice, listBlocks: (lines:
     const lists = section.lists.filter((l) => l.length > 0);
     if (lists.length === 0) blocks.push({ type: "text", text: section.empty });
     for (const lines of lists) blocks.push(...listBlocks(lines));
+    if (section.next) blocks.push({ type: "context", text: section.next });
   }
   return blocks;
 }

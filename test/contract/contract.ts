@@ -141,7 +141,7 @@ function everyKind(rig: ContractRig, v: Voice): [string, Message][] {
     inactive: [{ intern: rig.intern, days: null }, { intern: rig.intern, days: 6 }],
     behind: [{ intern: rig.intern, percent: 10, expected: 40 }],
     badges: [{ name: rig.intern.name, department: null, badge: playlist.badge.name, playlist: playlist.slug, at }],
-    notDoneElsewhere: [{ issuer: "Credly", error: null }],
+    notDoneElsewhere: [{ issuer: "Credly", error: null, issue: true }],
     undelivered: [{ key: "reminder:x", recipient: "#coordinators", error: null }],
   };
   const long: Digest = { ...digest, inactive: Array.from({ length: 40 }, (_, i) => ({ intern: rig.intern, days: i + 5 })) };
