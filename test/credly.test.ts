@@ -348,6 +348,18 @@ describe("Credly", () => {
     expect(await s.say("cora@example.org", "digest")).toContain("Credly did not issue Ana Torres Ruiz's Early Learning Micro-credential badge: User already has this badge");
   });
 
+  it("a look-up answered with badges that are not Steps' (the filter not applied) finds none of them", async () => {
+    const { credly, s } = await withCredly();
+    const award = await s.earn("ana@example.org", "initial-training", "early-learning");
+    // Same template and email, another system's reference: Credly refuses ours as a duplicate.
+    credly.badges.push({ id: "99999999-2222-4333-8444-555555555555", state: "accepted", revocation_reason: null, recipient_email: "ana@example.org", badge_template_id: TEMPLATE, issued_at: "2025-06-20 17:00:00 +0000", issued_to_first_name: "Ana", issued_to_last_name: "Torres", issuer_earner_id: "another-system-42" });
+    credly.ignoreFilter = true;
+    await s.say("ana@example.org", "badge publish early-learning");
+    await s.settle();
+    expect(credly.requests.map((r) => r.method)).toEqual(["POST", "GET"]);
+    expect((await s.award(award.id)).elsewhere?.credly).toEqual({ state: "refused", reason: "User already has this badge" });
+  });
+
   it("revoking in Steps revokes at Credly too, with the reason", async () => {
     const { credly, s } = await withCredly();
     const award = await s.earn("ana@example.org", "initial-training", "early-learning");

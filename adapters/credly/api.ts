@@ -93,7 +93,12 @@ export function credlyApi(settings: CredlySettings, options: { timeoutMs?: numbe
     async issue(request: IssueRequest): Promise<CredlyBadge> {
       return (await call("POST", "/badges", one, request)).data;
     },
-    /** GET /organizations/<organization_id>/badges?filter=issuer_earner_id::<id>: the badges issued under Steps' reference. */
+    /**
+     * GET /organizations/<organization_id>/badges?filter=issuer_earner_id::<id>: the badges issued
+     * under Steps' reference. Credly documents the key::value filter for badge templates and says
+     * issuer_earner_id "will be returned in API calls", but lists no issued-badge filter on it that
+     * Steps could find: each badge answered must carry the reference itself to count as ours.
+     */
     async byEarnerId(earnerId: string): Promise<CredlyBadge[]> {
       const filter = encodeURIComponent(`issuer_earner_id::${earnerId}`);
       return (await call("GET", `/badges?filter=${filter}`, list)).data.filter((b) => b.issuer_earner_id === earnerId);
