@@ -261,6 +261,43 @@ describe("Credly", () => {
     expect(credly.requests.slice(before).map((r) => r.method)).toEqual(["GET", "POST"]);
   });
 
+  it("a badge issued by a try whose answer never came, then recorded as not issued, is revoked at Credly when revoked in Steps", async () => {
+    const { credly, s } = await withCredly();
+    const award = await s.earn("ana@example.org", "initial-training", "early-learning");
+    // Credly records the badge; its answer is not one, and every look-up after it fails.
+    credly.beforeNextAnswer(async () => {
+      credly.failNext(1000, 503);
+      credly.garbleNextAnswer();
+    });
+    await s.say("ana@example.org", "badge publish early-learning");
+    for (let i = 0; i < CREDLY_MAX_ATTEMPTS; i++) {
+      await s.settle();
+      s.later();
+    }
+    expect((await s.award(award.id)).elsewhere?.credly?.state).toBe("refused");
+    expect(credly.badges).toHaveLength(1);
+
+    credly.failNext(0);
+    await s.say("cora@example.org", "revoke ana@example.org early-learning Entered by mistake");
+    await s.settle();
+    expect(credly.badges[0]).toMatchObject({ state: "revoked", revocation_reason: "Entered by mistake" });
+    expect((await s.award(award.id)).elsewhere?.credly?.state).toBe("revoked");
+  });
+
+  it("revoking a badge Credly refused asks Credly nothing more than a look-up", async () => {
+    const { credly, s } = await withCredly();
+    const award = await s.earn("ana@example.org", "initial-training", "early-learning");
+    credly.failNext(1, 422);
+    await s.say("ana@example.org", "badge publish early-learning");
+    await s.settle();
+    expect((await s.award(award.id)).elsewhere?.credly?.state).toBe("refused");
+    const before = credly.requests.length;
+    await s.say("cora@example.org", "revoke ana@example.org early-learning Entered by mistake");
+    await s.settle();
+    expect(credly.requests.slice(before).map((r) => r.method)).toEqual(["GET"]);
+    expect((await s.outboxRow(`credly:revoke:${award.id}`))?.status).toBe("sent");
+  });
+
   it("after a lost answer (Credly recorded the badge, the connection dropped) finds it by the award id and issues nothing more", async () => {
     const { credly, s } = await withCredly();
     const award = await s.earn("ana@example.org", "initial-training", "early-learning");

@@ -120,10 +120,12 @@ export function credlyJobs(options: CredlyJobsOptions): JobHandler {
 
   async function revoke(award: Award): Promise<DeliveryRef[]> {
     const held = award.elsewhere?.credly;
-    if (!held || held.state === "refused" || held.state === "revoked") return [{ platform: "credly" }];
+    if (!held || held.state === "revoked") return [{ platform: "credly" }];
     const reason = award.revokedReason ?? "Revoked in Steps";
     const templateId = coreOf(await store.personById(award.personId)).program.playlist(award.playlist)?.issue.credly?.badge_template_id;
     const ids = held.id ? [held.id] : (await ours(award, templateId)).filter((b) => b.state !== "revoked").map((b) => b.id);
+    // Refused, and not issued by a try whose answer was lost: nothing at Credly to revoke.
+    if (ids.length === 0 && held.state === "refused") return [{ platform: "credly" }];
     // Still being issued: its issue job sees the revocation and revokes it there (or never issues it).
     if (ids.length === 0) throw new DeliveryError("the badge is not at Credly yet; trying again once its issue has run");
     for (const id of ids) {

@@ -374,8 +374,9 @@ export function createCore(options: CoreOptions) {
    * asked to issue it (even one not reachable now: the job waits for it). Returns those issuers.
    */
   async function revoke(award: Award, intern: Person, coordinator: Person, reason: string): Promise<string[]> {
+    // A refused issue too: a try whose answer never came may have issued it (the job looks it up).
     const issuers = Object.entries(award.elsewhere ?? {})
-      .filter(([, e]) => e.state === "queued" || e.state === "issued")
+      .filter(([, e]) => e.state !== "revoked")
       .map(([name]) => name);
     await store.transaction(async (tx) => {
       await tx.updateAward(award.id, { revokedAt: now(), revokedReason: reason });
