@@ -6,15 +6,15 @@ import badgesAdapter from "../adapters/badges/index.ts";
 import credlyAdapter from "../adapters/credly/index.ts";
 import webAdapter from "../adapters/web/index.ts";
 import { boot, type Steps } from "../app/boot.ts";
-import { main } from "../app/main.ts";
 import { startServer } from "../app/server.ts";
 import { answer } from "../src/chat.ts";
 import { readEnv } from "../src/config.ts";
 import { silentLogger } from "../src/log.ts";
 import { toPlainText } from "../src/messages.ts";
 import type { Award } from "../src/store.ts";
-import { issuesAt, startCredlyDouble, type CredlyDouble } from "./support/credly.ts";
+import { credlyProgram, issuesAt, startCredlyDouble, type CredlyDouble } from "./support/credly.ts";
 import { copyPgliteTemplate, freshDb } from "./support/db.ts";
+import { runCli } from "./support/cli.ts";
 import { startSmtp } from "./support/smtp.ts";
 
 // `steps credly retry`: a coordinator fixes why Credly refused a badge (the roster's
@@ -32,31 +32,7 @@ afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
 
-function programJson(coachingTemplate: string): string {
-  // JSON is YAML: the program file as the loader reads any other.
-  return JSON.stringify({
-    program: { name: "Early Learning", organization: "Test City", time_zone: "America/Los_Angeles", start: "2026-06-15", end: "2027-08-07" },
-    departments: [{ slug: "child-care", name: "Child Care" }],
-    playlists: [
-      {
-        slug: "early-learning",
-        title: "Early Learning",
-        scope: "program",
-        badge: { name: "Early Learning Micro-credential", image: "el.svg", criteria: "Training, field and coaching hours." },
-        issue: { credly: { badge_template_id: TEMPLATE } },
-        tasks: [{ slug: "initial-training", title: "Initial training" }],
-      },
-      {
-        slug: "coaching",
-        title: "Coaching",
-        scope: "program",
-        badge: { name: "Coaching Badge", image: "c.svg", criteria: "Coached." },
-        issue: { credly: { badge_template_id: coachingTemplate }, self: false },
-        tasks: [{ slug: "coaching-session", title: "Coaching session" }],
-      },
-    ],
-  });
-}
+const programJson = (coachingTemplate: string) => credlyProgram({ earlyLearning: TEMPLATE, coaching: coachingTemplate }, "2027-08-07");
 
 const ROSTER = [
   "email,name,role,department,mentor_email,first_name,last_name",
@@ -107,17 +83,8 @@ async function setup(): Promise<Setup> {
 /** Only what `steps serve` would need from the shell: the command line here sends nothing by itself. */
 const withoutMail = (vars: Record<string, string>) => Object.fromEntries(Object.entries(vars).filter(([k]) => k !== "SMTP_URL" && k !== "EMAIL_FROM"));
 
-async function cli(args: string[], vars: Record<string, string>) {
-  const saved = { ...process.env };
-  for (const key of ["SMTP_URL", "EMAIL_FROM", "LANG", "LC_ALL", "LC_MESSAGES"]) delete process.env[key];
-  Object.assign(process.env, vars);
-  const out: string[] = [];
-  try {
-    return { code: await main(args, (s) => out.push(s)), out: out.join("\n") };
-  } finally {
-    process.env = saved;
-  }
-}
+/** The shell of a coordinator running the command line: mail settings only where a test gives them. */
+const cli = (args: string[], vars: Record<string, string>) => runCli(args, vars, ["SMTP_URL", "EMAIL_FROM"]);
 
 interface Running {
   steps: Steps;

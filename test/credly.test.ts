@@ -17,7 +17,7 @@ import { createLogger, silentLogger, type Logger } from "../src/log.ts";
 import { toPlainText, type Message } from "../src/messages.ts";
 import type { Award } from "../src/store.ts";
 import { bootForTest } from "./support/boot.ts";
-import { credlyHealth, issuesAt as issues, startCredlyDouble, type CredlyDouble } from "./support/credly.ts";
+import { credlyHealth, credlyProgram, issuesAt as issues, startCredlyDouble, type CredlyDouble } from "./support/credly.ts";
 
 // Badges issued through Credly, end to end: the whole server (boot, outbox,
 // dispatcher, the credly adapter) against a local HTTP double of Credly's API.
@@ -30,32 +30,7 @@ const programFile = join(dir, "program.yml");
 const rosterFile = join(dir, "roster.csv");
 
 beforeAll(() => {
-  // JSON is YAML: the program file as the loader reads any other.
-  writeFileSync(
-    programFile,
-    JSON.stringify({
-      program: { name: "Early Learning", organization: "Test City", time_zone: "America/Los_Angeles", start: "2026-06-15", end: "2026-08-07" },
-      departments: [{ slug: "child-care", name: "Child Care" }],
-      playlists: [
-        {
-          slug: "early-learning",
-          title: "Early Learning",
-          scope: "program",
-          badge: { name: "Early Learning Micro-credential", image: "el.svg", criteria: "Training, field and coaching hours." },
-          issue: { credly: { badge_template_id: TEMPLATE } },
-          tasks: [{ slug: "initial-training", title: "Initial training" }],
-        },
-        {
-          slug: "coaching",
-          title: "Coaching",
-          scope: "program",
-          badge: { name: "Coaching Badge", image: "c.svg", criteria: "Coached." },
-          issue: { credly: { badge_template_id: UNKNOWN_TEMPLATE }, self: false },
-          tasks: [{ slug: "coaching-session", title: "Coaching session" }],
-        },
-      ],
-    }),
-  );
+  writeFileSync(programFile, credlyProgram({ earlyLearning: TEMPLATE, coaching: UNKNOWN_TEMPLATE }, "2026-08-07"));
   writeFileSync(
     rosterFile,
     [

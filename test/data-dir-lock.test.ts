@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync,
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { main } from "../app/main.ts";
+import { runCli } from "./support/cli.ts";
 import { createDb, DataDirInUse } from "../db/client.ts";
 import { lockDataDir } from "../db/lock.ts";
 import { createStore } from "../db/store.ts";
@@ -227,18 +227,11 @@ describe("the PGlite folder's lock", () => {
 });
 
 describe("the command line beside a process that holds the PGlite folder", () => {
-  /** Runs the CLI in this process with these environment variables. */
-  async function cli(args: string[], vars: Record<string, string>) {
-    const saved = { ...process.env };
-    Object.assign(process.env, vars);
-    delete process.env.DATABASE_URL;
-    const out: string[] = [];
-    try {
-      return { code: await main(args, (s) => out.push(s)), out };
-    } finally {
-      process.env = saved;
-    }
-  }
+  /** The CLI beside it, on the embedded database. */
+  const cli = async (args: string[], vars: Record<string, string>) => {
+    const { code, out } = await runCli(args, vars, ["DATABASE_URL"]);
+    return { code, out: out.split("\n") };
+  };
 
   it("steps as, roster import, run-due and serve say who holds it and what to do, in one line", async () => {
     const dataDir = tempDataDir();

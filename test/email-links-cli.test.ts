@@ -4,9 +4,9 @@ import { join } from "node:path";
 import { afterEach, expect, it } from "vitest";
 import { createEmailLinks } from "../adapters/email/links/index.ts";
 import { boot } from "../app/boot.ts";
-import { main } from "../app/main.ts";
 import { publicUrl, readEnv } from "../src/config.ts";
 import { silentLogger } from "../src/log.ts";
+import { runCli } from "./support/cli.ts";
 import { copyPgliteTemplate, freshDb } from "./support/db.ts";
 import { startSmtp } from "./support/smtp.ts";
 
@@ -31,16 +31,6 @@ async function cliVars(): Promise<Record<string, string>> {
   return vars;
 }
 
-async function cli(args: string[], vars: Record<string, string>) {
-  const saved = { ...process.env };
-  Object.assign(process.env, vars);
-  const out: string[] = [];
-  try {
-    return { code: await main(args, (s) => out.push(s)), out: out.join("\n") };
-  } finally {
-    process.env = saved;
-  }
-}
 
 /** Boots as the server would, runs fn with the links API, and closes (the CLI needs the embedded database to itself). */
 async function withLinks<T>(vars: Record<string, string>, fn: (links: ReturnType<typeof createEmailLinks>, steps: Awaited<ReturnType<typeof boot>>) => Promise<T>): Promise<T> {
@@ -64,11 +54,11 @@ it("cancels a person's unused links, and only theirs", async () => {
     return { mine: [mine.approve, mine.changes].map((u) => u.searchParams.get("t")!), theirs: theirs.approve.searchParams.get("t")! };
   });
 
-  const run = await cli(["email", "cancel-links", "priya.nair@example.org"], vars);
+  const run = await runCli(["email", "cancel-links", "priya.nair@example.org"], vars);
   expect(run).toEqual({ code: 0, out: "Cancelled 2 unused email links of Priya Nair. Their next emails carry new links." });
-  expect(await cli(["email", "cancel-links", "priya.nair@example.org"], vars)).toEqual({ code: 0, out: "Priya Nair has no unused email links: nothing to cancel." });
-  expect(await cli(["email", "cancel-links", "nobody@example.org"], vars)).toEqual({ code: 1, out: "nobody@example.org is not on the roster: there are no links to cancel." });
-  expect((await cli(["email", "cancel-links"], vars)).code).toBe(2);
+  expect(await runCli(["email", "cancel-links", "priya.nair@example.org"], vars)).toEqual({ code: 0, out: "Priya Nair has no unused email links: nothing to cancel." });
+  expect(await runCli(["email", "cancel-links", "nobody@example.org"], vars)).toEqual({ code: 1, out: "nobody@example.org is not on the roster: there are no links to cancel." });
+  expect((await runCli(["email", "cancel-links"], vars)).code).toBe(2);
 
   await withLinks(vars, async (links) => {
     for (const t of tokens.mine) expect(await links.check(t, "decision")).toMatchObject({ ok: false, reason: "cancelled" });
@@ -81,7 +71,7 @@ it("sends an intern without chat a new link to their page, and says why when it 
   await withLinks(vars, async (_links, steps) => {
     await steps.store.scoped(steps.program.id).upsertPeople([{ email: "samuel.ortiz@example.org", name: "Samuel Ortiz", role: "intern", department: "parks-recreation", mentorEmail: "hector.villanueva@example.org", contact: "email" }]);
   });
-  expect(await cli(["email", "send-link", "samuel.ortiz@example.org"], vars)).toEqual({
+  expect(await runCli(["email", "send-link", "samuel.ortiz@example.org"], vars)).toEqual({
     code: 0,
     out: "Queued a new link for Samuel Ortiz; no mail server is set here (SMTP_URL), so `steps serve` sends it.",
   });
@@ -89,7 +79,7 @@ it("sends an intern without chat a new link to their page, and says why when it 
   const smtp = await startSmtp();
   cleanups.push(() => smtp.close());
   const mail = { ...vars, SMTP_URL: smtp.url, EMAIL_FROM: "steps@example.org" };
-  const sent = await cli(["email", "send-link", "Samuel.Ortiz@example.org"], mail);
+  const sent = await runCli(["email", "send-link", "Samuel.Ortiz@example.org"], mail);
   expect(sent).toEqual({ code: 0, out: "Sent Samuel Ortiz a new link to their page, at samuel.ortiz@example.org. Links sent before keep working until they expire; `steps email cancel-links samuel.ortiz@example.org` cancels them." });
   // The one queued without a mail server went too.
   const received = smtp.to("samuel.ortiz@example.org");
@@ -99,12 +89,12 @@ it("sends an intern without chat a new link to their page, and says why when it 
     expect(m.text).toMatch(/^Record your work: http:\/\/steps\.test\/email\/work\?t=\S+$/m);
   }
 
-  expect(await cli(["email", "send-link", "lily.chen@example.org"], mail)).toEqual({
+  expect(await runCli(["email", "send-link", "lily.chen@example.org"], mail)).toEqual({
     code: 1,
     out: "Lily Chen uses Steps in chat (contact chat), so they record work there and have no personal link. To give them one, set their contact to email in the roster.",
   });
-  expect(await cli(["email", "send-link", "hector.villanueva@example.org"], mail)).toEqual({ code: 1, out: "Hector Villanueva is a mentor: personal links are for interns. Their emails carry the links they need." });
-  expect(await cli(["email", "send-link", "nobody@example.org"], mail)).toEqual({ code: 1, out: "nobody@example.org is not on the roster. Check the address, or import it with: steps roster import FILE.csv" });
-  expect((await cli(["email", "send-link"], mail)).code).toBe(2);
+  expect(await runCli(["email", "send-link", "hector.villanueva@example.org"], mail)).toEqual({ code: 1, out: "Hector Villanueva is a mentor: personal links are for interns. Their emails carry the links they need." });
+  expect(await runCli(["email", "send-link", "nobody@example.org"], mail)).toEqual({ code: 1, out: "nobody@example.org is not on the roster. Check the address, or import it with: steps roster import FILE.csv" });
+  expect((await runCli(["email", "send-link"], mail)).code).toBe(2);
   expect(smtp.to("samuel.ortiz@example.org")).toHaveLength(2);
 });

@@ -9,7 +9,7 @@ import web from "../adapters/web/index.ts";
 import { boot, ProgramFileError, type Steps } from "../app/boot.ts";
 import { createDb } from "../db/client.ts";
 import { createStore } from "../db/store.ts";
-import { main } from "../app/main.ts";
+import { runCli } from "./support/cli.ts";
 import { startServer, type RunningServer } from "../app/server.ts";
 import { resolvePerson } from "../src/chat.ts";
 import { readEnv } from "../src/config.ts";
@@ -88,19 +88,6 @@ async function start(vars: Record<string, string> = {}, adapters = [web, badges]
   };
 }
 
-/** Runs fn with these environment variables set, as the CLI reads them. */
-async function withEnv<T>(vars: Record<string, string>, fn: () => Promise<T>): Promise<T> {
-  const before = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
-  Object.assign(process.env, vars);
-  try {
-    return await fn();
-  } finally {
-    for (const [k, v] of Object.entries(before)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  }
-}
 
 describe("two programs on one database", () => {
   let app: Running;
@@ -433,11 +420,9 @@ describe("a program removed and restored", () => {
       await without.close();
     }
     // config check says the removed program's data is kept.
-    const lines = await withEnv({ PROGRAMS: join(dir, "programs"), DATA_DIR: dataDir, ...(url ? { DATABASE_URL: url } : {}) }, async () => {
-      const out: string[] = [];
-      expect(await main(["config", "check"], (s) => out.push(s))).toBe(0);
-      return out;
-    });
+    const checked = await runCli(["config", "check"], { PROGRAMS: join(dir, "programs"), DATA_DIR: dataDir, ...(url ? { DATABASE_URL: url } : {}) });
+    expect(checked.code).toBe(0);
+    const lines = checked.out.split("\n");
     expect(lines).toContain('note: the program "early-learning" has 9 people on record but no program file is loaded for it: its data is kept, and comes back when its file does.');
 
     cpSync(aside, early);

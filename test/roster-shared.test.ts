@@ -5,11 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import badges from "../adapters/badges/index.ts";
 import web from "../adapters/web/index.ts";
 import { boot, type Steps } from "../app/boot.ts";
-import { main } from "../app/main.ts";
 import { startServer, type RunningServer } from "../app/server.ts";
 import { readEnv } from "../src/config.ts";
 import { silentLogger } from "../src/log.ts";
 import { throwAwayDatabase } from "./support/boot.ts";
+import { runCli } from "./support/cli.ts";
 import { numberIn, playground } from "./support/playground.ts";
 
 // One roster file shared by the two sample programs, as a city keeps it: a
@@ -75,21 +75,10 @@ async function start(): Promise<{ steps: Steps; server: RunningServer; close(): 
   };
 }
 
-/** The CLI as a coordinator runs it, against the same programs and database. */
+/** The CLI as a coordinator runs it, against the same programs and database; a line each. */
 async function cli(args: string[]): Promise<{ code: number; out: string[] }> {
-  const set = vars();
-  const before = Object.fromEntries(Object.keys(set).map((k) => [k, process.env[k]]));
-  Object.assign(process.env, set);
-  try {
-    const out: string[] = [];
-    const code = await main(args, (s) => out.push(s), { LANG: "C.UTF-8" });
-    return { code, out };
-  } finally {
-    for (const [k, v] of Object.entries(before)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  }
+  const { code, out } = await runCli(args, vars());
+  return { code, out: out.split("\n") };
 }
 
 const roster = (rows: string[]) => ["email,name,role,department,mentor_email,coach_email,program", ...rows, ""].join("\n");

@@ -4,7 +4,6 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { adapters } from "../app/adapters.ts";
 import { boot } from "../app/boot.ts";
-import { main } from "../app/main.ts";
 import { startScheduler } from "../app/scheduler.ts";
 import { startServer } from "../app/server.ts";
 import { readEnv } from "../src/config.ts";
@@ -12,6 +11,7 @@ import { createLogger, silentLogger } from "../src/log.ts";
 import { toPlainText } from "../src/messages.ts";
 import type { AdapterContext, PlatformAdapter } from "../adapters/platform.ts";
 import { bootForTest } from "./support/boot.ts";
+import { runCli } from "./support/cli.ts";
 import { copyPgliteTemplate, freshDb } from "./support/db.ts";
 import { startFakeSlack } from "./support/fake-slack.ts";
 import { recordingTransport, type Sent } from "./support/harness.ts";
@@ -22,18 +22,6 @@ afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
 
-/** Runs the CLI with these environment variables set, as a cron job would. */
-async function cli(args: string[], vars: Record<string, string>) {
-  const saved = { ...process.env };
-  Object.assign(process.env, vars);
-  const out: string[] = [];
-  try {
-    const code = await main(args, (s) => out.push(s));
-    return { code, out: out.join("\n") };
-  } finally {
-    process.env = saved;
-  }
-}
 
 /** A data folder (or PostgreSQL database) for the CLI, with the sample roster. */
 async function cliVars(): Promise<Record<string, string>> {
@@ -70,16 +58,16 @@ describe("steps run-due", () => {
   it("queues what is due at --at, once however often it runs", async () => {
     const vars = await cliVars();
     // Jun 16, 09:00 PDT: the day-before reminder of the sample program's Jun 17 council meeting.
-    const first = await cli(["run-due", "--at", "2026-06-16T09:00:00-07:00"], vars);
+    const first = await runCli(["run-due", "--at", "2026-06-16T09:00:00-07:00"], vars);
     expect(first.code).toBe(0);
     expect(first.out).toMatch(/^Queued [1-9]\d* messages due by 2026-06-16T16:00:00.000Z; skipped 0 missed by more than the grace window\.\nNo chat platform is configured here/);
-    const again = await cli(["run-due", "--at", "2026-06-16T16:00:00Z"], vars);
+    const again = await runCli(["run-due", "--at", "2026-06-16T16:00:00Z"], vars);
     expect(again.out).toMatch(/^Queued 0 messages/);
   });
 
   it("without a chat platform, leaves what it queues for `steps serve`, which sends it", { timeout: 120_000 }, async () => {
     const { vars, slackVars, fake } = await cliSetup();
-    const run = await cli(["run-due", "--at", "2026-06-16T09:00:00-07:00"], vars);
+    const run = await runCli(["run-due", "--at", "2026-06-16T09:00:00-07:00"], vars);
     expect(run.out).toContain("No chat platform is configured here, so nothing was sent: `steps serve` sends what is queued.");
     const queued = queuedIn(run.out);
     // `steps serve`, now with Slack configured.
@@ -95,7 +83,7 @@ describe("steps run-due", () => {
 
   it("with Slack configured, sends what it queues", { timeout: 120_000 }, async () => {
     const { vars, slackVars, fake } = await cliSetup();
-    const run = await cli(["run-due", "--at", "2026-06-16T09:00:00-07:00"], { ...vars, ...slackVars, SLACK_DEDUP_HISTORY: "1" });
+    const run = await runCli(["run-due", "--at", "2026-06-16T09:00:00-07:00"], { ...vars, ...slackVars, SLACK_DEDUP_HISTORY: "1" });
     expect(run.code).toBe(0);
     const posts = fake.of("chat.postMessage");
     expect(posts).toHaveLength(queuedIn(run.out));
@@ -105,29 +93,29 @@ describe("steps run-due", () => {
 
   it("refuses an --at that is not an ISO-8601 instant", async () => {
     for (const args of [["run-due", "--at", "tomorrow"], ["run-due", "--at"], ["run-due", "--when", "2026-06-16T16:00:00Z"]]) {
-      const { code, out } = await cli(args, {});
+      const { code, out } = await runCli(args, {});
       expect(code).toBe(2);
       expect(out).toBe("Usage: steps run-due [--at ISO-8601], e.g. steps run-due --at 2026-06-17T09:00:00-07:00");
     }
   });
 
   it("says an --at without an offset lacks one, with an example that works", async () => {
-    const { code, out } = await cli(["run-due", "--at", "2026-06-29T08:00"], {});
+    const { code, out } = await runCli(["run-due", "--at", "2026-06-29T08:00"], {});
     expect(code).toBe(2);
     expect(out).toBe("2026-06-29T08:00 has no UTC offset, so it could be any of several instants. Add one, e.g. steps run-due --at 2026-06-29T08:00-07:00 (US Pacific summer time) or --at 2026-06-29T08:00Z (UTC).");
   });
 
   it("names a command it does not know, and one that is missing something", async () => {
-    const unknown = await cli(["frobnicate", "x"], {});
+    const unknown = await runCli(["frobnicate", "x"], {});
     expect(unknown.code).toBe(2);
     expect(unknown.out).toMatch(/^Steps has no command "frobnicate"\. The commands are:\n\nUsage: steps <command>/);
-    const partial = await cli(["roster"], {});
+    const partial = await runCli(["roster"], {});
     expect(partial.code).toBe(2);
     expect(partial.out).toMatch(/^"steps roster" is missing something\. How to use it:\n\nUsage: steps <command>/);
   });
 
   it("says which roster file is missing, without a raw ENOENT", async () => {
-    const { code, out } = await cli(["roster", "import", "no-such-roster.csv"], {});
+    const { code, out } = await runCli(["roster", "import", "no-such-roster.csv"], {});
     expect(code).toBe(1);
     expect(out).toBe(`There is no roster file at ${join(process.cwd(), "no-such-roster.csv")}. Check the path, or export the roster as a CSV file with the columns email,name,role,department,mentor_email.`);
   });

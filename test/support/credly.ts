@@ -213,3 +213,32 @@ export async function credlyHealth(server: { url: string }): Promise<unknown> {
 
 /** The issues Steps asked of the double, in order (the ones refused included). */
 export const issuesAt = (double: CredlyDouble): CredlyRequest[] => double.requests.filter((r) => r.method === "POST");
+
+/**
+ * A program file (JSON is YAML: the loader reads it as any other) with two
+ * badges at Credly: early-learning also self-signed, coaching at Credly only.
+ */
+export function credlyProgram(templates: { earlyLearning: string; coaching: string }, end: string): string {
+  return JSON.stringify({
+    program: { name: "Early Learning", organization: "Test City", time_zone: "America/Los_Angeles", start: "2026-06-15", end },
+    departments: [{ slug: "child-care", name: "Child Care" }],
+    playlists: [
+      {
+        slug: "early-learning",
+        title: "Early Learning",
+        scope: "program",
+        badge: { name: "Early Learning Micro-credential", image: "el.svg", criteria: "Training, field and coaching hours." },
+        issue: { credly: { badge_template_id: templates.earlyLearning } },
+        tasks: [{ slug: "initial-training", title: "Initial training" }],
+      },
+      {
+        slug: "coaching",
+        title: "Coaching",
+        scope: "program",
+        badge: { name: "Coaching Badge", image: "c.svg", criteria: "Coached." },
+        issue: { credly: { badge_template_id: templates.coaching }, self: false },
+        tasks: [{ slug: "coaching-session", title: "Coaching session" }],
+      },
+    ],
+  });
+}
