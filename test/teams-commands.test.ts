@@ -78,6 +78,31 @@ describe("Teams commands", () => {
     expect(cardOf(t.connector.calls[0]!).fallbackText).toContain("Safety walk (safety-walk)");
   });
 
+  it("reads the HTML Teams sends as the person typed it: entities decoded once, tags and the @mention gone, a link's address kept", async () => {
+    /** What was recorded when this intern sent this activity. */
+    const recorded = async (name: string, activity: Record<string, unknown>) => {
+      const from = t.member(name, `${name}@example.org`);
+      await t.post({ ...teamsActivity(t.connector, { from, text: "" }), ...activity, from: { id: from, name, aadObjectId: `aad-${from}` } });
+      const [submission] = await t.steps.store.submissionsOf((await t.steps.store.personByEmail(`${name}@example.org`))!.id);
+      return { note: submission?.note, link: submission?.link };
+    };
+    // Teams calls it plain text, and sends the `&`, `<` and `>` typed as entities; a typed entity arrives encoded twice.
+    expect(await recorded("hal", { text: "done safety-walk Q&amp;A went well, &lt;b&gt;not bold&lt;/b&gt;, &amp;lt;3", textFormat: "plain" })).toEqual({
+      note: "Q&A went well, <b>not bold</b>, &lt;3",
+      link: null,
+    });
+    // In a channel: the message in a paragraph, the @mention inside it, no-break spaces, numeric entities.
+    const channel = teamsActivity(t.connector, { from: "29:ivy", text: "", scope: "channel", mention: true });
+    expect(await recorded("ivy", { ...channel, text: "<p><at>Steps</at>&nbsp;done&nbsp;safety-walk it&#39;s done &#x1F389;&nbsp;</p>", textFormat: "xml" })).toEqual({
+      note: "it's done 🎉",
+      link: null,
+    });
+    // Rich text: lines in <div>s and <br>, a link whose words are not its address.
+    expect(
+      await recorded("jon", { text: '<div>done safety-walk walked it with Max<br>slides:</div><div><a href="https://e.test/deck?a=1&amp;b=2">the deck</a></div>', textFormat: "html" }),
+    ).toEqual({ note: "walked it with Max\nslides:\nthe deck", link: "https://e.test/deck?a=1&b=2" });
+  });
+
   it("matches by UPN when Teams gives no email", async () => {
     const cal = t.member("cal", "cal@example.org", true);
     expect(await say(cal, "status")).toContain("Public Works");

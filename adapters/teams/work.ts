@@ -10,6 +10,7 @@ import type { Message } from "../../src/messages.ts";
 import type { Person, Store } from "../../src/store.ts";
 import { conversationOf, personFor, PLATFORM, tenantOf, type TeamsAddress } from "./identity.ts";
 import { cardActivity } from "./render.ts";
+import { typedText } from "./text.ts";
 import { TEAM_CHANNEL_SETTING } from "./transport.ts";
 
 /** The inbox handler Teams activities are recorded for (receive.ts). */
@@ -46,8 +47,9 @@ export interface WorkDeps {
 /** Works off a recorded message or install: the reply goes to the conversation it came from. */
 export function teamsWork({ adapter, appId, core, store, log, transport }: WorkDeps): InboxHandler {
   async function onMessage(context: TurnContext, request: InboxJob): Promise<void> {
-    // The grammar itself drops a leading `steps`; only the @mention is Teams' business.
-    const text = TurnContext.removeRecipientMention(context.activity) ?? context.activity.text ?? "";
+    // The grammar itself drops a leading `steps`; only the @mention is Teams' business. It is taken out of
+    // the HTML as Teams sent it (the mention entity's text is `<at>Steps</at>`), before the HTML is read as text.
+    const text = typedText(TurnContext.removeRecipientMention(context.activity) ?? context.activity.text ?? "");
     let person: Person;
     let reply: Message;
     try {

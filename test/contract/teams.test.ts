@@ -1,5 +1,5 @@
 import type { ConnectorCall } from "../support/fake-connector.ts";
-import { teamsSeen } from "../support/shows.ts";
+import { teamsSeen, teamsSends } from "../support/shows.ts";
 import { cardClick, cardOf, teamsActivity, teamsRig, userId } from "../support/teams.ts";
 import type { Person } from "../../src/store.ts";
 import { adapterContract, type Delivery, type Seen } from "./contract.ts";
@@ -43,7 +43,7 @@ adapterContract({
       intern: await person("ana@example.org"),
       mentor: await person("max@example.org"),
       async submit(note) {
-        await t.post(teamsActivity(t.connector, { from: userId("ana"), text: `done safety-walk ${note}` }));
+        await t.post(teamsActivity(t.connector, { from: userId("ana"), text: teamsSends(`done safety-walk ${note}`) }));
       },
       async deliveries(p): Promise<Delivery[]> {
         return t.connector

@@ -106,6 +106,13 @@ export function slackSeen(body: { blocks?: unknown }): SeenMessage {
 
 // ---- Teams ------------------------------------------------------------------
 
+/**
+ * What Teams sends for what a person typed: HTML, whatever the activity's textFormat says (see
+ * adapters/teams/text.ts). The typed `&`, `<`, `>` come as entities, a space typed after another as
+ * `&nbsp;`, a new line as `<br>`, the whole in a paragraph.
+ */
+export const teamsSends = (typed: string) => `<p>${typed.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/ {2}/g, " &nbsp;").replace(/\n/g, "<br>")}</p>`;
+
 const AC_DATE = /\{{2}DATE\((\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:Z|(?:(?:-|\+)\d{2}:\d{2})))(?:, ?(COMPACT|LONG|SHORT))?\)\}{2}/g;
 const AC_TIME = /\{{2}TIME\((\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:Z|(?:(?:-|\+)\d{2}:\d{2})))\)\}{2}/g;
 /** What a Teams client shows for a TextRun's text: the date functions expanded (to any text that is not the source). */
