@@ -105,7 +105,9 @@ function inUse(error: DataDirInUse, env: Env, say: Say): string {
 }
 
 function runningOn({ holder }: DataDirInUse, env: Env, say: Say): string {
-  return say("cli.running_on", { dataDir: env.DATA_DIR, pid: holder.pid, command: `steps ${holder.command}`, since: new Date(holder.since) });
+  const since = new Date(holder.since);
+  // `{since, time, short}` is written in this process's time zone, so its hour is read there too ("a la 1:05", "a las 13:05").
+  return say("cli.running_on", { dataDir: env.DATA_DIR, pid: holder.pid, command: `steps ${holder.command}`, since, hour: since.getHours() });
 }
 
 const MARKS = { true: "ok  ", false: "FAIL", null: "--  " } as const;

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { IntlMessageFormat } from "intl-messageformat";
 import { z } from "zod";
 import { packageFile } from "./files.ts";
-import { formatDay, formatMoment, formatTime, formatWeekday } from "./time.ts";
+import { formatDay, formatMoment, formatTime, formatWeekday, hourOf } from "./time.ts";
 
 /**
  * The words people read live in catalogs, one JSON file per language
@@ -157,6 +157,8 @@ export interface Voice {
   day(at: Date): string;
   /** "6:00 PM" / "18:00". */
   time(at: Date): string;
+  /** The hour of `time` on a 24-hour clock, 18 for both: passed as `hour` where words agree with the time ("a la 1:00", "a las 18:00"). */
+  hour(at: Date): number;
   /** "Wednesday, Jun 17" / "miércoles, 17 jun". */
   weekday(at: Date): string;
   /** A name from the program file in this language: its translation when the file gives one, else as the file writes it. */
@@ -178,6 +180,7 @@ export function voice(t: Translate, language: string, timeZone: string): Voice {
     moment: (at) => formatMoment(at, timeZone, language),
     day: (at) => formatDay(at, timeZone, language),
     time: (at) => formatTime(at, timeZone, language),
+    hour: (at) => hourOf(at, timeZone),
     weekday: (at) => formatWeekday(at, timeZone, language),
     local: (item, field) => item.translations?.[field]?.[language] ?? item[field],
     number: (n) => new Intl.NumberFormat(language).format(n),

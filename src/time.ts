@@ -1,3 +1,5 @@
+import { TZDate } from "@date-fns/tz";
+
 /** A clock the core reads instead of Date.now(), so tests and the playground can move time. */
 export type Clock = () => Date;
 
@@ -40,6 +42,15 @@ export function formatDay(at: Date, timeZone: string, language = "en"): string {
 /** "6:00 PM" / "18:00". */
 export function formatTime(at: Date, timeZone: string, language = "en"): string {
   return dateFormat(language, timeZone, { hour: "numeric", minute: "2-digit" }).format(at).replace(/\u202f/g, " ");
+}
+
+/**
+ * The hour of the day at that moment in the time zone, on a 24-hour clock (0–23): what words
+ * that agree with a time go by, e.g. Spanish "a la 1:00" but "a las 13:00" (a language
+ * written on a 12-hour clock tells 1 and 13 apart the same way).
+ */
+export function hourOf(at: Date, timeZone: string): number {
+  return new TZDate(at.getTime(), timeZone).getHours();
 }
 
 /** "Wednesday, Jun 17" / "miércoles, 17 jun". */

@@ -258,6 +258,17 @@ describe("the command line beside a process that holds the PGlite folder", () =>
     expect(asked.out[0]).toContain(". Try again once it has finished. ");
   });
 
+  it("says since when in the terminal's language, with the hour as Spanish says it", async () => {
+    const dataDir = tempDataDir();
+    const vars = { DATA_DIR: dataDir, PORT: "3456", LC_ALL: "es_ES.UTF-8" };
+    // The time is written in this process's time zone, whichever it is: these are 1:02 and 13:02 there.
+    for (const [hour, said] of [[1, "a la 1:02"], [13, "a las 13:02"]] as const) {
+      writeFileSync(join(dataDir, "db.lock"), JSON.stringify({ pid: process.ppid, command: "serve", since: new Date(2026, 5, 17, hour, 2).toISOString() }));
+      const { out } = await cli(["run-due"], vars);
+      expect(out[0]).toContain(`\`steps serve\`, desde el 17 jun 2026 ${said})`);
+    }
+  });
+
   it("config check still checks the file, and says recorded work was not compared", async () => {
     const dataDir = tempDataDir();
     cleanups.push(lockDataDir(join(dataDir, "db")));

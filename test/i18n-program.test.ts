@@ -199,6 +199,23 @@ describe("reminders and nudges in the reader's language", () => {
     expect(reminderMessage({ ...event, title: "" }, start, new Date("2026-06-18T00:30:00Z"), voice(t, "es", program.timeZone)).blocks[1]).toEqual({ type: "text", text: "Un evento empieza en 30 minutos." });
   });
 
+  it("say the hour as Spanish does: a la 1:00, a las 13:00 and every other hour", () => {
+    const when = (start: Date, sentAt: Date, language = "es") => reminderMessage(event, start, sentAt, voice(t, language, program.timeZone)).blocks[1];
+    const sentence = (text: string) => ({ type: "text", text });
+    // 1:15 in the morning in the program's time zone (Los Angeles, UTC-7 in June).
+    const oneish = new Date("2026-06-18T08:15:00Z");
+    expect(when(oneish, new Date("2026-06-18T07:00:00Z"))).toEqual(sentence("Reunión del Concejo es hoy a la 1:15."));
+    expect(when(oneish, new Date("2026-06-17T16:00:00Z"))).toEqual(sentence("Reunión del Concejo es mañana a la 1:15."));
+    expect(when(oneish, new Date("2026-06-15T16:00:00Z"))).toEqual(sentence("Reunión del Concejo es el jueves, 18 jun a la 1:15."));
+    // On the 24-hour clock Spanish writes, 13:05 is plural, as are 0:30 and 2:00.
+    expect(when(new Date("2026-06-18T20:05:00Z"), new Date("2026-06-17T16:00:00Z"))).toEqual(sentence("Reunión del Concejo es mañana a las 13:05."));
+    expect(when(new Date("2026-06-18T07:30:00Z"), new Date("2026-06-17T16:00:00Z"))).toEqual(sentence("Reunión del Concejo es mañana a las 0:30."));
+    expect(when(new Date("2026-06-18T09:00:00Z"), new Date("2026-06-17T16:00:00Z"))).toEqual(sentence("Reunión del Concejo es mañana a las 2:00."));
+    // English has one form for every hour.
+    expect(when(oneish, new Date("2026-06-17T16:00:00Z"), "en")).toEqual(sentence("City Council meeting is tomorrow at 1:15 AM."));
+    expect(when(new Date("2026-06-18T20:05:00Z"), new Date("2026-06-17T16:00:00Z"), "en")).toEqual(sentence("City Council meeting is tomorrow at 1:05 PM."));
+  });
+
   it("count waiting submissions with the right plural", () => {
     const waiting = (n: number) =>
       Array.from({ length: n }, (_, i) => ({ submission: { id: i + 1, task: "safety-walk" } as Submission, intern: { name: "Ana Intern" } as Person, days: 1 }));

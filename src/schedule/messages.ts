@@ -23,7 +23,7 @@ export function reminderMessage(event: ScheduledEvent, start: Date, sentAt: Date
 /** How far off the event is, in the program's time zone: "in 1 hour", "tomorrow at 6:00 PM". */
 function whenSentence(event: string, start: Date, sentAt: Date, v: Voice): string {
   const minutes = Math.round((start.getTime() - sentAt.getTime()) / 60_000);
-  const at = { event, time: v.time(start), day: v.weekday(start), minutes, hours: minutes / 60 };
+  const at = { event, time: v.time(start), hour: v.hour(start), day: v.weekday(start), minutes, hours: minutes / 60 };
   // Days are compared in the program's time zone: "tomorrow" is the program's tomorrow.
   const timeZone = v.timeZone;
   const day = formatLocalDay(localDayOf(start, timeZone));
