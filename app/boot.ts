@@ -4,6 +4,7 @@ import { basename, dirname, extname, join, resolve } from "node:path";
 import { createDb, dbOptionsFrom, type DbHandle, type DbOptions } from "../db/client.ts";
 import { adoptUnkeyedData, createStore } from "../db/store.ts";
 import { credlySettings } from "../adapters/credly/config.ts";
+import { forgetExpiredLinks, KEPT_AFTER_EXPIRY_DAYS } from "../adapters/email/links/index.ts";
 import { programPath } from "../src/badges/credential.ts";
 import { createBadgeIssuer, type BadgeIssuer } from "../src/badges/issuer.ts";
 import { publicUrl, type Env } from "../src/config.ts";
@@ -151,6 +152,10 @@ export async function boot(env: Env, log: Logger, options: { now?: Clock; db?: D
     // Each program keeps its own schedule and last run; one call runs them all.
     const results = [];
     for (const run of runs) results.push(await run(at));
+    // Housekeeping on the same tick, by the clock the link pages read rather than `at`: a
+    // `run-due --at` in the future must not delete rows whose links still work.
+    const forgotten = await forgetExpiredLinks(store, now());
+    if (forgotten > 0) log.info("expired email links deleted", { count: forgotten, keptAfterExpiryDays: KEPT_AFTER_EXPIRY_DAYS });
     return { from: results.reduce((a, r) => (r.from < a ? r.from : a), at), at, queued: results.reduce((n, r) => n + r.queued, 0), skipped: results.flatMap((r) => r.skipped) };
   };
   return {

@@ -562,6 +562,10 @@ function makeStore(db: Db | Tx, scope: string | undefined): Store {
         .returning({ id: emailLinks.id });
       return rows.length;
     },
+    async deleteEmailLinksExpiredBefore(before) {
+      const rows = await db.delete(emailLinks).where(lt(emailLinks.expiresAt, before)).returning({ id: emailLinks.id });
+      return rows.length;
+    },
 
     async getSetting<T>(key: string) {
       const [row] = await db.select().from(settings).where(eq(settings.key, key));

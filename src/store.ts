@@ -316,6 +316,8 @@ export interface Store {
   useEmailLink(id: string, at: Date): Promise<boolean>;
   /** Cancels the person's links not used yet; returns how many. */
   cancelEmailLinks(personId: number, at: Date): Promise<number>;
+  /** Deletes every link that expired before that instant, used, cancelled or not; returns how many. */
+  deleteEmailLinksExpiredBefore(before: Date): Promise<number>;
 
   getSetting<T>(key: string): Promise<T | undefined>;
   /** Stores the value unless the key exists; returns whichever value is stored. */

@@ -2,10 +2,11 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { emailLinkRoutes, type EmailLinks } from "../adapters/email/links/index.ts";
+import { emailLinkRoutes, KEPT_AFTER_EXPIRY_DAYS, type EmailLinks } from "../adapters/email/links/index.ts";
 import type { PlatformAdapter } from "../adapters/platform.ts";
 import { startServer, type RunningServer } from "../app/server.ts";
 import type { Person } from "../src/store.ts";
+import { formatDay } from "../src/time.ts";
 import { bootForTest } from "./support/boot.ts";
 import { launchChromium } from "./support/browser.ts";
 import { recordingTransport, type Sent } from "./support/harness.ts";
@@ -300,6 +301,59 @@ describe("an intern's personal page", () => {
     expect(cancelled.status).toBe(410);
     expect(cancelled.body).toContain("Reply to the email, or ask your coordinator, for a new link.");
     expect(await decision(s.id)).toBeUndefined();
+  });
+});
+
+describe("links long expired", () => {
+  const DAY = 24 * 3600_000;
+
+  it(`are deleted ${KEPT_AFTER_EXPIRY_DAYS} days after they expire, used or not, on the scheduler's run; their pages still say they expired`, async () => {
+    const recorded = async () => (await steps.store.submissionsOf(people.samuel!.id)).length;
+    const before = await recorded();
+    const work = await links.personalLink(people.samuel!.id);
+    const s = await submit(people.ana!, "lunch-and-learn", null);
+    const { approve, changes } = await links.approvalLinks({ submissionId: s.id, approverPersonId: people.priya!.id });
+    expect((await post("/email/link", { t: tokenOf(approve) })).status).toBe(200);
+    // A personal link sent a week later expires, and is deleted, a week later.
+    clock = new Date(START.getTime() + 7 * DAY);
+    const later = await links.personalLink(people.samuel!.id);
+    const kept = async () => Promise.all([work, approve, changes, later].map(async (url) => (await steps.store.emailLink(jtiOf(url))) !== undefined));
+    const expiry = (await steps.store.emailLink(jtiOf(work)))!.expiresAt;
+    const keptUntil = expiry.getTime() + KEPT_AFTER_EXPIRY_DAYS * DAY;
+
+    // The last moment of the window: kept, so the page says when the link expired and how to get a new one.
+    clock = new Date(keptUntil);
+    await steps.runDue(clock);
+    expect(await kept()).toEqual([true, true, true, true]);
+    const shown = await rawRequest(local(work));
+    expect(shown.status).toBe(410);
+    expect(shown.body).toContain(`It expired on ${formatDay(expiry, steps.program.timeZone)}, so it did nothing.`);
+    expect(shown.body).toContain("Reply to the email, or ask your coordinator, for a new link.");
+
+    // A second later the run deletes the three sent at START, the used one too.
+    clock = new Date(keptUntil + 1000);
+    await steps.runDue(clock);
+    expect(await kept()).toEqual([false, false, false, true]);
+    // Their pages still say they expired (never that they were altered), record nothing, and the personal page still offers a new link.
+    for (const res of [await rawRequest(local(work)), await post("/email/work", { t: tokenOf(work), task: "field-hours", hours: "1" })]) {
+      expect(res.status).toBe(410);
+      expect(res.body).toContain("This link has expired");
+      expect(res.body).toContain("It has expired, so it did nothing.");
+      expect(res.body).toContain("Email me a new link");
+    }
+    for (const res of [await rawRequest(local(changes)), await post("/email/link", { t: tokenOf(changes), reason: "Late." })]) {
+      expect(res.status).toBe(410);
+      expect(res.body).toContain("It has expired, so it did nothing.");
+    }
+    expect(await recorded()).toBe(before);
+    expect(await decision(s.id)).toMatchObject({ decision: "approved", reason: null });
+
+    // `run-due --at` an instant in the future deletes nothing early: the pages' clock decides.
+    await steps.runDue(new Date(keptUntil + 30 * DAY));
+    expect(await kept()).toEqual([false, false, false, true]);
+    clock = new Date(keptUntil + 7 * DAY + 1000);
+    await steps.runDue(clock);
+    expect(await kept()).toEqual([false, false, false, false]);
   });
 });
 

@@ -24,6 +24,22 @@ export const NEW_LINK_PATH = "/email/new-link";
 
 export type LinkAction = EmailLink["action"];
 
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * How long a link's row outlives the link. While it is kept, the page an expired link opens says
+ * the day it expired and, in its person's language, how to get a new one (for a personal page:
+ * reply to the email). Then the row goes, since it ties a person (often a minor) to a submission
+ * and when they were emailed, and nothing needs it any more: the link still opens a page saying it
+ * has expired (its signature is checked before its row is read, see check), only without the day.
+ */
+export const KEPT_AFTER_EXPIRY_DAYS = 30;
+
+/** Deletes the rows of links that expired over KEPT_AFTER_EXPIRY_DAYS ago, by the clock the pages read; returns how many. */
+export function forgetExpiredLinks(store: Store, now: Date): Promise<number> {
+  return store.deleteEmailLinksExpiredBefore(new Date(now.getTime() - KEPT_AFTER_EXPIRY_DAYS * DAY_MS));
+}
+
 const claims = z.object({
   jti: z.string().min(1),
   sub: z.string().regex(/^\d+$/),
@@ -82,7 +98,7 @@ export function createEmailLinks(deps: LinkDeps): EmailLinks {
   async function issue(personId: number, action: LinkAction, submissionId: number | null, path: string): Promise<URL> {
     const id = randomBytes(16).toString("base64url");
     const issuedAt = now();
-    const expiresAt = new Date(issuedAt.getTime() + (await linkDays(personId)) * 24 * 60 * 60 * 1000);
+    const expiresAt = new Date(issuedAt.getTime() + (await linkDays(personId)) * DAY_MS);
     await store.addEmailLink({ id, personId, submissionId, action, createdAt: issuedAt, expiresAt });
     const token = await new SignJWT({ act: action, ...(submissionId !== null ? { sid: submissionId } : {}) })
       .setProtectedHeader({ alg: ALG })
