@@ -362,6 +362,8 @@ function makeStore(db: Db | Tx, scope: string | undefined): Store {
               // A job asked again (`steps credly retry`) is listed once, by its latest outcome: gone once a later try is done.
               sql`not exists (select 1 from outbox later where later.recipient = ${outbox.recipient} and later.id > ${outbox.id} and later.status in ('sent', 'failed')
                     and later.payload->'job'->>'action' = ${outbox.payload}->'job'->>'action' and later.payload->'job'->>'award' = ${outbox.payload}->'job'->>'award')`,
+              // A badge not issued and since revoked in Steps is nothing to fix.
+              sql`not (coalesce(${outbox.payload}->'job'->>'action', '') = 'issue' and exists (select 1 from awards a where a.id = ${outbox.payload}->'job'->>'award' and a.revoked_at is not null))`,
               scope === undefined
                 ? undefined
                 : sql`(exists (select 1 from people p where p.program = ${scope} and ${outbox.recipient} = 'person:' || p.id)

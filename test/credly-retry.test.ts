@@ -235,8 +235,12 @@ it("a try asked for finds the badge Credly already holds under Steps' reference,
 it("a revoked badge is not asked for again; --program names one program; bad arguments say how; Spanish terminals read Spanish", async () => {
   const { credly, vars } = await setup();
   await withSteps(vars, { serve: true }, async (s) => {
-    await s.earnAndPublish("zoe@example.org", "initial-training", "early-learning");
+    const award = await s.earnAndPublish("zoe@example.org", "initial-training", "early-learning");
+    expect(await s.say("cora@example.org", "digest")).toContain(NOT_ISSUED);
     expect(await s.say("cora@example.org", "revoke zoe@example.org early-learning Entered by mistake")).toContain("Revoked Zoe's early-learning badge");
+    // Nothing at Credly, nothing to fix: the digest stops asking.
+    expect((await s.award(award.id)).elsewhere?.credly?.state).toBe("revoked");
+    expect(await s.say("cora@example.org", "digest")).not.toContain(NOT_ISSUED);
   });
   expect(await cli(["credly", "retry", "--program", "program"], vars)).toEqual({ code: 0, out: "No badge is refused at Credly in program: nothing to ask again." });
   expect(await cli(["credly", "retry", "--program", "nope"], vars)).toEqual({ code: 1, out: 'No program "nope" is loaded. The programs are: program.' });

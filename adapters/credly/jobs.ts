@@ -124,8 +124,11 @@ export function credlyJobs(options: CredlyJobsOptions): JobHandler {
     const reason = award.revokedReason ?? "Revoked in Steps";
     const templateId = coreOf(await store.personById(award.personId)).program.playlist(award.playlist)?.issue.credly?.badge_template_id;
     const ids = held.id ? [held.id] : (await ours(award, templateId)).filter((b) => b.state !== "revoked").map((b) => b.id);
-    // Refused, and not issued by a try whose answer was lost: nothing at Credly to revoke.
-    if (ids.length === 0 && held.state === "refused") return [{ platform: "credly" }];
+    // Refused, and not issued by a try whose answer was lost: nothing at Credly to revoke, nothing left to ask again.
+    if (ids.length === 0 && held.state === "refused") {
+      await store.setElsewhere(award.id, "credly", { ...held, state: "revoked" });
+      return [{ platform: "credly" }];
+    }
     // Still being issued: its issue job sees the revocation and revokes it there (or never issues it).
     if (ids.length === 0) throw new DeliveryError("the badge is not at Credly yet; trying again once its issue has run");
     for (const id of ids) {
@@ -159,7 +162,8 @@ export function credlyJobs(options: CredlyJobsOptions): JobHandler {
         if (error instanceof DeliveryError && error.options.permanent) report("ok");
         if (!(error instanceof CredlyError)) throw error;
         // The last try of an issue: recorded as not issued, so that the coordinator can ask again (`steps credly retry`).
-        if (parsed.data.action === "issue" && error.kind !== "auth" && item.attempts >= CREDLY_MAX_ATTEMPTS) {
+        // A revoked badge is not to be asked for again: its revoke job sees to what Credly holds.
+        if (parsed.data.action === "issue" && !award.revokedAt && error.kind !== "auth" && item.attempts >= CREDLY_MAX_ATTEMPTS) {
           await store.setElsewhere(award.id, "credly", notIssued(award, `no answer from Credly in ${CREDLY_MAX_ATTEMPTS} tries (${error.message})`));
         }
         report(error.kind === "auth" ? `token refused (${error.status}); fix CREDLY_TOKEN or CREDLY_ORGANIZATION_ID and restart` : `${error.kind === "lost" ? "unreachable" : `unavailable (${error.status})`}; retrying`);
