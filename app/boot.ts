@@ -11,6 +11,7 @@ import { publicUrl, type Env } from "../src/config.ts";
 import { createDispatcher, type Dispatcher } from "../src/delivery/dispatcher.ts";
 import { coreWithin, createCores, type Core, type Cores, type CoreOptions } from "../src/domain/core.ts";
 import { importRoster } from "../src/domain/roster.ts";
+import { sharedRoster } from "../src/roster/csv.ts";
 import { defaultWords, inEnglish } from "../src/i18n.ts";
 import { createInbox, type Inbox } from "../src/inbox.ts";
 import type { Logger } from "../src/log.ts";
@@ -97,6 +98,8 @@ export async function programFiles(env: Env): Promise<string[]> {
   for (const file of files) {
     const id = programId(file);
     if (!PROGRAM_ID.test(id)) throw new ProgramFileError(`${file}: a program file's name is its id, so it must be lower-case letters, digits and single hyphens, e.g. early-learning.yml`);
+    // A shared roster's `all` means every program.
+    if (id === "all") throw new ProgramFileError(`${file}: "all" means every program in a roster, so it cannot be a program's id; rename the file, e.g. all-programs.yml`);
     const other = seen.get(id);
     if (other) throw new ProgramFileError(`${file} and ${other} are both the program "${id}"; rename one of them`);
     seen.set(id, file);
@@ -188,15 +191,18 @@ function issuersIn(env: Env): string[] {
 
 /**
  * A program with nobody on it gets its roster: for the first program
- * ROSTER_FILE when set; else the one its file names (`program.roster`); else,
- * for the first program on the embedded database, the sample roster, so
- * `npm start` shows a working program. A program with people is never touched.
- * A roster shared by programs gives each its own rows (`programs`: those loaded).
+ * ROSTER_FILE when set; else the one its file names (`program.roster`); else
+ * ROSTER_FILE when it is shared by programs (a `program` column); else, for
+ * the first program on the embedded database, the sample roster, so `npm start`
+ * shows a working program. A program with people is never touched. A shared
+ * roster gives each its own rows (`programs`: those loaded).
  */
 async function seedRoster(env: Env, loaded: LoadedProgram, first: boolean, store: Store, programs: Program[], log: Logger): Promise<void> {
   const named = loaded.program.file.program.roster;
+  const setting = env.raw.ROSTER_FILE;
   const sample = env.DATABASE_URL ? undefined : env.ROSTER_FILE;
-  const file = (first && env.raw.ROSTER_FILE) || (named ? resolve(dirname(loaded.file), named) : first ? sample : undefined);
+  const shared = !!setting && existsSync(setting) && sharedRoster(readFileSync(setting, "utf8"));
+  const file = (first && setting) || (named ? resolve(dirname(loaded.file), named) : shared ? setting : first ? sample : undefined);
   if (!file) return;
   if (!existsSync(file)) {
     if (named) log.error("roster not found: the program starts with whoever is on record", { program: loaded.program.id, file });

@@ -323,7 +323,14 @@ async function configCheck(path: string | undefined, out: (s: string) => void, s
   }
   // A shared roster's rows may name any program the environment loads.
   const all = path ? [...programs, ...(await otherPrograms(env, programId(path)))] : programs;
-  for (const [program, roster] of rosters) if (!checkRoster(fileOf.get(program)!, program, roster, all, out, say)) failed = true;
+  // A shared roster is checked for each program naming it: each problem is said once.
+  const said = new Set<string>();
+  const once = (line: string) => {
+    if (said.has(line)) return;
+    said.add(line);
+    out(line);
+  };
+  for (const [program, roster] of rosters) if (!checkRoster(fileOf.get(program)!, program, roster, all, once, say)) failed = true;
   if (!path) for (const line of crossProgramNotes(rosters, all, say)) out(say("cli.note", { line }));
   if (failed) return 1;
   // Recorded work the edited files no longer cover is kept, and said so.
@@ -368,7 +375,7 @@ function checkRoster(file: string, program: Program, roster: string, programs: P
     out(say("cli.config_roster_missing", { file, roster }));
     return false;
   }
-  const parsed = parseRoster(readFileSync(roster, "utf8"), program, new Map(), say, programs);
+  const parsed = parseRoster(readFileSync(roster, "utf8"), program, new Map(), say, { programs, checkOthers: true });
   if (parsed.ok && parsed.rows.length === 0) out(`${roster}: ${say("roster.none_for_program", { program: program.id })}`);
   if (parsed.ok) return parsed.rows.length > 0;
   for (const e of parsed.errors) out(`${roster}:${e.line} ${e.message}`);
@@ -380,7 +387,7 @@ function crossProgramNotes(rosters: Map<Program, string>, programs: Program[], s
   const names = new Map<string, Map<string, string>>();
   for (const [program, path] of rosters) {
     if (!existsSync(path)) continue;
-    const parsed = parseRoster(readFileSync(path, "utf8"), program, new Map(), say, programs);
+    const parsed = parseRoster(readFileSync(path, "utf8"), program, new Map(), say, { programs, checkOthers: false });
     if (!parsed.ok) continue;
     for (const row of parsed.rows) names.set(row.email, (names.get(row.email) ?? new Map()).set(program.id, row.name));
   }

@@ -147,7 +147,7 @@ it("a one-word name refused, the roster fixed, `steps credly retry`: issued exac
     const digest = await s.say("cora@example.org", "digest");
     expect(digest).toContain(`${NOT_ISSUED} (1)`);
     expect(digest).toContain(`Credly did not issue Zoe's Early Learning Micro-credential badge: ${ONE_WORD}`);
-    expect(digest).toContain(`Fix the cause first (the playlist's badge_template_id in the program file, or first_name and last_name in the roster), ${NEXT}.`);
+    expect(digest).toContain(`Fix the cause its line gives (for example the playlist's badge_template_id in the program file, or first_name and last_name in the roster), ${NEXT}.`);
     return award;
   });
   // Steps refused it itself: Credly was never asked.

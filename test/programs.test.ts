@@ -479,6 +479,8 @@ describe("bad configuration", () => {
       await expect(boot(readEnv({ PROGRAMS: `programs/summer-steps.yml,${join(other, "summer-steps.yml")}`, DATA_DIR: join(other, "data") }), silentLogger)).rejects.toThrow(
         /are both the program "summer-steps"; rename one of them/,
       );
+      cpSync("programs/summer-steps.yml", join(other, "all.yml"));
+      await expect(boot(readEnv({ PROGRAMS: join(other, "all.yml"), DATA_DIR: join(other, "data") }), silentLogger)).rejects.toThrow(/"all" means every program in a roster, so it cannot be a program's id/);
       mkdirSync(join(other, "empty"));
       await expect(boot(readEnv({ PROGRAMS: join(other, "empty"), DATA_DIR: join(other, "data") }), silentLogger)).rejects.toThrow(ProgramFileError);
       writeFileSync(join(other, "broken.yml"), "program: {}\n");

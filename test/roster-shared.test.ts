@@ -163,26 +163,40 @@ describe("a roster shared by two programs", () => {
         `will@example.org,Will Ode,mentor,parks-recreation,,,${SUMMER}`,
         `vic@example.org,Vic Ode,intern,partner-centers,will@example.org,kim.nguyen@example.org,${EARLY}`, // 7: Will mentors in the other program
         `uma@example.org,Uma Ode,intern,parks-recreation,will@example.org,kim.nguyen@example.org,${SUMMER}`, // 8: no coaching in Summer STEPS
+        `ops@example.org,Ops Lead,coordinator,,,,all`,
+        `ops@example.org,Ops Lead,mentor,parks-recreation,,,${SUMMER}`, // 10: in Summer STEPS already, as a coordinator of all
+        `dee@example.org,Dee Lead,coordinator,parks-recreation,,,all`, // 11: a department is in one program
+        `short@example.org,Short Row,coordinator,,,all`, // 12: a field short, so "all" is read as coach_email
       ]),
     );
     const { code, out } = await cli(["roster", "import", file]);
     expect(code).toBe(1);
     const lines = out.join("\n").split("\n");
-    expect(lines[0]).toBe("The roster has 5 bad rows; nothing was imported.");
+    expect(lines[0]).toBe("The roster has 8 bad rows; nothing was imported.");
     for (const line of [
       'line 3: program "all" is only for coordinators. Put the program this intern is in.',
       `line 4: program "early-learnin" is not loaded. Did you mean ${EARLY}? Use one of: ${SUMMER}, ${EARLY}, all.`,
       `line 5: program is empty. Put the program this person is in: ${SUMMER}, ${EARLY}, all.`,
       `line 7: mentor will@example.org is in this file for ${SUMMER}, not ${EARLY}. Add a row for them with program ${EARLY}: each program has its own rows.`,
       `line 8: coach_email is not used in ${SUMMER}: no task there names that approver. Leave it empty in ${SUMMER}'s rows.`,
+      "line 10: ops@example.org is already on line 9 as a coordinator of all programs. Keep that row, or give them one row per program instead of program all.",
+      "line 11: A coordinator of all programs has no department: no department is in every program. Leave department empty.",
+      "line 12: Has 6 fields but the header has 7. Check for a missing or extra comma; put names with commas in double quotes.",
     ]) {
       // Each once, though every program's parse finds it.
       expect(lines.filter((l) => l === line)).toEqual([line]);
     }
-    expect(lines.map((l) => l.match(/^line (\d+):/)?.[1]).filter(Boolean)).toEqual([...lines.slice(1).map((l) => l.match(/^line (\d+):/)![1])].sort());
+    // Nothing more about the short row, whatever its shifted cells say.
+    expect(lines.filter((l) => l.startsWith("line 12:"))).toHaveLength(1);
+    const numbers = lines.slice(1).map((l) => Number(/^line (\d+):/.exec(l)![1]));
+    expect(numbers).toEqual([...numbers].sort((a, b) => a - b));
   });
 
   it("gives a program added later its coordinators of all, and config check checks the file against every program", async () => {
+    const shared = join(dir, "programs", "roster.csv");
+    const current = readFileSync(shared, "utf8");
+    // The rows of a program whose file was removed stay in the file: they stop no other program.
+    writeFileSync(shared, `${current}old.timer@example.org,Old Timer,coordinator,,,,ended-program\n`);
     writeFileSync(join(dir, "programs", "city-hall.yml"), readFileSync(join(dir, "programs", `${SUMMER}.yml`), "utf8").replace("name: Summer STEPS", "name: City Hall Fellows"));
     try {
       const app = await start();
@@ -193,6 +207,11 @@ describe("a roster shared by two programs", () => {
       } finally {
         await app.close();
       }
+      // The check of the whole file names it, once, though three programs name the file.
+      const ended = await cli(["config", "check"]);
+      expect(ended.code).toBe(1);
+      expect(ended.out.filter((l) => l.includes("ended-program"))).toEqual([`${shared}:${current.trim().split("\n").length + 1} program "ended-program" is not loaded. Use one of: ${SUMMER}, city-hall, ${EARLY}, all.`]);
+      writeFileSync(shared, current);
       const checked = await cli(["config", "check"]);
       expect(checked.code).toBe(0);
       expect(checked.out.filter((l) => l.includes("roster.csv"))).toEqual([]);
@@ -204,6 +223,32 @@ describe("a roster shared by two programs", () => {
       expect(refused.out).toContain(`${join(dir, "programs", "roster.csv")}: Nobody in this file is in city-hall. Add rows with program city-hall (or all, for a coordinator of every program).`);
     } finally {
       rmSync(join(dir, "programs", "city-hall.yml"));
+    }
+  });
+
+  it("takes a shared ROSTER_FILE for every program whose file names no roster of its own", async () => {
+    const other = mkdtempSync(join(tmpdir(), "steps-shared-roster-file-"));
+    try {
+      mkdirSync(join(other, "programs"));
+      cpSync("programs/badges", join(other, "programs", "badges"), { recursive: true });
+      cpSync("programs/summer-steps.yml", join(other, "programs", `${SUMMER}.yml`));
+      writeFileSync(join(other, "programs", `${EARLY}.yml`), readFileSync("programs/early-learning.yml", "utf8").replace("  roster: early-learning-roster.csv\n", ""));
+      writeFileSync(join(other, "roster.csv"), sharedRoster());
+      const { url: otherUrl, dropDb: dropOther } = await throwAwayDatabase(join(other, "data"));
+      try {
+        const env = readEnv({ PORT: "0", HOST: "127.0.0.1", PROGRAMS: join(other, "programs"), DATA_DIR: join(other, "data"), ROSTER_FILE: join(other, "roster.csv"), ...(otherUrl ? { DATABASE_URL: otherUrl } : {}) });
+        const steps = await boot(env, silentLogger, { now: () => START });
+        try {
+          expect((await steps.store.peopleByEmail(MARIA)).map((p) => p.program)).toEqual([SUMMER, EARLY]);
+          expect((await steps.store.peopleByEmail(SARA)).map((p) => p.program)).toEqual([EARLY]);
+        } finally {
+          await steps.close();
+        }
+      } finally {
+        await dropOther?.();
+      }
+    } finally {
+      rmSync(other, { recursive: true, force: true });
     }
   });
 });

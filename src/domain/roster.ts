@@ -1,7 +1,7 @@
 import { StepsError } from "../errors.ts";
 import type { Program, Role } from "../program/program.ts";
 import { inEnglish, type Say } from "../i18n.ts";
-import { parseRoster, sharedRoster, type RosterError, type RosterRow } from "../roster/csv.ts";
+import { parseRoster, sharedRoster, type RosterError, type RosterRow, type Sharing } from "../roster/csv.ts";
 import type { Store } from "../store.ts";
 
 export interface Imported {
@@ -14,11 +14,12 @@ export interface Imported {
  * Imports a roster CSV into one program: every row is checked before anything
  * is written, and a re-import updates the program's people in place (keyed by
  * lower-cased email). A shared roster (a `program` column) gives this program
- * its own rows and the coordinators of all; `programs` are those loaded,
- * which its rows may name. `say`: the words of the coordinator importing it.
+ * its own rows and the coordinators of all; the other programs' rows are
+ * passed over (`programs`: those loaded, whose approver columns it may have).
+ * `say`: the words of the coordinator importing it.
  */
 export async function importRoster(all: Store, program: Program, csv: string, say: Say = inEnglish(), programs: readonly Program[] = [program]) {
-  const rows = await parse(all, [program], csv, say, programs);
+  const rows = await parse(all, [program], csv, say, { programs, checkOthers: false });
   if (rows[0]!.rows.length === 0) throw new StepsError("bad_roster", say("roster.none_for_program", { program: program.id }), { errors: [] });
   const [result] = await write(all, rows);
   return { inserted: result!.inserted, updated: result!.updated };
@@ -32,10 +33,10 @@ export async function importRoster(all: Store, program: Program, csv: string, sa
  */
 export async function importRosterFile(all: Store, programs: readonly Program[], csv: string, say: Say = inEnglish()): Promise<Imported[]> {
   const into = sharedRoster(csv) ? programs : programs.slice(0, 1);
-  return write(all, (await parse(all, into, csv, say, programs)).filter((p) => p.rows.length > 0));
+  return write(all, (await parse(all, into, csv, say, { programs, checkOthers: true })).filter((p) => p.rows.length > 0));
 }
 
-async function parse(all: Store, into: readonly Program[], csv: string, say: Say, programs: readonly Program[]) {
+async function parse(all: Store, into: readonly Program[], csv: string, say: Say, sharing: Sharing) {
   const parsed: { program: Program; rows: RosterRow[] }[] = [];
   // A problem with a row's program is found by each program's parse: listed once.
   const errors = new Map<string, RosterError>();
@@ -44,7 +45,7 @@ async function parse(all: Store, into: readonly Program[], csv: string, say: Say
     const store = all.scoped(program.id);
     const known = new Map<string, Role>();
     for (const role of ["mentor", "coordinator"] as const) for (const p of await store.peopleByRole(role)) known.set(p.email, role);
-    const result = parseRoster(csv, program, known, say, programs);
+    const result = parseRoster(csv, program, known, say, sharing);
     if (result.ok) parsed.push({ program, rows: result.rows });
     else for (const e of result.errors) errors.set(`${e.line}\n${e.message}`, e);
   }

@@ -34,6 +34,17 @@ export interface RosterError {
 
 export type RosterResult = { ok: true; rows: RosterRow[] } | { ok: false; errors: RosterError[] };
 
+/** How a roster shared by programs (a `program` column) is read for one of them. */
+export interface Sharing {
+  /** The programs loaded: those its rows may name, and whose approver columns (coach_email) it may have. */
+  programs: readonly Program[];
+  /**
+   * Whether the other programs' rows are checked too (importing or checking the whole file), or
+   * passed over (seeding one program, `--program`: a row of a program not loaded then stops nothing).
+   */
+  checkOthers: boolean;
+}
+
 const REQUIRED = ["email", "name", "role", "department", "mentor_email"] as const;
 /** Columns a file may leave out (a file written before they existed still imports): every person then gets the default. */
 const OPTIONAL = ["contact", "language", "first_name", "last_name"] as const;
@@ -82,15 +93,14 @@ const rowSchema = z.strictObject({
  * email) lets interns name mentors who are already on the roster. Nothing is
  * returned unless every row is good. A file with a `program` column is shared
  * by several programs: this program's rows are those naming it, and `all`
- * coordinators; `programs` are those its rows may name (their approver
- * columns, e.g. coach_email, may then be in the header).
+ * coordinators (see Sharing).
  */
 export function parseRoster(
   text: string,
   program: Program,
   knownPeople: Map<string, Role> = new Map(),
   say: Say = inEnglish(),
-  programs: readonly Program[] = [program],
+  sharing: Sharing = { programs: [program], checkOthers: true },
 ): RosterResult {
   const records = readRecords(text, say);
   if ("error" in records) return { ok: false, errors: [records.error] };
@@ -100,7 +110,7 @@ export function parseRoster(
   }
   // A role a task names as its approver (e.g. coach) is an optional column `coach_email`.
   const roleColumns = program.approverRoles().map((role) => `${role}_email`);
-  const sharedColumns = programs.flatMap((p) => p.approverRoles().map((role) => `${role}_email`)).filter((c) => !roleColumns.includes(c));
+  const sharedColumns = sharing.programs.flatMap((p) => p.approverRoles().map((role) => `${role}_email`)).filter((c) => !roleColumns.includes(c));
   const columns = readHeader(header, roleColumns, sharedColumns, say);
   if ("error" in columns) return { ok: false, errors: [columns.error] };
   if (body.length === 0) {
@@ -110,11 +120,11 @@ export function parseRoster(
   const errors: RosterError[] = [];
   const rows: RosterRow[] = [];
   const shared = columns.index.has(PROGRAM);
-  const ours = shared ? rowsOf(program.id, body, columns.index, programs.map((p) => p.id), errors, say) : body;
+  const ours = shared ? rowsOf(program.id, body, columns.index, sharing, errors, say) : body;
   for (const record of ours) {
     const row = readRow(record, columns.index, program, errors, say);
     // Another program's approver column (coach_email) is empty in this program's rows.
-    for (const column of sharedColumns) {
+    for (const column of record.cells.length === columns.index.size ? sharedColumns : []) {
       const at = columns.index.get(column as Column);
       if (at !== undefined && (record.cells[at] ?? "").trim() !== "") errors.push({ line: record.line, message: say("roster.column_not_in_program", { column, program: program.id }) });
     }
@@ -146,22 +156,32 @@ function unknownApprover(program: string, others: CsvRecord[], index: Map<Column
  * coordinators of all. Every row's program is checked here, whichever it
  * names, so each program's import reports the same problems with the column.
  */
-function rowsOf(program: string, body: CsvRecord[], index: Map<Column, number>, programIds: readonly string[], errors: RosterError[], say: Say): CsvRecord[] {
+function rowsOf(program: string, body: CsvRecord[], index: Map<Column, number>, { programs, checkOthers }: Sharing, errors: RosterError[], say: Say): CsvRecord[] {
   const at = index.get(PROGRAM)!;
-  const choices = [...programIds, ALL].join(", ");
+  const ids = programs.map((p) => p.id);
+  const choices = [...ids, ALL].join(", ");
   return body.filter((record) => {
-    // A row with a missing or extra field is kept, for readRow to say so.
-    if (record.cells.length !== index.size) return true;
     const value = (record.cells[at] ?? "").trim().toLowerCase();
-    const role = (record.cells[index.get("role")!] ?? "").trim().toLowerCase();
+    if (!checkOthers && value !== program && value !== ALL) return false;
     const report = (message: string) => errors.push({ line: record.line, message });
+    // Its program cannot be told (the cells are shifted): said once, and nobody's row.
+    if (record.cells.length !== index.size) {
+      report(say("roster.field_count", { fields: record.cells.length, expected: index.size }));
+      return false;
+    }
     if (value === ALL) {
+      const role = (record.cells[index.get("role")!] ?? "").trim().toLowerCase();
       // Kept whatever the role, so a mistyped role is reported too.
       if (role === "intern" || role === "mentor") report(say("roster.program_all_coordinators", { role }));
+      // No department is in every program.
+      if ((record.cells[index.get("department")!] ?? "").trim() !== "") {
+        report(say("roster.program_all_department"));
+        return false;
+      }
       return true;
     }
     if (value === "") report(say("roster.program_empty", { programs: choices }));
-    else if (!programIds.includes(value)) report(say("roster.program_unknown", { program: value, ...suggestion(closest(value, [...programIds], 1)[0]), programs: choices }));
+    else if (!ids.includes(value)) report(say("roster.program_unknown", { program: value, ...suggestion(closest(value, ids, 1)[0]), programs: choices }));
     return value === program;
   });
 }
@@ -354,17 +374,20 @@ function checkAcrossRows(
 ): void {
   // Roles come from every row that names one, even rows with other problems,
   // so a typo in a mentor's name does not also fail each of their interns.
-  const inFile = new Map<string, { line: number; role: Role | undefined }>();
+  const inFile = new Map<string, { line: number; role: Role | undefined; all: boolean }>();
+  const ofAll = (record: CsvRecord) => index.has(PROGRAM) && (record.cells[index.get(PROGRAM)!] ?? "").trim().toLowerCase() === ALL;
   for (const record of body) {
     const address = (record.cells[index.get("email")!] ?? "").trim().toLowerCase();
     if (address === "") continue;
     const first = inFile.get(address);
     if (first) {
-      errors.push({ line: record.line, message: say("roster.duplicate", { email: address, first: String(first.line) }) });
+      // In a shared roster a coordinator of all is in this program already.
+      const key = first.all || ofAll(record) ? "roster.duplicate_all" : "roster.duplicate";
+      errors.push({ line: record.line, message: say(key, { email: address, first: String(first.line) }) });
       continue;
     }
     const role = (record.cells[index.get("role")!] ?? "").trim().toLowerCase();
-    inFile.set(address, { line: record.line, role: ROLES.find((r) => r === role) });
+    inFile.set(address, { line: record.line, role: ROLES.find((r) => r === role), all: ofAll(record) });
   }
   for (const record of body) {
     const mentor = (record.cells[index.get("mentor_email")!] ?? "").trim().toLowerCase();
