@@ -1,3 +1,4 @@
+import { createServer } from "node:net";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import email from "../adapters/email/index.ts";
@@ -5,6 +6,7 @@ import web from "../adapters/web/index.ts";
 import { startServer, type RunningServer } from "../app/server.ts";
 import type { Person } from "../src/store.ts";
 import { bootForTest } from "./support/boot.ts";
+import { launchChromium } from "./support/browser.ts";
 import { rawRequest } from "./support/http.ts";
 
 // No SMTP_URL and no chat platform, as `npm start` runs out of the box: the
@@ -83,6 +85,44 @@ describe("email without a mail server", () => {
       const res = await rawRequest(`${server.url}/email/preview?person=${priya.id}`, { method: "GET", headers });
       expect([res.status, res.body], JSON.stringify(headers)).toEqual([403, expect.stringContaining("only where the playground is")]);
       expect(res.body).not.toContain("Priya");
+    }
+  });
+});
+
+describe("the Email pane in a browser", () => {
+  it("opens a link of an email in a tab of its own, where its page's form works", async () => {
+    // Links name this server as `npm start` does (http://localhost:PORT): the port is chosen first.
+    const port = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, "127.0.0.1", () => {
+        const { port } = probe.address() as { port: number };
+        probe.close(() => resolve(port));
+      });
+    });
+    const app = await bootForTest({ PUBLIC_URL: `http://localhost:${port}` }, { now: () => new Date("2026-06-22T17:00:00Z") });
+    const running = await startServer(app, [web, email], { port, host: "127.0.0.1" });
+    const browser = await launchChromium();
+    try {
+      await app.db.db.execute(sql`update people set contact = 'email' where email = 'samuel.ortiz@example.org'`);
+      const samuel = (await app.store.personByEmail("samuel.ortiz@example.org"))!;
+      const { submission } = await app.core.done(samuel, "interview-staff", "Met the parks director.", null);
+      await app.core.decide((await app.store.personByEmail("hector.villanueva@example.org"))!, submission.id, "approved", null);
+      await app.dispatcher.drain();
+
+      const page = await browser.newPage();
+      await page.goto(`http://localhost:${port}/?person=${samuel.id}`);
+      const email = page.frameLocator("iframe.email-frame").frameLocator("iframe").first();
+      const [tab] = await Promise.all([page.context().waitForEvent("page"), email.getByRole("link", { name: "Record your work" }).first().click()]);
+      await tab.waitForLoadState();
+      expect(await tab.getByRole("heading", { level: 1 }).textContent()).toContain("Samuel Ortiz");
+      await tab.getByLabel("Task", { exact: true }).selectOption("attend-commission");
+      await tab.getByLabel(/^Note/).fill("Shadowed the front desk.");
+      await tab.getByRole("button", { name: "Record" }).click();
+      await tab.getByRole("status").getByText(/^Recorded/).waitFor();
+      expect(await app.store.submissionsOf(samuel.id)).toHaveLength(2);
+    } finally {
+      await browser.close();
+      await running.close();
+      await app.close();
     }
   });
 });

@@ -49,11 +49,21 @@ export function previewRoutes(routes: Routes, preview: Preview, store: Store, po
       (e, i) =>
         `<li><article aria-labelledby="e${i}"><h2 id="e${i}">${escapeHtml(e.subject)}</h2>` +
         `<p class="meta">${escapeHtml(metaOf(e, say))}</p>` +
-        `<iframe title="${escapeHtml(say("email.preview.html_part", { subject: e.subject }))}" sandbox="allow-popups allow-popups-to-escape-sandbox" srcdoc="${escapeHtml(e.html)}"></iframe>` +
+        `<iframe title="${escapeHtml(say("email.preview.html_part", { subject: e.subject }))}" sandbox="allow-popups allow-popups-to-escape-sandbox" srcdoc="${escapeHtml(inNewTab(e.html))}"></iframe>` +
         `<details><summary>${escapeHtml(say("email.preview.text_part"))}</summary><pre>${escapeHtml(e.text)}</pre></details></article></li>`,
     );
     page(res, 200, words, items.length > 0 ? `<ol>${items.join("")}</ol>` : `<p>${escapeHtml(say("email.preview.none", { name: person.name }))}</p>`);
   });
+}
+
+/**
+ * Links open in a tab of their own, as from a webmail: followed inside the
+ * sandboxed frame, a link's page would have no origin, and its forms would be
+ * refused as cross-site.
+ */
+function inNewTab(html: string): string {
+  const base = '<base target="_blank">';
+  return /<head[^>]*>/i.test(html) ? html.replace(/<head[^>]*>/i, (head) => head + base) : base + html;
 }
 
 function page(res: ServerResponse, status: number, { language: lang, say }: Spoken, body: string): void {
