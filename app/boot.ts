@@ -13,7 +13,7 @@ import { coreWithin, createCores, type Core, type Cores, type CoreOptions } from
 import { importRoster } from "../src/domain/roster.ts";
 import { sharedRoster } from "../src/roster/csv.ts";
 import { defaultWords, inEnglish } from "../src/i18n.ts";
-import { createInbox, type Inbox } from "../src/inbox.ts";
+import { createInbox, forgetFinishedRequests, INBOX_KEPT_DAYS, type Inbox } from "../src/inbox.ts";
 import type { Logger } from "../src/log.ts";
 import { createProgram, type Program } from "../src/program/program.ts";
 import { formatProgramErrors, loadProgramFile } from "../src/program/load.ts";
@@ -159,6 +159,10 @@ export async function boot(env: Env, log: Logger, options: { now?: Clock; db?: D
     // `run-due --at` in the future must not delete rows whose links still work.
     const forgotten = await forgetExpiredLinks(store, now());
     if (forgotten > 0) log.info("expired email links deleted", { count: forgotten, keptAfterExpiryDays: KEPT_AFTER_EXPIRY_DAYS });
+    // By the real clock, which dated them finished: moving the playground's clock must not delete a
+    // request whose platform may still send it again.
+    const finished = await forgetFinishedRequests(store, real());
+    if (finished > 0) log.info("finished requests deleted from the inbox", { count: finished, keptDays: INBOX_KEPT_DAYS });
     return { from: results.reduce((a, r) => (r.from < a ? r.from : a), at), at, queued: results.reduce((n, r) => n + r.queued, 0), skipped: results.flatMap((r) => r.skipped) };
   };
   return {

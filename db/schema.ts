@@ -184,6 +184,7 @@ export const inbox = pgTable(
     /** The answer, stored in the transaction that made the change, so a retry answers without changing anything again. */
     reply: jsonb("reply"),
     createdAt: createdAt(),
+    /** When it finished, done or failed for good: the row is deleted INBOX_KEPT_DAYS later (src/inbox.ts). */
     doneAt: ts("done_at"),
   },
   (t) => [

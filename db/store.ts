@@ -537,8 +537,17 @@ function makeStore(db: Db | Tx, scope: string | undefined): Store {
     async inboxRetry(id, error, nextAttemptAt) {
       await db.update(inbox).set({ status: "queued", lastError: error, nextAttemptAt }).where(eq(inbox.id, id));
     },
-    async inboxFailed(id, error) {
-      await db.update(inbox).set({ status: "failed", lastError: error }).where(eq(inbox.id, id));
+    async inboxFailed(id, error, at) {
+      await db.update(inbox).set({ status: "failed", lastError: error, doneAt: at }).where(eq(inbox.id, id));
+    },
+    async inboxDeleteFinishedBefore(before) {
+      // A request that failed before failures were dated has no done_at: its last claim's lease, which ran
+      // out within seconds of the failure, dates it instead.
+      const rows = await db
+        .delete(inbox)
+        .where(and(inArray(inbox.status, ["done", "failed"]), sql`coalesce(${inbox.doneAt}, ${inbox.nextAttemptAt}) < ${before.toISOString()}::timestamptz`))
+        .returning({ id: inbox.id });
+      return rows.length;
     },
 
     async addEmailLink(link) {

@@ -48,6 +48,21 @@ export const INBOX_LEASE_MS = 15_000;
 /** How often every instance looks for requests to retry, or left by an instance that died. */
 export const INBOX_BEAT_MS = 5_000;
 
+/**
+ * How long a finished request (done, or failed for good) is kept. Its key only has to outlive the
+ * platform's redeliveries, which come within minutes (Slack retries an event over about 5 minutes,
+ * an unacknowledged socket envelope or a Teams activity comes again at once), and its own retries end
+ * within about 17 minutes. The payload is a whole Slack request or Teams activity (names, what was
+ * typed), so it goes soon after: a week leaves an operator time to look into a request logged as
+ * failed for good, and is still far beyond any redelivery.
+ */
+export const INBOX_KEPT_DAYS = 7;
+
+/** Deletes requests finished over INBOX_KEPT_DAYS ago, by the clock that marked them finished; returns how many. */
+export function forgetFinishedRequests(store: Store, now: Date): Promise<number> {
+  return store.inboxDeleteFinishedBefore(new Date(now.getTime() - INBOX_KEPT_DAYS * 24 * 60 * 60 * 1000));
+}
+
 /** Another attempt at the same request stored its answer first. */
 class Superseded extends Error {}
 
@@ -91,7 +106,7 @@ export function createInbox(options: InboxOptions) {
       const text = error instanceof Error ? error.message : String(error);
       if (item.attempts >= maxAttempts) {
         log.error("inbox request failed for good", { key: item.key, attempts: item.attempts, error: text });
-        return store.inboxFailed(item.id, text);
+        return store.inboxFailed(item.id, text, now());
       }
       const backoff = retryDelay(item.attempts);
       log.warn("inbox request will be retried", { key: item.key, error: text, inMs: backoff });

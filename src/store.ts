@@ -308,7 +308,10 @@ export interface Store {
   /** Marks requests done; several at once, as requests finishing together share one statement. */
   inboxDone(ids: number[], at: Date): Promise<void>;
   inboxRetry(id: number, error: string, nextAttemptAt: Date): Promise<void>;
-  inboxFailed(id: number, error: string): Promise<void>;
+  /** Marks it failed for good, finished at that instant. */
+  inboxFailed(id: number, error: string, at: Date): Promise<void>;
+  /** Deletes requests done or failed before that instant (queued and working ones stay); returns how many. */
+  inboxDeleteFinishedBefore(before: Date): Promise<number>;
 
   addEmailLink(link: Omit<EmailLink, "usedAt" | "cancelledAt">): Promise<void>;
   emailLink(id: string): Promise<EmailLink | undefined>;
