@@ -9,6 +9,7 @@ import { programPath } from "../src/badges/credential.ts";
 import { createBadgeIssuer, type BadgeIssuer } from "../src/badges/issuer.ts";
 import { publicUrl, type Env } from "../src/config.ts";
 import { createDispatcher, type Dispatcher } from "../src/delivery/dispatcher.ts";
+import { forgetSentMessages, SENT_TEXT_KEPT_DAYS } from "../src/delivery/forget.ts";
 import { coreWithin, createCores, type Core, type Cores, type CoreOptions } from "../src/domain/core.ts";
 import { importRoster } from "../src/domain/roster.ts";
 import { sharedRoster } from "../src/roster/csv.ts";
@@ -159,10 +160,12 @@ export async function boot(env: Env, log: Logger, options: { now?: Clock; db?: D
     // `run-due --at` in the future must not delete rows whose links still work.
     const forgotten = await forgetExpiredLinks(store, now());
     if (forgotten > 0) log.info("expired email links deleted", { count: forgotten, keptAfterExpiryDays: KEPT_AFTER_EXPIRY_DAYS });
-    // By the real clock, which dated them finished: moving the playground's clock must not delete a
-    // request whose platform may still send it again.
+    // These by the real clock, which dated the requests finished and the messages sent: moving the
+    // playground's clock must not delete a request whose platform may still send it again.
     const finished = await forgetFinishedRequests(store, real());
     if (finished > 0) log.info("finished requests deleted from the inbox", { count: finished, keptDays: INBOX_KEPT_DAYS });
+    const emptied = await forgetSentMessages(store, real());
+    if (emptied > 0) log.info("text of messages sent long ago deleted", { count: emptied, keptDays: SENT_TEXT_KEPT_DAYS });
     return { from: results.reduce((a, r) => (r.from < a ? r.from : a), at), at, queued: results.reduce((n, r) => n + r.queued, 0), skipped: results.flatMap((r) => r.skipped) };
   };
   return {

@@ -141,6 +141,7 @@ export const outbox = pgTable(
     key: text("key").notNull(),
     /** person:<id> or channel:<announcements|coordinators> */
     recipient: text("recipient").notNull(),
+    /** A sent message's is emptied (`{}`) SENT_TEXT_KEPT_DAYS after it was sent (src/delivery/forget.ts); a job's is kept. */
     payload: jsonb("payload").notNull(),
     status: text("status", { enum: ["queued", "sending", "sent", "failed", "skipped"] })
       .notNull()
@@ -158,6 +159,8 @@ export const outbox = pgTable(
   (t) => [
     uniqueIndex("outbox_key_key").on(t.key),
     index("outbox_due_idx").on(t.nextAttemptAt).where(sql`${t.status} in ('queued', 'sending')`),
+    // The sent messages whose text is still kept: what the scheduler's run looks for (src/delivery/forget.ts).
+    index("outbox_text_kept_idx").on(t.sentAt).where(sql`${t.status} = 'sent' and ${t.recipient} not like 'job:%' and ${t.payload} <> '{}'::jsonb`),
   ],
 );
 

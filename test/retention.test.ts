@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { SENT_TEXT_KEPT_DAYS } from "../src/delivery/forget.ts";
 import { INBOX_KEPT_DAYS } from "../src/inbox.ts";
 import { slackStack, users, type SlackStack } from "./support/slack.ts";
 
@@ -63,5 +64,68 @@ describe("the inbox", () => {
     clock = at((3 + INBOX_KEPT_DAYS) * DAY + 1000);
     await s.steps.runDue(clock);
     expect(await inboxKeys()).toEqual(["teams:waiting queued"]);
+  });
+});
+
+describe("the outbox", () => {
+  type Row = { key: string; status: string; payload: Record<string, unknown>; delivered: unknown };
+  const outbox = async () => new Map((await select<Row>(sql`select key, status, payload, delivered from outbox order by id`)).map((r) => [r.key, r]));
+  const person = async (email: string) => (await s.steps.store.personByEmail(email))!;
+
+  /** Queues an item no instance sends by itself (due far ahead), then settles it as an instance would have at START. */
+  async function settled(key: string, recipient: `person:${number}` | `job:${string}`, payload: Parameters<SlackStack["steps"]["store"]["enqueue"]>[0][0]["payload"], outcome: "sent" | "failed") {
+    const far = at(10_000 * DAY);
+    await s.steps.store.enqueue([{ key, recipient, payload, notBefore: far }]);
+    const [item] = await s.steps.store.claimDue(far, 1, 10_000);
+    if (outcome === "sent") await s.steps.store.markSent([{ id: item!.id, claims: item!.claims, delivered: [], at: START }]);
+    else await s.steps.store.markFailed(item!, "not found on Slack");
+  }
+
+  it(`empties the text of messages sent over ${SENT_TEXT_KEPT_DAYS} days ago, keeping key, status and where they landed: a request decided later is still edited in place, and its key still sends it once`, async () => {
+    const [ana, max] = [await person("ana@example.org"), await person("max@example.org")];
+    await s.send.command(users.ana, "done safety-walk");
+    const [request] = await s.waitFor("chat.postMessage");
+    const [sub] = await s.steps.store.submissionsOf(ana.id);
+    const requestKey = `approval:${sub!.id}:${max.id}`;
+    // A job done and a message that failed for good, both at START.
+    await settled("credly:issue:award-1", "job:credly", { job: { action: "issue", award: "award-1" } }, "sent");
+    await settled("reminder:failed", `person:${ana.id}`, { message: { text: "Ana, your shift starts soon", blocks: [] } }, "failed");
+    clock = at(80 * DAY);
+    s.fake.clear();
+    await s.send.command(users.ana, "done fleet-tour");
+    await s.waitFor("chat.postMessage");
+    const recentKey = `approval:${(await s.steps.store.submissionsOf(ana.id)).find((x) => x.task === "fleet-tour")!.id}:${max.id}`;
+    const before = await outbox();
+    expect(before.get(requestKey)).toMatchObject({ status: "sent", payload: { message: { text: expect.stringContaining("Ana") } } });
+
+    // The last moment of the request's window: its text is kept.
+    clock = at(SENT_TEXT_KEPT_DAYS * DAY);
+    await s.steps.runDue(clock);
+    expect(await outbox()).toEqual(before);
+    // A second later only its text goes; the job, the failed message and the recent request keep theirs.
+    clock = at(SENT_TEXT_KEPT_DAYS * DAY + 1000);
+    await s.steps.runDue(clock);
+    const after = await outbox();
+    expect(after.get(requestKey)).toEqual({ ...before.get(requestKey), payload: {} });
+    expect(after.get(requestKey)!.delivered).toEqual([expect.objectContaining({ platform: "slack", ts: request!.response.ts })]);
+    for (const key of ["credly:issue:award-1", "reminder:failed", recentKey]) expect(after.get(key)).toEqual(before.get(key));
+    // The digest still lists the failed message.
+    expect((await s.steps.store.digestRows(clock)).failedDeliveries.map((f) => f.key)).toEqual(["reminder:failed"]);
+
+    // Decided now, months later: the request Max got is edited in place, and Ana is told.
+    s.fake.clear();
+    expect((await s.send.click(users.max, "approve", String(sub!.id))).status).toBe(200);
+    const [update] = await s.waitFor("chat.update");
+    expect(update!.body).toMatchObject({ channel: `D${users.max}`, ts: request!.response.ts });
+    expect((await s.waitFor("chat.postMessage")).some((c) => c.body.channel === `D${users.ana}`)).toBe(true);
+    // Its key still holds: queued again, it is not sent again.
+    expect(await s.steps.store.enqueue([{ key: requestKey, recipient: `person:${max.id}`, payload: { message: { text: "again", blocks: [] } } }])).toBe(0);
+
+    // `run-due --at` far ahead empties nothing early; the recent request's text goes on time.
+    await s.steps.runDue(at(1000 * DAY));
+    expect((await outbox()).get(recentKey)).toEqual(before.get(recentKey));
+    clock = at((80 + SENT_TEXT_KEPT_DAYS) * DAY + 1000);
+    await s.steps.runDue(clock);
+    expect((await outbox()).get(recentKey)!.payload).toEqual({});
   });
 });

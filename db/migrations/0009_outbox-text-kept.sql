@@ -1,0 +1,1 @@
+CREATE INDEX "outbox_text_kept_idx" ON "outbox" USING btree ("sent_at") WHERE "outbox"."status" = 'sent' and "outbox"."recipient" not like 'job:%' and "outbox"."payload" <> '{}'::jsonb;
