@@ -485,15 +485,14 @@ function makeStore(db: Db | Tx, scope: string | undefined): Store {
       return rows.flatMap((r) => (r.delivered as DeliveryRef[] | null) ?? []);
     },
 
-    async forgetTextSentBefore(before) {
-      // Its condition is outbox_text_kept_idx's, so the minute's run reads only rows still to empty; a batch at a
-      // time, so the first run on an outbox that has kept every text for months is no single huge write.
+    async forgetTextSentBefore(before, limit) {
+      // Its condition is outbox_text_kept_idx's, so the minute's run reads only rows still to empty.
       const result = await db.execute(sql`
         update outbox set payload = '{}'::jsonb
         where id in (
           select id from outbox
           where status = 'sent' and recipient not like 'job:%' and payload <> '{}'::jsonb and sent_at < ${before.toISOString()}::timestamptz
-          limit 1000)
+          limit ${limit})
         returning id`);
       return rowsOf(result).length;
     },

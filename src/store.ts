@@ -296,8 +296,8 @@ export interface Store {
   /** Hands a claimed item back untried, its attempt not counted, due again at that instant. */
   release(claim: Claim, reason: string, nextAttemptAt: Date): Promise<void>;
   deliveredUnder(keyPrefix: string): Promise<DeliveryRef[]>;
-  /** Empties (`{}`) the payload of messages, not jobs, sent before that instant, a batch at a time; returns how many. */
-  forgetTextSentBefore(before: Date): Promise<number>;
+  /** Empties (`{}`) the payload of up to `limit` messages, not jobs, sent before that instant; returns how many. */
+  forgetTextSentBefore(before: Date, limit: number): Promise<number>;
 
   /** Records a platform request, due at `at`: one insert, and false when its key was recorded before (a retry, a redelivery). */
   inboxAdd(item: { key: string; handler: string; payload: unknown; at: Date }): Promise<boolean>;

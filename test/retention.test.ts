@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { SENT_TEXT_KEPT_DAYS } from "../src/delivery/forget.ts";
+import { FORGET_BATCH, SENT_TEXT_KEPT_DAYS } from "../src/delivery/forget.ts";
 import { INBOX_KEPT_DAYS } from "../src/inbox.ts";
 import { slackStack, users, type SlackStack } from "./support/slack.ts";
 
@@ -127,5 +127,20 @@ describe("the outbox", () => {
     clock = at((80 + SENT_TEXT_KEPT_DAYS) * DAY + 1000);
     await s.steps.runDue(clock);
     expect((await outbox()).get(recentKey)!.payload).toEqual({});
+  });
+
+  it(`empties at most ${FORGET_BATCH} texts a run, and the next run takes the rest`, async () => {
+    const ana = await person("ana@example.org");
+    const far = at(10_000 * DAY);
+    const count = FORGET_BATCH + 1;
+    await s.steps.store.enqueue(Array.from({ length: count }, (_, i) => ({ key: `nudge:${i}`, recipient: `person:${ana.id}` as const, payload: { message: { text: "Ana, a nudge", blocks: [] } }, notBefore: far })));
+    const claimed = await s.steps.store.claimDue(far, count, 10_000);
+    await s.steps.store.markSent(claimed.map((c) => ({ id: c.id, claims: c.claims, delivered: [], at: START })));
+    const emptied = async () => (await select<{ n: number }>(sql`select count(*)::int as n from outbox where payload = '{}'::jsonb`))[0]!.n;
+    clock = at(SENT_TEXT_KEPT_DAYS * DAY + 1000);
+    await s.steps.runDue(clock);
+    expect(await emptied()).toBe(FORGET_BATCH);
+    await s.steps.runDue(clock);
+    expect(await emptied()).toBe(count);
   });
 });

@@ -14,7 +14,10 @@ import type { Store } from "../store.ts";
  */
 export const SENT_TEXT_KEPT_DAYS = 90;
 
-/** Empties the payload of messages sent over SENT_TEXT_KEPT_DAYS ago, by the clock that marked them sent; returns how many. */
+/** Texts emptied per run: the first run on an outbox that kept months of texts is no single huge write, and the next minute's takes more. */
+export const FORGET_BATCH = 1000;
+
+/** Empties the payload of up to FORGET_BATCH messages sent over SENT_TEXT_KEPT_DAYS ago, by the clock that marked them sent; returns how many. */
 export function forgetSentMessages(store: Store, now: Date): Promise<number> {
-  return store.forgetTextSentBefore(new Date(now.getTime() - SENT_TEXT_KEPT_DAYS * 24 * 60 * 60 * 1000));
+  return store.forgetTextSentBefore(new Date(now.getTime() - SENT_TEXT_KEPT_DAYS * 24 * 60 * 60 * 1000), FORGET_BATCH);
 }
