@@ -4,6 +4,7 @@ import { readTeamsEnv } from "../adapters/teams/settings.ts";
 import { botAdapter } from "../adapters/teams/serve.ts";
 import { teamsTransport } from "../adapters/teams/transport.ts";
 import { outbox } from "../db/schema.ts";
+import { SENT_TEXT_KEPT_DAYS } from "../src/delivery/forget.ts";
 import { buildDigest } from "../src/domain/digest.ts";
 import { cardClick, cardOf, TEAM_CHANNEL, teamsActivity, teamsRig, type TeamsRig } from "./support/teams.ts";
 
@@ -254,5 +255,30 @@ describe("Teams proactive delivery", () => {
     clock = new Date(clock.getTime() + 1_000);
     await t.steps.dispatcher.drain();
     expect(sentTo(max)).toHaveLength(1);
+  });
+});
+
+describe("Teams approvals, long after", () => {
+  it(`a request card clicked after its text was emptied (${SENT_TEXT_KEPT_DAYS} days on) is still the request: the clicker sees it decided, and it is edited in place`, async () => {
+    const start = clock;
+    try {
+      // An intern added to the roster for this test alone, so it runs on its own.
+      await t.steps.store.scoped(t.steps.program.id).upsertPeople([{ email: "ray@example.org", name: "Ray Intern", role: "intern", department: "public-works", mentorEmail: "max@example.org" }]);
+      const { id, request } = await submit("ray");
+      const key = `approval:${id}:${(await t.steps.store.personByEmail("max@example.org"))!.id}`;
+      clock = new Date(start.getTime() + SENT_TEXT_KEPT_DAYS * 24 * 3600_000 + 1000);
+      await t.steps.runDue(clock);
+      expect(await outboxRow(key)).toMatchObject({ status: "sent", payload: {}, delivered: [expect.objectContaining({ activityId: request })] });
+
+      t.connector.calls.length = 0;
+      const decided = await clickToDecide(max, "approve", { id: String(id) }, request);
+      expect(decided.actions).toEqual([]);
+      expect(decided.fallbackText).toContain("Approved by Max Mentor");
+      const updates = t.connector.calls.filter((c) => c.kind === "update");
+      expect(updates).toHaveLength(1);
+      expect(updates[0]).toMatchObject({ conversationId: chat(max), activityId: request });
+    } finally {
+      clock = start;
+    }
   });
 });
