@@ -8,9 +8,10 @@ import type { Store } from "../store.ts";
  * months later, an award message edited when Credly issues the badge after a retry, a Teams click on an
  * old request card): both are kept for good, as is the row. Its text is read only when it is sent.
  * Jobs keep theirs (an award id and an action, no text): the digest tells a failed try from one done
- * later by the later row's payload. Failed rows, which the digest lists, are left as they are.
- * 90 days is far beyond every window in which a message is sent or retried (hours), counted (a day)
- * or listed (the weekly digest), and leaves time to answer "what did Steps send me?" over a term.
+ * later by the later row's payload. Failed rows, which the digest lists (scoped by their payload's
+ * program), are left as they are.
+ * 90 days is far beyond every window in which a message's text is read (sent and retried: hours),
+ * and leaves time to answer "what did Steps send me, and when?" over a program's term.
  */
 export const SENT_TEXT_KEPT_DAYS = 90;
 
