@@ -359,6 +359,8 @@ function makeStore(db: Db | Tx, scope: string | undefined): Store {
           .where(
             and(
               eq(outbox.status, "failed"),
+              // A message failed this week (its last try's lease ran from then); a job's failure until it is dealt with.
+              or(like(outbox.recipient, "job:%"), gte(outbox.nextAttemptAt, since)),
               // A job asked again (`steps credly retry`) is listed once, by its latest outcome: gone once a later try is done.
               sql`not exists (select 1 from outbox later where later.recipient = ${outbox.recipient} and later.id > ${outbox.id} and later.status in ('sent', 'failed')
                     and later.payload->'job'->>'action' = ${outbox.payload}->'job'->>'action' and later.payload->'job'->>'award' = ${outbox.payload}->'job'->>'award')`,
