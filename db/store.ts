@@ -91,6 +91,15 @@ function makeStore(db: Db | Tx, scope: string | undefined): Store {
       .orderBy(desc(identities.updatedAt))
       .prepare("identities_of"),
   );
+  /**
+   * Read as text and parsed once: drizzle's jsonb parses again what the driver already parsed, so a
+   * string setting that reads as a number ("123456", "1e999": a random hex id may) came back a number
+   * (drizzle-team/drizzle-orm#3018, #5485).
+   */
+  async function settingValue<T>(key: string): Promise<T | undefined> {
+    const [row] = await db.select({ value: sql<string>`${settings.value}::text` }).from(settings).where(eq(settings.key, key));
+    return row ? (JSON.parse(row.value) as T) : undefined;
+  }
   const store: Store = {
     scoped(program) {
       return program === scope ? store : makeStore(db, program);
@@ -593,13 +602,11 @@ function makeStore(db: Db | Tx, scope: string | undefined): Store {
     },
 
     async getSetting<T>(key: string) {
-      const [row] = await db.select().from(settings).where(eq(settings.key, key));
-      return row?.value as T | undefined;
+      return settingValue<T>(key);
     },
     async initSetting<T>(key: string, value: T) {
       await db.insert(settings).values({ key, value }).onConflictDoNothing();
-      const [row] = await db.select().from(settings).where(eq(settings.key, key));
-      return row!.value as T;
+      return (await settingValue<T>(key))!;
     },
     async setSetting<T>(key: string, value: T) {
       await db.insert(settings).values({ key, value }).onConflictDoUpdate({ target: settings.key, set: { value, updatedAt: new Date() } });

@@ -40,6 +40,17 @@ describe("storage", () => {
     expect(await store.submissionsOf(ana!.id)).toHaveLength(1);
   });
 
+  it("gives settings back as they were set, a string that reads as a number included", async () => {
+    const store = createStore((await resetDb()).db);
+    // An installation id is random hex: "123456" or "1e999" happen.
+    for (const value of ["123456", "1e999", "0e12", "true", "abc", 42, { a: "1" }, [1, "2"]]) {
+      expect(await store.initSetting(`s:${JSON.stringify(value)}`, value)).toEqual(value);
+      expect(await store.getSetting(`s:${JSON.stringify(value)}`)).toEqual(value);
+    }
+    await store.setSetting("s:changed", "007");
+    expect(await store.getSetting("s:changed")).toBe("007");
+  });
+
   it("enforces one person per email, one decision per submission and one award per playlist", async () => {
     const store = createStore((await resetDb()).db);
     await importRoster(store, testProgram(), rosterCsv);
