@@ -6,11 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import badges from "../adapters/badges/index.ts";
 import email from "../adapters/email/index.ts";
 import web from "../adapters/web/index.ts";
-import { boot, ProgramFileError, type Steps } from "../app/boot.ts";
+import { boot, ProgramFileError } from "../app/boot.ts";
 import { createDb } from "../db/client.ts";
 import { createStore } from "../db/store.ts";
 import { runCli } from "./support/cli.ts";
-import { startServer, type RunningServer } from "../app/server.ts";
 import { resolvePerson } from "../src/chat.ts";
 import { readEnv } from "../src/config.ts";
 import { homeView } from "../src/domain/home.ts";
@@ -19,7 +18,7 @@ import { toPlainText } from "../src/messages.ts";
 import { createProgram } from "../src/program/program.ts";
 import { parseProgramFile } from "../src/program/load.ts";
 import { parseRoster } from "../src/roster/csv.ts";
-import { throwAwayDatabase } from "./support/boot.ts";
+import { serveForTest, throwAwayDatabase, type Serving } from "./support/boot.ts";
 import { rawRequest } from "./support/http.ts";
 import { startSmtp } from "./support/smtp.ts";
 import { until } from "./support/wait.ts";
@@ -67,30 +66,14 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-interface Running {
-  steps: Steps;
-  server: RunningServer;
-  close(): Promise<void>;
-}
-
 /** The server on the shared database with the program files in `folder` (relative to the temporary directory). */
-async function start(vars: Record<string, string> = {}, adapters = [web, badges]): Promise<Running> {
-  const env = readEnv({ PORT: "0", HOST: "127.0.0.1", DATA_DIR: dataDir, PUBLIC_URL: "http://steps.test", PROGRAMS: join(dir, "programs"), ...(url ? { DATABASE_URL: url, ROSTER_FILE: join(dir, "programs", "summer-steps-roster.csv") } : {}), ...vars });
-  const steps = await boot(env, silentLogger, { now: () => clock });
-  const server = await startServer(steps, adapters);
-  return {
-    steps,
-    server,
-    async close() {
-      await server.close();
-      await steps.close();
-    },
-  };
+function start(vars: Record<string, string> = {}, adapters = [web, badges]): Promise<Serving> {
+  return serveForTest({ DATA_DIR: dataDir, PUBLIC_URL: "http://steps.test", PROGRAMS: join(dir, "programs"), ...(url ? { DATABASE_URL: url, ROSTER_FILE: join(dir, "programs", "summer-steps-roster.csv") } : {}), ...vars }, () => clock, adapters);
 }
 
 
 describe("two programs on one database", () => {
-  let app: Running;
+  let app: Serving;
   let pg: ReturnType<typeof playground>;
   beforeAll(async () => {
     app = await start();

@@ -4,11 +4,10 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import badges from "../adapters/badges/index.ts";
 import web from "../adapters/web/index.ts";
-import { boot, type Steps } from "../app/boot.ts";
-import { startServer, type RunningServer } from "../app/server.ts";
+import { boot } from "../app/boot.ts";
 import { readEnv } from "../src/config.ts";
 import { silentLogger } from "../src/log.ts";
-import { throwAwayDatabase } from "./support/boot.ts";
+import { serveForTest, throwAwayDatabase } from "./support/boot.ts";
 import { runCli } from "./support/cli.ts";
 import { numberIn, playground } from "./support/playground.ts";
 
@@ -62,18 +61,7 @@ afterAll(async () => {
 
 const vars = () => ({ PROGRAMS: join(dir, "programs"), DATA_DIR: dataDir, PUBLIC_URL: "http://steps.test", LOG_LEVEL: "error", ...(url ? { DATABASE_URL: url } : {}) });
 
-async function start(): Promise<{ steps: Steps; server: RunningServer; close(): Promise<void> }> {
-  const steps = await boot(readEnv({ PORT: "0", HOST: "127.0.0.1", ...vars() }), silentLogger, { now: () => START });
-  const server = await startServer(steps, [web, badges]);
-  return {
-    steps,
-    server,
-    async close() {
-      await server.close();
-      await steps.close();
-    },
-  };
-}
+const start = () => serveForTest(vars(), () => START, [web, badges]);
 
 /** The CLI as a coordinator runs it, against the same programs and database; a line each. */
 async function cli(args: string[]): Promise<{ code: number; out: string[] }> {

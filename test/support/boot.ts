@@ -1,7 +1,9 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { PlatformAdapter } from "../../adapters/platform.ts";
 import { boot, type Steps } from "../../app/boot.ts";
+import { startServer, type RunningServer } from "../../app/server.ts";
 import { readEnv } from "../../src/config.ts";
 import { silentLogger, type Logger } from "../../src/log.ts";
 import type { Clock } from "../../src/time.ts";
@@ -39,6 +41,26 @@ export async function bootForTest(vars: Record<string, string> = {}, options: { 
     async close() {
       await steps.close();
       await cleanup();
+    },
+  };
+}
+
+export interface Serving {
+  steps: Steps;
+  server: RunningServer;
+  close(): Promise<void>;
+}
+
+/** Steps booted on these settings (on 127.0.0.1, a free port) and serving these adapters; close stops both. */
+export async function serveForTest(vars: Record<string, string>, now: Clock, adapters: PlatformAdapter[]): Promise<Serving> {
+  const steps = await boot(readEnv({ PORT: "0", HOST: "127.0.0.1", ...vars }), silentLogger, { now });
+  const server = await startServer(steps, adapters);
+  return {
+    steps,
+    server,
+    async close() {
+      await server.close();
+      await steps.close();
     },
   };
 }
