@@ -50,11 +50,11 @@ export const INBOX_BEAT_MS = 5_000;
 
 /**
  * How long a finished request (done, or failed for good) is kept. Its key only has to outlive the
- * platform's redeliveries, which come within minutes (Slack retries an event over about 5 minutes,
- * an unacknowledged socket envelope or a Teams activity comes again at once), and its own retries end
- * within about 17 minutes. The payload is a whole Slack request or Teams activity (names, what was
- * typed), so it goes soon after: a week leaves an operator time to look into a request logged as
- * failed for good, and is still far beyond any redelivery.
+ * platforms' redeliveries, which come within minutes (an event retried over about 5 minutes, an
+ * unacknowledged envelope or activity sent again at once), and its own retries end within about
+ * 17 minutes. The payload is the platform's whole request (names, what was typed), so it goes soon
+ * after: a week leaves an operator time to look into a request logged as failed for good, and is
+ * still far beyond any redelivery.
  */
 export const INBOX_KEPT_DAYS = 7;
 

@@ -5,7 +5,7 @@ import type { Store } from "../store.ts";
  * later only for its key (enqueue skips a key already there: an approval request, a reminder's
  * occurrence, the day's "email me a new link" keys that make the limit of 3) and its delivery refs
  * (a later item edits the messages under a key prefix: an approval request decided or withdrawn
- * months later, an award message edited when Credly issues the badge after a retry, a Teams click on an
+ * months later, an award message edited when Credly issues the badge after a retry, a click on an
  * old request card): both are kept for good, as is the row. Its text is read only when it is sent.
  * Jobs keep theirs (an award id and an action, no text): the digest tells a failed try from one done
  * later by the later row's payload. Failed rows, which the digest lists (scoped by their payload's
