@@ -31,6 +31,8 @@ describe("email without a mail server", () => {
     const message = { text: "Reminder: site visit", blocks: [{ type: "header" as const, text: "Reminder: site visit <tomorrow>" }] };
     await steps.store.enqueue([{ key: `reminder:visit:2026-06-23:1d:person:${priya.id}`, recipient: `person:${priya.id}`, payload: { message } }]);
     await steps.dispatcher.drain();
+    // A run the enqueue kicked may still be sending: wait for it too.
+    await steps.dispatcher.idle();
 
     const home = await (await fetch(`${server.url}/?person=${priya.id}`)).text();
     expect(home).toContain(`<iframe class="email-frame" name="email-frame" title="Emails to Priya Nair" src="/email/preview?person=${priya.id}">`);
@@ -55,6 +57,8 @@ describe("email without a mail server", () => {
     const { submission } = await steps.core.done(samuel, "interview-staff", "Met the parks director.", null);
     await steps.core.decide((await steps.store.personByEmail("hector.villanueva@example.org"))!, submission.id, "approved", null);
     await steps.dispatcher.drain();
+    // A run the enqueue kicked may still be sending: wait for it too.
+    await steps.dispatcher.idle();
     const html = await (await fetch(`${server.url}/email/preview?person=${samuel.id}`)).text();
     const link = /Record your work: (http:\/\/steps\.test\/email\/work\?t=[^\s<]+)/.exec(html)![1]!.replaceAll("&#38;", "&");
     const page = await rawRequest(`${server.url}${new URL(link).pathname}${new URL(link).search}`);
@@ -107,6 +111,7 @@ describe("the Email pane in a browser", () => {
       const { submission } = await app.core.done(samuel, "interview-staff", "Met the parks director.", null);
       await app.core.decide((await app.store.personByEmail("hector.villanueva@example.org"))!, submission.id, "approved", null);
       await app.dispatcher.drain();
+      await app.dispatcher.idle();
 
       const page = await browser.newPage();
       await page.goto(`http://localhost:${port}/?person=${samuel.id}`);
