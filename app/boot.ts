@@ -145,9 +145,12 @@ export async function boot(env: Env, log: Logger, options: { now?: Clock; db?: D
   // A request's change and its answer commit together: the inbox runs the core inside its transaction and sends what it queued after.
   const inbox = createInbox({ store, now: real, log, coreIn: (tx) => coreWithin(core, tx), onChanged: () => void dispatcher.kick() });
   const runs: RunDue[] = [];
+  const rosterFile = env.raw.ROSTER_FILE;
+  // Read once, for every program that names no roster of its own.
+  const sharedFile = rosterFile && existsSync(rosterFile) && sharedRoster(readFileSync(rosterFile, "utf8")) ? rosterFile : undefined;
   for (const [i, loaded] of programs.entries()) {
     const scoped = store.scoped(loaded.program.id);
-    await seedRoster(env, loaded, i === 0, scoped, programs.map((p) => p.program), log);
+    await seedRoster(env, loaded, i === 0, scoped, { programs: programs.map((p) => p.program), sharedFile }, log);
     const events = await loadEvents(loaded.program, dirname(loaded.file));
     for (const error of events.errors) log.error("calendar skipped", { program: loaded.program.id, error });
     runs.push(createRunDue({ program: loaded.program, store: scoped, log, words: cores.get(loaded.program.id)!.options.words, events: events.events, graceMinutes: env.REMINDER_GRACE_MINUTES, onQueued: () => void dispatcher.kick() }));
@@ -202,14 +205,13 @@ function issuersIn(env: Env): string[] {
  * ROSTER_FILE when it is shared by programs (a `program` column); else, for
  * the first program on the embedded database, the sample roster, so `npm start`
  * shows a working program. A program with people is never touched. A shared
- * roster gives each its own rows (`programs`: those loaded).
+ * roster gives each its own rows (`programs`: those loaded; `sharedFile`:
+ * ROSTER_FILE when it is shared).
  */
-async function seedRoster(env: Env, loaded: LoadedProgram, first: boolean, store: Store, programs: Program[], log: Logger): Promise<void> {
+async function seedRoster(env: Env, loaded: LoadedProgram, first: boolean, store: Store, { programs, sharedFile }: { programs: Program[]; sharedFile: string | undefined }, log: Logger): Promise<void> {
   const named = loaded.program.file.program.roster;
-  const setting = env.raw.ROSTER_FILE;
   const sample = env.DATABASE_URL ? undefined : env.ROSTER_FILE;
-  const shared = !!setting && existsSync(setting) && sharedRoster(readFileSync(setting, "utf8"));
-  const file = (first && setting) || (named ? resolve(dirname(loaded.file), named) : shared ? setting : first ? sample : undefined);
+  const file = (first && env.raw.ROSTER_FILE) || (named ? resolve(dirname(loaded.file), named) : (sharedFile ?? (first ? sample : undefined)));
   if (!file) return;
   if (!existsSync(file)) {
     if (named) log.error("roster not found: the program starts with whoever is on record", { program: loaded.program.id, file });

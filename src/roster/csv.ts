@@ -131,7 +131,8 @@ export function parseRoster(
     if (row) row.approvers = readApprovers(record, columns.index, program, row, errors, say);
     if (row) rows.push(row);
   }
-  const unknown = unknownApprover(program.id, shared ? body.filter((r) => !ours.includes(r)) : [], columns.index, say);
+  const mine = new Set(ours);
+  const unknown = unknownApprover(program.id, shared ? body.filter((r) => !mine.has(r)) : [], columns.index, say);
   checkAcrossRows(ours, columns.index, knownPeople, errors, unknown, say);
   checkApproversExist(ours, columns.index, program, knownPeople, errors, unknown, say);
 
